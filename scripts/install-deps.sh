@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages syncd needs to build, run and test.
+# Idempotent: packages already installed are skipped; apt-get runs only when
+# something is missing. Usage: scripts/install-deps.sh [--test]
+set -euo pipefail
+
+pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
+      rapidjson-dev libsoci-dev libsqlite3-dev libssl-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(libgtest-dev libgmock-dev python3 curl)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
