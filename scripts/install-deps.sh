@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages syncd needs to build, run and test.
+# (libboost-dev: SOCI 4.0.3's headers include Boost.Fusion, though Debian does not depend on it.)
 # Idempotent: packages already installed are skipped; apt-get runs only when
 # something is missing. Usage: scripts/install-deps.sh [--test]
 set -euo pipefail
 
 pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
-      rapidjson-dev libsoci-dev libsqlite3-dev libssl-dev)
+      rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libgtest-dev libgmock-dev python3 curl)
 fi

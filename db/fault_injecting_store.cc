@@ -1,0 +1,57 @@
+#include "syncd/db/fault_injecting_store.h"
+
+#include <utility>
+
+namespace syncd::db {
+
+FaultInjectingStore::FaultInjectingStore(std::unique_ptr<WriteStore> inner)
+    : inner_(std::move(inner)) {}
+
+void FaultInjectingStore::SetApplyCommitFailureRate(double rate, uint64_t seed) {
+  apply_commit_failure_rate_ = rate;
+  rng_.seed(seed);
+}
+
+void FaultInjectingStore::AddPoisonEntity(const std::string& entity_id) {
+  poison_.insert(entity_id);
+}
+
+void FaultInjectingStore::ClearPoison() { poison_.clear(); }
+
+void FaultInjectingStore::SetFailAllCommits(bool fail) { fail_all_commits_ = fail; }
+
+Status FaultInjectingStore::Begin(TxnKind kind) {
+  kind_ = kind;
+  return inner_->Begin(kind);
+}
+
+Status FaultInjectingStore::Commit() {
+  bool fail = fail_all_commits_;
+  if (!fail && kind_ == TxnKind::kApply && apply_commit_failure_rate_ > 0) {
+    fail = std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < apply_commit_failure_rate_;
+  }
+  if (!fail) return inner_->Commit();
+  ++injected_;
+  inner_->Rollback();
+  return Status::Transient("injected commit failure");
+}
+
+Status FaultInjectingStore::GetEntity(std::string_view tenant_id, domain::EntityType type,
+                                      std::string_view entity_id,
+                                      std::optional<StoredEntity>* entity) {
+  if (poison_.count(std::string(entity_id)) != 0) {
+    ++injected_;
+    return Status::Transient("injected failure for entity " + std::string(entity_id));
+  }
+  return inner_->GetEntity(tenant_id, type, entity_id, entity);
+}
+
+Status FaultInjectingStore::PutEntity(const StoredEntity& entity) {
+  if (poison_.count(entity.entity_id) != 0) {
+    ++injected_;
+    return Status::Transient("injected failure for entity " + entity.entity_id);
+  }
+  return inner_->PutEntity(entity);
+}
+
+}  // namespace syncd::db

@@ -1,0 +1,176 @@
+// The stores: the only place that speaks SQL. Plain structs in and out; no
+// pipeline, WebSocket or HTTP type. Implementations: SQLite over SOCI
+// (sqlite_store.h) and a fault-injecting wrapper for tests
+// (fault_injecting_store.h).
+#ifndef SYNCD_DB_STORE_H_
+#define SYNCD_DB_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "syncd/db/status.h"
+#include "syncd/domain/entity.h"
+#include "syncd/domain/entry.h"
+#include "syncd/domain/result.h"
+
+namespace syncd::db {
+
+// Where an entry is in its life (service.md, durability rules).
+enum class EntryState { kPending, kInFlight, kRetryWait, kDone, kDead };
+std::string_view EntryStateName(EntryState state);  // "pending", "in_flight", ...
+std::optional<EntryState> ParseEntryState(std::string_view name);
+
+// One row of the queue table.
+struct QueueRow {
+  int64_t seq = 0;  // arrival order, unique
+  domain::SyncEntry entry;
+  EntryState state = EntryState::kPending;
+  int attempts = 0;
+  int64_t lease_until_ms = 0;      // in_flight only
+  int64_t next_attempt_at_ms = 0;  // retry_wait only
+  std::string last_error;
+  int64_t received_at_ms = 0;
+  int64_t finished_at_ms = 0;  // 0 while unfinished
+  std::optional<domain::EntryResult> result;  // done and dead entries
+};
+
+// The stored state of one entity (a tombstone when deleted).
+struct StoredEntity {
+  std::string tenant_id;
+  domain::EntityType type = domain::EntityType::kAccount;
+  std::string entity_id;
+  int64_t version_ms = 0;
+  bool deleted = false;
+  std::string data;      // canonical JSON; {"id":…} for a tombstone
+  std::string checksum;  // md5 of data; empty for a tombstone
+  int64_t modified_at_ms = 0;  // server time of the last applied change
+  std::string source_entry_id;
+};
+
+// A superseded change (protocol.md: every superseded outcome is a conflict).
+struct ConflictRecord {
+  std::string tenant_id;
+  domain::EntityType type = domain::EntityType::kAccount;
+  std::string entity_id;
+  std::string entry_id;
+  int64_t incoming_version_ms = 0;
+  int64_t stored_version_ms = 0;
+  std::string incoming_checksum;
+  std::string stored_checksum;
+  std::string resolution = "server_wins";
+  int64_t detected_at_ms = 0;
+};
+
+// The audit record of one finished entry.
+struct SyncLogRecord {
+  int64_t seq = 0;
+  std::string tenant_id;
+  std::string entry_id;
+  domain::EntityType type = domain::EntityType::kAccount;
+  std::string entity_id;
+  domain::Operation operation = domain::Operation::kCreate;
+  std::string result;  // "applied" | "superseded" | "manual" | reason name
+  int64_t finished_at_ms = 0;
+};
+
+// Per tenant: the last applied change.
+struct Checkpoint {
+  std::string tenant_id;
+  int64_t last_seq = 0;
+  std::string last_entry_id;
+  int64_t last_applied_at_ms = 0;
+};
+
+// Counters, keyed by (scope, name); scope "" is global, otherwise a tenant id.
+// Names are the ones in counters.h. Updated in the same transaction as the
+// work they count, so they are exact.
+using CounterKey = std::pair<std::string, std::string>;
+using CounterMap = std::map<CounterKey, int64_t>;
+
+// Kinds of write transaction, so that a wrapper can fail just one kind.
+enum class TxnKind { kIngest, kApply, kMaintenance };
+
+// Write side. Owned by the pipeline thread; one thread at a time. Every
+// write happens between Begin() and Commit()/Rollback().
+class WriteStore {
+ public:
+  virtual ~WriteStore() = default;
+
+  virtual Status Begin(TxnKind kind) = 0;
+  virtual Status Commit() = 0;
+  virtual Status Rollback() = 0;
+  // One savepoint per entry, so one bad entry never fails its neighbours.
+  virtual Status Savepoint() = 0;
+  virtual Status ReleaseSavepoint() = 0;
+  virtual Status RollbackToSavepoint() = 0;
+
+  // Queue. InsertEntry ignores an existing (tenant, entry id): *inserted says
+  // whether a row was written, *seq is the new row's seq.
+  virtual Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms,
+                             EntryState state, int64_t lease_until_ms, int64_t* seq,
+                             bool* inserted) = 0;
+  virtual Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
+                           std::optional<QueueRow>* row) = 0;
+  virtual Status ClaimEntry(int64_t seq, int attempts, int64_t lease_until_ms) = 0;
+  virtual Status ScheduleRetry(int64_t seq, int attempts, int64_t next_attempt_at_ms,
+                               std::string_view last_error) = 0;
+  // state is kDone (result stored, finished_at set) or kDead (result stored).
+  virtual Status FinishEntry(int64_t seq, EntryState state, const domain::EntryResult& result,
+                             int64_t finished_at_ms, std::string_view last_error) = 0;
+  // Moves a dead entry back to pending (operator retry), attempts reset.
+  virtual Status RequeueEntry(int64_t seq) = 0;
+  // All pending, in_flight and retry_wait rows in seq order (recovery).
+  virtual Status LoadUnfinished(std::vector<QueueRow>* rows) = 0;
+
+  // Entities, conflicts, audit, checkpoints.
+  virtual Status GetEntity(std::string_view tenant_id, domain::EntityType type,
+                           std::string_view entity_id, std::optional<StoredEntity>* entity) = 0;
+  virtual Status PutEntity(const StoredEntity& entity) = 0;
+  virtual Status InsertConflict(const ConflictRecord& conflict) = 0;
+  virtual Status InsertSyncLog(const SyncLogRecord& record) = 0;
+  virtual Status PutCheckpoint(const Checkpoint& checkpoint) = 0;
+
+  // Counters: adds each delta (creating missing rows).
+  virtual Status AddCounters(const CounterMap& deltas) = 0;
+  virtual Status LoadCounters(CounterMap* counters) = 0;
+
+  // Retention: deletes at most `limit` done entries (and sync log rows)
+  // finished before cutoff; *deleted says how many queue rows went.
+  virtual Status DeleteFinishedBefore(int64_t cutoff_ms, int limit, int* deleted) = 0;
+  virtual Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
+                                      int64_t delete_before_ms) = 0;
+};
+
+// Read side, for WebSocket reads and REST. Each instance has its own
+// connection; thread-safe (calls are serialised inside).
+class ReadStore {
+ public:
+  virtual ~ReadStore() = default;
+  // Live entities of the given types (all types when empty), or tombstones
+  // too when include_deleted; ordered by type then entity id.
+  virtual Status ListEntities(std::string_view tenant_id,
+                              const std::vector<domain::EntityType>& types, bool include_deleted,
+                              std::vector<StoredEntity>* out) = 0;
+  virtual Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
+                           std::optional<QueueRow>* row) = 0;
+  // Newest first.
+  virtual Status ListConflicts(std::string_view tenant_id, int limit,
+                               std::vector<ConflictRecord>* out) = 0;
+  virtual Status GetCheckpoint(std::string_view tenant_id, std::optional<Checkpoint>* out) = 0;
+  // Seq and received time of the oldest unfinished entry (pending, in_flight
+  // or retry_wait) of a tenant, or of all tenants when tenant_id is empty.
+  virtual Status OldestUnfinished(std::string_view tenant_id,
+                                  std::optional<int64_t>* received_at_ms) = 0;
+  virtual Status LoadCounters(CounterMap* counters) = 0;
+  // Whether the database answers (for /health).
+  virtual Status Ping() = 0;
+};
+
+}  // namespace syncd::db
+
+#endif  // SYNCD_DB_STORE_H_

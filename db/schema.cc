@@ -1,0 +1,57 @@
+#include "schema.h"
+
+namespace syncd::db {
+
+const char* const kSqliteSchema[] = {
+    // The queue is the source of truth for every entry's state and result.
+    "CREATE TABLE IF NOT EXISTS sync_queue ("
+    " seq INTEGER PRIMARY KEY,"
+    " tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, operation TEXT NOT NULL,"
+    " data TEXT NOT NULL, version_ms INTEGER NOT NULL, client_ts_ms INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " lease_until_ms INTEGER NOT NULL DEFAULT 0, next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " received_at_ms INTEGER NOT NULL, finished_at_ms INTEGER NOT NULL DEFAULT 0,"
+    // result_kind: 0 none, 1 ack, 2 nack
+    " result_kind INTEGER NOT NULL DEFAULT 0, result_outcome TEXT NOT NULL DEFAULT '',"
+    " result_reason TEXT NOT NULL DEFAULT '', result_detail TEXT NOT NULL DEFAULT '',"
+    " result_retry_after_ms INTEGER NOT NULL DEFAULT 0, result_checksum TEXT NOT NULL DEFAULT '',"
+    " result_server_ts_ms INTEGER NOT NULL DEFAULT 0)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS sync_queue_entry ON sync_queue(tenant_id, entry_id)",
+    // Small partial indexes: only unfinished rows, only finished rows.
+    "CREATE INDEX IF NOT EXISTS sync_queue_unfinished ON sync_queue(tenant_id, seq)"
+    " WHERE state IN ('pending','in_flight','retry_wait')",
+    "CREATE INDEX IF NOT EXISTS sync_queue_finished ON sync_queue(finished_at_ms)"
+    " WHERE finished_at_ms > 0",
+    "CREATE TABLE IF NOT EXISTS entities ("
+    " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " version_ms INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
+    " checksum TEXT NOT NULL, modified_at_ms INTEGER NOT NULL,"
+    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (tenant_id, entity_type, entity_id)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS conflicts ("
+    " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL,"
+    " entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " incoming_version_ms INTEGER NOT NULL, stored_version_ms INTEGER NOT NULL,"
+    " incoming_checksum TEXT NOT NULL, stored_checksum TEXT NOT NULL,"
+    " resolution TEXT NOT NULL, detected_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS conflicts_tenant ON conflicts(tenant_id, id)",
+    "CREATE TABLE IF NOT EXISTS sync_log ("
+    " id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, tenant_id TEXT NOT NULL,"
+    " entry_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " operation TEXT NOT NULL, result TEXT NOT NULL, finished_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sync_log_finished ON sync_log(finished_at_ms)",
+    "CREATE TABLE IF NOT EXISTS counters ("
+    " scope TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
+    " PRIMARY KEY (scope, name)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS checkpoints ("
+    " tenant_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_entry_id TEXT NOT NULL,"
+    " last_applied_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS metric_snapshots ("
+    " id INTEGER PRIMARY KEY, taken_at_ms INTEGER NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS metric_snapshots_taken ON metric_snapshots(taken_at_ms)",
+    nullptr,
+};
+
+}  // namespace syncd::db

@@ -1,0 +1,65 @@
+#include "soci_util.h"
+
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <sqlite3.h>
+
+#include <string>
+
+namespace syncd::db {
+
+std::string Status::ToString() const {
+  switch (code_) {
+    case Code::kOk:
+      return "ok";
+    case Code::kTransient:
+      return "transient: " + message_;
+    case Code::kPermanent:
+      return "permanent: " + message_;
+    case Code::kNotFound:
+      return "not found: " + message_;
+  }
+  return message_;
+}
+
+namespace {
+
+bool IsTransientSqliteCode(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Status StatusFromSociError(const soci::soci_error& error, std::string_view what) {
+  std::string message = std::string(what) + ": " + error.get_error_message();
+  if (const auto* sqlite_error = dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
+    if (IsTransientSqliteCode(sqlite_error->result())) return Status::Transient(message);
+    return Status::Permanent(message);
+  }
+  switch (error.get_error_category()) {
+    case soci::soci_error::connection_error:
+    case soci::soci_error::unknown_transaction_state:
+    case soci::soci_error::system_error:
+      return Status::Transient(message);
+    default:
+      return Status::Permanent(message);
+  }
+}
+
+void ResetStatement(soci::statement& statement) {
+  if (auto* backend = dynamic_cast<soci::sqlite3_statement_backend*>(statement.get_backend())) {
+    backend->reset();
+  }
+}
+
+}  // namespace syncd::db
