@@ -1,0 +1,64 @@
+// The REST API (service.md, REST table) on Pistache. Reads through its own
+// ReadStore; writes go through the pipeline like WebSocket entries.
+// Threads: Start/BeginShutdown/Stop from the owner (app); handlers run on
+// Pistache's threads; Deliver (ResultSink) is called on the pipeline thread.
+#ifndef SYNCD_API_HTTP_SERVER_H_
+#define SYNCD_API_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "syncd/db/status.h"
+#include "syncd/db/store.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::api {
+
+// What the API needs to know of the WebSocket side (connections, liveness).
+struct WsInfo {
+  std::function<int64_t()> connections;  // open WebSocket connections
+  std::function<int64_t()> tenants;      // distinct tenants among them
+  std::function<bool()> up;              // listening
+};
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;  // 0: any free port (see port())
+  int64_t max_body_bytes = 1048576;
+  int threads = 2;
+  std::string openapi_path;  // file served at GET /openapi.yaml
+  std::string version = "0.1.0";
+};
+
+// The JSON body of GET /health and GET /api/v1/websocket/health; `status` is
+// "ok", "degraded" (database failing) or "shutting_down".
+std::string HealthBody(pipeline::Pipeline& pipeline, db::ReadStore& reads, const WsInfo& ws,
+                       bool http_up, bool shutting_down, int64_t uptime_s,
+                       const std::string& version);
+
+class HttpServer {
+ public:
+  // Registers itself as a sink of `pipeline` (call before pipeline->Start()).
+  HttpServer(HttpOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads, WsInfo ws);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  db::Status Start();   // binds and serves in background threads
+  int port() const;     // the bound port
+  void BeginShutdown();  // from now on every route answers 503
+  void Stop();
+
+  // Every route as "METHOD /path/{param}", for the openapi.yaml test.
+  static std::vector<std::string> Routes();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace syncd::api
+
+#endif  // SYNCD_API_HTTP_SERVER_H_

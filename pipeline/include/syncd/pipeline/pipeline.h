@@ -1,0 +1,131 @@
+// The pipeline: group-commits accepted entries into the queue table, applies
+// them in batches (one transaction, a savepoint per entry, last-write-wins),
+// retries transient failures with backoff and dead-letters after the last
+// attempt, then hands each result to the sinks. Knows no WebSocket or HTTP type.
+//
+// Threads: Submit/Reject/Acknowledge/stats may be called from any thread.
+// One worker thread (Start) owns the WriteStore; sinks are called on it,
+// after the commit that made the results durable, and must not block.
+#ifndef SYNCD_PIPELINE_PIPELINE_H_
+#define SYNCD_PIPELINE_PIPELINE_H_
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "syncd/db/store.h"
+#include "syncd/domain/entry.h"
+#include "syncd/domain/result.h"
+#include "syncd/pipeline/clock.h"
+#include "syncd/pipeline/metrics.h"
+#include "syncd/pipeline/retry.h"
+
+namespace syncd::pipeline {
+
+struct PipelineOptions {
+  int batch_max = 512;       // most entries in one apply transaction
+  int batch_wait_ms = 2;     // longest an entry waits for its batch to fill (only under load)
+  RetryPolicy retry;         // attempts and backoff
+  int64_t queue_max = 100000;  // unfinished entries before rate_limit_error
+  int64_t result_retention_ms = 168LL * 3600 * 1000;
+  int64_t lease_ms = 30000;  // in_flight lease; an expired lease is claimed again
+  int retention_batch = 500;  // rows deleted per maintenance transaction
+  int64_t maintenance_interval_ms = 1000;
+  int64_t snapshot_interval_ms = 60000;  // metric snapshots into the database
+  int64_t snapshot_keep_ms = 7LL * 24 * 3600 * 1000;
+};
+
+// The reply to one entry, handed to the sinks.
+struct Delivery {
+  std::string tenant_id;
+  std::string entry_id;
+  std::string entity_type;     // canonical spelling
+  std::string entity_id;
+  std::string operation_type;  // "create" | "update" | "delete"
+  domain::EntryResult result;
+  bool duplicate = false;      // a resent id whose result was already known
+  int64_t received_us = 0;     // monotonic receipt time; 0 when unknown (after a restart)
+  // The entity after this entry: for `applied` the new state (fan-out to the
+  // tenant's other connections), for `superseded` the stored state (sent back
+  // to the sender). Empty for NACKs and duplicates.
+  std::string entity_data;     // canonical JSON; {"id":…} when deleted
+  bool entity_deleted = false;
+};
+
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  // Called on the worker thread after commit. Must not block.
+  virtual void Deliver(std::vector<Delivery> deliveries) = 0;
+};
+
+// Counts of one scope (the whole queue, or one tenant), exact: mirrored from
+// the counters table after each commit.
+struct QueueCounts {
+  int64_t pending = 0, in_flight = 0, retry_wait = 0, dead = 0;
+  int64_t received = 0, applied = 0, superseded = 0, manual = 0, duplicates = 0, nacked = 0,
+          retries = 0, dead_lettered = 0;
+};
+
+enum class SubmitResult { kAccepted, kQueueFull, kStopping };
+
+// Operator actions on one entry (REST /api/v1/sync/acknowledge).
+enum class OperatorAction { kRetry, kAck, kNack };
+struct OperatorResult {
+  enum class Code { kOk, kNotFound, kNotDead, kError } code = Code::kOk;
+  std::string message;
+  std::string state;  // the entry's state afterwards
+};
+
+enum class Health { kOk, kDegraded };
+
+class Pipeline {
+ public:
+  // Takes the write store; recovers unfinished entries from it on Start().
+  Pipeline(std::unique_ptr<db::WriteStore> store, PipelineOptions options, const Clock* clock);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Before Start. Not owned; must outlive the pipeline.
+  void AddSink(ResultSink* sink);
+
+  // Loads counters and unfinished entries, then starts the worker thread.
+  db::Status Start();
+  // Stops accepting, applies and answers everything queued that is due,
+  // then joins the worker (at most `deadline_ms`).
+  void Stop(int64_t deadline_ms = 3000);
+
+  // Queues one validated entry. kQueueFull: unfinished entries reached
+  // queue_max, nothing persisted (answer rate_limit_error, RetryAfterMs()).
+  SubmitResult Submit(domain::SyncEntry entry, int64_t received_us);
+  // Counts an entry NACKed before it reached the queue (validation,
+  // permission, queue full); nothing else is written.
+  void CountRejected(const std::string& tenant_id);
+  int64_t RetryAfterMs() const;
+
+  std::future<OperatorResult> Operate(const std::string& tenant_id, const std::string& entry_id,
+                                      OperatorAction action, const std::string& detail);
+
+  QueueCounts GlobalCounts() const;
+  QueueCounts TenantCounts(const std::string& tenant_id) const;
+  int64_t TenantCount() const;  // tenants that have counters
+  Health health() const;
+  Metrics& metrics();
+
+  // For tests with a fake clock: Recover() instead of Start(), then drive the
+  // worker on the calling thread. RunOnce returns whether it did any work.
+  db::Status RecoverForTest();
+  bool RunOnceForTest();
+
+ private:
+  class Worker;
+  std::unique_ptr<Worker> worker_;
+};
+
+}  // namespace syncd::pipeline
+
+#endif  // SYNCD_PIPELINE_PIPELINE_H_
