@@ -1,15 +1,14 @@
 #include "syncd/db/sqlite_store.h"
 
 #include <fcntl.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <utility>
@@ -57,7 +56,8 @@ std::optional<domain::NackReason> ParseReason(std::string_view name) {
 }
 
 std::optional<domain::Outcome> ParseOutcome(std::string_view name) {
-  for (auto o : {domain::Outcome::kApplied, domain::Outcome::kSuperseded, domain::Outcome::kManual}) {
+  for (auto o :
+       {domain::Outcome::kApplied, domain::Outcome::kSuperseded, domain::Outcome::kManual}) {
     if (domain::OutcomeName(o) == name) return o;
   }
   return std::nullopt;
@@ -70,7 +70,8 @@ Status OpenSession(const SqliteOptions& options, bool create_schema, soci::sessi
     if (path.has_parent_path()) {
       std::error_code ec;
       std::filesystem::create_directories(path.parent_path(), ec);
-      if (ec) return Status::Permanent("cannot create folder of " + options.path + ": " + ec.message());
+      if (ec)
+        return Status::Permanent("cannot create folder of " + options.path + ": " + ec.message());
     }
     sql->open(soci::sqlite3, "db=" + options.path);
     *sql << "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms);
@@ -103,9 +104,9 @@ class QueueRowColumns {
         soci::into(entity_id_), soci::into(op_), soci::into(data_), soci::into(version_),
         soci::into(client_ts_), soci::into(state_), soci::into(attempts_), soci::into(lease_),
         soci::into(next_attempt_), soci::into(last_error_), soci::into(received_),
-        soci::into(finished_), soci::into(result_kind_), soci::into(outcome_),
-        soci::into(reason_), soci::into(detail_), soci::into(retry_after_),
-        soci::into(checksum_), soci::into(server_ts_);
+        soci::into(finished_), soci::into(result_kind_), soci::into(outcome_), soci::into(reason_),
+        soci::into(detail_), soci::into(retry_after_), soci::into(checksum_),
+        soci::into(server_ts_);
   }
 
   QueueRow Row() const {
@@ -153,8 +154,7 @@ class EntryFinder {
  public:
   explicit EntryFinder(soci::session& sql) : find_(Prepare(sql)) {}
 
-  Status Find(std::string_view tenant_id, std::string_view entry_id,
-              std::optional<QueueRow>* row) {
+  Status Find(std::string_view tenant_id, std::string_view entry_id, std::optional<QueueRow>* row) {
     tenant_.assign(tenant_id);
     entry_.assign(entry_id);
     try {
@@ -249,6 +249,7 @@ class SqliteWriteStore final : public WriteStore {
     q_state_ = EntryStateName(state);
     q_lease_ = lease_until_ms;
     q_received_ = received_at_ms;
+    q_attempts_ = state == EntryState::kInFlight ? 1 : 0;  // inserted already claimed
     try {
       insert_entry_->execute(true);
       *inserted = insert_entry_->get_affected_rows() > 0;
@@ -309,9 +310,10 @@ class SqliteWriteStore final : public WriteStore {
     try {
       QueueRowColumns columns;
       soci::details::prepare_temp_type p =
-          (sql_.prepare << std::string("SELECT ") + QueueRowColumns::kColumns +
-                               " FROM sync_queue WHERE state IN ('pending','in_flight','retry_wait')"
-                               " ORDER BY seq");
+          (sql_.prepare
+           << std::string("SELECT ") + QueueRowColumns::kColumns +
+                  " FROM sync_queue WHERE state IN ('pending','in_flight','retry_wait')"
+                  " ORDER BY seq");
       columns.Bind(p);
       soci::statement st(p);
       st.execute();
@@ -405,9 +407,8 @@ class SqliteWriteStore final : public WriteStore {
     try {
       std::string scope, name;
       long long value = 0;
-      soci::statement st =
-          (sql.prepare << "SELECT scope, name, value FROM counters", soci::into(scope),
-           soci::into(name), soci::into(value));
+      soci::statement st = (sql.prepare << "SELECT scope, name, value FROM counters",
+                            soci::into(scope), soci::into(name), soci::into(value));
       st.execute();
       while (st.fetch()) (*counters)[{scope, name}] = value;
     } catch (const soci::soci_error& e) {
@@ -475,19 +476,19 @@ class SqliteWriteStore final : public WriteStore {
     insert_entry_ = Make(
         (sql_.prepare << "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type,"
                          " entity_id, operation, data, version_ms, client_ts_ms, state,"
-                         " lease_until_ms, received_at_ms)"
-                         " VALUES(:t, :e, :ty, :id, :op, :d, :v, :c, :s, :l, :r)",
+                         " lease_until_ms, received_at_ms, attempts)"
+                         " VALUES(:t, :e, :ty, :id, :op, :d, :v, :c, :s, :l, :r, :a)",
          soci::use(q_tenant_), soci::use(q_entry_), soci::use(q_type_), soci::use(q_entity_),
          soci::use(q_op_), soci::use(q_data_), soci::use(q_version_), soci::use(q_client_ts_),
-         soci::use(q_state_), soci::use(q_lease_), soci::use(q_received_)));
+         soci::use(q_state_), soci::use(q_lease_), soci::use(q_received_), soci::use(q_attempts_)));
     claim_ = Make((sql_.prepare << "UPDATE sync_queue SET state = 'in_flight', attempts = :a,"
                                    " lease_until_ms = :l WHERE seq = :s",
                    soci::use(u_attempts_), soci::use(u_time_), soci::use(u_seq_)));
-    retry_ = Make((sql_.prepare << "UPDATE sync_queue SET state = 'retry_wait', attempts = :a,"
-                                   " next_attempt_at_ms = :n, last_error = :e, lease_until_ms = 0"
-                                   " WHERE seq = :s",
-                   soci::use(u_attempts_), soci::use(u_time_), soci::use(u_error_),
-                   soci::use(u_seq_)));
+    retry_ =
+        Make((sql_.prepare << "UPDATE sync_queue SET state = 'retry_wait', attempts = :a,"
+                              " next_attempt_at_ms = :n, last_error = :e, lease_until_ms = 0"
+                              " WHERE seq = :s",
+              soci::use(u_attempts_), soci::use(u_time_), soci::use(u_error_), soci::use(u_seq_)));
     requeue_ = Make((sql_.prepare << "UPDATE sync_queue SET state = 'pending', attempts = 0,"
                                      " lease_until_ms = 0, next_attempt_at_ms = 0, result_kind = 0,"
                                      " result_outcome = '', result_reason = '', result_detail = '',"
@@ -502,43 +503,41 @@ class SqliteWriteStore final : public WriteStore {
                          " WHERE seq = :s",
          soci::use(f_state_), soci::use(f_kind_), soci::use(f_outcome_), soci::use(f_reason_),
          soci::use(f_detail_), soci::use(f_retry_after_), soci::use(f_checksum_),
-         soci::use(f_server_ts_), soci::use(f_finished_), soci::use(f_error_),
-         soci::use(f_seq_)));
-    get_entity_ = Make(
-        (sql_.prepare << "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
-                         " source_entry_id FROM entities"
-                         " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id",
-         soci::into(e_version_), soci::into(e_deleted_), soci::into(e_data_),
-         soci::into(e_checksum_), soci::into(e_modified_), soci::into(e_source_),
-         soci::use(e_tenant_), soci::use(e_type_), soci::use(e_id_)));
-    put_entity_ = Make(
-        (sql_.prepare << "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms,"
-                         " deleted, data, checksum, modified_at_ms, source_entry_id)"
-                         " VALUES(:t, :ty, :id, :v, :del, :d, :c, :m, :src)"
-                         " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
-                         " version_ms = excluded.version_ms, deleted = excluded.deleted,"
-                         " data = excluded.data, checksum = excluded.checksum,"
-                         " modified_at_ms = excluded.modified_at_ms,"
-                         " source_entry_id = excluded.source_entry_id",
-         soci::use(e_tenant_), soci::use(e_type_), soci::use(e_id_), soci::use(e_version_),
-         soci::use(e_deleted_), soci::use(e_data_), soci::use(e_checksum_),
-         soci::use(e_modified_), soci::use(e_source_)));
-    insert_conflict_ = Make(
-        (sql_.prepare << "INSERT INTO conflicts(tenant_id, entity_type, entity_id, entry_id,"
-                         " incoming_version_ms, stored_version_ms, incoming_checksum,"
-                         " stored_checksum, resolution, detected_at_ms)"
-                         " VALUES(:t, :ty, :id, :e, :iv, :sv, :ic, :sc, :r, :d)",
-         soci::use(c_.tenant_id), soci::use(c_type_), soci::use(c_.entity_id),
-         soci::use(c_.entry_id), soci::use(c_incoming_), soci::use(c_stored_),
-         soci::use(c_.incoming_checksum), soci::use(c_.stored_checksum),
-         soci::use(c_.resolution), soci::use(c_detected_)));
+         soci::use(f_server_ts_), soci::use(f_finished_), soci::use(f_error_), soci::use(f_seq_)));
+    get_entity_ =
+        Make((sql_.prepare << "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
+                              " source_entry_id FROM entities"
+                              " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id",
+              soci::into(e_version_), soci::into(e_deleted_), soci::into(e_data_),
+              soci::into(e_checksum_), soci::into(e_modified_), soci::into(e_source_),
+              soci::use(e_tenant_), soci::use(e_type_), soci::use(e_id_)));
+    put_entity_ =
+        Make((sql_.prepare << "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms,"
+                              " deleted, data, checksum, modified_at_ms, source_entry_id)"
+                              " VALUES(:t, :ty, :id, :v, :del, :d, :c, :m, :src)"
+                              " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
+                              " version_ms = excluded.version_ms, deleted = excluded.deleted,"
+                              " data = excluded.data, checksum = excluded.checksum,"
+                              " modified_at_ms = excluded.modified_at_ms,"
+                              " source_entry_id = excluded.source_entry_id",
+              soci::use(e_tenant_), soci::use(e_type_), soci::use(e_id_), soci::use(e_version_),
+              soci::use(e_deleted_), soci::use(e_data_), soci::use(e_checksum_),
+              soci::use(e_modified_), soci::use(e_source_)));
+    insert_conflict_ =
+        Make((sql_.prepare << "INSERT INTO conflicts(tenant_id, entity_type, entity_id, entry_id,"
+                              " incoming_version_ms, stored_version_ms, incoming_checksum,"
+                              " stored_checksum, resolution, detected_at_ms)"
+                              " VALUES(:t, :ty, :id, :e, :iv, :sv, :ic, :sc, :r, :d)",
+              soci::use(c_.tenant_id), soci::use(c_type_), soci::use(c_.entity_id),
+              soci::use(c_.entry_id), soci::use(c_incoming_), soci::use(c_stored_),
+              soci::use(c_.incoming_checksum), soci::use(c_.stored_checksum),
+              soci::use(c_.resolution), soci::use(c_detected_)));
     insert_log_ = Make(
         (sql_.prepare << "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id,"
                          " operation, result, finished_at_ms)"
                          " VALUES(:s, :t, :e, :ty, :id, :op, :r, :f)",
          soci::use(l_seq_), soci::use(l_.tenant_id), soci::use(l_.entry_id), soci::use(l_type_),
-         soci::use(l_.entity_id), soci::use(l_op_), soci::use(l_.result),
-         soci::use(l_finished_)));
+         soci::use(l_.entity_id), soci::use(l_op_), soci::use(l_.result), soci::use(l_finished_)));
     put_checkpoint_ = Make(
         (sql_.prepare << "INSERT OR REPLACE INTO checkpoints(tenant_id, last_seq, last_entry_id,"
                          " last_applied_at_ms) VALUES(:t, :s, :e, :a)",
@@ -560,6 +559,7 @@ class SqliteWriteStore final : public WriteStore {
   // Bound values, one group per statement.
   std::string q_tenant_, q_entry_, q_type_, q_entity_, q_op_, q_data_, q_state_;
   long long q_version_ = 0, q_client_ts_ = 0, q_lease_ = 0, q_received_ = 0;
+  int q_attempts_ = 0;
   long long u_seq_ = 0, u_time_ = 0;
   int u_attempts_ = 0;
   std::string u_error_;
@@ -611,16 +611,15 @@ class SqliteReadStore final : public ReadStore {
           " source_entry_id FROM entities WHERE tenant_id = :t";
       if (!include_deleted) query += " AND deleted = 0";
       query += " ORDER BY entity_type, entity_id";
-      soci::statement st = (sql_.prepare << query, soci::into(type), soci::into(id),
-                            soci::into(version), soci::into(deleted), soci::into(data),
-                            soci::into(checksum), soci::into(modified), soci::into(source),
-                            soci::use(tenant));
+      soci::statement st =
+          (sql_.prepare << query, soci::into(type), soci::into(id), soci::into(version),
+           soci::into(deleted), soci::into(data), soci::into(checksum), soci::into(modified),
+           soci::into(source), soci::use(tenant));
       st.execute();
       while (st.fetch()) {
         auto parsed = domain::ParseEntityType(type);
         if (!parsed) continue;
-        if (!types.empty() &&
-            std::find(types.begin(), types.end(), *parsed) == types.end()) {
+        if (!types.empty() && std::find(types.begin(), types.end(), *parsed) == types.end()) {
           continue;
         }
         StoredEntity e;

@@ -74,7 +74,8 @@ Metrics::Snapshot Metrics::Take() const {
       received += slot.received;
       acked += slot.acked;
     }
-    for (int i = 0; i < kBins; ++i) bins[static_cast<size_t>(i)] += slot.bins[static_cast<size_t>(i)];
+    for (int i = 0; i < kBins; ++i)
+      bins[static_cast<size_t>(i)] += slot.bins[static_cast<size_t>(i)];
   }
   s.received_per_s = static_cast<double>(received) / kRateWindowS;
   s.acked_per_s = static_cast<double>(acked) / kRateWindowS;

@@ -388,7 +388,7 @@ class Pipeline::Worker {
     PickClaims(now, &claims, &skipped);
 
     Deltas deltas;
-    std::vector<Item> inserted;       // new rows, with the state they were written in
+    std::vector<Item> inserted;        // new rows, with the state they were written in
     std::vector<Delivery> duplicates;  // resent ids whose result is known
     int64_t unfinished_dups = 0;
     Status s = store_->Begin(db::TxnKind::kIngest);
@@ -442,7 +442,8 @@ class Pipeline::Worker {
       deltas.Add(tenant, counters::kReceived, n);
       deltas.Add(tenant, counters::kNacked, n);
     }
-    for (const Item& item : claims) deltas.Move(item.entry.tenant_id, item.db_state, EntryState::kInFlight);
+    for (const Item& item : claims)
+      deltas.Move(item.entry.tenant_id, item.db_state, EntryState::kInFlight);
     if (s.ok()) s = store_->AddCounters(deltas.map());
     if (s.ok()) s = store_->Commit();
     if (!s.ok()) {
@@ -616,9 +617,9 @@ class Pipeline::Worker {
       if (one.ok()) {
         s = store_->ReleaseSavepoint();
         deltas.Move(tenant, EntryState::kInFlight, EntryState::kDone);
-        deltas.Add(tenant, a.result.outcome == Outcome::kApplied ? counters::kApplied
-                                                                 : counters::kSuperseded,
-                   1);
+        deltas.Add(
+            tenant,
+            a.result.outcome == Outcome::kApplied ? counters::kApplied : counters::kSuperseded, 1);
         if (a.result.outcome == Outcome::kApplied) {
           checkpoints[tenant] = db::Checkpoint{tenant, item.seq, item.entry.id, now};
         }
@@ -936,11 +937,11 @@ class Pipeline::Worker {
   db::CounterMap counters_;
 
   // Worker thread only (also read by WaitForWork under mu_, written only by the worker).
-  std::deque<Item> ready_;                // pending, in seq order
-  std::map<int64_t, Item> retry_;         // retry_wait, by seq
-  int64_t min_retry_at_ms_ = INT64_MAX;   // earliest next attempt in retry_
+  std::deque<Item> ready_;                        // pending, in seq order
+  std::map<int64_t, Item> retry_;                 // retry_wait, by seq
+  int64_t min_retry_at_ms_ = INT64_MAX;           // earliest next attempt in retry_
   std::unordered_map<std::string, int> blocked_;  // entity key -> entries waiting in retry_
-  std::vector<Incoming> carry_;           // not yet persisted after a failed ingest
+  std::vector<Incoming> carry_;                   // not yet persisted after a failed ingest
   int ingest_failures_ = 0;
   int64_t ingest_retry_at_ms_ = 0;
   int64_t next_maintenance_ms_ = 0;

@@ -61,8 +61,8 @@ class FaultInjectingStore final : public WriteStore {
   Status LoadUnfinished(std::vector<QueueRow>* rows) override {
     return inner_->LoadUnfinished(rows);
   }
-  Status GetEntity(std::string_view tenant_id, domain::EntityType type,
-                   std::string_view entity_id, std::optional<StoredEntity>* entity) override;
+  Status GetEntity(std::string_view tenant_id, domain::EntityType type, std::string_view entity_id,
+                   std::optional<StoredEntity>* entity) override;
   Status PutEntity(const StoredEntity& entity) override;
   Status InsertConflict(const ConflictRecord& conflict) override {
     return inner_->InsertConflict(conflict);

@@ -35,7 +35,7 @@ struct QueueRow {
   int64_t next_attempt_at_ms = 0;  // retry_wait only
   std::string last_error;
   int64_t received_at_ms = 0;
-  int64_t finished_at_ms = 0;  // 0 while unfinished
+  int64_t finished_at_ms = 0;                 // 0 while unfinished
   std::optional<domain::EntryResult> result;  // done and dead entries
 };
 
@@ -46,8 +46,8 @@ struct StoredEntity {
   std::string entity_id;
   int64_t version_ms = 0;
   bool deleted = false;
-  std::string data;      // canonical JSON; {"id":…} for a tombstone
-  std::string checksum;  // md5 of data; empty for a tombstone
+  std::string data;            // canonical JSON; {"id":…} for a tombstone
+  std::string checksum;        // md5 of data; empty for a tombstone
   int64_t modified_at_ms = 0;  // server time of the last applied change
   std::string source_entry_id;
 };

@@ -17,7 +17,7 @@ class Metrics {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   struct Snapshot {
-    double received_per_s = 0, acked_per_s = 0;  // last 10 s
+    double received_per_s = 0, acked_per_s = 0;             // last 10 s
     double ack_p50_ms = 0, ack_p95_ms = 0, ack_p99_ms = 0;  // last 60 s
     int64_t batch_count = 0, batch_entries = 0, batch_max_size = 0;
     double batch_avg_commit_ms = 0;

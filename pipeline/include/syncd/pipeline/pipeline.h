@@ -26,12 +26,12 @@
 namespace syncd::pipeline {
 
 struct PipelineOptions {
-  int batch_max = 512;       // most entries in one apply transaction
-  int batch_wait_ms = 2;     // longest an entry waits for its batch to fill (only under load)
-  RetryPolicy retry;         // attempts and backoff
+  int batch_max = 512;         // most entries in one apply transaction
+  int batch_wait_ms = 2;       // longest an entry waits for its batch to fill (only under load)
+  RetryPolicy retry;           // attempts and backoff
   int64_t queue_max = 100000;  // unfinished entries before rate_limit_error
   int64_t result_retention_ms = 168LL * 3600 * 1000;
-  int64_t lease_ms = 30000;  // in_flight lease; an expired lease is claimed again
+  int64_t lease_ms = 30000;   // in_flight lease; an expired lease is claimed again
   int retention_batch = 500;  // rows deleted per maintenance transaction
   int64_t maintenance_interval_ms = 1000;
   int64_t snapshot_interval_ms = 60000;  // metric snapshots into the database
@@ -42,16 +42,16 @@ struct PipelineOptions {
 struct Delivery {
   std::string tenant_id;
   std::string entry_id;
-  std::string entity_type;     // canonical spelling
+  std::string entity_type;  // canonical spelling
   std::string entity_id;
   std::string operation_type;  // "create" | "update" | "delete"
   domain::EntryResult result;
-  bool duplicate = false;      // a resent id whose result was already known
-  int64_t received_us = 0;     // monotonic receipt time; 0 when unknown (after a restart)
+  bool duplicate = false;   // a resent id whose result was already known
+  int64_t received_us = 0;  // monotonic receipt time; 0 when unknown (after a restart)
   // The entity after this entry: for `applied` the new state (fan-out to the
   // tenant's other connections), for `superseded` the stored state (sent back
   // to the sender). Empty for NACKs and duplicates.
-  std::string entity_data;     // canonical JSON; {"id":…} when deleted
+  std::string entity_data;  // canonical JSON; {"id":…} when deleted
   bool entity_deleted = false;
 };
 

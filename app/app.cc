@@ -1,0 +1,146 @@
+#include "syncd/app/app.h"
+
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+#include "syncd/api/data_status.h"
+#include "syncd/api/http_server.h"
+#include "syncd/db/fault_injecting_store.h"
+#include "syncd/db/sqlite_store.h"
+#include "syncd/pipeline/pipeline.h"
+#include "syncd/ws/ws_server.h"
+
+#ifndef SYNCD_SOURCE_DIR
+#define SYNCD_SOURCE_DIR "."
+#endif
+
+namespace syncd::app {
+
+struct App::Parts {
+  Options options;
+  pipeline::SystemClock clock;
+  std::unique_ptr<db::ReadStore> ws_reads;
+  std::unique_ptr<db::ReadStore> http_reads;
+  std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::unique_ptr<ws::WsServer> ws;
+  std::unique_ptr<api::HttpServer> http;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bool shut_down = false;
+};
+
+std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
+  auto parts = std::make_unique<Parts>();
+  parts->options = options;
+  if (parts->options.openapi_path.empty()) {
+    parts->options.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
+  }
+  db::SqliteOptions sqlite;
+  sqlite.path = options.db;
+  sqlite.synchronous = options.synchronous;
+  std::unique_ptr<db::WriteStore> writes = db::OpenSqliteWriteStore(sqlite, status);
+  if (!writes) return nullptr;
+  if (options.fault_commit_rate > 0) {
+    auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
+    faulty->SetApplyCommitFailureRate(options.fault_commit_rate, options.fault_seed);
+    std::fprintf(stderr,
+                 "syncd: WARNING: SYNCD_FAULT_COMMIT_RATE=%.3f (seed %llu): that fraction of "
+                 "apply commits will fail on purpose (test hook)\n",
+                 options.fault_commit_rate, static_cast<unsigned long long>(options.fault_seed));
+    writes = std::move(faulty);
+  }
+  parts->ws_reads = db::OpenSqliteReadStore(sqlite, status);
+  if (!parts->ws_reads) return nullptr;
+  parts->http_reads = db::OpenSqliteReadStore(sqlite, status);
+  if (!parts->http_reads) return nullptr;
+
+  pipeline::PipelineOptions p;
+  p.batch_max = options.batch_max;
+  p.batch_wait_ms = options.batch_wait_ms;
+  p.retry.max_attempts = options.max_attempts;
+  p.retry.base_ms = options.retry_base_ms;
+  p.retry.max_ms = options.retry_max_ms;
+  p.queue_max = options.queue_max;
+  p.result_retention_ms = options.result_retention_h * 3600 * 1000;
+  parts->pipeline = std::make_unique<pipeline::Pipeline>(std::move(writes), p, &parts->clock);
+
+  Parts* raw = parts.get();
+  api::WsInfo ws_info;
+  ws_info.connections = [raw] { return raw->ws ? raw->ws->connections() : 0; };
+  ws_info.tenants = [raw] { return raw->ws ? raw->ws->tenants() : 0; };
+  ws_info.up = [raw] { return raw->ws && raw->ws->up(); };
+
+  ws::WsOptions w;
+  w.host = options.host;
+  w.port = options.ws_port;
+  w.max_message_bytes = options.max_message_bytes;
+  w.health_body = [raw, ws_info] {
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now() - raw->started)
+                      .count();
+    return api::HealthBody(*raw->pipeline, *raw->ws_reads, ws_info, raw->http != nullptr,
+                           raw->shut_down, uptime, "0.1.0");
+  };
+  w.data_status_body = [raw](const std::string& tenant,
+                             const std::vector<domain::EntityType>& types) {
+    std::vector<db::StoredEntity> entities;
+    std::optional<db::Checkpoint> checkpoint;
+    db::Status s = raw->ws_reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
+    if (s.ok()) s = raw->ws_reads->GetCheckpoint(tenant, &checkpoint);
+    if (!s.ok()) {
+      return std::string(
+          "{\"type\":\"error\",\"code\":\"internal_error\",\"message\":\"database read failed\"}");
+    }
+    int64_t last_sync_s = checkpoint ? checkpoint->last_applied_at_ms / 1000 : 0;
+    return api::DataStatusJson(entities, types, tenant, last_sync_s, raw->clock.NowMs() / 1000,
+                               /*with_type_field=*/true);
+  };
+  parts->ws =
+      std::make_unique<ws::WsServer>(std::move(w), parts->pipeline.get(), parts->ws_reads.get());
+
+  api::HttpOptions h;
+  h.host = options.host;
+  h.port = options.http_port;
+  h.max_body_bytes = options.max_message_bytes;
+  h.openapi_path = parts->options.openapi_path;
+  parts->http =
+      std::make_unique<api::HttpServer>(h, parts->pipeline.get(), parts->http_reads.get(), ws_info);
+  *status = db::Status::Ok();
+  return std::unique_ptr<App>(new App(std::move(parts)));
+}
+
+App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+App::~App() { Shutdown(); }
+
+db::Status App::Start() {
+  db::Status s = parts_->pipeline->Start();
+  if (!s.ok()) return s;
+  s = parts_->ws->Start();
+  if (!s.ok()) return s;
+  s = parts_->http->Start();
+  if (!s.ok()) return s;
+  std::fprintf(stderr, "syncd: websocket listening on %s:%d\n", parts_->options.host.c_str(),
+               parts_->ws->port());
+  std::fprintf(stderr, "syncd: http listening on %s:%d\n", parts_->options.host.c_str(),
+               parts_->http->port());
+  std::fprintf(stderr, "syncd: database %s (synchronous=%s)\n", parts_->options.db.c_str(),
+               parts_->options.synchronous.c_str());
+  return db::Status::Ok();
+}
+
+int App::ws_port() const { return parts_->ws->port(); }
+int App::http_port() const { return parts_->http->port(); }
+
+void App::Shutdown() {
+  if (parts_->shut_down) return;
+  parts_->shut_down = true;
+  parts_->http->BeginShutdown();
+  parts_->ws->StopAccepting();
+  // Everything accepted is applied and answered before the sockets close.
+  parts_->pipeline->Stop(3000);
+  parts_->ws->Shutdown(1000);
+  parts_->http->Stop();
+}
+
+}  // namespace syncd::app

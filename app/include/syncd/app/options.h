@@ -1,0 +1,39 @@
+// Command-line and environment options (service.md, options table), parsed
+// and validated once. A flag wins over its environment variable.
+#ifndef SYNCD_APP_OPTIONS_H_
+#define SYNCD_APP_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace syncd::app {
+
+struct Options {
+  std::string host = "127.0.0.1";       // --host / SYNCD_HOST: address both servers bind
+  int http_port = 8000;                 // --http-port / SYNCD_HTTP_PORT (0: any free port)
+  int ws_port = 8001;                   // --ws-port / SYNCD_WS_PORT (0: any free port)
+  std::string db = "data/syncd.db";     // --db / SYNCD_DB: SQLite file, created with its folder
+  int batch_max = 512;                  // --batch-max: most entries in one apply transaction
+  int batch_wait_ms = 2;                // --batch-wait-ms: longest wait for a batch to fill
+  int max_attempts = 8;                 // --max-attempts: attempts before dead-lettering
+  int64_t retry_base_ms = 20;           // --retry-base-ms: backoff base
+  int64_t retry_max_ms = 5000;          // --retry-max-ms: backoff cap
+  int64_t queue_max = 100000;           // --queue-max: unfinished entries before rate_limit_error
+  int64_t max_message_bytes = 1048576;  // --max-message-bytes: largest frame / HTTP body
+  int64_t result_retention_h = 168;     // --result-retention-h: how long results are kept
+  std::string synchronous = "FULL";     // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
+  std::string openapi_path;             // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
+  // Test hook (environment only): SYNCD_FAULT_COMMIT_RATE, SYNCD_FAULT_SEED.
+  double fault_commit_rate = 0;
+  uint64_t fault_seed = 1;
+};
+
+enum class ParseOutcome { kRun, kHelp, kError };
+
+// Parses argv and the environment. kError: *error holds one line for stderr.
+ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* error);
+std::string HelpText();
+
+}  // namespace syncd::app
+
+#endif  // SYNCD_APP_OPTIONS_H_

@@ -1,0 +1,187 @@
+#include "syncd/app/options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace syncd::app {
+
+namespace {
+
+bool ParseInt(const std::string& text, int64_t min, int64_t max, int64_t* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end == nullptr || *end != '\0' || v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+struct Spec {
+  const char* flag;
+  const char* env;
+  const char* help;
+  // Applies a value; returns an error message or "".
+  std::function<std::string(const std::string&, Options*)> apply;
+};
+
+std::function<std::string(const std::string&, Options*)> IntField(
+    int64_t min, int64_t max, std::function<void(Options*, int64_t)> set) {
+  return [=](const std::string& v, Options* o) -> std::string {
+    int64_t n = 0;
+    if (!ParseInt(v, min, max, &n)) {
+      return "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    set(o, n);
+    return "";
+  };
+}
+
+const std::vector<Spec>& Specs() {
+  static const std::vector<Spec> specs = {
+      {"--host", "SYNCD_HOST", "address both servers bind (default 127.0.0.1)",
+       [](const std::string& v, Options* o) -> std::string {
+         if (v.empty()) return "must not be empty";
+         o->host = v;
+         return "";
+       }},
+      {"--http-port", "SYNCD_HTTP_PORT", "REST port (default 8000; 0 = any free port)",
+       IntField(0, 65535, [](Options* o, int64_t n) { o->http_port = static_cast<int>(n); })},
+      {"--ws-port", "SYNCD_WS_PORT", "WebSocket port (default 8001; 0 = any free port)",
+       IntField(0, 65535, [](Options* o, int64_t n) { o->ws_port = static_cast<int>(n); })},
+      {"--db", "SYNCD_DB",
+       "SQLite file path, created with its folder if missing (default data/syncd.db)",
+       [](const std::string& v, Options* o) -> std::string {
+         if (v.empty()) return "must not be empty";
+         if (v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0) {
+           return "PostgreSQL is not supported by this build yet; use a SQLite file path";
+         }
+         o->db = v;
+         return "";
+       }},
+      {"--batch-max", "SYNCD_BATCH_MAX", "most entries in one apply transaction (default 512)",
+       IntField(1, 100000, [](Options* o, int64_t n) { o->batch_max = static_cast<int>(n); })},
+      {"--batch-wait-ms", "SYNCD_BATCH_WAIT_MS",
+       "longest an entry waits for its batch to fill (default 2)",
+       IntField(0, 10000, [](Options* o, int64_t n) { o->batch_wait_ms = static_cast<int>(n); })},
+      {"--max-attempts", "SYNCD_MAX_ATTEMPTS",
+       "attempts before an entry is dead-lettered (default 8)",
+       IntField(1, 1000, [](Options* o, int64_t n) { o->max_attempts = static_cast<int>(n); })},
+      {"--retry-base-ms", "SYNCD_RETRY_BASE_MS", "backoff base, full jitter (default 20)",
+       IntField(0, 3600000, [](Options* o, int64_t n) { o->retry_base_ms = n; })},
+      {"--retry-max-ms", "SYNCD_RETRY_MAX_MS", "backoff cap (default 5000)",
+       IntField(0, 3600000, [](Options* o, int64_t n) { o->retry_max_ms = n; })},
+      {"--queue-max", "SYNCD_QUEUE_MAX",
+       "unfinished entries before new ones get rate_limit_error (default 100000)",
+       IntField(1, 1000000000, [](Options* o, int64_t n) { o->queue_max = n; })},
+      {"--max-message-bytes", "SYNCD_MAX_MESSAGE_BYTES",
+       "largest WebSocket frame / HTTP body (default 1048576)",
+       IntField(1024, 1LL << 30, [](Options* o, int64_t n) { o->max_message_bytes = n; })},
+      {"--result-retention-h", "SYNCD_RESULT_RETENTION_H",
+       "hours finished entries and their results are kept (default 168)",
+       IntField(1, 24 * 3650, [](Options* o, int64_t n) { o->result_retention_h = n; })},
+      {"--sqlite-synchronous", "SYNCD_SQLITE_SYNCHRONOUS",
+       "FULL (default; survives power loss) or NORMAL (may lose the last commits on power loss)",
+       [](const std::string& v, Options* o) -> std::string {
+         if (v != "FULL" && v != "NORMAL") return "must be FULL or NORMAL";
+         o->synchronous = v;
+         return "";
+       }},
+      {"--openapi", "SYNCD_OPENAPI",
+       "file served at GET /openapi.yaml (default: next to the binary's source)",
+       [](const std::string& v, Options* o) -> std::string {
+         o->openapi_path = v;
+         return "";
+       }},
+  };
+  return specs;
+}
+
+}  // namespace
+
+std::string HelpText() {
+  std::string text =
+      "usage: syncd [options]\n"
+      "A durable sync backend: WebSocket sync protocol and REST API over SQLite.\n\n"
+      "Each option can also be set by its environment variable; the flag wins.\n";
+  for (const Spec& s : Specs()) {
+    std::string left = std::string("  ") + s.flag + " VALUE";
+    left.resize(std::max<size_t>(left.size() + 1, 28), ' ');
+    text += left + s.help + "  [" + s.env + "]\n";
+  }
+  text +=
+      "  --help                    print this and exit\n\n"
+      "Test hook (environment only): SYNCD_FAULT_COMMIT_RATE (0-1) fails that fraction of\n"
+      "apply commits with a transient error; SYNCD_FAULT_SEED makes it deterministic.\n";
+  return text;
+}
+
+ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* error) {
+  for (const Spec& s : Specs()) {
+    if (const char* v = std::getenv(s.env)) {
+      std::string problem = s.apply(v, options);
+      if (!problem.empty()) {
+        *error = std::string(s.env) + " " + problem;
+        return ParseOutcome::kError;
+      }
+    }
+  }
+  if (const char* v = std::getenv("SYNCD_FAULT_COMMIT_RATE")) {
+    char* end = nullptr;
+    double rate = std::strtod(v, &end);
+    if (end == v || *end != '\0' || !(rate >= 0 && rate <= 1)) {
+      *error = "SYNCD_FAULT_COMMIT_RATE must be a number from 0 to 1";
+      return ParseOutcome::kError;
+    }
+    options->fault_commit_rate = rate;
+  }
+  if (const char* v = std::getenv("SYNCD_FAULT_SEED")) {
+    int64_t seed = 0;
+    if (!ParseInt(v, 0, INT64_MAX, &seed)) {
+      *error = "SYNCD_FAULT_SEED must be a non-negative integer";
+      return ParseOutcome::kError;
+    }
+    options->fault_seed = static_cast<uint64_t>(seed);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+      has_value = true;
+    }
+    const Spec* spec = nullptr;
+    for (const Spec& s : Specs()) {
+      if (arg == s.flag) spec = &s;
+    }
+    if (spec == nullptr) {
+      *error = "unknown option " + arg + " (see --help)";
+      return ParseOutcome::kError;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        *error = arg + " needs a value";
+        return ParseOutcome::kError;
+      }
+      value = argv[++i];
+    }
+    std::string problem = spec->apply(value, options);
+    if (!problem.empty()) {
+      *error = arg + " " + problem;
+      return ParseOutcome::kError;
+    }
+  }
+  if (options->retry_max_ms < options->retry_base_ms) {
+    *error = "--retry-max-ms must be at least --retry-base-ms";
+    return ParseOutcome::kError;
+  }
+  return ParseOutcome::kRun;
+}
+
+}  // namespace syncd::app

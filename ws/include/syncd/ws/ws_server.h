@@ -1,0 +1,63 @@
+// The WebSocket server (protocol.md) on websocketpp + standalone Asio.
+// One Asio thread does all socket work: frames are parsed and validated
+// there, valid entries go to the pipeline, and results come back by posting
+// to the same thread (Deliver is called on the pipeline thread and only posts).
+// Start/StopAccepting/Shutdown are called by the owner (app).
+#ifndef SYNCD_WS_WS_SERVER_H_
+#define SYNCD_WS_WS_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "syncd/db/status.h"
+#include "syncd/db/store.h"
+#include "syncd/domain/entity.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::ws {
+
+struct WsOptions {
+  std::string host = "127.0.0.1";
+  int port = 8001;                      // 0: any free port (see port())
+  int64_t max_message_bytes = 1048576;  // larger frames close the connection with 1009
+  // A client that does not read: once this much is queued unsent to it, the
+  // connection is closed (1008) instead of buffering without bound.
+  int64_t max_buffered_bytes = 64LL << 20;
+  // Body of GET /api/v1/websocket/health (and /health) on this port.
+  std::function<std::string()> health_body;
+  // data_status_response body for (tenant, types; empty = all).
+  std::function<std::string(const std::string&, const std::vector<domain::EntityType>&)>
+      data_status_body;
+};
+
+class WsServer {
+ public:
+  // Registers itself as a sink of `pipeline` (call before pipeline->Start()).
+  WsServer(WsOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads);
+  ~WsServer();
+  WsServer(const WsServer&) = delete;
+  WsServer& operator=(const WsServer&) = delete;
+
+  db::Status Start();  // listens and starts the Asio thread
+  int port() const;
+  int64_t connections() const;
+  int64_t tenants() const;
+  bool up() const;
+
+  void StopAccepting();  // closes the listening socket; open connections go on
+  // Sends {"type":"status","status":"shutdown"}, closes every connection with
+  // 1001 and joins the Asio thread (at most `deadline_ms`). Results posted
+  // before this call are sent first.
+  void Shutdown(int64_t deadline_ms = 1500);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace syncd::ws
+
+#endif  // SYNCD_WS_WS_SERVER_H_

@@ -1,0 +1,226 @@
+#include "messages.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <array>
+
+namespace syncd::ws {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Key(Writer& w, const char* key) { w.Key(key); }
+void Str(Writer& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+void Int(Writer& w, const char* key, int64_t value) {
+  w.Key(key);
+  w.Int64(value);
+}
+void Raw(Writer& w, const char* key, std::string_view json) {
+  w.Key(key);
+  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+}
+
+std::string Done(const rapidjson::StringBuffer& buffer) {
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+std::string SyncReplyJson(const pipeline::Delivery& d) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  const domain::EntryResult& r = d.result;
+  w.StartObject();
+  Str(w, "type", r.acked ? "sync_ack" : "sync_nack");
+  Str(w, "id", d.entry_id);
+  Str(w, "status", r.acked ? "processed" : "failed");
+  Str(w, "entityId", d.entity_id);
+  Str(w, "entityType", d.entity_type);
+  Str(w, "operationType", d.operation_type);
+  if (r.acked) {
+    Str(w, "outcome", domain::OutcomeName(r.outcome));
+    Int(w, "server_timestamp", r.server_timestamp_ms);
+    if (!r.checksum.empty()) Str(w, "checksum", r.checksum);
+  } else {
+    Str(w, "reason", domain::NackReasonName(r.reason));
+    Str(w, "detail", r.detail);
+    Key(w, "is_permanent");
+    w.Bool(domain::IsPermanent(r.reason));
+    if (!domain::IsPermanent(r.reason)) Int(w, "retry_after", r.retry_after_ms);
+    Int(w, "server_timestamp", r.server_timestamp_ms);
+  }
+  if (d.duplicate) {
+    Key(w, "duplicate");
+    w.Bool(true);
+  }
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "sync_nack");
+  if (e.id) Str(w, "id", *e.id);
+  Str(w, "status", "failed");
+  if (e.entity_id) Str(w, "entityId", *e.entity_id);
+  if (e.entity_type) Str(w, "entityType", *e.entity_type);
+  if (e.operation_type) Str(w, "operationType", *e.operation_type);
+  Str(w, "reason", domain::NackReasonName(e.reason));
+  Str(w, "detail", e.detail);
+  Key(w, "is_permanent");
+  w.Bool(domain::IsPermanent(e.reason));
+  if (!domain::IsPermanent(e.reason)) Int(w, "retry_after", 1000);
+  Int(w, "server_timestamp", now_ms);
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
+                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms) {
+  pipeline::Delivery d;
+  d.entry_id = e.id;
+  d.entity_id = e.entity_id;
+  d.entity_type = domain::EntityTypeName(e.entity_type);
+  d.operation_type = domain::OperationName(e.operation);
+  d.result.acked = false;
+  d.result.reason = reason;
+  d.result.detail = detail;
+  d.result.retry_after_ms = retry_after_ms;
+  d.result.server_timestamp_ms = now_ms;
+  return SyncReplyJson(d);
+}
+
+std::string DataUpdateJson(const pipeline::Delivery& d, int64_t now_ms) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  bool applied = d.result.outcome == domain::Outcome::kApplied;
+  // After `superseded` the sender gets the stored state: update, or delete
+  // when the stored state is a deletion.
+  std::string_view operation =
+      applied ? std::string_view(d.operation_type) : (d.entity_deleted ? "delete" : "update");
+  w.StartObject();
+  Str(w, "type", "data_update");
+  Str(w, "event_type", "data_update");
+  Str(w, "tenant_id", d.tenant_id);
+  Str(w, "entity_type", d.entity_type);
+  Str(w, "operation_type", operation);
+  Key(w, "data");
+  w.StartObject();
+  Raw(w, "single_entity", d.entity_data.empty() ? std::string_view("{}") : d.entity_data);
+  w.EndObject();
+  Int(w, "server_timestamp", now_ms);
+  if (!d.entity_deleted && !d.result.checksum.empty()) Str(w, "checksum", d.result.checksum);
+  Str(w, "source_entry_id", d.entry_id);
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string ErrorJson(std::string_view code, std::string_view message,
+                      const std::string* original_type) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "error");
+  Str(w, "code", code);
+  Str(w, "message", message);
+  if (original_type != nullptr) Str(w, "original_type", *original_type);
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string StatusJson(std::string_view status) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "status");
+  Str(w, "status", status);
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string PongJson(const rapidjson::Value* timestamp) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "pong");
+  if (timestamp != nullptr) {
+    Key(w, "timestamp");
+    timestamp->Accept(w);
+  }
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string InitialDataLoadJson(const std::string& tenant_id,
+                                const std::vector<db::StoredEntity>& entities, int64_t now_ms) {
+  std::array<std::vector<const db::StoredEntity*>, domain::kEntityTypeCount> by_type;
+  int64_t total = 0;
+  for (const db::StoredEntity& e : entities) {
+    if (e.deleted) continue;
+    by_type[static_cast<size_t>(e.type)].push_back(&e);
+    ++total;
+  }
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "initial_data_load");
+  Str(w, "event_type", "initial_data_load");
+  Str(w, "tenant_id", tenant_id);
+  Key(w, "payload");
+  w.StartObject();
+  for (domain::EntityType type : domain::AllEntityTypes()) {
+    std::string_view name = domain::CollectionName(type);
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    w.StartArray();
+    for (const db::StoredEntity* e : by_type[static_cast<size_t>(type)]) {
+      w.RawValue(e->data.data(), e->data.size(), rapidjson::kObjectType);
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  Int(w, "server_timestamp", now_ms);
+  Int(w, "total_count", total);
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string ConnectionStatusJson(const std::string& tenant_id, int64_t connections,
+                                 int64_t tenants) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "connection_status_response");
+  Str(w, "tenant_id", tenant_id);
+  Str(w, "backend_status", "online");
+  Key(w, "connection_healthy");
+  w.Bool(true);
+  Key(w, "stats");
+  w.StartObject();
+  Int(w, "total_connections", connections);
+  Int(w, "healthy_connections", connections);
+  Int(w, "tenant_count", tenants);
+  w.EndObject();
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string TenantDisconnectAckJson(const std::string& tenant_id) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "type", "tenant_disconnect_ack");
+  Str(w, "tenant_id", tenant_id);
+  Str(w, "status", "success");
+  Str(w, "message", "tenant disconnected; closing the connection");
+  w.EndObject();
+  return Done(buffer);
+}
+
+}  // namespace syncd::ws

@@ -1,0 +1,42 @@
+// Private: the JSON text of every server → client message (protocol.md).
+// Plain functions; any thread.
+#ifndef SYNCD_WS_MESSAGES_H_
+#define SYNCD_WS_MESSAGES_H_
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "syncd/db/store.h"
+#include "syncd/domain/entry.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::ws {
+
+// sync_ack / sync_nack for a pipeline result.
+std::string SyncReplyJson(const pipeline::Delivery& d);
+// sync_nack for an entry refused before it was queued.
+std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms);
+// sync_nack for a valid entry that could not be queued (queue full, stopping).
+std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
+                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms);
+// data_update carrying the entity state of a delivery (applied → other
+// connections; superseded → back to the sender).
+std::string DataUpdateJson(const pipeline::Delivery& d, int64_t now_ms);
+std::string ErrorJson(std::string_view code, std::string_view message,
+                      const std::string* original_type = nullptr);
+std::string StatusJson(std::string_view status);
+// pong echoing the ping's timestamp value as sent (absent when it had none).
+std::string PongJson(const rapidjson::Value* timestamp);
+std::string InitialDataLoadJson(const std::string& tenant_id,
+                                const std::vector<db::StoredEntity>& entities, int64_t now_ms);
+std::string ConnectionStatusJson(const std::string& tenant_id, int64_t connections,
+                                 int64_t tenants);
+std::string TenantDisconnectAckJson(const std::string& tenant_id);
+
+}  // namespace syncd::ws
+
+#endif  // SYNCD_WS_MESSAGES_H_
