@@ -57,9 +57,11 @@ Status StatusFromSociError(const soci::soci_error& error, std::string_view what)
 }
 
 void ResetStatement(soci::statement& statement) {
-  if (auto* backend = dynamic_cast<soci::sqlite3_statement_backend*>(statement.get_backend())) {
-    backend->reset();
-  }
+  // Debian's libsoci_sqlite3.so exports neither the backend's typeinfo nor
+  // reset() (a dynamic_cast or a call does not link), so reset the SQLite
+  // statement directly; every statement here comes from a sqlite3 session.
+  auto* backend = static_cast<soci::sqlite3_statement_backend*>(statement.get_backend());
+  if (backend != nullptr && backend->stmt_ != nullptr) sqlite_api::sqlite3_reset(backend->stmt_);
 }
 
 }  // namespace syncd::db

@@ -63,16 +63,21 @@ std::optional<domain::Outcome> ParseOutcome(std::string_view name) {
   return std::nullopt;
 }
 
+// service.md: the database file is created with its folder if missing.
+Status CreateParentFolder(const std::string& db_path) {
+  std::filesystem::path path(db_path);
+  if (!path.has_parent_path()) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return Status::Permanent("cannot create folder of " + db_path + ": " + ec.message());
+  return Status::Ok();
+}
+
 // Opens a session with the pragmas every connection needs.
 Status OpenSession(const SqliteOptions& options, bool create_schema, soci::session* sql) {
+  Status folder = CreateParentFolder(options.path);
+  if (!folder.ok()) return folder;
   try {
-    std::filesystem::path path(options.path);
-    if (path.has_parent_path()) {
-      std::error_code ec;
-      std::filesystem::create_directories(path.parent_path(), ec);
-      if (ec)
-        return Status::Permanent("cannot create folder of " + options.path + ": " + ec.message());
-    }
     sql->open(soci::sqlite3, "db=" + options.path);
     *sql << "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms);
     std::string mode;
@@ -212,7 +217,9 @@ class SqliteWriteStore final : public WriteStore {
   SqliteWriteStore& operator=(const SqliteWriteStore&) = delete;
 
   Status Open(const SqliteOptions& options) {
-    Status s = lock_.Acquire(options.path);
+    Status s = CreateParentFolder(options.path);
+    if (!s.ok()) return s;
+    s = lock_.Acquire(options.path);
     if (!s.ok()) return s;
     s = OpenSession(options, /*create_schema=*/true, &sql_);
     if (!s.ok()) return s;

@@ -80,7 +80,8 @@ class Deltas {
   void Add(const std::string& tenant, const char* name, int64_t delta) {
     if (name == nullptr || delta == 0) return;
     map_[{std::string(), name}] += delta;
-    map_[{tenant, name}] += delta;
+    // "" is the global scope; an entry with no readable tenant counts only there.
+    if (!tenant.empty()) map_[{tenant, name}] += delta;
   }
   void Move(const std::string& tenant, EntryState from, EntryState to) {
     if (from == to) return;
@@ -267,7 +268,10 @@ class Pipeline::Worker {
            !HasClaimable(clock_->NowMs());
   }
 
+  bool BackingOff(int64_t now) const { return ingest_retry_at_ms_ > now; }
+
   bool HasClaimable(int64_t now) const {
+    if (BackingOff(now)) return false;
     if (!retry_.empty() && min_retry_at_ms_ <= now) return true;
     if (ready_.empty()) return false;
     if (blocked_.empty()) return true;
@@ -296,12 +300,18 @@ class Pipeline::Worker {
       carry_.clear();
     }
     int64_t now = clock_->NowMs();
-    if (ingest_retry_at_ms_ > now && !incoming.empty()) {
-      carry_ = std::move(incoming);  // backing off after a failed ingest commit
-      incoming.clear();
-    }
     bool worked = !ops.empty();
     for (OperatorRequest& op : ops) HandleOperator(op);
+    if (BackingOff(now)) {
+      // The last ingest commit failed: nothing is written until the backoff
+      // has passed; what arrived meanwhile waits with the rest.
+      carry_ = std::move(incoming);
+      if (!rejected.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const auto& [tenant, n] : rejected) rejected_[tenant] += n;
+      }
+      return worked;
+    }
 
     std::vector<Item> batch;
     if (!incoming.empty() || !rejected.empty() || HasClaimable(now)) {
@@ -315,15 +325,16 @@ class Pipeline::Worker {
 
   void WaitForWork(std::unique_lock<std::mutex>& lock) {
     auto has_work = [&] {
-      return stopping_ || !inbox_.empty() || !ops_.empty() || !rejected_.empty() ||
-             (!carry_.empty() && ingest_retry_at_ms_ <= clock_->NowMs()) ||
-             HasClaimable(clock_->NowMs());
+      int64_t now = clock_->NowMs();
+      if (!ops_.empty() || !inbox_.empty()) return true;
+      if (BackingOff(now)) return false;
+      return stopping_ || !rejected_.empty() || !carry_.empty() || HasClaimable(now);
     };
     while (!has_work()) {
       int64_t now = clock_->NowMs();
       int64_t wake_at = next_maintenance_ms_;
       if (!retry_.empty()) wake_at = std::min(wake_at, min_retry_at_ms_);
-      if (!carry_.empty()) wake_at = std::min(wake_at, ingest_retry_at_ms_);
+      if (BackingOff(now)) wake_at = std::min(wake_at, ingest_retry_at_ms_);
       if (wake_at <= now) return;  // maintenance is due
       cv_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wake_at - now, 1000)));
     }
@@ -388,8 +399,9 @@ class Pipeline::Worker {
     PickClaims(now, &claims, &skipped);
 
     Deltas deltas;
-    std::vector<Item> inserted;        // new rows, with the state they were written in
-    std::vector<Delivery> duplicates;  // resent ids whose result is known
+    std::vector<Item> inserted;         // new rows, with the state they were written in
+    std::vector<size_t> inserted_from;  // their index in `incoming`, to undo the moves
+    std::vector<Delivery> duplicates;   // resent ids whose result is known
     int64_t unfinished_dups = 0;
     Status s = store_->Begin(db::TxnKind::kIngest);
     for (Item& item : claims) {
@@ -397,8 +409,9 @@ class Pipeline::Worker {
       s = store_->ClaimEntry(item.seq, item.attempts + 1, lease_until);
     }
     size_t room = static_cast<size_t>(options_.batch_max);
-    for (Incoming& in : incoming) {
+    for (size_t index = 0; index < incoming.size(); ++index) {
       if (!s.ok()) break;
+      Incoming& in = incoming[index];
       const std::string& tenant = in.entry.tenant_id;
       deltas.Add(tenant, counters::kReceived, 1);
       std::string key = EntityKey(in.entry);
@@ -412,13 +425,15 @@ class Pipeline::Worker {
       if (!s.ok()) break;
       if (was_inserted) {
         if (!claim_now) skipped.insert(std::move(key));
+        // Before the move below: `tenant` refers to in.entry.tenant_id.
+        deltas.Add(tenant, DepthCounter(state), 1);
         Item item;
         item.seq = seq;
         item.entry = std::move(in.entry);
+        inserted_from.push_back(index);
         item.attempts = claim_now ? 1 : 0;
         item.db_state = state;
         item.received_us = in.received_us;
-        deltas.Add(tenant, DepthCounter(state), 1);
         inserted.push_back(std::move(item));
         continue;
       }
@@ -452,6 +467,9 @@ class Pipeline::Worker {
       ++ingest_failures_;
       LogFailure("ingest", s);
       // Put everything back as it was; try again after a backoff.
+      for (size_t k = 0; k < inserted.size(); ++k) {
+        incoming[inserted_from[k]].entry = std::move(inserted[k].entry);
+      }
       for (Item& item : claims) {
         if (item.db_state == EntryState::kRetryWait) {
           AddRetry(std::move(item));
@@ -465,11 +483,11 @@ class Pipeline::Worker {
         std::lock_guard<std::mutex> lock(mu_);
         for (const auto& [tenant, n] : rejected) rejected_[tenant] += n;
       }
+      ingest_retry_at_ms_ = now + BackoffDelayMs(options_.retry, ingest_failures_, rng_);
       if (ingest_failures_ >= options_.retry.max_attempts) {
         FailIncoming(std::move(incoming), s);
       } else {
         carry_ = std::move(incoming);
-        ingest_retry_at_ms_ = now + BackoffDelayMs(options_.retry, ingest_failures_, rng_);
       }
       return false;
     }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "syncd/db/status.h"
 #include "syncd/db/store.h"
@@ -38,6 +39,9 @@ std::string HealthBody(pipeline::Pipeline& pipeline, db::ReadStore& reads, const
                        bool http_up, bool shutting_down, int64_t uptime_s,
                        const std::string& version);
 
+// The REST server. Owned by the app; it must outlive the pipeline's worker
+// (destroy it after pipeline->Stop()), because the pipeline keeps a pointer to
+// it as a ResultSink.
 class HttpServer {
  public:
   // Registers itself as a sink of `pipeline` (call before pipeline->Start()).
@@ -46,9 +50,11 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  db::Status Start();   // binds and serves in background threads
-  int port() const;     // the bound port
+  db::Status Start();    // binds and serves in background threads
+  int port() const;      // the bound port
   void BeginShutdown();  // from now on every route answers 503
+  // Stops listening, wakes requests waiting for results (they answer
+  // `pending`) and returns once no handler runs any more. Idempotent.
   void Stop();
 
   // Every route as "METHOD /path/{param}", for the openapi.yaml test.

@@ -3,10 +3,10 @@
 #ifndef SYNCD_DOMAIN_CANONICAL_JSON_H_
 #define SYNCD_DOMAIN_CANONICAL_JSON_H_
 
+#include <rapidjson/document.h>
+
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 namespace syncd::domain {
 

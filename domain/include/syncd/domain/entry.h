@@ -3,13 +3,13 @@
 #ifndef SYNCD_DOMAIN_ENTRY_H_
 #define SYNCD_DOMAIN_ENTRY_H_
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
-
-#include <rapidjson/document.h>
 
 #include "syncd/domain/entity.h"
 
@@ -48,7 +48,7 @@ struct SyncEntry {
 // NACK can carry it (protocol.md: "still carries the id when one was readable").
 struct EntryError {
   NackReason reason = NackReason::kValidation;
-  std::string detail;  // human-readable, e.g. "payload.name is required"
+  std::string detail;                         // human-readable, e.g. "payload.name is required"
   std::optional<std::string> id;              // if "id" was a string
   std::optional<std::string> entity_id;       // if "entityId" was a string
   std::optional<std::string> entity_type;     // canonical if known, else as sent

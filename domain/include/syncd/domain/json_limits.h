@@ -4,11 +4,11 @@
 #ifndef SYNCD_DOMAIN_JSON_LIMITS_H_
 #define SYNCD_DOMAIN_JSON_LIMITS_H_
 
+#include <rapidjson/document.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 namespace syncd::domain {
 

@@ -12,13 +12,13 @@
 namespace syncd::domain {
 
 struct EntryResult {
-  bool acked = true;                      // sync_ack (true) or sync_nack (false)
-  Outcome outcome = Outcome::kApplied;    // when acked
+  bool acked = true;                            // sync_ack (true) or sync_nack (false)
+  Outcome outcome = Outcome::kApplied;          // when acked
   NackReason reason = NackReason::kValidation;  // when not acked
-  std::string detail;                     // when not acked
-  int64_t retry_after_ms = 0;             // non-permanent NACKs only
-  std::string checksum;                   // acked and the entity exists; empty after a delete
-  int64_t server_timestamp_ms = 0;        // when the result was decided
+  std::string detail;                           // when not acked
+  int64_t retry_after_ms = 0;                   // non-permanent NACKs only
+  std::string checksum;                         // acked and the entity exists; empty after a delete
+  int64_t server_timestamp_ms = 0;              // when the result was decided
 };
 
 }  // namespace syncd::domain

@@ -1,0 +1,74 @@
+#include "syncd/api/data_status.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <map>
+
+namespace syncd::api {
+
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+}  // namespace
+
+std::string DataStatusJson(const std::vector<db::StoredEntity>& entities,
+                           const std::vector<domain::EntityType>& types,
+                           const std::string& tenant_id, int64_t last_sync_time_s,
+                           int64_t server_time_s, bool with_type_field) {
+  std::vector<domain::EntityType> keys = types;
+  if (keys.empty()) keys.assign(domain::AllEntityTypes().begin(), domain::AllEntityTypes().end());
+  std::map<domain::EntityType, std::vector<const db::StoredEntity*>> live, deleted;
+  for (const db::StoredEntity& e : entities) (e.deleted ? deleted : live)[e.type].push_back(&e);
+
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  if (with_type_field) {
+    w.Key("type");
+    w.String("data_status_response");
+  }
+  w.Key("tenant_id");
+  w.String(tenant_id);
+  w.Key("entity_checksums");
+  w.StartObject();
+  for (domain::EntityType type : keys) {
+    std::string_view name = domain::EntityTypeName(type);
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    w.StartArray();
+    for (const db::StoredEntity* e : live[type]) {
+      w.StartObject();
+      w.Key("entity_id");
+      w.String(e->entity_id);
+      w.Key("checksum");
+      w.String(e->checksum);
+      w.Key("last_modified");
+      w.Int64(FloorDiv(e->version_ms, 1000));
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  w.Key("deleted_entities");
+  w.StartObject();
+  for (domain::EntityType type : keys) {
+    std::string_view name = domain::EntityTypeName(type);
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    w.StartArray();
+    for (const db::StoredEntity* e : deleted[type]) w.String(e->entity_id);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.Key("last_sync_time");
+  w.Int64(last_sync_time_s);
+  w.Key("server_time");
+  w.Int64(server_time_s);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace syncd::api

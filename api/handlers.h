@@ -1,0 +1,62 @@
+// The route handlers: plain functions from ApiRequest to ApiResponse over the
+// pipeline and the read store, and the route table both the Pistache wiring
+// and HttpServer::Routes() read. Handlers run on Pistache threads.
+#ifndef SYNCD_API_HANDLERS_H_
+#define SYNCD_API_HANDLERS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "http_types.h"
+#include "result_waiters.h"
+#include "syncd/api/http_server.h"
+#include "syncd/db/store.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::api {
+
+// What handlers share; owned by HttpServer's Impl, outlives every handler call.
+struct ApiContext {
+  HttpOptions options;
+  pipeline::Pipeline* pipeline = nullptr;
+  db::ReadStore* reads = nullptr;
+  WsInfo ws;
+  ResultWaiters waiters;
+  int64_t started_us = 0;  // MonotonicMicros() when the server was built
+  std::atomic<bool> http_up{false};
+  std::atomic<bool> shutting_down{false};
+
+  int64_t UptimeS() const;
+};
+
+using Handler = ApiResponse (*)(ApiContext&, const ApiRequest&);
+
+struct RouteSpec {
+  const char* method;  // "GET" | "POST"
+  const char* path;    // openapi.yaml form, "/api/v1/sync/status/{tenant_id}"
+  Handler handler;
+  bool json_body;         // POST with a JSON body: 413/415 checks apply
+  bool answers_shutdown;  // answers 503 itself (health); others get shutting_down
+};
+
+const std::vector<RouteSpec>& RouteTable();
+
+// handlers_entries.cc
+ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req);
+// handlers_tenant.cc
+ApiResponse HandleTenantStatus(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleDataStatus(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleDetectConflicts(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConflicts(ApiContext& ctx, const ApiRequest& req);
+// handlers_stats.cc
+ApiResponse HandleHealth(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleQueueStats(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleMetrics(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleOpenApi(ApiContext& ctx, const ApiRequest& req);
+
+}  // namespace syncd::api
+
+#endif  // SYNCD_API_HANDLERS_H_

@@ -1,0 +1,216 @@
+// POST /api/v1/sync/entries, GET /api/v1/sync/entries/{tenant_id}/{entry_id},
+// POST /api/v1/sync/acknowledge.
+#include <chrono>
+#include <future>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "handlers.h"
+#include "json_out.h"
+#include "syncd/domain/entry.h"
+#include "syncd/pipeline/clock.h"
+
+namespace syncd::api {
+
+namespace {
+
+constexpr size_t kMaxEntries = 1000;
+constexpr int64_t kDefaultWaitMs = 5000;
+constexpr int64_t kMaxWaitMs = 60000;
+constexpr auto kOperateTimeout = std::chrono::seconds(10);
+
+// One request entry on its way through the handler.
+struct Pending {
+  std::optional<std::string> id;              // null when none could be read
+  std::optional<domain::EntryResult> failed;  // refused before the pipeline
+  bool repeated = false;                      // the same id earlier in this request
+};
+
+domain::EntryResult Nack(domain::NackReason reason, std::string detail, int64_t retry_after_ms) {
+  domain::EntryResult r;
+  r.acked = false;
+  r.reason = reason;
+  r.detail = std::move(detail);
+  r.retry_after_ms = retry_after_ms;
+  r.server_timestamp_ms = NowEpochMs();
+  return r;
+}
+
+// Reads one entry; its tenant is its own tenantId (REST has no connection tenant).
+domain::ParsedEntry ParseRestEntry(const rapidjson::Value& value) {
+  std::string tenant;
+  if (value.IsObject()) {
+    auto it = value.FindMember("tenantId");
+    if (it != value.MemberEnd() && it->value.IsString()) {
+      tenant.assign(it->value.GetString(), it->value.GetStringLength());
+    }
+  }
+  domain::ParsedEntry parsed = domain::ParseSyncEntry(value, tenant);
+  if (auto* entry = std::get_if<domain::SyncEntry>(&parsed); entry && entry->tenant_id.empty()) {
+    domain::EntryError error;
+    error.detail = "tenantId must not be empty";
+    error.id = entry->id;
+    return error;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
+  std::string bad_query;
+  int64_t wait_ms = QueryInt(req, "wait_ms", 0, kMaxWaitMs, &bad_query).value_or(kDefaultWaitMs);
+  if (!bad_query.empty()) return ErrorResponse(ApiError::kValidation, bad_query);
+  rapidjson::Document doc;
+  ApiResponse error;
+  if (!ParseJsonBody(req, &doc, &error)) return error;
+  if (!doc.IsObject() || !doc.HasMember("entries") || !doc["entries"].IsArray()) {
+    return ErrorResponse(ApiError::kValidation, "body must be {\"entries\":[…]}");
+  }
+  const rapidjson::Value& entries = doc["entries"];
+  if (entries.Size() > kMaxEntries) {
+    return ErrorResponse(ApiError::kValidation,
+                         "at most " + std::to_string(kMaxEntries) + " entries per request");
+  }
+
+  // Register every slot before its Submit, so a fast result is never missed.
+  auto group = std::make_shared<ResultWaiters::Group>(entries.Size());
+  std::vector<Pending> items(entries.Size());
+  std::set<std::pair<std::string, std::string>> seen;
+  for (rapidjson::SizeType i = 0; i < entries.Size(); ++i) {
+    Pending& item = items[i];
+    domain::ParsedEntry parsed = ParseRestEntry(entries[i]);
+    if (auto* err = std::get_if<domain::EntryError>(&parsed)) {
+      item.id = err->id;
+      item.failed = Nack(err->reason, err->detail, 0);
+      const rapidjson::Value* tenant = NonEmptyString(entries[i], "tenantId");
+      if (tenant != nullptr) ctx.pipeline->CountRejected(tenant->GetString());
+      continue;
+    }
+    domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
+    item.id = entry.id;
+    item.repeated = !seen.emplace(entry.tenant_id, entry.id).second;
+    ctx.waiters.Expect(group, i, entry.tenant_id, entry.id);
+    pipeline::Delivery refused;
+    refused.tenant_id = entry.tenant_id;
+    refused.entry_id = entry.id;
+    switch (ctx.pipeline->Submit(std::move(entry), pipeline::MonotonicMicros())) {
+      case pipeline::SubmitResult::kAccepted:
+        break;
+      case pipeline::SubmitResult::kQueueFull:  // Submit counted the rejection
+        refused.result =
+            Nack(domain::NackReason::kRateLimit, "the queue is full", ctx.pipeline->RetryAfterMs());
+        ctx.waiters.Fill(group, i, std::move(refused));
+        break;
+      case pipeline::SubmitResult::kStopping:
+        refused.result = Nack(domain::NackReason::kSystem, "the server is shutting down",
+                              ctx.pipeline->RetryAfterMs());
+        ctx.waiters.Fill(group, i, std::move(refused));
+        break;
+    }
+  }
+  ctx.waiters.Wait(group, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
+  std::vector<std::optional<pipeline::Delivery>> results = group->TakeResults();
+
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("results");
+  w.StartArray();
+  int64_t now_us = pipeline::MonotonicMicros();
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Pending& item = items[i];
+    if (item.failed) {
+      WriteEntryResult(w, item.id, *item.failed, false);
+    } else if (results[i]) {
+      const pipeline::Delivery& d = *results[i];
+      if (d.received_us > 0) ctx.pipeline->metrics().RecordAck(now_us - d.received_us);
+      WriteEntryResult(w, item.id, d.result, d.duplicate || item.repeated);
+    } else {
+      WritePendingResult(w, *item.id);
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return JsonResponse(JsonText(buf));
+}
+
+ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req) {
+  const std::string& tenant = req.params.at("tenant_id");
+  const std::string& entry_id = req.params.at("entry_id");
+  std::optional<db::QueueRow> row;
+  db::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
+  if (!s.ok()) return ErrorResponse(ApiError::kInternal, "database: " + s.message());
+  if (!row) {
+    return ErrorResponse(ApiError::kNotFound, "no entry " + entry_id + " for tenant " + tenant);
+  }
+  return JsonResponse(EntryStateJson(*row));
+}
+
+ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {
+  rapidjson::Document doc;
+  ApiResponse error;
+  if (!ParseJsonBody(req, &doc, &error)) return error;
+  if (!doc.IsObject()) return ErrorResponse(ApiError::kValidation, "body must be an object");
+  const rapidjson::Value* tenant = NonEmptyString(doc, "tenant_id");
+  const rapidjson::Value* entry_id = NonEmptyString(doc, "entry_id");
+  const rapidjson::Value* action = NonEmptyString(doc, "action");
+  if (tenant == nullptr) return ErrorResponse(ApiError::kValidation, "tenant_id is required");
+  if (entry_id == nullptr) return ErrorResponse(ApiError::kValidation, "entry_id is required");
+  std::optional<pipeline::OperatorAction> op;
+  std::string action_name = action != nullptr ? action->GetString() : "";
+  if (action_name == "retry") op = pipeline::OperatorAction::kRetry;
+  if (action_name == "ack") op = pipeline::OperatorAction::kAck;
+  if (action_name == "nack") op = pipeline::OperatorAction::kNack;
+  if (!op) return ErrorResponse(ApiError::kValidation, "action must be retry, ack or nack");
+  std::string detail;
+  if (doc.HasMember("detail")) {
+    if (!doc["detail"].IsString()) {
+      return ErrorResponse(ApiError::kValidation, "detail must be a string");
+    }
+    detail = doc["detail"].GetString();
+  }
+
+  std::future<pipeline::OperatorResult> future =
+      ctx.pipeline->Operate(tenant->GetString(), entry_id->GetString(), *op, detail);
+  if (future.wait_for(kOperateTimeout) != std::future_status::ready) {
+    return ErrorResponse(ApiError::kInternal, "the pipeline did not answer in time");
+  }
+  pipeline::OperatorResult result;
+  try {
+    result = future.get();
+  } catch (const std::exception& e) {  // broken promise: the pipeline stopped
+    return ErrorResponse(ApiError::kInternal, std::string("the pipeline stopped: ") + e.what());
+  }
+  switch (result.code) {
+    case pipeline::OperatorResult::Code::kOk:
+      break;
+    case pipeline::OperatorResult::Code::kNotFound:
+      return ErrorResponse(ApiError::kNotFound, result.message);
+    case pipeline::OperatorResult::Code::kNotDead:
+      return ErrorResponse(ApiError::kConflict, result.message);
+    case pipeline::OperatorResult::Code::kError:
+      return ErrorResponse(ApiError::kInternal, result.message);
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("success");
+  w.Bool(true);
+  w.Key("message");
+  w.String(result.message);
+  w.Key("tenant_id");
+  w.String(tenant->GetString(), tenant->GetStringLength());
+  w.Key("entry_id");
+  w.String(entry_id->GetString(), entry_id->GetStringLength());
+  w.Key("state");
+  w.String(result.state);
+  w.EndObject();
+  return JsonResponse(JsonText(buf));
+}
+
+}  // namespace syncd::api

@@ -1,0 +1,70 @@
+// Health, statistics, metrics and the OpenAPI document.
+#include <fstream>
+#include <sstream>
+
+#include "handlers.h"
+#include "metrics_text.h"
+
+namespace syncd::api {
+
+namespace {
+
+int64_t Call(const std::function<int64_t()>& f) { return f ? f() : 0; }
+
+// Everything /api/v1/queue/stats and /metrics report, from memory (plus the
+// oldest unfinished entry, one indexed query).
+bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse* error) {
+  in->counts = ctx.pipeline->GlobalCounts();
+  in->metrics = ctx.pipeline->metrics().Take();
+  std::optional<int64_t> oldest;
+  db::Status s = ctx.reads->OldestUnfinished("", &oldest);
+  if (!s.ok()) {
+    *error = ErrorResponse(ApiError::kInternal, "database: " + s.message());
+    return false;
+  }
+  in->oldest_pending_age_ms = oldest ? std::max<int64_t>(0, NowEpochMs() - *oldest) : 0;
+  in->ws_connections = Call(ctx.ws.connections);
+  in->ws_tenants = Call(ctx.ws.tenants);
+  in->uptime_s = ctx.UptimeS();
+  return true;
+}
+
+}  // namespace
+
+ApiResponse HandleHealth(ApiContext& ctx, const ApiRequest&) {
+  bool stopping = ctx.shutting_down.load();
+  return JsonResponse(HealthBody(*ctx.pipeline, *ctx.reads, ctx.ws, ctx.http_up.load(), stopping,
+                                 ctx.UptimeS(), ctx.options.version),
+                      stopping ? HttpStatusOf(ApiError::kShuttingDown) : 200);
+}
+
+ApiResponse HandleQueueStats(ApiContext& ctx, const ApiRequest&) {
+  StatsInput in;
+  ApiResponse error;
+  if (!GatherStats(ctx, &in, &error)) return error;
+  return JsonResponse(QueueStatsJson(in));
+}
+
+ApiResponse HandleMetrics(ApiContext& ctx, const ApiRequest&) {
+  StatsInput in;
+  ApiResponse error;
+  if (!GatherStats(ctx, &in, &error)) return error;
+  ApiResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = MetricsText(in);
+  return r;
+}
+
+ApiResponse HandleOpenApi(ApiContext& ctx, const ApiRequest&) {
+  std::ifstream file(ctx.options.openapi_path, std::ios::binary);
+  std::ostringstream text;
+  if (ctx.options.openapi_path.empty() || !file || !(text << file.rdbuf())) {
+    return ErrorResponse(ApiError::kNotFound, "openapi.yaml is not available");
+  }
+  ApiResponse r;
+  r.content_type = "application/yaml";
+  r.body = text.str();
+  return r;
+}
+
+}  // namespace syncd::api

@@ -1,0 +1,298 @@
+// The Pistache wiring: routes from RouteTable(), the checks every route shares
+// (503 while stopping, 415, 413, exceptions → 500), JSON 404/405, and a
+// Stop() that waits for handlers still running. The only file that knows
+// Pistache.
+#include "syncd/api/http_server.h"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/router.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <string_view>
+
+#include "handlers.h"
+#include "syncd/pipeline/clock.h"
+
+namespace syncd::api {
+
+namespace Http = Pistache::Http;
+namespace Rest = Pistache::Rest;
+
+namespace {
+
+// Pistache answers a request larger than its maxRequestSize with its own
+// plain-text 413 once that many bytes arrived. Setting it above the body
+// limit lets a moderately larger body reach the handler, which answers the
+// JSON 413; anything beyond this cap still reads at most the cap.
+size_t HardRequestCap(int64_t max_body_bytes) {
+  return static_cast<size_t>(max_body_bytes) * 2 + 64 * 1024;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+// "/a/{x}" matches "/a/anything" (one non-empty segment per parameter).
+bool PathMatches(std::string_view pattern, std::string_view path) {
+  std::vector<std::string_view> p = Segments(pattern), s = Segments(path);
+  if (p.size() != s.size()) return false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i].front() != '{' && p[i] != s[i]) return false;
+  }
+  return true;
+}
+
+// openapi "/a/{x}" -> Pistache "/a/:x".
+std::string PistachePath(std::string_view pattern) {
+  std::string out;
+  for (char c : pattern) {
+    if (c == '{') {
+      out.push_back(':');
+    } else if (c != '}') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool IsJsonContentType(const Http::Request& req) {
+  auto ct = req.headers().tryGet<Http::Header::ContentType>();
+  if (!ct) return true;  // no Content-Type at all is read as JSON (openapi.yaml)
+  const Pistache::Http::Mime::MediaType& mime = ct->mime();
+  return mime.top() == Http::Mime::Type::Application && mime.sub() == Http::Mime::Subtype::Json;
+}
+
+// Answers not yet written to their socket. Pistache queues every write for
+// its reactor, so a handler returning does not mean its answer went out.
+// Shared with the write callbacks, which may outlive nothing but this.
+class PendingWrites {
+ public:
+  void Add() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_;
+  }
+  void Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--pending_ == 0) cv_.notify_all();
+  }
+  void WaitZero(std::chrono::steady_clock::duration limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, limit, [&] { return pending_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int pending_ = 0;
+};
+
+void Send(Http::ResponseWriter& resp, const ApiResponse& out,
+          const std::shared_ptr<PendingWrites>& writes) {
+  if (!out.allow.empty()) {  // Pistache writes only its typed Allow header
+    std::vector<Http::Method> methods;
+    if (out.allow.find("GET") != std::string::npos) methods.push_back(Http::Method::Get);
+    if (out.allow.find("POST") != std::string::npos) methods.push_back(Http::Method::Post);
+    resp.headers().add<Http::Header::Allow>(methods);
+  }
+  writes->Add();
+  resp.send(static_cast<Http::Code>(out.status), out.body,
+            Http::Mime::MediaType::fromString(out.content_type))
+      .then([writes](ssize_t) { writes->Done(); },
+            [writes](std::exception_ptr) { writes->Done(); });
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads, WsInfo ws) {
+    ctx_.options = std::move(options);
+    ctx_.pipeline = pipeline;
+    ctx_.reads = reads;
+    ctx_.ws = std::move(ws);
+    ctx_.started_us = pipeline::MonotonicMicros();
+    pipeline->AddSink(&ctx_.waiters);
+  }
+
+  ~Impl() { Stop(); }
+
+  db::Status Start() {
+    try {
+      Pistache::Address address(ctx_.options.host,
+                                Pistache::Port(static_cast<uint16_t>(ctx_.options.port)));
+      endpoint_ = std::make_unique<Http::Endpoint>(address);
+      endpoint_->init(Http::Endpoint::options()
+                          .threads(std::max(1, ctx_.options.threads))
+                          .maxRequestSize(HardRequestCap(ctx_.options.max_body_bytes))
+                          .flags(Pistache::Tcp::Options::ReuseAddr));
+      Rest::Router router;
+      for (const RouteSpec& spec : RouteTable()) {
+        Rest::Route::Handler h = [this, &spec](const Rest::Request& req,
+                                               Http::ResponseWriter resp) {
+          Serve(spec, req, resp);
+          return Rest::Route::Result::Ok;
+        };
+        if (std::string_view(spec.method) == "POST") {
+          Rest::Routes::Post(router, PistachePath(spec.path), h);
+        } else {
+          Rest::Routes::Get(router, PistachePath(spec.path), h);
+        }
+      }
+      // Runs when no route matched the method and path, before Pistache's own
+      // plain-text 405; the not-found handler is the same, should it be reached.
+      Rest::Route::Handler unrouted = [this](const Rest::Request& req, Http::ResponseWriter resp) {
+        ServeUnrouted(req, resp);
+        return Rest::Route::Result::Ok;
+      };
+      router.addCustomHandler(unrouted);
+      router.addNotFoundHandler(unrouted);
+      endpoint_->setHandler(router.handler());
+      endpoint_->serveThreaded();
+      port_ = static_cast<uint16_t>(endpoint_->getPort());
+    } catch (const std::exception& e) {
+      endpoint_.reset();
+      return db::Status::Permanent("http server on " + ctx_.options.host + ":" +
+                                   std::to_string(ctx_.options.port) + ": " + e.what());
+    }
+    ctx_.http_up = true;
+    return db::Status::Ok();
+  }
+
+  int port() const { return port_; }
+
+  void BeginShutdown() { ctx_.shutting_down = true; }
+
+  void Stop() {
+    ctx_.shutting_down = true;
+    ctx_.waiters.Shutdown();  // waiting POSTs answer `pending` now
+    // Let running handlers send their answers while the reactor still runs
+    // (new requests get a quick 503), then stop it. Pistache's shutdown() can
+    // return while a handler still runs, so wait again before the state goes.
+    WaitIdle(std::chrono::seconds(kDrainSeconds));
+    writes_->WaitZero(std::chrono::seconds(2));
+    if (endpoint_) endpoint_->shutdown();
+    WaitIdle(std::chrono::hours(1));
+    ctx_.http_up = false;
+    endpoint_.reset();
+  }
+
+ private:
+  static constexpr int kDrainSeconds = 12;  // > the acknowledge route's 10 s wait
+
+  void WaitIdle(std::chrono::steady_clock::duration limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait_for(lock, limit, [&] { return in_flight_ == 0; });
+  }
+
+  // Counts a running handler, so Stop() can wait for it.
+  class InFlight {
+   public:
+    explicit InFlight(Impl* impl) : impl_(impl) {
+      std::lock_guard<std::mutex> lock(impl_->mu_);
+      ++impl_->in_flight_;
+    }
+    ~InFlight() {
+      std::lock_guard<std::mutex> lock(impl_->mu_);
+      if (--impl_->in_flight_ == 0) impl_->idle_.notify_all();
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    Impl* impl_;
+  };
+
+  void Serve(const RouteSpec& spec, const Rest::Request& req, Http::ResponseWriter& resp) {
+    InFlight counted(this);
+    ApiResponse out;
+    try {
+      if (ctx_.shutting_down && !spec.answers_shutdown) {
+        out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
+      } else if (spec.json_body && !IsJsonContentType(req)) {
+        out =
+            ErrorResponse(ApiError::kUnsupportedMediaType, "Content-Type must be application/json");
+      } else if (spec.json_body &&
+                 static_cast<int64_t>(req.body().size()) > ctx_.options.max_body_bytes) {
+        out = ErrorResponse(
+            ApiError::kTooLarge,
+            "body larger than " + std::to_string(ctx_.options.max_body_bytes) + " bytes");
+      } else {
+        out = spec.handler(ctx_, Decode(spec, req));
+      }
+    } catch (const std::exception& e) {
+      out = ErrorResponse(ApiError::kInternal, e.what());
+    }
+    Send(resp, out, writes_);
+  }
+
+  // No route for this method and path: 405 when another method has it, else 404.
+  void ServeUnrouted(const Rest::Request& req, Http::ResponseWriter& resp) {
+    InFlight counted(this);
+    std::string allow;
+    for (const RouteSpec& spec : RouteTable()) {
+      if (PathMatches(spec.path, req.resource())) {
+        if (!allow.empty()) allow += ", ";
+        allow += spec.method;
+      }
+    }
+    ApiResponse out;
+    if (ctx_.shutting_down) {
+      out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
+    } else if (!allow.empty()) {
+      out = ErrorResponse(ApiError::kMethodNotAllowed,
+                          std::string(Http::methodString(req.method())) + " " + req.resource() +
+                              " is not allowed; use " + allow);
+      out.allow = allow;
+    } else {
+      out = ErrorResponse(ApiError::kNotFound, "no route " + req.resource());
+    }
+    Send(resp, out, writes_);
+  }
+
+  static ApiRequest Decode(const RouteSpec& spec, const Rest::Request& req) {
+    ApiRequest out;
+    for (std::string_view segment : Segments(spec.path)) {
+      if (segment.front() != '{') continue;
+      std::string name(segment.substr(1, segment.size() - 2));
+      out.params[name] = PercentDecode(req.param(":" + name).as<std::string>());
+    }
+    const auto& query = req.query();
+    for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+      out.query[PercentDecode(it->first)] = PercentDecode(it->second);
+    }
+    out.body = req.body();
+    return out;
+  }
+
+  ApiContext ctx_;
+  std::unique_ptr<Http::Endpoint> endpoint_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int in_flight_ = 0;
+  std::shared_ptr<PendingWrites> writes_ = std::make_shared<PendingWrites>();
+};
+
+HttpServer::HttpServer(HttpOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads,
+                       WsInfo ws)
+    : impl_(std::make_unique<Impl>(std::move(options), pipeline, reads, std::move(ws))) {}
+HttpServer::~HttpServer() = default;
+db::Status HttpServer::Start() { return impl_->Start(); }
+int HttpServer::port() const { return impl_->port(); }
+void HttpServer::BeginShutdown() { impl_->BeginShutdown(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace syncd::api

@@ -1,0 +1,136 @@
+#include "http_types.h"
+
+#include <charconv>
+#include <chrono>
+
+#include "syncd/domain/json_limits.h"
+
+namespace syncd::api {
+
+namespace {
+
+struct ErrorRow {
+  ApiError error;
+  int status;
+  const char* code;
+};
+
+constexpr ErrorRow kErrorTable[] = {
+    {ApiError::kInvalidJson, 400, "invalid_json"},
+    {ApiError::kValidation, 400, "validation_error"},
+    {ApiError::kNotFound, 404, "not_found"},
+    {ApiError::kMethodNotAllowed, 405, "method_not_allowed"},
+    {ApiError::kConflict, 409, "conflict"},
+    {ApiError::kTooLarge, 413, "too_large"},
+    {ApiError::kUnsupportedMediaType, 415, "unsupported_media_type"},
+    {ApiError::kInternal, 500, "internal_error"},
+    {ApiError::kShuttingDown, 503, "shutting_down"},
+};
+
+const ErrorRow& RowOf(ApiError error) {
+  for (const ErrorRow& row : kErrorTable) {
+    if (row.error == error) return row;
+  }
+  return kErrorTable[7];  // internal_error; unreachable while the table is complete
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+int HttpStatusOf(ApiError error) { return RowOf(error).status; }
+std::string_view ErrorCodeOf(ApiError error) { return RowOf(error).code; }
+
+ApiResponse ErrorResponse(ApiError error, const std::string& message) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.StartObject();
+  w.Key("code");
+  std::string_view code = ErrorCodeOf(error);
+  w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
+  w.Key("message");
+  w.String(message);
+  w.EndObject();
+  w.EndObject();
+  return JsonResponse(JsonText(buf), HttpStatusOf(error));
+}
+
+ApiResponse JsonResponse(std::string body, int status) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+std::optional<int64_t> QueryInt(const ApiRequest& request, const std::string& name, int64_t min,
+                                int64_t max, std::string* error) {
+  auto it = request.query.find(name);
+  if (it == request.query.end()) return std::nullopt;
+  const std::string& text = it->second;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    *error =
+        name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool ParseJsonBody(const ApiRequest& request, rapidjson::Document* doc, ApiResponse* error) {
+  std::string message;
+  switch (domain::ParseJsonLimited(request.body, doc, &message)) {
+    case domain::JsonParseError::kNone:
+      return true;
+    case domain::JsonParseError::kTooDeep:
+      *error = ErrorResponse(ApiError::kInvalidJson,
+                             "JSON nested deeper than " + std::to_string(domain::kMaxJsonDepth));
+      return false;
+    case domain::JsonParseError::kInvalid:
+      break;
+  }
+  *error = ErrorResponse(ApiError::kInvalidJson, "invalid JSON: " + message);
+  return false;
+}
+
+const rapidjson::Value* NonEmptyString(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
+    return nullptr;
+  }
+  return &it->value;
+}
+
+int64_t NowEpochMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace syncd::api

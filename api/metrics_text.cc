@@ -1,0 +1,186 @@
+#include "metrics_text.h"
+
+#include <cstdio>
+
+#include "http_types.h"
+
+namespace syncd::api {
+
+namespace {
+
+double AvgBatchSize(const pipeline::Metrics::Snapshot& m) {
+  return m.batch_count > 0 ? static_cast<double>(m.batch_entries) / m.batch_count : 0.0;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
+
+class Prometheus {
+ public:
+  void Header(const char* name, const char* type, const char* help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void Sample(const std::string& name, const std::string& value) {
+    out_ += name;
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+  void One(const char* name, const char* type, const char* help, const std::string& value) {
+    Header(name, type, help);
+    Sample(name, value);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string QueueStatsJson(const StatsInput& in) {
+  const pipeline::QueueCounts& c = in.counts;
+  const pipeline::Metrics::Snapshot& m = in.metrics;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("depth");
+  w.StartObject();
+  w.Key("pending");
+  w.Int64(c.pending);
+  w.Key("in_flight");
+  w.Int64(c.in_flight);
+  w.Key("retry_wait");
+  w.Int64(c.retry_wait);
+  w.Key("dead");
+  w.Int64(c.dead);
+  w.EndObject();
+  w.Key("oldest_pending_age_ms");
+  w.Int64(in.oldest_pending_age_ms);
+  w.Key("totals");
+  w.StartObject();
+  w.Key("received");
+  w.Int64(c.received);
+  w.Key("applied");
+  w.Int64(c.applied);
+  w.Key("superseded");
+  w.Int64(c.superseded);
+  w.Key("manual");
+  w.Int64(c.manual);
+  w.Key("duplicates");
+  w.Int64(c.duplicates);
+  w.Key("nacked");
+  w.Int64(c.nacked);
+  w.Key("retries");
+  w.Int64(c.retries);
+  w.Key("dead_lettered");
+  w.Int64(c.dead_lettered);
+  w.EndObject();
+  w.Key("rates");
+  w.StartObject();
+  w.Key("received_per_s");
+  w.Double(m.received_per_s);
+  w.Key("acked_per_s");
+  w.Double(m.acked_per_s);
+  w.EndObject();
+  w.Key("latency_ms");
+  w.StartObject();
+  w.Key("ack_p50");
+  w.Double(m.ack_p50_ms);
+  w.Key("ack_p95");
+  w.Double(m.ack_p95_ms);
+  w.Key("ack_p99");
+  w.Double(m.ack_p99_ms);
+  w.EndObject();
+  w.Key("batches");
+  w.StartObject();
+  w.Key("count");
+  w.Int64(m.batch_count);
+  w.Key("avg_size");
+  w.Double(AvgBatchSize(m));
+  w.Key("max_size");
+  w.Int64(m.batch_max_size);
+  w.Key("avg_commit_ms");
+  w.Double(m.batch_avg_commit_ms);
+  w.EndObject();
+  w.Key("connections");
+  w.StartObject();
+  w.Key("websocket");
+  w.Int64(in.ws_connections);
+  w.Key("tenants");
+  w.Int64(in.ws_tenants);
+  w.EndObject();
+  w.Key("uptime_s");
+  w.Int64(in.uptime_s);
+  w.EndObject();
+  return JsonText(buf);
+}
+
+std::string MetricsText(const StatsInput& in) {
+  const pipeline::QueueCounts& c = in.counts;
+  const pipeline::Metrics::Snapshot& m = in.metrics;
+  Prometheus p;
+  p.Header("syncd_queue_depth", "gauge", "Entries in each queue state (exact, from the database).");
+  p.Sample("syncd_queue_depth{state=\"pending\"}", std::to_string(c.pending));
+  p.Sample("syncd_queue_depth{state=\"in_flight\"}", std::to_string(c.in_flight));
+  p.Sample("syncd_queue_depth{state=\"retry_wait\"}", std::to_string(c.retry_wait));
+  p.Sample("syncd_queue_depth{state=\"dead\"}", std::to_string(c.dead));
+  p.One("syncd_oldest_pending_age_seconds", "gauge", "Age of the oldest unfinished entry.",
+        Num(in.oldest_pending_age_ms / 1000.0));
+  p.One("syncd_received_total", "counter", "Entries received since the database was created.",
+        std::to_string(c.received));
+  p.Header("syncd_entries_total", "counter",
+           "Finished entries by outcome since the database was created.");
+  p.Sample("syncd_entries_total{outcome=\"applied\"}", std::to_string(c.applied));
+  p.Sample("syncd_entries_total{outcome=\"superseded\"}", std::to_string(c.superseded));
+  p.Sample("syncd_entries_total{outcome=\"manual\"}", std::to_string(c.manual));
+  p.Sample("syncd_entries_total{outcome=\"duplicate\"}", std::to_string(c.duplicates));
+  p.Sample("syncd_entries_total{outcome=\"nacked\"}", std::to_string(c.nacked));
+  p.One("syncd_retries_total", "counter",
+        "Apply attempts that failed transiently and were retried.", std::to_string(c.retries));
+  p.One("syncd_dead_lettered_total", "counter", "Entries dead-lettered after the last attempt.",
+        std::to_string(c.dead_lettered));
+  p.One("syncd_received_per_second", "gauge", "Entries received per second over the last 10 s.",
+        Num(m.received_per_s));
+  p.One("syncd_acked_per_second", "gauge", "Replies handed out per second over the last 10 s.",
+        Num(m.acked_per_s));
+  p.Header("syncd_ack_latency_seconds", "histogram",
+           "From receipt of an entry to its reply being handed to the socket.");
+  for (size_t i = 0; i < pipeline::Metrics::kLatencyBucketsS.size(); ++i) {
+    char le[32];
+    std::snprintf(le, sizeof(le), "%g", pipeline::Metrics::kLatencyBucketsS[i]);
+    p.Sample(std::string("syncd_ack_latency_seconds_bucket{le=\"") + le + "\"}",
+             std::to_string(m.latency_bucket_counts[i]));
+  }
+  p.Sample("syncd_ack_latency_seconds_bucket{le=\"+Inf\"}", std::to_string(m.latency_count));
+  p.Sample("syncd_ack_latency_seconds_sum", Num(m.latency_sum_s));
+  p.Sample("syncd_ack_latency_seconds_count", std::to_string(m.latency_count));
+  p.One("syncd_batches_total", "counter", "Apply transactions since start.",
+        std::to_string(m.batch_count));
+  p.One("syncd_batch_size_avg", "gauge", "Average entries per apply transaction since start.",
+        Num(AvgBatchSize(m)));
+  p.One("syncd_batch_size_max", "gauge", "Most entries in one apply transaction since start.",
+        std::to_string(m.batch_max_size));
+  p.One("syncd_batch_commit_seconds_avg", "gauge", "Average apply commit time since start.",
+        Num(m.batch_avg_commit_ms / 1000.0));
+  p.One("syncd_websocket_connections", "gauge", "Open WebSocket connections.",
+        std::to_string(in.ws_connections));
+  p.One("syncd_websocket_tenants", "gauge", "Distinct tenants with an open WebSocket connection.",
+        std::to_string(in.ws_tenants));
+  p.One("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
+        std::to_string(in.uptime_s));
+  return p.Take();
+}
+
+}  // namespace syncd::api

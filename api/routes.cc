@@ -1,0 +1,32 @@
+#include "handlers.h"
+#include "syncd/pipeline/clock.h"
+
+namespace syncd::api {
+
+const std::vector<RouteSpec>& RouteTable() {
+  static const std::vector<RouteSpec> kRoutes = {
+      {"GET", "/health", HandleHealth, false, true},
+      {"GET", "/api/v1/websocket/health", HandleHealth, false, true},
+      {"GET", "/api/v1/sync/status/{tenant_id}", HandleTenantStatus, false, false},
+      {"GET", "/api/v1/sync/data-status/{tenant_id}", HandleDataStatus, false, false},
+      {"POST", "/api/v1/sync/detect-conflicts", HandleDetectConflicts, true, false},
+      {"POST", "/api/v1/sync/acknowledge", HandleAcknowledge, true, false},
+      {"GET", "/api/v1/sync/conflicts/{tenant_id}", HandleConflicts, false, false},
+      {"POST", "/api/v1/sync/entries", HandleSubmitEntries, true, false},
+      {"GET", "/api/v1/sync/entries/{tenant_id}/{entry_id}", HandleGetEntry, false, false},
+      {"GET", "/api/v1/queue/stats", HandleQueueStats, false, false},
+      {"GET", "/metrics", HandleMetrics, false, false},
+      {"GET", "/openapi.yaml", HandleOpenApi, false, false},
+  };
+  return kRoutes;
+}
+
+int64_t ApiContext::UptimeS() const { return (pipeline::MonotonicMicros() - started_us) / 1000000; }
+
+std::vector<std::string> HttpServer::Routes() {
+  std::vector<std::string> out;
+  for (const RouteSpec& r : RouteTable()) out.push_back(std::string(r.method) + " " + r.path);
+  return out;
+}
+
+}  // namespace syncd::api

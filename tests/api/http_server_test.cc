@@ -1,0 +1,498 @@
+// End to end through the REST server: a real Pipeline on a temporary SQLite
+// file, the HttpServer on port 0, a plain HTTP client.
+#include "syncd/api/http_server.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "http_client.h"
+#include "syncd/db/counters.h"
+#include "syncd/db/fault_injecting_store.h"
+#include "syncd/db/sqlite_store.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::api {
+namespace {
+
+using testing::HttpReply;
+using testing::HttpRequest;
+
+rapidjson::Document Json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  return doc;
+}
+
+std::string Str(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsString()) return "<absent>";
+  return v[name].GetString();
+}
+
+int64_t Int(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsInt64()) return -999;
+  return v[name].GetInt64();
+}
+
+// One SyncQueueEntry of an Account.
+std::string Account(const std::string& id, const std::string& entity_id, const std::string& name,
+                    int64_t timestamp, const std::string& tenant = "t1",
+                    const std::string& op = "create") {
+  return R"({"id":")" + id + R"(","tenantId":")" + tenant +
+         R"(","entityType":"Account","entityId":")" + entity_id + R"(","operationType":")" + op +
+         R"(","payload":{"name":")" + name + R"(","accountGroupId":"g1"},"timestamp":)" +
+         std::to_string(timestamp) + "}";
+}
+
+std::string Entries(const std::string& joined) { return R"({"entries":[)" + joined + "]}"; }
+
+constexpr int64_t kT0 = 1764130000000;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/syncd_api_test_XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    Start();
+  }
+
+  void TearDown() override {
+    Stop();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  // The whole stack on the database file; apply commits fail at `apply_fail_rate`.
+  // `clock` (default: the system clock) drives leases and retries.
+  void Start(double apply_fail_rate = 0, const pipeline::Clock* clock = nullptr) {
+    db::SqliteOptions sqlite;
+    sqlite.path = dir_ + "/syncd.db";
+    sqlite.synchronous = "NORMAL";
+    db::Status s;
+    auto writes = db::OpenSqliteWriteStore(sqlite, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
+    faulty->SetApplyCommitFailureRate(apply_fail_rate, 7);
+    reads_ = db::OpenSqliteReadStore(sqlite, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    pipeline::PipelineOptions options;
+    options.retry.max_attempts = clock != nullptr ? 8 : 2;
+    options.retry.base_ms = clock != nullptr ? 1000 : 1;
+    options.retry.max_ms = clock != nullptr ? 1000 : 5;
+    pipeline_ = std::make_unique<pipeline::Pipeline>(std::move(faulty), options,
+                                                     clock != nullptr ? clock : &clock_);
+    HttpOptions http;
+    http.port = 0;
+    http.max_body_bytes = 64 * 1024;
+    http.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
+    WsInfo ws{[] { return int64_t{3}; }, [] { return int64_t{2}; }, [] { return true; }};
+    server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
+    ASSERT_TRUE(pipeline_->Start().ok());
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_GT(server_->port(), 0);
+  }
+
+  void Stop() {
+    if (server_) {
+      server_->BeginShutdown();
+      server_->Stop();
+    }
+    if (pipeline_) pipeline_->Stop();
+    server_.reset();  // after the pipeline's worker: it is one of its sinks
+    pipeline_.reset();
+    reads_.reset();
+  }
+
+  void Restart(double apply_fail_rate = 0, const pipeline::Clock* clock = nullptr) {
+    Stop();
+    Start(apply_fail_rate, clock);
+  }
+
+  HttpReply Get(const std::string& target) { return HttpRequest(server_->port(), "GET", target); }
+  HttpReply Post(const std::string& target, const std::string& body,
+                 const std::string& content_type = "application/json") {
+    return HttpRequest(server_->port(), "POST", target, body, content_type);
+  }
+
+  // POSTs entries and returns `results`.
+  rapidjson::Document Submit(const std::string& joined, int wait_ms = 5000) {
+    HttpReply r = Post("/api/v1/sync/entries?wait_ms=" + std::to_string(wait_ms), Entries(joined));
+    EXPECT_EQ(r.status, 200) << r.body;
+    rapidjson::Document doc = Json(r.body);
+    rapidjson::Document results;
+    results.CopyFrom(doc["results"], results.GetAllocator());
+    return results;
+  }
+
+  // Waits until GET entry says `state` (or 5 s pass); returns its body.
+  rapidjson::Document WaitForState(const std::string& entry, const std::string& state) {
+    rapidjson::Document doc;
+    for (int i = 0; i < 500; ++i) {
+      doc = Json(Get("/api/v1/sync/entries/t1/" + entry).body);
+      if (Str(doc, "state") == state) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return doc;
+  }
+
+  void ExpectError(const HttpReply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "",
+              "application/json")
+        << r.body;
+    rapidjson::Document doc = Json(r.body);
+    ASSERT_TRUE(doc.IsObject() && doc.HasMember("error")) << r.body;
+    EXPECT_EQ(Str(doc["error"], "code"), code) << r.body;
+    EXPECT_NE(Str(doc["error"], "message"), "<absent>") << r.body;
+  }
+
+  // Stats, tenant status and metrics against the counters table.
+  void ExpectNumbersMatchDatabase() {
+    db::CounterMap counters;
+    ASSERT_TRUE(reads_->LoadCounters(&counters).ok());
+    auto db = [&](const std::string& scope, const char* name) {
+      auto it = counters.find({scope, name});
+      return it == counters.end() ? int64_t{0} : it->second;
+    };
+    rapidjson::Document stats = Json(Get("/api/v1/queue/stats").body);
+    const rapidjson::Value& depth = stats["depth"];
+    const rapidjson::Value& totals = stats["totals"];
+    EXPECT_EQ(Int(depth, "pending"), db("", db::counters::kPending));
+    EXPECT_EQ(Int(depth, "in_flight"), db("", db::counters::kInFlight));
+    EXPECT_EQ(Int(depth, "retry_wait"), db("", db::counters::kRetryWait));
+    EXPECT_EQ(Int(depth, "dead"), db("", db::counters::kDead));
+    EXPECT_EQ(Int(totals, "received"), db("", db::counters::kReceived));
+    EXPECT_EQ(Int(totals, "applied"), db("", db::counters::kApplied));
+    EXPECT_EQ(Int(totals, "superseded"), db("", db::counters::kSuperseded));
+    EXPECT_EQ(Int(totals, "duplicates"), db("", db::counters::kDuplicates));
+    EXPECT_EQ(Int(totals, "nacked"), db("", db::counters::kNacked));
+    EXPECT_EQ(Int(totals, "retries"), db("", db::counters::kRetries));
+    EXPECT_EQ(Int(totals, "dead_lettered"), db("", db::counters::kDeadLettered));
+    EXPECT_EQ(Int(stats["connections"], "websocket"), 3);
+
+    rapidjson::Document status = Json(Get("/api/v1/sync/status/t1").body);
+    EXPECT_EQ(Int(status, "pending"), db("t1", db::counters::kPending));
+    EXPECT_EQ(Int(status, "in_flight"), db("t1", db::counters::kInFlight));
+    EXPECT_EQ(Int(status, "dead"), db("t1", db::counters::kDead));
+    EXPECT_EQ(Int(status, "queue_length"), db("t1", db::counters::kPending) +
+                                               db("t1", db::counters::kInFlight) +
+                                               db("t1", db::counters::kRetryWait));
+
+    std::string metrics = Get("/metrics").body;
+    auto sample = [&](const std::string& line) {
+      return metrics.find("\n" + line + "\n") != std::string::npos;
+    };
+    EXPECT_TRUE(sample("syncd_entries_total{outcome=\"applied\"} " +
+                       std::to_string(db("", db::counters::kApplied))))
+        << metrics;
+    EXPECT_TRUE(sample("syncd_received_total " + std::to_string(db("", db::counters::kReceived))));
+    EXPECT_TRUE(
+        sample("syncd_queue_depth{state=\"dead\"} " + std::to_string(db("", db::counters::kDead))));
+  }
+
+  std::string dir_;
+  pipeline::SystemClock clock_;
+  std::unique_ptr<db::ReadStore> reads_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, HealthIsOkOnBothRoutes) {
+  for (const char* route : {"/health", "/api/v1/websocket/health"}) {
+    HttpReply r = Get(route);
+    EXPECT_EQ(r.status, 200) << route;
+    rapidjson::Document doc = Json(r.body);
+    EXPECT_EQ(Str(doc, "status"), "ok");
+    EXPECT_EQ(Str(doc, "database"), "ok");
+    EXPECT_EQ(Str(doc, "websocket"), "up");
+    EXPECT_EQ(Str(doc, "http"), "up");
+  }
+}
+
+TEST_F(HttpServerTest, AppliedDuplicateSupersededAndConflictListed) {
+  rapidjson::Document rs = Submit(Account("e1", "acc1", "Checking", kT0));
+  ASSERT_EQ(rs.Size(), 1u);
+  EXPECT_EQ(Str(rs[0], "id"), "e1");
+  EXPECT_EQ(Str(rs[0], "status"), "processed");
+  EXPECT_EQ(Str(rs[0], "outcome"), "applied");
+  std::string checksum = Str(rs[0], "checksum");
+  EXPECT_TRUE(std::regex_match(checksum, std::regex("[0-9a-f]{32}"))) << checksum;
+  EXPECT_FALSE(rs[0].HasMember("duplicate"));
+
+  rapidjson::Document entry = Json(Get("/api/v1/sync/entries/t1/e1").body);
+  EXPECT_EQ(Str(entry, "state"), "done");
+  EXPECT_GE(Int(entry, "attempts"), 1);
+  EXPECT_TRUE(entry["last_error"].IsNull());
+  EXPECT_TRUE(entry["next_attempt_at_ms"].IsNull());
+  EXPECT_EQ(Str(entry["result"], "outcome"), "applied");
+  EXPECT_EQ(Str(entry["result"], "checksum"), checksum);
+
+  rs = Submit(Account("e1", "acc1", "Checking", kT0));  // resent
+  EXPECT_EQ(Str(rs[0], "outcome"), "applied");
+  EXPECT_TRUE(rs[0]["duplicate"].GetBool());
+  EXPECT_EQ(Str(rs[0], "checksum"), checksum);
+
+  rs = Submit(Account("e-old", "acc1", "Stale", kT0 - 1000, "t1", "update"));
+  EXPECT_EQ(Str(rs[0], "status"), "processed");
+  EXPECT_EQ(Str(rs[0], "outcome"), "superseded");
+
+  rapidjson::Document conflicts = Json(Get("/api/v1/sync/conflicts/t1?limit=10").body);
+  ASSERT_EQ(conflicts["conflicts"].Size(), 1u);
+  const rapidjson::Value& c = conflicts["conflicts"][0];
+  EXPECT_EQ(Str(c, "entry_id"), "e-old");
+  EXPECT_EQ(Str(c, "entity_type"), "Account");
+  EXPECT_EQ(Int(c, "incoming_version"), kT0 - 1000);
+  EXPECT_EQ(Int(c, "stored_version"), kT0);
+  EXPECT_EQ(Str(c, "stored_checksum"), checksum);
+  EXPECT_EQ(Str(c, "resolution"), "server_wins");
+
+  rapidjson::Document ds = Json(Get("/api/v1/sync/data-status/t1?entity_types=account").body);
+  ASSERT_EQ(ds["entity_checksums"].MemberCount(), 1u);
+  const rapidjson::Value& accounts = ds["entity_checksums"]["Account"];
+  ASSERT_EQ(accounts.Size(), 1u);
+  EXPECT_EQ(Str(accounts[0], "checksum"), checksum);
+  EXPECT_EQ(Int(accounts[0], "last_modified"), kT0 / 1000);
+  EXPECT_GT(Int(ds, "last_sync_time"), 0);
+  EXPECT_EQ(Json(Get("/api/v1/sync/data-status/t1").body)["entity_checksums"].MemberCount(), 9u);
+}
+
+TEST_F(HttpServerTest, MixedBatchKeepsRequestOrder) {
+  std::string bad = R"({"id":"e-bad","tenantId":"t1","entityType":"Account","entityId":"a9",)"
+                    R"("operationType":"create","payload":{"name":"x"},"timestamp":1})";
+  std::string no_tenant =
+      R"({"id":"e-nt","entityType":"Tag","entityId":"x","operationType":"create",)"
+      R"("payload":{"name":"x"},"timestamp":1})";
+  rapidjson::Document rs = Submit(Account("m1", "a1", "A", kT0) + "," + bad + ",42," + no_tenant +
+                                  "," + Account("m1", "a1", "A", kT0));
+  ASSERT_EQ(rs.Size(), 5u);
+  EXPECT_EQ(Str(rs[0], "outcome"), "applied");
+  EXPECT_EQ(Str(rs[1], "id"), "e-bad");
+  EXPECT_EQ(Str(rs[1], "reason"), "validation_error");
+  EXPECT_TRUE(rs[1]["is_permanent"].GetBool());
+  EXPECT_NE(Str(rs[1], "detail").find("accountGroupId"), std::string::npos);
+  EXPECT_TRUE(rs[2]["id"].IsNull());
+  EXPECT_EQ(Str(rs[2], "status"), "failed");
+  EXPECT_EQ(Str(rs[3], "id"), "e-nt");
+  EXPECT_EQ(Str(rs[3], "reason"), "validation_error");
+  EXPECT_EQ(Str(rs[4], "outcome"), "applied");  // the same id twice in one request
+  EXPECT_TRUE(rs[4]["duplicate"].GetBool());
+}
+
+TEST_F(HttpServerTest, WaitZeroAnswersAtOnceThenEntryFinishes) {
+  rapidjson::Document rs = Submit(Account("w0", "a1", "A", kT0), 0);
+  std::string status = Str(rs[0], "status");
+  EXPECT_TRUE(status == "pending" || status == "processed") << status;
+  rapidjson::Document entry = WaitForState("w0", "done");
+  EXPECT_EQ(Str(entry, "state"), "done");
+}
+
+TEST_F(HttpServerTest, DeleteLeavesTombstoneAndDetectConflicts) {
+  Submit(Account("d1", "acc1", "A", kT0) + "," + Account("d2", "acc2", "B", kT0));
+  rapidjson::Document rs =
+      Submit(R"({"id":"d3","tenantId":"t1","entityType":"Account","entityId":"acc2",)"
+             R"("operationType":"delete","payload":null,"timestamp":)" +
+             std::to_string(kT0 + 5) + "}");
+  EXPECT_EQ(Str(rs[0], "outcome"), "applied");
+  EXPECT_FALSE(rs[0].HasMember("checksum"));
+  rapidjson::Document ds = Json(Get("/api/v1/sync/data-status/t1?entity_types=Account,Tag").body);
+  EXPECT_EQ(ds["deleted_entities"]["Account"].Size(), 1u);
+  EXPECT_EQ(ds["entity_checksums"]["Account"].Size(), 1u);
+
+  HttpReply r =
+      Post("/api/v1/sync/detect-conflicts",
+           R"({"tenant_id":"t1","client_checksums":{"account":[)"
+           R"({"entity_id":"acc1","checksum":"00","last_modified":5},)"
+           R"({"entity_id":"acc2","checksum":"11"},{"entity_id":"acc7","checksum":"22"}]}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document dc = Json(r.body);
+  ASSERT_EQ(dc["conflicts"].Size(), 1u);
+  EXPECT_EQ(Str(dc["conflicts"][0], "entity_id"), "acc1");
+  EXPECT_EQ(Int(dc["conflicts"][0], "local_last_modified"), 5);
+  EXPECT_EQ(Int(dc["conflicts"][0], "server_last_modified"), kT0 / 1000);
+  ASSERT_EQ(dc["local_only"].Size(), 2u);  // acc2 is a tombstone, acc7 unknown
+  EXPECT_EQ(dc["server_only"].Size(), 0u);
+  ExpectError(Post("/api/v1/sync/detect-conflicts", R"({"tenant_id":"t1"})"), 400,
+              "validation_error");
+  ExpectError(Post("/api/v1/sync/detect-conflicts",
+                   R"({"tenant_id":"t1","client_checksums":{"Bogus":[]}})"),
+              400, "validation_error");
+}
+
+TEST_F(HttpServerTest, RequestErrors) {
+  ExpectError(Post("/api/v1/sync/entries", R"({"entries":[)"), 400, "invalid_json");
+  ExpectError(Post("/api/v1/sync/entries", R"({"entries":5})"), 400, "validation_error");
+  ExpectError(Post("/api/v1/sync/entries?wait_ms=-1", R"({"entries":[]})"), 400,
+              "validation_error");
+  ExpectError(Post("/api/v1/sync/entries?wait_ms=abc", R"({"entries":[]})"), 400,
+              "validation_error");
+  std::string many;
+  for (int i = 0; i <= 1000; ++i) many += std::string(i ? "," : "") + "{}";
+  ExpectError(Post("/api/v1/sync/entries", Entries(many)), 400, "validation_error");
+  ExpectError(Post("/api/v1/sync/entries", "entries=none", "text/plain"), 415,
+              "unsupported_media_type");
+  EXPECT_EQ(
+      Post("/api/v1/sync/entries", R"({"entries":[]})", "application/json; charset=utf-8").status,
+      200);
+  EXPECT_EQ(Post("/api/v1/sync/entries", R"({"entries":[]})", "").status, 200);
+  // Over max_body_bytes (64 KiB): JSON 413; far over it Pistache refuses
+  // before reading it all, still with 413.
+  ExpectError(Post("/api/v1/sync/entries", std::string(100 * 1024, ' ')), 413, "too_large");
+  EXPECT_EQ(Post("/api/v1/sync/entries", std::string(4 * 1024 * 1024, ' ')).status, 413);
+  ExpectError(Get("/api/v1/no-such-route"), 404, "not_found");
+  ExpectError(Get("/api/v1/sync/entries/t1/nope"), 404, "not_found");
+  HttpReply r = Post("/health", "{}");
+  ExpectError(r, 405, "method_not_allowed");
+  EXPECT_EQ(r.headers["allow"], "GET");
+  ExpectError(Get("/api/v1/sync/conflicts/t1?limit=0"), 400, "validation_error");
+  ExpectError(Get("/api/v1/sync/data-status/t1?entity_types=Bogus"), 400, "validation_error");
+}
+
+TEST_F(HttpServerTest, AcknowledgeErrors) {
+  Submit(Account("a1", "acc1", "A", kT0));
+  ExpectError(
+      Post("/api/v1/sync/acknowledge", R"({"tenant_id":"t1","entry_id":"a1","action":"ack"})"), 409,
+      "conflict");
+  ExpectError(
+      Post("/api/v1/sync/acknowledge", R"({"tenant_id":"t1","entry_id":"nope","action":"retry"})"),
+      404, "not_found");
+  ExpectError(
+      Post("/api/v1/sync/acknowledge", R"({"tenant_id":"t1","entry_id":"a1","action":"explode"})"),
+      400, "validation_error");
+  ExpectError(Post("/api/v1/sync/acknowledge", "[1"), 400, "invalid_json");
+}
+
+TEST_F(HttpServerTest, DeadEntryAckedAsManualAndRetried) {
+  Restart(/*apply_fail_rate=*/1.0);
+  rapidjson::Document rs = Submit(Account("x1", "acc1", "A", kT0));
+  EXPECT_EQ(Str(rs[0], "status"), "failed");
+  EXPECT_EQ(Str(rs[0], "reason"), "system_error");
+  EXPECT_FALSE(rs[0]["is_permanent"].GetBool());
+  EXPECT_GT(Int(rs[0], "retry_after"), 0);
+  rs = Submit(Account("x2", "acc2", "B", kT0));
+  EXPECT_EQ(Str(rs[0], "reason"), "system_error");
+
+  Restart();  // the database is healthy again; the dead entries stay dead
+  rapidjson::Document entry = Json(Get("/api/v1/sync/entries/t1/x1").body);
+  EXPECT_EQ(Str(entry, "state"), "dead");
+  EXPECT_EQ(Str(entry["result"], "reason"), "system_error");
+  rapidjson::Document status = Json(Get("/api/v1/sync/status/t1").body);
+  EXPECT_EQ(Int(status, "dead"), 2);
+  EXPECT_EQ(Int(status, "failed_entries_count"), 2);
+  ExpectNumbersMatchDatabase();
+
+  HttpReply r =
+      Post("/api/v1/sync/acknowledge", R"({"tenant_id":"t1","entry_id":"x1","action":"ack"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document ack = Json(r.body);
+  EXPECT_TRUE(ack["success"].GetBool());
+  EXPECT_EQ(Str(ack, "state"), "done");
+  entry = Json(Get("/api/v1/sync/entries/t1/x1").body);
+  EXPECT_EQ(Str(entry["result"], "outcome"), "manual");
+
+  r = Post("/api/v1/sync/acknowledge", R"({"tenant_id":"t1","entry_id":"x2","action":"retry"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "state"), "pending");
+  entry = WaitForState("x2", "done");
+  EXPECT_EQ(Str(entry["result"], "outcome"), "applied");
+  status = Json(Get("/api/v1/sync/status/t1").body);
+  EXPECT_EQ(Int(status, "dead"), 0);
+  EXPECT_EQ(Int(status, "failed_entries_count"), 0);
+  ExpectNumbersMatchDatabase();
+}
+
+TEST_F(HttpServerTest, StatsMatchDatabaseAfterWorkloadAndRestart) {
+  Submit(Account("s1", "a1", "A", kT0) + "," + Account("s2", "a2", "B", kT0) + ",{}");
+  Submit(Account("s1", "a1", "A", kT0));                         // duplicate
+  Submit(Account("s3", "a1", "Old", kT0 - 10, "t1", "update"));  // superseded
+  Submit(Account("s4", "a9", "Other", kT0, "t2"));               // another tenant
+  ExpectNumbersMatchDatabase();
+  rapidjson::Document stats = Json(Get("/api/v1/queue/stats").body);
+  EXPECT_EQ(Int(stats["totals"], "applied"), 3);
+  EXPECT_EQ(Int(stats["totals"], "superseded"), 1);
+  EXPECT_EQ(Int(stats["totals"], "duplicates"), 1);
+  EXPECT_GE(Int(stats["batches"], "count"), 1);
+  rapidjson::Document status = Json(Get("/api/v1/sync/status/t1").body);
+  EXPECT_EQ(Int(status, "queue_length"), 0);
+  EXPECT_FALSE(status["sync_in_progress"].GetBool());
+  EXPECT_GT(Int(status, "last_sync_time"), 0);
+  EXPECT_EQ(Int(status, "oldest_pending_age_ms"), 0);
+
+  Restart();
+  ExpectNumbersMatchDatabase();
+  stats = Json(Get("/api/v1/queue/stats").body);
+  EXPECT_EQ(Int(stats["totals"], "applied"), 3);
+  // The unreadable {} has no tenant, so no scope to count it in.
+  EXPECT_EQ(Int(stats["totals"], "received"), 5);
+}
+
+TEST_F(HttpServerTest, MetricsAreWellFormedPrometheus) {
+  Submit(Account("p1", "a1", "A", kT0));
+  HttpReply r = Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"].rfind("text/plain", 0), 0u);
+  std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eE]+$)");
+  size_t start = 0;
+  int samples = 0;
+  while (start < r.body.size()) {
+    size_t eol = r.body.find('\n', start);
+    std::string line = r.body.substr(start, eol - start);
+    start = eol + 1;
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_TRUE(std::regex_match(line, sample)) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 20);
+  EXPECT_NE(r.body.find("# TYPE syncd_ack_latency_seconds histogram"), std::string::npos);
+  EXPECT_NE(r.body.find("syncd_ack_latency_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("syncd_ack_latency_seconds_count 1\n"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, OpenApiDocumentIsServed) {
+  HttpReply r = Get("/openapi.yaml");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/yaml");
+  EXPECT_EQ(r.body.rfind("openapi: 3.", 0), 0u);
+}
+
+TEST_F(HttpServerTest, EveryRouteAnswers503AfterBeginShutdown) {
+  server_->BeginShutdown();
+  ExpectError(Get("/api/v1/queue/stats"), 503, "shutting_down");
+  ExpectError(Post("/api/v1/sync/entries", Entries(Account("z", "a", "A", kT0))), 503,
+              "shutting_down");
+  ExpectError(Get("/api/v1/no-such-route"), 503, "shutting_down");
+  HttpReply health = Get("/health");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_EQ(Str(Json(health.body), "status"), "shutting_down");
+}
+
+TEST_F(HttpServerTest, StopWakesWaitingRequests) {
+  // Every apply fails and the clock stands still: the entry waits for a retry
+  // that does not come.
+  pipeline::FakeClock frozen;
+  Restart(/*apply_fail_rate=*/1.0, &frozen);
+  std::thread client([&] {
+    HttpReply r =
+        Post("/api/v1/sync/entries?wait_ms=60000", Entries(Account("slow", "a", "A", kT0)));
+    EXPECT_EQ(r.status, 200);
+    rapidjson::Document doc = Json(r.body);
+    ASSERT_TRUE(doc.IsObject() && doc.HasMember("results")) << r.body;
+    EXPECT_EQ(Str(doc["results"][0], "status"), "pending") << r.body;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  client.join();
+  Stop();  // before `frozen` goes away
+}
+
+}  // namespace
+}  // namespace syncd::api

@@ -1,0 +1,657 @@
+// The SQLite stores on a real temporary file: what the pipeline, the
+// WebSocket reads and the REST routes rely on (queue states and results,
+// entities and tombstones, conflicts, counters, retention, the writer lock).
+#include "syncd/db/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "syncd/db/counters.h"
+#include "syncd/db/store.h"
+#include "syncd/domain/canonical_json.h"
+#include "syncd/domain/entry.h"
+
+namespace syncd::db {
+namespace {
+
+using domain::EntityType;
+using domain::NackReason;
+using domain::Operation;
+using domain::Outcome;
+using domain::SyncEntry;
+
+constexpr char kTenant[] = "tenant-1";
+constexpr int64_t kT0 = 1764130000000;
+
+// A valid Account entry as the web client sends it; its version is `version_ms`.
+SyncEntry MakeEntry(const std::string& tenant, const std::string& id, const std::string& entity_id,
+                    const std::string& op, int64_t version_ms, const std::string& name = "Cash") {
+  std::string payload =
+      op == "delete" ? "null" : R"({"name":")" + name + R"(","accountGroupId":"g-1"})";
+  std::string text = R"({"id":")" + id + R"(","tenantId":")" + tenant +
+                     R"(","entityType":"Account","entityId":")" + entity_id +
+                     R"(","operationType":")" + op + R"(","payload":)" + payload +
+                     R"(,"timestamp":)" + std::to_string(version_ms) + "}";
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, tenant);
+  if (const auto* error = std::get_if<domain::EntryError>(&parsed)) {
+    ADD_FAILURE() << "invalid test entry: " << error->detail;
+    return SyncEntry{};
+  }
+  return std::get<SyncEntry>(std::move(parsed));
+}
+
+StoredEntity MakeEntity(const std::string& tenant, EntityType type, const std::string& id,
+                        int64_t version_ms, bool deleted) {
+  StoredEntity e;
+  e.tenant_id = tenant;
+  e.type = type;
+  e.entity_id = id;
+  e.version_ms = version_ms;
+  e.deleted = deleted;
+  e.data = deleted ? R"({"id":")" + id + R"("})"
+                   : R"({"id":")" + id + R"(","name":"n","updated_at":"x"})";
+  e.checksum = deleted ? "" : domain::ChecksumOfCanonical(e.data);
+  e.modified_at_ms = kT0 + 5;
+  e.source_entry_id = "src-" + id;
+  return e;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "syncd-db-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    options_.path = (dir_ / "syncd.db").string();
+  }
+  void TearDown() override {
+    write_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<WriteStore> OpenWrite() {
+    Status s;
+    auto store = OpenSqliteWriteStore(options_, &s);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return store;
+  }
+  std::unique_ptr<ReadStore> OpenRead() {
+    Status s;
+    auto store = OpenSqliteReadStore(options_, &s);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return store;
+  }
+
+  // Inserts one entry in its own transaction and returns its seq.
+  int64_t Insert(const SyncEntry& entry, EntryState state = EntryState::kPending,
+                 int64_t received_ms = kT0, int64_t lease_ms = 0) {
+    int64_t seq = 0;
+    bool inserted = false;
+    EXPECT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+    Status s = write_->InsertEntry(entry, received_ms, state, lease_ms, &seq, &inserted);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(inserted);
+    EXPECT_TRUE(write_->Commit().ok());
+    return seq;
+  }
+
+  std::optional<QueueRow> Find(const std::string& tenant, const std::string& id) {
+    std::optional<QueueRow> row;
+    Status s = write_->FindEntry(tenant, id, &row);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return row;
+  }
+
+  // Runs `body` inside one committed write transaction.
+  template <typename F>
+  void InTxn(F body) {
+    ASSERT_TRUE(write_->Begin(TxnKind::kMaintenance).ok());
+    body();
+    Status s = write_->Commit();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  std::filesystem::path dir_;
+  SqliteOptions options_;
+  std::unique_ptr<WriteStore> write_;
+};
+
+TEST_F(SqliteStoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  SyncEntry entry = MakeEntry(kTenant, "q-1", "a-1", "create", kT0);
+  int64_t seq = Insert(entry);
+  EXPECT_GT(seq, 0);
+
+  SyncEntry again = MakeEntry(kTenant, "q-1", "a-OTHER", "update", kT0 + 99);
+  int64_t seq2 = -1;
+  bool inserted = true;
+  ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+  ASSERT_TRUE(write_->InsertEntry(again, kT0, EntryState::kPending, 0, &seq2, &inserted).ok());
+  ASSERT_TRUE(write_->Commit().ok());
+  EXPECT_FALSE(inserted);
+
+  // The first version is kept: a resent id is never applied twice.
+  std::optional<QueueRow> row = Find(kTenant, "q-1");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->seq, seq);
+  EXPECT_EQ(row->entry.entity_id, "a-1");
+
+  // The same entry id from another tenant is a different entry.
+  int64_t other = Insert(MakeEntry("tenant-2", "q-1", "a-1", "create", kT0));
+  EXPECT_GT(other, seq);
+}
+
+TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
+  write_ = OpenWrite();
+  SyncEntry entry = MakeEntry(kTenant, "q-ack", "a-1", "update", kT0 + 7, "Wallet");
+  int64_t seq = Insert(entry, EntryState::kInFlight, kT0 + 1, kT0 + 30000);
+
+  std::optional<QueueRow> row = Find(kTenant, "q-ack");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->seq, seq);
+  EXPECT_EQ(row->entry.id, "q-ack");
+  EXPECT_EQ(row->entry.tenant_id, kTenant);
+  EXPECT_EQ(row->entry.entity_type, EntityType::kAccount);
+  EXPECT_EQ(row->entry.entity_id, "a-1");
+  EXPECT_EQ(row->entry.operation, Operation::kUpdate);
+  EXPECT_EQ(row->entry.data, entry.data);
+  EXPECT_EQ(row->entry.version_ms, kT0 + 7);
+  EXPECT_EQ(row->entry.client_timestamp_ms, entry.client_timestamp_ms);
+  EXPECT_EQ(row->state, EntryState::kInFlight);
+  EXPECT_EQ(row->attempts, 1);  // inserted already claimed
+  EXPECT_EQ(row->lease_until_ms, kT0 + 30000);
+  EXPECT_EQ(row->received_at_ms, kT0 + 1);
+  EXPECT_EQ(row->finished_at_ms, 0);
+  EXPECT_FALSE(row->result.has_value());
+
+  domain::EntryResult ack;
+  ack.acked = true;
+  ack.outcome = Outcome::kSuperseded;
+  ack.checksum = "0123456789abcdef0123456789abcdef";
+  ack.server_timestamp_ms = kT0 + 50;
+  InTxn([&] { EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDone, ack, kT0 + 51, "").ok()); });
+  row = Find(kTenant, "q-ack");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->finished_at_ms, kT0 + 51);
+  EXPECT_EQ(row->lease_until_ms, 0);
+  ASSERT_TRUE(row->result.has_value());
+  EXPECT_TRUE(row->result->acked);
+  EXPECT_EQ(row->result->outcome, Outcome::kSuperseded);
+  EXPECT_EQ(row->result->checksum, ack.checksum);
+  EXPECT_EQ(row->result->server_timestamp_ms, kT0 + 50);
+
+  // A NACK keeps reason, detail and retry_after; dead rows are not "finished"
+  // for retention.
+  int64_t seq2 = Insert(MakeEntry(kTenant, "q-nack", "a-2", "delete", kT0));
+  domain::EntryResult nack;
+  nack.acked = false;
+  nack.reason = NackReason::kSystem;
+  nack.detail = "retries exhausted: disk I/O error";
+  nack.retry_after_ms = 5000;
+  nack.server_timestamp_ms = kT0 + 60;
+  InTxn([&] {
+    EXPECT_TRUE(write_->FinishEntry(seq2, EntryState::kDead, nack, kT0 + 61, "disk I/O").ok());
+  });
+  row = Find(kTenant, "q-nack");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->entry.operation, Operation::kDelete);
+  EXPECT_EQ(row->state, EntryState::kDead);
+  EXPECT_EQ(row->last_error, "disk I/O");
+  EXPECT_EQ(row->finished_at_ms, 0);
+  ASSERT_TRUE(row->result.has_value());
+  EXPECT_FALSE(row->result->acked);
+  EXPECT_EQ(row->result->reason, NackReason::kSystem);
+  EXPECT_EQ(row->result->detail, nack.detail);
+  EXPECT_EQ(row->result->retry_after_ms, 5000);
+  EXPECT_EQ(row->result->server_timestamp_ms, kT0 + 60);
+
+  // The read side sees the same row.
+  auto read = OpenRead();
+  std::optional<QueueRow> seen;
+  ASSERT_TRUE(read->FindEntry(kTenant, "q-nack", &seen).ok());
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->result->detail, nack.detail);
+  ASSERT_TRUE(read->FindEntry(kTenant, "missing", &seen).ok());
+  EXPECT_FALSE(seen.has_value());
+}
+
+TEST_F(SqliteStoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
+  write_ = OpenWrite();
+  int64_t seq = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
+  EXPECT_EQ(Find(kTenant, "q-1")->state, EntryState::kPending);
+  EXPECT_EQ(Find(kTenant, "q-1")->attempts, 0);
+
+  InTxn([&] { EXPECT_TRUE(write_->ClaimEntry(seq, 1, kT0 + 30000).ok()); });
+  auto row = Find(kTenant, "q-1");
+  EXPECT_EQ(row->state, EntryState::kInFlight);
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->lease_until_ms, kT0 + 30000);
+
+  InTxn([&] { EXPECT_TRUE(write_->ScheduleRetry(seq, 1, kT0 + 40, "database is locked").ok()); });
+  row = Find(kTenant, "q-1");
+  EXPECT_EQ(row->state, EntryState::kRetryWait);
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->next_attempt_at_ms, kT0 + 40);
+  EXPECT_EQ(row->lease_until_ms, 0);
+  EXPECT_EQ(row->last_error, "database is locked");
+
+  InTxn([&] { EXPECT_TRUE(write_->ClaimEntry(seq, 2, kT0 + 30040).ok()); });
+  domain::EntryResult nack;
+  nack.acked = false;
+  nack.reason = NackReason::kSystem;
+  nack.detail = "retries exhausted";
+  nack.retry_after_ms = 5000;
+  InTxn(
+      [&] { EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDead, nack, kT0 + 50, "x").ok()); });
+  row = Find(kTenant, "q-1");
+  EXPECT_EQ(row->state, EntryState::kDead);
+  EXPECT_EQ(row->attempts, 2);
+  EXPECT_TRUE(row->result.has_value());
+
+  // Operator retry: back to pending, attempts and result cleared.
+  InTxn([&] { EXPECT_TRUE(write_->RequeueEntry(seq).ok()); });
+  row = Find(kTenant, "q-1");
+  EXPECT_EQ(row->state, EntryState::kPending);
+  EXPECT_EQ(row->attempts, 0);
+  EXPECT_EQ(row->next_attempt_at_ms, 0);
+  EXPECT_FALSE(row->result.has_value());
+
+  domain::EntryResult ack;
+  ack.outcome = Outcome::kApplied;
+  ack.checksum = "c";
+  InTxn([&] { EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDone, ack, kT0 + 90, "").ok()); });
+  row = Find(kTenant, "q-1");
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->finished_at_ms, kT0 + 90);
+  EXPECT_EQ(row->result->outcome, Outcome::kApplied);
+}
+
+TEST_F(SqliteStoreTest, LoadUnfinishedReturnsOnlyUnfinishedRowsInArrivalOrder) {
+  write_ = OpenWrite();
+  int64_t s1 = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0), EntryState::kPending);
+  int64_t s2 = Insert(MakeEntry(kTenant, "q-2", "a-2", "create", kT0), EntryState::kInFlight, kT0,
+                      kT0 + 100);
+  int64_t s3 = Insert(MakeEntry("tenant-2", "q-3", "a-3", "create", kT0));
+  int64_t s4 = Insert(MakeEntry(kTenant, "q-4", "a-4", "create", kT0));
+  int64_t s5 = Insert(MakeEntry(kTenant, "q-5", "a-5", "create", kT0));
+  InTxn([&] {
+    EXPECT_TRUE(write_->ScheduleRetry(s3, 1, kT0 + 77, "busy").ok());
+    EXPECT_TRUE(write_->FinishEntry(s4, EntryState::kDone, domain::EntryResult{}, kT0, "").ok());
+    domain::EntryResult nack;
+    nack.acked = false;
+    nack.reason = NackReason::kSystem;
+    EXPECT_TRUE(write_->FinishEntry(s5, EntryState::kDead, nack, kT0, "").ok());
+  });
+
+  std::vector<QueueRow> rows;
+  ASSERT_TRUE(write_->LoadUnfinished(&rows).ok());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].seq, s1);
+  EXPECT_EQ(rows[0].entry.id, "q-1");
+  EXPECT_EQ(rows[0].state, EntryState::kPending);
+  EXPECT_EQ(rows[1].seq, s2);
+  EXPECT_EQ(rows[1].state, EntryState::kInFlight);
+  EXPECT_EQ(rows[1].lease_until_ms, kT0 + 100);
+  EXPECT_EQ(rows[2].seq, s3);
+  EXPECT_EQ(rows[2].entry.tenant_id, "tenant-2");
+  EXPECT_EQ(rows[2].state, EntryState::kRetryWait);
+  EXPECT_EQ(rows[2].next_attempt_at_ms, kT0 + 77);
+
+  auto read = OpenRead();
+  std::optional<int64_t> oldest;
+  ASSERT_TRUE(read->OldestUnfinished("", &oldest).ok());
+  EXPECT_EQ(oldest, kT0);
+  ASSERT_TRUE(read->OldestUnfinished("nobody", &oldest).ok());
+  EXPECT_FALSE(oldest.has_value());
+}
+
+TEST_F(SqliteStoreTest, EntitiesPutGetTombstoneAndList) {
+  write_ = OpenWrite();
+  StoredEntity a1 = MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false);
+  StoredEntity a2 = MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0, false);
+  StoredEntity tag = MakeEntity(kTenant, EntityType::kTag, "t-1", kT0, false);
+  StoredEntity other = MakeEntity("tenant-2", EntityType::kAccount, "a-9", kT0, false);
+  InTxn([&] {
+    for (const auto* e : {&a2, &tag, &a1, &other}) EXPECT_TRUE(write_->PutEntity(*e).ok());
+  });
+
+  std::optional<StoredEntity> got;
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "a-1", &got).ok());
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->tenant_id, kTenant);
+  EXPECT_EQ(got->version_ms, kT0);
+  EXPECT_FALSE(got->deleted);
+  EXPECT_EQ(got->data, a1.data);
+  EXPECT_EQ(got->checksum, a1.checksum);
+  EXPECT_EQ(got->modified_at_ms, kT0 + 5);
+  EXPECT_EQ(got->source_entry_id, "src-a-1");
+  // Same id, other type or other tenant: not found.
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kTag, "a-1", &got).ok());
+  EXPECT_FALSE(got.has_value());
+  ASSERT_TRUE(write_->GetEntity("tenant-2", EntityType::kAccount, "a-1", &got).ok());
+  EXPECT_FALSE(got.has_value());
+
+  // Delete a-2: the row stays as a tombstone with the delete's version.
+  StoredEntity tomb = MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0 + 10, true);
+  InTxn([&] { EXPECT_TRUE(write_->PutEntity(tomb).ok()); });
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "a-2", &got).ok());
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->deleted);
+  EXPECT_EQ(got->version_ms, kT0 + 10);
+  EXPECT_EQ(got->data, R"({"id":"a-2"})");
+  EXPECT_EQ(got->checksum, "");
+
+  auto read = OpenRead();
+  std::vector<StoredEntity> live;
+  ASSERT_TRUE(read->ListEntities(kTenant, {}, false, &live).ok());
+  ASSERT_EQ(live.size(), 2u);  // a-1, t-1: ordered by type then id
+  EXPECT_EQ(live[0].entity_id, "a-1");
+  EXPECT_EQ(live[1].entity_id, "t-1");
+  EXPECT_EQ(live[1].type, EntityType::kTag);
+
+  std::vector<StoredEntity> all;
+  ASSERT_TRUE(read->ListEntities(kTenant, {}, true, &all).ok());
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].entity_id, "a-1");
+  EXPECT_EQ(all[1].entity_id, "a-2");
+  EXPECT_TRUE(all[1].deleted);
+  EXPECT_EQ(all[2].entity_id, "t-1");
+
+  std::vector<StoredEntity> tags;
+  ASSERT_TRUE(read->ListEntities(kTenant, {EntityType::kTag}, true, &tags).ok());
+  ASSERT_EQ(tags.size(), 1u);
+  EXPECT_EQ(tags[0].entity_id, "t-1");
+  std::vector<StoredEntity> none;
+  ASSERT_TRUE(read->ListEntities(kTenant, {EntityType::kRecipient}, true, &none).ok());
+  EXPECT_TRUE(none.empty());
+  std::vector<StoredEntity> t2;
+  ASSERT_TRUE(read->ListEntities("tenant-2", {}, false, &t2).ok());
+  ASSERT_EQ(t2.size(), 1u);
+  EXPECT_EQ(t2[0].entity_id, "a-9");
+}
+
+TEST_F(SqliteStoreTest, ConflictsAreListedNewestFirstUpToTheLimit) {
+  write_ = OpenWrite();
+  InTxn([&] {
+    for (int i = 0; i < 5; ++i) {
+      ConflictRecord c;
+      c.tenant_id = kTenant;
+      c.type = EntityType::kCategory;
+      c.entity_id = "c-" + std::to_string(i);
+      c.entry_id = "q-" + std::to_string(i);
+      c.incoming_version_ms = kT0 + i;
+      c.stored_version_ms = kT0 + 100;
+      c.incoming_checksum = "in" + std::to_string(i);
+      c.stored_checksum = "st";
+      c.detected_at_ms = kT0 + 1000 + i;
+      EXPECT_TRUE(write_->InsertConflict(c).ok());
+    }
+    ConflictRecord foreign;
+    foreign.tenant_id = "tenant-2";
+    foreign.entity_id = "x";
+    foreign.entry_id = "x";
+    EXPECT_TRUE(write_->InsertConflict(foreign).ok());
+  });
+  auto read = OpenRead();
+  std::vector<ConflictRecord> out;
+  ASSERT_TRUE(read->ListConflicts(kTenant, 3, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].entry_id, "q-4");
+  EXPECT_EQ(out[1].entry_id, "q-3");
+  EXPECT_EQ(out[2].entry_id, "q-2");
+  EXPECT_EQ(out[0].tenant_id, kTenant);
+  EXPECT_EQ(out[0].type, EntityType::kCategory);
+  EXPECT_EQ(out[0].entity_id, "c-4");
+  EXPECT_EQ(out[0].incoming_version_ms, kT0 + 4);
+  EXPECT_EQ(out[0].stored_version_ms, kT0 + 100);
+  EXPECT_EQ(out[0].incoming_checksum, "in4");
+  EXPECT_EQ(out[0].stored_checksum, "st");
+  EXPECT_EQ(out[0].resolution, "server_wins");
+  EXPECT_EQ(out[0].detected_at_ms, kT0 + 1004);
+
+  out.clear();
+  ASSERT_TRUE(read->ListConflicts(kTenant, 100, &out).ok());
+  EXPECT_EQ(out.size(), 5u);
+}
+
+TEST_F(SqliteStoreTest, CheckpointsKeepTheLastAppliedChangePerTenant) {
+  write_ = OpenWrite();
+  auto read = OpenRead();
+  std::optional<Checkpoint> cp;
+  ASSERT_TRUE(read->GetCheckpoint(kTenant, &cp).ok());
+  EXPECT_FALSE(cp.has_value());
+
+  InTxn([&] { EXPECT_TRUE(write_->PutCheckpoint({kTenant, 3, "q-3", kT0 + 3}).ok()); });
+  InTxn([&] { EXPECT_TRUE(write_->PutCheckpoint({kTenant, 7, "q-7", kT0 + 7}).ok()); });
+  InTxn([&] { EXPECT_TRUE(write_->PutCheckpoint({"tenant-2", 1, "z", kT0}).ok()); });
+  ASSERT_TRUE(read->GetCheckpoint(kTenant, &cp).ok());
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->tenant_id, kTenant);
+  EXPECT_EQ(cp->last_seq, 7);
+  EXPECT_EQ(cp->last_entry_id, "q-7");
+  EXPECT_EQ(cp->last_applied_at_ms, kT0 + 7);
+}
+
+TEST_F(SqliteStoreTest, CountersAccumulateDeltasIncludingNegativeOnes) {
+  write_ = OpenWrite();
+  const CounterKey global{"", counters::kPending};
+  const CounterKey tenant{kTenant, counters::kPending};
+  const CounterKey received{"", counters::kReceived};
+  InTxn([&] { EXPECT_TRUE(write_->AddCounters({{global, 5}, {tenant, 5}, {received, 5}}).ok()); });
+  InTxn([&] {
+    EXPECT_TRUE(write_->AddCounters({{global, -3}, {tenant, -3}, {received, 0}}).ok());
+  });
+  InTxn([&] { EXPECT_TRUE(write_->AddCounters({{global, 1}}).ok()); });
+
+  CounterMap loaded;
+  ASSERT_TRUE(write_->LoadCounters(&loaded).ok());
+  EXPECT_EQ(loaded[global], 3);
+  EXPECT_EQ(loaded[tenant], 2);
+  EXPECT_EQ(loaded[received], 5);
+
+  auto read = OpenRead();
+  CounterMap seen;
+  ASSERT_TRUE(read->LoadCounters(&seen).ok());
+  EXPECT_EQ(seen, loaded);
+
+  // A rolled back transaction leaves the counters as they were.
+  ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
+  ASSERT_TRUE(write_->AddCounters({{global, 100}}).ok());
+  ASSERT_TRUE(write_->Rollback().ok());
+  seen.clear();
+  ASSERT_TRUE(read->LoadCounters(&seen).ok());
+  EXPECT_EQ(seen[global], 3);
+}
+
+TEST_F(SqliteStoreTest, RetentionDeletesOnlyDoneRowsOlderThanTheCutoffUpToTheLimit) {
+  write_ = OpenWrite();
+  std::vector<int64_t> done_old;
+  for (int i = 0; i < 5; ++i) {
+    int64_t seq = Insert(MakeEntry(kTenant, "old-" + std::to_string(i), "a", "create", kT0));
+    InTxn([&] {
+      EXPECT_TRUE(
+          write_->FinishEntry(seq, EntryState::kDone, domain::EntryResult{}, kT0 + i, "").ok());
+    });
+    done_old.push_back(seq);
+  }
+  int64_t recent = Insert(MakeEntry(kTenant, "recent", "a", "create", kT0));
+  InTxn([&] {
+    EXPECT_TRUE(
+        write_->FinishEntry(recent, EntryState::kDone, domain::EntryResult{}, kT0 + 1000, "").ok());
+  });
+  int64_t dead = Insert(MakeEntry(kTenant, "dead", "a", "create", kT0));
+  domain::EntryResult nack;
+  nack.acked = false;
+  nack.reason = NackReason::kSystem;
+  InTxn([&] { EXPECT_TRUE(write_->FinishEntry(dead, EntryState::kDead, nack, kT0, "").ok()); });
+  Insert(MakeEntry(kTenant, "pending", "a", "create", kT0), EntryState::kPending, kT0 - 100000);
+
+  const int64_t cutoff = kT0 + 500;
+  int deleted = -1;
+  InTxn([&] { EXPECT_TRUE(write_->DeleteFinishedBefore(cutoff, 3, &deleted).ok()); });
+  EXPECT_EQ(deleted, 3);
+  // The oldest go first.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(Find(kTenant, "old-" + std::to_string(i)).has_value());
+  EXPECT_TRUE(Find(kTenant, "old-3").has_value());
+
+  InTxn([&] { EXPECT_TRUE(write_->DeleteFinishedBefore(cutoff, 3, &deleted).ok()); });
+  EXPECT_EQ(deleted, 2);
+  InTxn([&] { EXPECT_TRUE(write_->DeleteFinishedBefore(cutoff, 3, &deleted).ok()); });
+  EXPECT_EQ(deleted, 0);
+  // Newer results, dead-lettered and unfinished entries are kept.
+  EXPECT_TRUE(Find(kTenant, "recent").has_value());
+  EXPECT_TRUE(Find(kTenant, "dead").has_value());
+  EXPECT_TRUE(Find(kTenant, "pending").has_value());
+}
+
+// service.md: --db is a file path "created with its folder if missing".
+TEST_F(SqliteStoreTest, OpeningCreatesAMissingFolder) {
+  options_.path = (dir_ / "data" / "nested" / "syncd.db").string();
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
+  EXPECT_TRUE(std::filesystem::exists(options_.path));
+}
+
+TEST_F(SqliteStoreTest, OnlyOneWriteStorePerFile) {
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  Status s;
+  auto second = OpenSqliteWriteStore(options_, &s);
+  EXPECT_EQ(second, nullptr);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("in use"), std::string::npos) << s.ToString();
+
+  // Readers are fine while the writer is open.
+  EXPECT_NE(OpenRead(), nullptr);
+
+  write_.reset();
+  auto third = OpenSqliteWriteStore(options_, &s);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_NE(third, nullptr);
+}
+
+TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseFailsToOpenWithAClearStatus) {
+  {
+    std::ofstream out(options_.path, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 131 + 7) & 0xff));
+  }
+  Status s;
+  auto write = OpenSqliteWriteStore(options_, &s);
+  EXPECT_EQ(write, nullptr);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(s.permanent()) << s.ToString();  // retrying cannot help
+  EXPECT_NE(s.message().find(options_.path), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("not a database"), std::string::npos) << s.ToString();
+
+  auto read = OpenSqliteReadStore(options_, &s);
+  EXPECT_EQ(read, nullptr);
+  EXPECT_FALSE(s.ok());
+}
+
+TEST_F(SqliteStoreTest, RollbackToSavepointUndoesOnlyThatEntrysWrites) {
+  write_ = OpenWrite();
+  int64_t good = Insert(MakeEntry(kTenant, "good", "a-1", "create", kT0));
+  int64_t bad = Insert(MakeEntry(kTenant, "bad", "a-2", "create", kT0));
+
+  ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
+  ASSERT_TRUE(write_->Savepoint().ok());
+  ASSERT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false)).ok());
+  ASSERT_TRUE(write_->FinishEntry(good, EntryState::kDone, domain::EntryResult{}, kT0, "").ok());
+  ASSERT_TRUE(write_->ReleaseSavepoint().ok());
+
+  ASSERT_TRUE(write_->Savepoint().ok());
+  ASSERT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0, false)).ok());
+  ASSERT_TRUE(write_->FinishEntry(bad, EntryState::kDone, domain::EntryResult{}, kT0, "").ok());
+  ASSERT_TRUE(write_->RollbackToSavepoint().ok());
+  // The transaction goes on after the rollback to the savepoint.
+  ASSERT_TRUE(write_->ScheduleRetry(bad, 1, kT0 + 20, "transient").ok());
+  ASSERT_TRUE(write_->Commit().ok());
+
+  std::optional<StoredEntity> got;
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "a-1", &got).ok());
+  EXPECT_TRUE(got.has_value());
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "a-2", &got).ok());
+  EXPECT_FALSE(got.has_value());
+  EXPECT_EQ(Find(kTenant, "good")->state, EntryState::kDone);
+  EXPECT_EQ(Find(kTenant, "bad")->state, EntryState::kRetryWait);
+}
+
+TEST_F(SqliteStoreTest, ARolledBackTransactionWritesNothing) {
+  write_ = OpenWrite();
+  ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+  int64_t seq = 0;
+  bool inserted = false;
+  ASSERT_TRUE(write_
+                  ->InsertEntry(MakeEntry(kTenant, "q-1", "a-1", "create", kT0), kT0,
+                                EntryState::kPending, 0, &seq, &inserted)
+                  .ok());
+  ASSERT_TRUE(write_->Rollback().ok());
+  EXPECT_FALSE(Find(kTenant, "q-1").has_value());
+}
+
+TEST_F(SqliteStoreTest, DataSurvivesClosingAndReopening) {
+  write_ = OpenWrite();
+  int64_t seq = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
+  domain::EntryResult ack;
+  ack.checksum = "abc";
+  InTxn([&] {
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false)).ok());
+    EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDone, ack, kT0 + 1, "").ok());
+    EXPECT_TRUE(write_->AddCounters({{{"", counters::kApplied}, 1}}).ok());
+    EXPECT_TRUE(write_->PutCheckpoint({kTenant, seq, "q-1", kT0 + 1}).ok());
+  });
+  Insert(MakeEntry(kTenant, "q-2", "a-2", "create", kT0));
+  write_.reset();
+
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  auto row = Find(kTenant, "q-1");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->result->checksum, "abc");
+  std::vector<QueueRow> unfinished;
+  ASSERT_TRUE(write_->LoadUnfinished(&unfinished).ok());
+  ASSERT_EQ(unfinished.size(), 1u);
+  EXPECT_EQ(unfinished[0].entry.id, "q-2");
+  CounterMap loaded;
+  ASSERT_TRUE(write_->LoadCounters(&loaded).ok());
+  EXPECT_EQ((loaded[{"", counters::kApplied}]), 1);
+  std::optional<StoredEntity> got;
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "a-1", &got).ok());
+  EXPECT_TRUE(got.has_value());
+  auto read = OpenRead();
+  std::optional<Checkpoint> cp;
+  ASSERT_TRUE(read->GetCheckpoint(kTenant, &cp).ok());
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->last_entry_id, "q-1");
+  EXPECT_TRUE(read->Ping().ok());
+}
+
+TEST(EntryStateTest, NamesRoundTrip) {
+  for (EntryState s : {EntryState::kPending, EntryState::kInFlight, EntryState::kRetryWait,
+                       EntryState::kDone, EntryState::kDead}) {
+    EXPECT_EQ(ParseEntryState(EntryStateName(s)), s);
+  }
+  EXPECT_EQ(EntryStateName(EntryState::kRetryWait), "retry_wait");
+  EXPECT_FALSE(ParseEntryState("waiting").has_value());
+}
+
+}  // namespace
+}  // namespace syncd::db

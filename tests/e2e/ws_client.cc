@@ -1,0 +1,277 @@
+#include "ws_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <websocketpp/client.hpp>
+#include <websocketpp/config/asio_no_tls_client.hpp>
+
+namespace syncd::e2e {
+
+namespace {
+
+using Client = websocketpp::client<websocketpp::config::asio_client>;
+using Hdl = websocketpp::connection_hdl;
+
+}  // namespace
+
+struct WsClient::Impl {
+  Client client;
+  std::thread io;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  Hdl hdl;
+  bool opened = false;    // the handshake succeeded
+  bool finished = false;  // failed or closed: no frame will arrive any more
+  int http_status = 0;
+  std::string error;
+  int close_code = 0;
+  std::string close_reason;
+  std::deque<std::string> frames;
+
+  Impl() {
+    client.clear_access_channels(websocketpp::log::alevel::all);
+    client.clear_error_channels(websocketpp::log::elevel::all);
+    client.init_asio();
+    client.start_perpetual();
+    io = std::thread([this] { client.run(); });
+  }
+
+  ~Impl() {
+    bool open_now;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      open_now = opened && !finished;
+    }
+    if (open_now) {
+      websocketpp::lib::error_code ec;
+      client.close(hdl, websocketpp::close::status::normal, "test done", ec);
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(2), [this] { return finished; });
+    }
+    client.stop_perpetual();
+    // A connection still connecting or closing would keep run() busy.
+    client.stop();
+    io.join();
+  }
+
+  void OnOpen(Hdl h) {
+    Client::connection_ptr con = client.get_con_from_hdl(h);
+    std::lock_guard<std::mutex> lock(mu);
+    opened = true;
+    http_status = static_cast<int>(con->get_response_code());
+    cv.notify_all();
+  }
+
+  void OnFail(Hdl h) {
+    Client::connection_ptr con = client.get_con_from_hdl(h);
+    std::lock_guard<std::mutex> lock(mu);
+    http_status = static_cast<int>(con->get_response_code());
+    error = con->get_ec().message();
+    close_code = con->get_remote_close_code();
+    close_reason = con->get_remote_close_reason();
+    finished = true;
+    cv.notify_all();
+  }
+
+  void OnClose(Hdl h) {
+    Client::connection_ptr con = client.get_con_from_hdl(h);
+    std::lock_guard<std::mutex> lock(mu);
+    close_code = con->get_remote_close_code();
+    close_reason = con->get_remote_close_reason();
+    finished = true;
+    cv.notify_all();
+  }
+
+  void OnMessage(Hdl, Client::message_ptr msg) {
+    std::lock_guard<std::mutex> lock(mu);
+    frames.push_back(msg->get_payload());
+    cv.notify_all();
+  }
+};
+
+WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
+WsClient::~WsClient() = default;
+
+ConnectResult WsClient::Connect(const std::string& url, Millis timeout) {
+  ConnectResult result;
+  websocketpp::lib::error_code ec;
+  Client::connection_ptr con = impl_->client.get_connection(url, ec);
+  if (ec) {
+    result.error = "bad url " + url + ": " + ec.message();
+    return result;
+  }
+  Impl* impl = impl_.get();
+  con->set_open_handler([impl](Hdl h) { impl->OnOpen(h); });
+  con->set_fail_handler([impl](Hdl h) { impl->OnFail(h); });
+  con->set_close_handler([impl](Hdl h) { impl->OnClose(h); });
+  con->set_message_handler([impl](Hdl h, Client::message_ptr m) { impl->OnMessage(h, m); });
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->hdl = con->get_handle();
+  }
+  impl_->client.connect(con);
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  if (!impl_->cv.wait_for(lock, timeout, [this] { return impl_->opened || impl_->finished; })) {
+    result.error = "timed out connecting to " + url;
+    return result;
+  }
+  result.ok = impl_->opened;
+  result.http_status = impl_->http_status;
+  result.error = impl_->error;
+  return result;
+}
+
+bool WsClient::Send(const std::string& text) {
+  Hdl hdl;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->opened || impl_->finished) return false;
+    hdl = impl_->hdl;
+  }
+  websocketpp::lib::error_code ec;
+  impl_->client.send(hdl, text, websocketpp::frame::opcode::text, ec);
+  return !ec;
+}
+
+std::optional<std::string> WsClient::Next(Millis timeout) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait_for(lock, timeout, [this] { return !impl_->frames.empty() || impl_->finished; });
+  if (impl_->frames.empty()) return std::nullopt;
+  std::string frame = std::move(impl_->frames.front());
+  impl_->frames.pop_front();
+  return frame;
+}
+
+std::optional<std::string> WsClient::WaitFor(
+    const std::function<bool(const rapidjson::Document&)>& pred, Millis timeout,
+    std::vector<std::string>* skipped) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) left = Millis(0);
+    std::optional<std::string> frame = Next(left);
+    if (!frame) return std::nullopt;
+    rapidjson::Document doc = ParseJson(*frame);
+    if (!doc.HasParseError() && pred(doc)) return frame;
+    if (skipped != nullptr) skipped->push_back(std::move(*frame));
+  }
+}
+
+void WsClient::Close() {
+  Hdl hdl;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->opened || impl_->finished) return;
+    hdl = impl_->hdl;
+  }
+  websocketpp::lib::error_code ec;
+  impl_->client.close(hdl, websocketpp::close::status::normal, "client close", ec);
+}
+
+bool WsClient::WaitClosed(Millis timeout) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [this] { return impl_->finished; });
+}
+
+bool WsClient::closed() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->finished;
+}
+
+int WsClient::close_code() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->close_code;
+}
+
+std::string WsClient::close_reason() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->close_reason;
+}
+
+rapidjson::Document ParseJson(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  return doc;
+}
+
+std::string GetString(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return "";
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+bool Has(const rapidjson::Value& object, const char* key) {
+  return object.IsObject() && object.HasMember(key);
+}
+
+HttpResponse HttpGet(const std::string& host, int port, const std::string& path, Millis timeout) {
+  HttpResponse response;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return response;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return response;
+  }
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
+                        "\r\nConnection: close\r\n\r\n";
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ::close(fd);
+      return response;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  std::string raw;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+    // Without Content-Length, the body ends when the server closes.
+    size_t head_end = raw.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      std::string head = raw.substr(0, head_end);
+      for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      size_t cl = head.find("content-length:");
+      if (cl != std::string::npos &&
+          raw.size() - head_end - 4 >= std::stoul(head.substr(cl + 15))) {
+        break;
+      }
+    }
+  }
+  ::close(fd);
+  size_t head_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) return response;
+  size_t space = raw.find(' ');
+  response.status = std::atoi(raw.c_str() + space + 1);
+  response.headers = raw.substr(0, head_end);
+  response.body = raw.substr(head_end + 4);
+  return response;
+}
+
+}  // namespace syncd::e2e

@@ -1,0 +1,88 @@
+// A blocking WebSocket test client (websocketpp on standalone Asio, one io
+// thread per client) and small helpers for end-to-end tests: received text
+// frames go into a queue that the test thread reads with timeouts, never with
+// sleeps. websocketpp types stay in ws_client.cc, which compiles slowly.
+//
+// Ownership: the test owns each WsClient; its destructor closes the
+// connection and joins the io thread. Call its methods from one test thread.
+#ifndef SYNCD_TESTS_E2E_WS_CLIENT_H_
+#define SYNCD_TESTS_E2E_WS_CLIENT_H_
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace syncd::e2e {
+
+using Millis = std::chrono::milliseconds;
+
+struct ConnectResult {
+  bool ok = false;
+  int http_status = 0;  // the HTTP status of the handshake response (101 when upgraded)
+  std::string error;    // why it failed, when !ok
+};
+
+class WsClient {
+ public:
+  WsClient();
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  // Opens `url` (ws://host:port/path) and waits until the connection is open
+  // or has failed. One connection per client.
+  ConnectResult Connect(const std::string& url, Millis timeout = Millis(5000));
+
+  // Queues one text frame. false when the connection is not open.
+  bool Send(const std::string& text);
+
+  // The next received text frame, or nullopt after `timeout` or once the
+  // connection is closed and every frame before the close was read.
+  std::optional<std::string> Next(Millis timeout = Millis(5000));
+
+  // Reads frames until one parses as JSON and satisfies `predicate`; returns
+  // it. Frames read before it are appended to *skipped when given.
+  std::optional<std::string> WaitFor(const std::function<bool(const rapidjson::Document&)>& pred,
+                                     Millis timeout = Millis(5000),
+                                     std::vector<std::string>* skipped = nullptr);
+
+  // Starts a normal close (1000) from the client side.
+  void Close();
+  // Waits until the connection is closed (by either side). false on timeout.
+  bool WaitClosed(Millis timeout = Millis(5000));
+  bool closed() const;
+  // The close code and reason the server sent (0 / empty if none yet; 1006
+  // when the TCP connection ended without a close frame).
+  int close_code() const;
+  std::string close_reason() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses `text`; a document with HasParseError() on failure.
+rapidjson::Document ParseJson(const std::string& text);
+
+// Field helpers returning a default when the field is absent or of another type.
+std::string GetString(const rapidjson::Value& object, const char* key);
+bool Has(const rapidjson::Value& object, const char* key);
+
+struct HttpResponse {
+  int status = 0;  // 0 when no response could be read
+  std::string headers;
+  std::string body;
+};
+
+// One plain HTTP/1.1 GET with Connection: close, over a TCP socket.
+HttpResponse HttpGet(const std::string& host, int port, const std::string& path,
+                     Millis timeout = Millis(5000));
+
+}  // namespace syncd::e2e
+
+#endif  // SYNCD_TESTS_E2E_WS_CLIENT_H_

@@ -1,0 +1,1067 @@
+// The pipeline on a real SQLite file behind the fault-injecting store, driven
+// step by step with a fake clock (RecoverForTest + RunOnceForTest), plus a few
+// tests on the real worker thread. Each test checks what a client or an
+// operator would see: the ACK/NACK, the stored entity, the queue row, the
+// conflicts list and the statistics.
+#include "syncd/pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "syncd/db/counters.h"
+#include "syncd/db/fault_injecting_store.h"
+#include "syncd/db/sqlite_store.h"
+#include "syncd/domain/canonical_json.h"
+#include "syncd/domain/entry.h"
+
+namespace syncd::pipeline {
+namespace {
+
+using db::EntryState;
+using domain::NackReason;
+using domain::Outcome;
+using domain::SyncEntry;
+
+constexpr char kTenant[] = "tenant-1";
+constexpr int64_t kT0 = 1764130000000;
+
+// A valid Account entry as the web client sends it; its version is `version_ms`.
+SyncEntry MakeEntry(const std::string& id, const std::string& entity_id, const std::string& op,
+                    int64_t version_ms, const std::string& name = "Cash",
+                    const std::string& tenant = kTenant) {
+  std::string payload =
+      op == "delete" ? "null" : R"({"name":")" + name + R"(","accountGroupId":"g-1"})";
+  std::string text = R"({"id":")" + id + R"(","tenantId":")" + tenant +
+                     R"(","entityType":"Account","entityId":")" + entity_id +
+                     R"(","operationType":")" + op + R"(","payload":)" + payload +
+                     R"(,"timestamp":)" + std::to_string(version_ms) + "}";
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, tenant);
+  if (const auto* error = std::get_if<domain::EntryError>(&parsed)) {
+    ADD_FAILURE() << "invalid test entry: " << error->detail;
+    return SyncEntry{};
+  }
+  return std::get<SyncEntry>(std::move(parsed));
+}
+
+// Collects every delivery; tests on the real thread wait on it.
+class CapturingSink final : public ResultSink {
+ public:
+  void Deliver(std::vector<Delivery> deliveries) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (Delivery& d : deliveries) all_.push_back(std::move(d));
+    }
+    cv_.notify_all();
+  }
+  std::vector<Delivery> All() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return all_;
+  }
+  std::vector<Delivery> For(const std::string& entry_id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Delivery> out;
+    for (const Delivery& d : all_) {
+      if (d.entry_id == entry_id) out.push_back(d);
+    }
+    return out;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return all_.size();
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    all_.clear();
+  }
+  bool WaitFor(size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return all_.size() >= n; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Delivery> all_;
+};
+
+PipelineOptions TestOptions() {
+  PipelineOptions options;
+  options.retry = RetryPolicy{3, 20, 5000};
+  return options;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "syncd-pipeline-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    db_options_.path = (dir_ / "syncd.db").string();
+  }
+  void TearDown() override {
+    pipeline_.reset();
+    read_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // A pipeline on the test file behind a FaultInjectingStore (faults_), with
+  // the sink attached and unfinished entries recovered.
+  void MakePipeline(PipelineOptions options = TestOptions(), const Clock* clock = nullptr,
+                    bool recover = true) {
+    pipeline_.reset();
+    db::Status s;
+    std::unique_ptr<db::WriteStore> inner = db::OpenSqliteWriteStore(db_options_, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(inner));
+    faults_ = faulty.get();
+    pipeline_ =
+        std::make_unique<Pipeline>(std::move(faulty), options, clock != nullptr ? clock : &clock_);
+    pipeline_->AddSink(&sink_);
+    if (recover) {
+      s = pipeline_->RecoverForTest();
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+
+  void Submit(SyncEntry entry) {
+    EXPECT_EQ(pipeline_->Submit(std::move(entry), MonotonicMicros()), SubmitResult::kAccepted);
+  }
+  // Runs the worker until it has nothing due.
+  void Drain() {
+    for (int i = 0; i < 10000 && pipeline_->RunOnceForTest(); ++i) {
+    }
+  }
+  // Past any backoff of the test policy.
+  void PastBackoff() { clock_.Advance(5001); }
+
+  db::ReadStore& Read() {
+    if (!read_) {
+      db::Status s;
+      read_ = db::OpenSqliteReadStore(db_options_, &s);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    return *read_;
+  }
+  std::optional<db::QueueRow> Row(const std::string& entry_id,
+                                  const std::string& tenant = kTenant) {
+    std::optional<db::QueueRow> row;
+    db::Status s = Read().FindEntry(tenant, entry_id, &row);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return row;
+  }
+  std::optional<db::StoredEntity> Entity(const std::string& entity_id,
+                                         const std::string& tenant = kTenant) {
+    std::vector<db::StoredEntity> all;
+    EXPECT_TRUE(Read().ListEntities(tenant, {}, true, &all).ok());
+    for (db::StoredEntity& e : all) {
+      if (e.entity_id == entity_id) return e;
+    }
+    return std::nullopt;
+  }
+  // The only delivery for one entry id (fails the test if there is not exactly one).
+  Delivery Only(const std::string& entry_id) {
+    std::vector<Delivery> got = sink_.For(entry_id);
+    EXPECT_EQ(got.size(), 1u) << entry_id;
+    return got.empty() ? Delivery{} : got.front();
+  }
+
+  // One number from the database file through the sqlite3 C API.
+  int64_t SqlCount(const std::string& query) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(db_options_.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db) << " in " << query;
+    int64_t value = -1;
+    if (st != nullptr && sqlite3_step(st) == SQLITE_ROW) value = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return value;
+  }
+
+  std::filesystem::path dir_;
+  db::SqliteOptions db_options_;
+  FakeClock clock_{kT0};
+  CapturingSink sink_;
+  db::FaultInjectingStore* faults_ = nullptr;  // owned by pipeline_
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<db::ReadStore> read_;
+};
+
+TEST(PipelineOptionsTest, DefaultsAreTheDocumentedOnes) {
+  PipelineOptions options;
+  EXPECT_EQ(options.batch_max, 512);
+  EXPECT_EQ(options.batch_wait_ms, 2);
+  EXPECT_EQ(options.queue_max, 100000);
+  EXPECT_EQ(options.result_retention_ms, 168LL * 3600 * 1000);
+  EXPECT_EQ(options.retry.max_attempts, 8);
+}
+
+// ---- last-write-wins through the pipeline (protocol.md, conflict rule) ----
+
+TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
+  MakePipeline();
+  Submit(MakeEntry("q-create", "a-1", "create", kT0 + 10, "First"));
+  Drain();
+  Delivery created = Only("q-create");
+  EXPECT_TRUE(created.result.acked);
+  EXPECT_EQ(created.result.outcome, Outcome::kApplied);
+  EXPECT_EQ(created.entity_type, "Account");
+  EXPECT_EQ(created.entity_id, "a-1");
+  EXPECT_EQ(created.operation_type, "create");
+  EXPECT_FALSE(created.duplicate);
+  std::optional<db::StoredEntity> stored = Entity("a-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(created.result.checksum, domain::Md5Hex(stored->data));
+  EXPECT_EQ(created.entity_data, stored->data);
+  EXPECT_NE(stored->data.find("\"First\""), std::string::npos);
+  EXPECT_EQ(stored->version_ms, kT0 + 10);
+  EXPECT_EQ(stored->source_entry_id, "q-create");
+
+  // Older and equal versions lose; the stored state is sent back.
+  Submit(MakeEntry("q-older", "a-1", "update", kT0 + 5, "Older"));
+  Submit(MakeEntry("q-tie", "a-1", "update", kT0 + 10, "Tie"));
+  Drain();
+  for (const char* id : {"q-older", "q-tie"}) {
+    Delivery d = Only(id);
+    EXPECT_TRUE(d.result.acked) << id;
+    EXPECT_EQ(d.result.outcome, Outcome::kSuperseded) << id;
+    EXPECT_EQ(d.result.checksum, stored->checksum) << id;
+    EXPECT_EQ(d.entity_data, stored->data) << id;
+    EXPECT_FALSE(d.entity_deleted) << id;
+  }
+  EXPECT_NE(Entity("a-1")->data.find("\"First\""), std::string::npos);
+  std::vector<db::ConflictRecord> conflicts;
+  ASSERT_TRUE(Read().ListConflicts(kTenant, 10, &conflicts).ok());
+  ASSERT_EQ(conflicts.size(), 2u);
+  EXPECT_EQ(conflicts[0].entry_id, "q-tie");  // newest first
+  EXPECT_EQ(conflicts[1].entry_id, "q-older");
+  EXPECT_EQ(conflicts[1].entity_id, "a-1");
+  EXPECT_EQ(conflicts[1].incoming_version_ms, kT0 + 5);
+  EXPECT_EQ(conflicts[1].stored_version_ms, kT0 + 10);
+  EXPECT_EQ(conflicts[1].stored_checksum, stored->checksum);
+  EXPECT_EQ(conflicts[1].incoming_checksum,
+            domain::Md5Hex(MakeEntry("q-older", "a-1", "update", kT0 + 5, "Older").data));
+  EXPECT_EQ(conflicts[1].resolution, "server_wins");
+  EXPECT_EQ(conflicts[1].detected_at_ms, kT0);
+
+  // Delete: a tombstone with the delete's version.
+  Submit(MakeEntry("q-delete", "a-1", "delete", kT0 + 20));
+  Drain();
+  Delivery deleted = Only("q-delete");
+  EXPECT_EQ(deleted.result.outcome, Outcome::kApplied);
+  EXPECT_EQ(deleted.result.checksum, "");
+  EXPECT_TRUE(deleted.entity_deleted);
+  stored = Entity("a-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(stored->deleted);
+  EXPECT_EQ(stored->version_ms, kT0 + 20);
+  std::vector<db::StoredEntity> live;
+  ASSERT_TRUE(Read().ListEntities(kTenant, {}, false, &live).ok());
+  EXPECT_TRUE(live.empty());
+
+  // A late update older than the delete does not bring it back.
+  Submit(MakeEntry("q-late", "a-1", "update", kT0 + 15, "Late"));
+  Drain();
+  Delivery late = Only("q-late");
+  EXPECT_EQ(late.result.outcome, Outcome::kSuperseded);
+  EXPECT_TRUE(late.entity_deleted);
+  EXPECT_TRUE(Entity("a-1")->deleted);
+
+  // A newer one does.
+  Submit(MakeEntry("q-newer", "a-1", "update", kT0 + 30, "Back"));
+  Drain();
+  EXPECT_EQ(Only("q-newer").result.outcome, Outcome::kApplied);
+  stored = Entity("a-1");
+  EXPECT_FALSE(stored->deleted);
+  EXPECT_NE(stored->data.find("\"Back\""), std::string::npos);
+
+  // Deleting a missing entity is applied and leaves a tombstone.
+  Submit(MakeEntry("q-delete-missing", "a-404", "delete", kT0 + 1));
+  Drain();
+  EXPECT_EQ(Only("q-delete-missing").result.outcome, Outcome::kApplied);
+  ASSERT_TRUE(Entity("a-404").has_value());
+  EXPECT_TRUE(Entity("a-404")->deleted);
+
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.applied, 4);
+  EXPECT_EQ(counts.superseded, 3);
+  EXPECT_EQ(counts.received, 7);
+  std::optional<db::Checkpoint> checkpoint;
+  ASSERT_TRUE(Read().GetCheckpoint(kTenant, &checkpoint).ok());
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->last_entry_id, "q-delete-missing");
+}
+
+TEST_F(PipelineTest, EntriesOfOneEntityInOneBatchApplyInArrivalOrder) {
+  MakePipeline();
+  Submit(MakeEntry("q-1", "a-1", "update", kT0 + 100, "A"));
+  Submit(MakeEntry("q-2", "a-1", "update", kT0 + 300, "B"));
+  Submit(MakeEntry("q-3", "a-1", "update", kT0 + 200, "C"));  // older than q-2
+  Submit(MakeEntry("q-4", "a-2", "create", kT0 + 1, "Other"));
+  ASSERT_TRUE(pipeline_->RunOnceForTest());
+
+  std::vector<Delivery> all = sink_.All();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].entry_id, "q-1");
+  EXPECT_EQ(all[1].entry_id, "q-2");
+  EXPECT_EQ(all[2].entry_id, "q-3");
+  EXPECT_EQ(all[0].result.outcome, Outcome::kApplied);
+  EXPECT_EQ(all[1].result.outcome, Outcome::kApplied);
+  EXPECT_EQ(all[2].result.outcome, Outcome::kSuperseded);
+  EXPECT_NE(Entity("a-1")->data.find("\"B\""), std::string::npos);
+  Metrics::Snapshot m = pipeline_->metrics().Take();
+  EXPECT_EQ(m.batch_count, 1);
+  EXPECT_EQ(m.batch_max_size, 4);
+}
+
+// ---- idempotency (protocol.md) ----
+
+TEST_F(PipelineTest, AFinishedIdSentAgainGetsTheSameResultMarkedDuplicate) {
+  MakePipeline();
+  Submit(MakeEntry("q-1", "a-1", "create", kT0 + 10, "First"));
+  Drain();
+  Delivery first = Only("q-1");
+  sink_.Clear();
+
+  clock_.Advance(1000);
+  // Same id, different content: never applied twice.
+  Submit(MakeEntry("q-1", "a-1", "update", kT0 + 99, "Changed"));
+  Drain();
+  Delivery again = Only("q-1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.result.acked, first.result.acked);
+  EXPECT_EQ(again.result.outcome, first.result.outcome);
+  EXPECT_EQ(again.result.checksum, first.result.checksum);
+  EXPECT_EQ(again.result.server_timestamp_ms, first.result.server_timestamp_ms);
+  EXPECT_EQ(again.entity_id, "a-1");
+  EXPECT_EQ(again.operation_type, "create");  // the first entry's
+  EXPECT_NE(Entity("a-1")->data.find("\"First\""), std::string::npos);
+
+  // The same id from another tenant is another entry.
+  Submit(MakeEntry("q-1", "a-1", "create", kT0 + 10, "T2", "tenant-2"));
+  Drain();
+  std::vector<Delivery> t2 = sink_.For("q-1");
+  ASSERT_EQ(t2.size(), 2u);
+  EXPECT_EQ(t2[1].tenant_id, "tenant-2");
+  EXPECT_FALSE(t2[1].duplicate);
+
+  QueueCounts counts = pipeline_->TenantCounts(kTenant);
+  EXPECT_EQ(counts.received, 2);
+  EXPECT_EQ(counts.duplicates, 1);
+  EXPECT_EQ(counts.applied, 1);
+}
+
+TEST_F(PipelineTest, ADeadLetteredIdSentAgainGetsItsNackAgain) {
+  MakePipeline();
+  faults_->AddPoisonEntity("a-1");
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  for (int i = 0; i < 3; ++i) {
+    pipeline_->RunOnceForTest();
+    PastBackoff();
+  }
+  Delivery nack = Only("q-1");
+  ASSERT_FALSE(nack.result.acked);
+  sink_.Clear();
+  faults_->ClearPoison();
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  Drain();
+  Delivery again = Only("q-1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_FALSE(again.result.acked);
+  EXPECT_EQ(again.result.reason, NackReason::kSystem);
+  EXPECT_EQ(again.result.detail, nack.result.detail);
+  EXPECT_FALSE(Entity("a-1").has_value());  // still not applied
+}
+
+TEST_F(PipelineTest, AnIdSentAgainWhileUnfinishedIsAnsweredOnce) {
+  MakePipeline();
+  // Twice before the worker runs.
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  Drain();
+  EXPECT_FALSE(Only("q-1").duplicate);
+
+  // Again while it waits for a retry.
+  faults_->AddPoisonEntity("a-2");
+  Submit(MakeEntry("q-2", "a-2", "create", kT0));
+  Drain();
+  ASSERT_EQ(Row("q-2")->state, EntryState::kRetryWait);
+  Submit(MakeEntry("q-2", "a-2", "create", kT0));
+  Drain();
+  EXPECT_TRUE(sink_.For("q-2").empty());
+  faults_->ClearPoison();
+  PastBackoff();
+  Drain();
+  Delivery d = Only("q-2");
+  EXPECT_TRUE(d.result.acked);
+  EXPECT_EQ(d.result.outcome, Outcome::kApplied);
+  EXPECT_FALSE(d.duplicate);
+
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.duplicates, 2);
+  EXPECT_EQ(counts.applied, 2);
+  EXPECT_EQ(counts.pending + counts.in_flight + counts.retry_wait, 0);
+}
+
+// ---- retries and dead-lettering (service.md, durability rule 4) ----
+
+// SYNCD_FAULT_COMMIT_RATE=1: every apply commit fails.
+TEST_F(PipelineTest, FailedApplyCommitsCountAttemptsThenDeadLetterOnce) {
+  MakePipeline();
+  faults_->SetApplyCommitFailureRate(1.0, 7);
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    int64_t now = clock_.NowMs();
+    ASSERT_TRUE(pipeline_->RunOnceForTest());
+    std::optional<db::QueueRow> row = Row("q-1");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->attempts, attempt);
+    EXPECT_EQ(row->state, EntryState::kRetryWait);
+    EXPECT_NE(row->last_error.find("injected"), std::string::npos) << row->last_error;
+    // The next attempt waits within the backoff ceiling of this attempt.
+    EXPECT_GE(row->next_attempt_at_ms, now);
+    EXPECT_LE(row->next_attempt_at_ms, now + BackoffCeilingMs(TestOptions().retry, attempt));
+    EXPECT_TRUE(sink_.All().empty()) << "no reply before the last attempt";
+    EXPECT_EQ(pipeline_->GlobalCounts().retry_wait, 1);
+    PastBackoff();
+  }
+  ASSERT_TRUE(pipeline_->RunOnceForTest());
+  std::optional<db::QueueRow> row = Row("q-1");
+  EXPECT_EQ(row->attempts, 3);
+  EXPECT_EQ(row->state, EntryState::kDead);
+  Delivery nack = Only("q-1");
+  EXPECT_FALSE(nack.result.acked);
+  EXPECT_EQ(nack.result.reason, NackReason::kSystem);
+  EXPECT_FALSE(domain::IsPermanent(nack.result.reason));
+  EXPECT_GT(nack.result.retry_after_ms, 0);
+  ASSERT_TRUE(row->result.has_value());
+  EXPECT_FALSE(row->result->acked);
+  EXPECT_EQ(row->result->reason, NackReason::kSystem);
+  EXPECT_FALSE(Entity("a-1").has_value());
+
+  // Nothing more, however long we wait.
+  for (int i = 0; i < 3; ++i) {
+    PastBackoff();
+    Drain();
+  }
+  EXPECT_EQ(sink_.size(), 1u);
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.dead, 1);
+  EXPECT_EQ(counts.dead_lettered, 1);
+  EXPECT_EQ(counts.retries, 2);  // attempts 1 and 2 were followed by a retry
+  EXPECT_EQ(counts.nacked, 1);
+  EXPECT_EQ(counts.applied, 0);
+  EXPECT_EQ(counts.pending + counts.in_flight + counts.retry_wait, 0);
+  EXPECT_EQ(pipeline_->TenantCounts(kTenant).dead, 1);
+}
+
+// A full disk: no commit of any kind succeeds, so nothing can be queued.
+// The client must still get one system_error NACK (retryable) rather than
+// silence, and the id must stay usable once the disk has room again.
+TEST_F(PipelineTest, WhenNoCommitSucceedsTheEntryIsNackedSystemErrorOnce) {
+  MakePipeline();
+  faults_->SetFailAllCommits(true);
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    pipeline_->RunOnceForTest();
+    if (attempt < 3) {
+      EXPECT_TRUE(sink_.All().empty()) << "attempt " << attempt;
+    }
+    PastBackoff();
+  }
+  for (const Delivery& d : sink_.All()) {
+    EXPECT_EQ(d.entry_id, "q-1") << "a NACK for tenant '" << d.tenant_id << "' entity '"
+                                 << d.entity_id << "': " << d.result.detail;
+  }
+  Delivery nack = Only("q-1");
+  EXPECT_FALSE(nack.result.acked);
+  EXPECT_EQ(nack.result.reason, NackReason::kSystem);
+  EXPECT_FALSE(domain::IsPermanent(nack.result.reason));
+  EXPECT_GT(nack.result.retry_after_ms, 0);
+  for (int i = 0; i < 3; ++i) {
+    PastBackoff();
+    Drain();
+  }
+  EXPECT_EQ(sink_.size(), 1u);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue"), 0);
+
+  faults_->SetFailAllCommits(false);
+  sink_.Clear();
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  Drain();
+  Delivery ack = Only("q-1");
+  EXPECT_TRUE(ack.result.acked);
+  EXPECT_FALSE(ack.duplicate);
+  EXPECT_EQ(ack.result.outcome, Outcome::kApplied);
+}
+
+// One failed ingest commit (e.g. a busy or briefly full disk): the entries
+// are persisted on the next try, unchanged, and applied.
+TEST_F(PipelineTest, AnEntryWhoseIngestCommitFailedOnceIsAppliedUnchanged) {
+  MakePipeline();
+  faults_->SetFailAllCommits(true);
+  SyncEntry entry = MakeEntry("q-1", "a-1", "create", kT0, "Kept");
+  Submit(entry);
+  pipeline_->RunOnceForTest();
+  EXPECT_TRUE(sink_.All().empty());
+  faults_->SetFailAllCommits(false);
+  PastBackoff();
+  Drain();
+  std::vector<Delivery> all = sink_.All();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].entry_id, "q-1");
+  EXPECT_EQ(all[0].tenant_id, kTenant);
+  EXPECT_EQ(all[0].entity_id, "a-1");
+  EXPECT_TRUE(all[0].result.acked);
+  EXPECT_EQ(all[0].result.outcome, Outcome::kApplied);
+  std::optional<db::QueueRow> row = Row("q-1");
+  ASSERT_TRUE(row.has_value()) << "the entry was not persisted under its id";
+  EXPECT_EQ(row->entry.data, entry.data);
+  ASSERT_TRUE(Entity("a-1").has_value());
+  EXPECT_EQ(Entity("a-1")->data, entry.data);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue WHERE entry_id = '' OR tenant_id = ''"), 0);
+}
+
+// Queued entries whose claim cannot be committed are retried with backoff,
+// not in a tight loop (service.md rule 4: transient errors are retried with
+// backoff), and are applied once commits work again.
+TEST_F(PipelineTest, FailedClaimCommitsAreRetriedWithBackoff) {
+  {
+    db::Status s;
+    auto store = db::OpenSqliteWriteStore(db_options_, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_TRUE(store->Begin(db::TxnKind::kIngest).ok());
+    int64_t seq = 0;
+    bool inserted = false;
+    ASSERT_TRUE(store
+                    ->InsertEntry(MakeEntry("q-1", "a-1", "create", kT0), kT0 - 10,
+                                  EntryState::kPending, 0, &seq, &inserted)
+                    .ok());
+    ASSERT_TRUE(store
+                    ->AddCounters({{{"", db::counters::kPending}, 1},
+                                   {{kTenant, db::counters::kPending}, 1},
+                                   {{"", db::counters::kReceived}, 1},
+                                   {{kTenant, db::counters::kReceived}, 1}})
+                    .ok());
+    ASSERT_TRUE(store->Commit().ok());
+  }
+  PipelineOptions options = TestOptions();
+  options.retry.base_ms = 1000;  // a zero-length jittered delay is very unlikely
+  MakePipeline(options);
+  faults_->SetFailAllCommits(true);
+  pipeline_->RunOnceForTest();  // the claim fails
+  const int64_t failures = faults_->injected_failures();
+  ASSERT_GE(failures, 1);
+  // Same instant: the failed claim waits for its backoff. (One maintenance
+  // commit may fail too; it has its own interval.)
+  for (int i = 0; i < 50; ++i) pipeline_->RunOnceForTest();
+  EXPECT_LE(faults_->injected_failures() - failures, 2)
+      << "the worker retried a failed commit " << faults_->injected_failures() - failures
+      << " times without waiting";
+
+  faults_->SetFailAllCommits(false);
+  PastBackoff();
+  Drain();
+  EXPECT_TRUE(Only("q-1").result.acked);
+  EXPECT_EQ(Row("q-1")->state, EntryState::kDone);
+}
+
+TEST_F(PipelineTest, AnEntryThatSucceedsOnItsThirdAttemptIsAckedNotNacked) {
+  MakePipeline();
+  faults_->SetApplyCommitFailureRate(1.0, 3);
+  Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  ASSERT_TRUE(pipeline_->RunOnceForTest());
+  PastBackoff();
+  ASSERT_TRUE(pipeline_->RunOnceForTest());
+  EXPECT_EQ(Row("q-1")->attempts, 2);
+  faults_->SetApplyCommitFailureRate(0, 3);
+  PastBackoff();
+  Drain();
+  std::vector<Delivery> got = sink_.For("q-1");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].result.acked);
+  EXPECT_EQ(got[0].result.outcome, Outcome::kApplied);
+  std::optional<db::QueueRow> row = Row("q-1");
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->attempts, 3);
+  ASSERT_TRUE(Entity("a-1").has_value());
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.retries, 2);
+  EXPECT_EQ(counts.applied, 1);
+  EXPECT_EQ(counts.nacked, 0);
+  EXPECT_EQ(counts.dead, 0);
+}
+
+TEST_F(PipelineTest, OnePoisonEntryAmong500FailsAloneAndEndsDead) {
+  MakePipeline();
+  faults_->AddPoisonEntity("poison");
+  for (int i = 0; i < 500; ++i) {
+    if (i == 250) {
+      Submit(MakeEntry("q-poison", "poison", "create", kT0));
+    } else {
+      Submit(MakeEntry("q-" + std::to_string(i), "a-" + std::to_string(i), "create", kT0));
+    }
+  }
+  ASSERT_TRUE(pipeline_->RunOnceForTest());
+  std::vector<Delivery> first = sink_.All();
+  ASSERT_EQ(first.size(), 499u);
+  for (const Delivery& d : first) {
+    EXPECT_TRUE(d.result.acked) << d.entry_id;
+    EXPECT_EQ(d.result.outcome, Outcome::kApplied) << d.entry_id;
+  }
+  EXPECT_EQ(Row("q-poison")->state, EntryState::kRetryWait);
+  EXPECT_EQ(pipeline_->metrics().Take().batch_count, 1);  // one transaction for all 500
+
+  for (int i = 0; i < 4; ++i) {
+    PastBackoff();
+    Drain();
+  }
+  std::vector<Delivery> all = sink_.All();
+  ASSERT_EQ(all.size(), 500u);
+  int nacks = 0;
+  for (const Delivery& d : all) {
+    if (!d.result.acked) {
+      ++nacks;
+      EXPECT_EQ(d.entry_id, "q-poison");
+      EXPECT_EQ(d.result.reason, NackReason::kSystem);
+    }
+  }
+  EXPECT_EQ(nacks, 1);
+  std::optional<db::QueueRow> poison = Row("q-poison");
+  EXPECT_EQ(poison->state, EntryState::kDead);
+  EXPECT_EQ(poison->attempts, 3);
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.applied, 499);
+  EXPECT_EQ(counts.dead, 1);
+  EXPECT_EQ(counts.retries, 2);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM entities WHERE deleted = 0"), 499);
+}
+
+TEST_F(PipelineTest, ATransientFailureDelaysLaterEntriesOfTheSameEntity) {
+  MakePipeline();
+  faults_->AddPoisonEntity("a-1");
+  Submit(MakeEntry("q-1", "a-1", "update", kT0 + 100, "Old"));
+  Submit(MakeEntry("q-2", "a-1", "update", kT0 + 200, "New"));
+  Submit(MakeEntry("q-3", "a-2", "create", kT0, "Unrelated"));
+  Drain();
+  EXPECT_EQ(Only("q-3").result.outcome, Outcome::kApplied);
+  EXPECT_TRUE(sink_.For("q-2").empty()) << "q-2 must not overtake q-1";
+  faults_->ClearPoison();
+  PastBackoff();
+  Drain();
+  std::vector<Delivery> all = sink_.All();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].entry_id, "q-1");
+  EXPECT_EQ(all[2].entry_id, "q-2");
+  EXPECT_EQ(all[1].result.outcome, Outcome::kApplied);
+  EXPECT_EQ(all[2].result.outcome, Outcome::kApplied);
+  EXPECT_NE(Entity("a-1")->data.find("\"New\""), std::string::npos);
+}
+
+// ---- crash recovery (service.md, durability rule 2) ----
+
+TEST_F(PipelineTest, EntriesLeftByADeadProcessAreAppliedOnceAfterRestart) {
+  {
+    // What a process that died mid-batch leaves behind.
+    db::Status s;
+    auto store = db::OpenSqliteWriteStore(db_options_, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_TRUE(store->Begin(db::TxnKind::kIngest).ok());
+    auto insert = [&](const std::string& id, EntryState state, int64_t lease) {
+      int64_t seq = 0;
+      bool inserted = false;
+      EXPECT_TRUE(store
+                      ->InsertEntry(MakeEntry(id, "e-" + id, "create", kT0), kT0 - 60000, state,
+                                    lease, &seq, &inserted)
+                      .ok());
+      EXPECT_TRUE(inserted);
+      return seq;
+    };
+    insert("in-flight-1", EntryState::kInFlight, kT0 - 30000);  // lease long expired
+    insert("in-flight-2", EntryState::kInFlight, kT0 - 1);
+    insert("pending", EntryState::kPending, 0);
+    int64_t due = insert("retry-due", EntryState::kPending, 0);
+    int64_t later = insert("retry-later", EntryState::kPending, 0);
+    ASSERT_TRUE(store->ScheduleRetry(due, 1, kT0 - 5, "database is locked").ok());
+    ASSERT_TRUE(store->ScheduleRetry(later, 1, kT0 + 1000, "database is locked").ok());
+    db::CounterMap deltas;
+    for (const std::string scope : {"", kTenant}) {
+      deltas[{scope, db::counters::kReceived}] = 5;
+      deltas[{scope, db::counters::kInFlight}] = 2;
+      deltas[{scope, db::counters::kPending}] = 1;
+      deltas[{scope, db::counters::kRetryWait}] = 2;
+      deltas[{scope, db::counters::kRetries}] = 2;
+    }
+    ASSERT_TRUE(store->AddCounters(deltas).ok());
+    ASSERT_TRUE(store->Commit().ok());
+  }  // the store is destroyed: the writer lock is released, as when a process dies
+
+  MakePipeline();
+  QueueCounts before = pipeline_->GlobalCounts();
+  EXPECT_EQ(before.in_flight, 2);
+  EXPECT_EQ(before.pending, 1);
+  EXPECT_EQ(before.retry_wait, 2);
+  Drain();
+  for (const char* id : {"in-flight-1", "in-flight-2", "pending", "retry-due"}) {
+    Delivery d = Only(id);
+    EXPECT_TRUE(d.result.acked) << id;
+    EXPECT_EQ(d.result.outcome, Outcome::kApplied) << id;
+    EXPECT_EQ(d.received_us, 0) << id;  // receipt time unknown after a restart
+    EXPECT_EQ(Row(id)->state, EntryState::kDone) << id;
+  }
+  EXPECT_TRUE(sink_.For("retry-later").empty()) << "applied before its backoff ended";
+  EXPECT_EQ(Row("retry-later")->state, EntryState::kRetryWait);
+
+  clock_.Advance(1000);
+  Drain();
+  EXPECT_TRUE(Only("retry-later").result.acked);
+  clock_.Advance(60000);
+  Drain();
+  EXPECT_EQ(sink_.size(), 5u);  // each exactly once
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM entities"), 5);
+
+  QueueCounts after = pipeline_->GlobalCounts();
+  EXPECT_EQ(after.applied, 5);
+  EXPECT_EQ(after.pending + after.in_flight + after.retry_wait + after.dead, 0);
+
+  // A client that resends after the restart gets the stored result.
+  sink_.Clear();
+  Submit(MakeEntry("in-flight-1", "e-in-flight-1", "create", kT0));
+  Drain();
+  EXPECT_TRUE(Only("in-flight-1").duplicate);
+}
+
+TEST_F(PipelineTest, UnfinishedEntriesSurviveAPipelineRestart) {
+  PipelineOptions options = TestOptions();
+  options.batch_max = 2;
+  MakePipeline(options);
+  for (int i = 0; i < 6; ++i) {
+    Submit(MakeEntry("q-" + std::to_string(i), "a-" + std::to_string(i), "create", kT0));
+  }
+  ASSERT_TRUE(pipeline_->RunOnceForTest());  // one batch of 2; 4 stay pending
+  EXPECT_EQ(sink_.size(), 2u);
+  EXPECT_EQ(pipeline_->GlobalCounts().pending, 4);
+
+  MakePipeline(options);  // the old one is destroyed first
+  EXPECT_EQ(pipeline_->GlobalCounts().pending, 4);
+  Drain();
+  EXPECT_EQ(sink_.size(), 6u);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(sink_.For("q-" + std::to_string(i)).size(), 1u) << i;
+}
+
+// ---- backpressure ----
+
+TEST_F(PipelineTest, AFullQueueRefusesNewEntriesUntilItDrains) {
+  PipelineOptions options = TestOptions();
+  options.queue_max = 5;
+  MakePipeline(options);
+  for (int i = 0; i < 5; ++i) {
+    Submit(MakeEntry("q-" + std::to_string(i), "a-" + std::to_string(i), "create", kT0));
+  }
+  EXPECT_EQ(pipeline_->Submit(MakeEntry("q-5", "a-5", "create", kT0), MonotonicMicros()),
+            SubmitResult::kQueueFull);
+  EXPECT_GT(pipeline_->RetryAfterMs(), 0);
+  Drain();
+  EXPECT_EQ(sink_.size(), 5u);
+  EXPECT_TRUE(sink_.For("q-5").empty());
+  EXPECT_FALSE(Row("q-5").has_value()) << "a refused entry is not persisted";
+
+  Submit(MakeEntry("q-5", "a-5", "create", kT0));
+  Drain();
+  EXPECT_TRUE(Only("q-5").result.acked);
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.received, 7);  // 5 + the refused one + the resend
+  EXPECT_EQ(counts.nacked, 1);
+  EXPECT_EQ(counts.applied, 6);
+}
+
+// ---- operator actions (REST /api/v1/sync/acknowledge) ----
+
+class OperatorTest : public PipelineTest {
+ protected:
+  // Dead-letters `id` (max_attempts = 1, its entity failing), then heals the entity.
+  void MakeDead(const std::string& id, const std::string& entity_id) {
+    faults_->AddPoisonEntity(entity_id);
+    Submit(MakeEntry(id, entity_id, "create", kT0 + 1, "Dead"));
+    Drain();
+    ASSERT_EQ(Row(id)->state, EntryState::kDead);
+    faults_->ClearPoison();
+    sink_.Clear();
+  }
+  OperatorResult Operate(const std::string& id, OperatorAction action,
+                         const std::string& detail = "") {
+    std::future<OperatorResult> future = pipeline_->Operate(kTenant, id, action, detail);
+    pipeline_->RunOnceForTest();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    return future.get();
+  }
+  void SetUp() override {
+    PipelineTest::SetUp();
+    PipelineOptions options = TestOptions();
+    options.retry.max_attempts = 1;
+    MakePipeline(options);
+  }
+};
+
+TEST_F(OperatorTest, AckFinishesADeadEntryAsManual) {
+  MakeDead("q-1", "a-1");
+  EXPECT_EQ(pipeline_->GlobalCounts().dead, 1);
+  OperatorResult result = Operate("q-1", OperatorAction::kAck);
+  EXPECT_EQ(result.code, OperatorResult::Code::kOk) << result.message;
+  EXPECT_EQ(result.state, "done");
+  Delivery d = Only("q-1");
+  EXPECT_TRUE(d.result.acked);
+  EXPECT_EQ(d.result.outcome, Outcome::kManual);
+  std::optional<db::QueueRow> row = Row("q-1");
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->result->outcome, Outcome::kManual);
+  EXPECT_FALSE(Entity("a-1").has_value()) << "ack does not apply the change";
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.dead, 0);
+  EXPECT_EQ(counts.manual, 1);
+  // A resend now gets the manual ACK.
+  sink_.Clear();
+  Submit(MakeEntry("q-1", "a-1", "create", kT0 + 1));
+  Drain();
+  EXPECT_TRUE(Only("q-1").duplicate);
+  EXPECT_EQ(Only("q-1").result.outcome, Outcome::kManual);
+}
+
+TEST_F(OperatorTest, RetryRequeuesADeadEntryWhichIsThenApplied) {
+  MakeDead("q-1", "a-1");
+  OperatorResult result = Operate("q-1", OperatorAction::kRetry);
+  EXPECT_EQ(result.code, OperatorResult::Code::kOk) << result.message;
+  EXPECT_EQ(result.state, "pending");
+  Drain();
+  Delivery d = Only("q-1");
+  EXPECT_TRUE(d.result.acked);
+  EXPECT_EQ(d.result.outcome, Outcome::kApplied);
+  EXPECT_EQ(Row("q-1")->state, EntryState::kDone);
+  ASSERT_TRUE(Entity("a-1").has_value());
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.dead, 0);
+  EXPECT_EQ(counts.pending, 0);
+  EXPECT_EQ(counts.applied, 1);
+}
+
+TEST_F(OperatorTest, NackFinishesADeadEntryAsAPermanentNack) {
+  MakeDead("q-1", "a-1");
+  OperatorResult result = Operate("q-1", OperatorAction::kNack, "bad data, dropped");
+  EXPECT_EQ(result.code, OperatorResult::Code::kOk) << result.message;
+  EXPECT_EQ(result.state, "done");
+  Delivery d = Only("q-1");
+  EXPECT_FALSE(d.result.acked);
+  EXPECT_TRUE(domain::IsPermanent(d.result.reason));
+  EXPECT_EQ(d.result.detail, "bad data, dropped");
+  EXPECT_EQ(Row("q-1")->state, EntryState::kDone);
+  EXPECT_EQ(pipeline_->GlobalCounts().dead, 0);
+}
+
+TEST_F(OperatorTest, OnlyDeadEntriesCanBeActedOn) {
+  Submit(MakeEntry("q-done", "a-1", "create", kT0));
+  Drain();
+  sink_.Clear();
+  OperatorResult done = Operate("q-done", OperatorAction::kRetry);
+  EXPECT_EQ(done.code, OperatorResult::Code::kNotDead);
+  EXPECT_EQ(done.state, "done");
+  EXPECT_EQ(Operate("q-done", OperatorAction::kAck).code, OperatorResult::Code::kNotDead);
+  OperatorResult unknown = Operate("nope", OperatorAction::kAck);
+  EXPECT_EQ(unknown.code, OperatorResult::Code::kNotFound);
+  EXPECT_TRUE(sink_.All().empty());
+  EXPECT_EQ(Row("q-done")->result->outcome, Outcome::kApplied);
+}
+
+// ---- statistics are exact (service.md: depth matches the database) ----
+
+class CountersTest : public PipelineTest {
+ protected:
+  // The numbers the database says, for one tenant or ("" ) all.
+  QueueCounts FromDb(const std::string& tenant) {
+    std::string where = tenant.empty() ? "1" : "tenant_id = '" + tenant + "'";
+    auto count = [&](const std::string& cond) {
+      return SqlCount("SELECT count(*) FROM sync_queue WHERE " + where + " AND " + cond);
+    };
+    QueueCounts c;
+    c.pending = count("state = 'pending'");
+    c.in_flight = count("state = 'in_flight'");
+    c.retry_wait = count("state = 'retry_wait'");
+    c.dead = count("state = 'dead'");
+    c.applied = count("result_kind = 1 AND result_outcome = 'applied'");
+    c.superseded = count("result_kind = 1 AND result_outcome = 'superseded'");
+    c.nacked = count("result_kind = 2");
+    c.dead_lettered = c.dead;  // no operator action in this workload
+    c.retries = SqlCount(
+        "SELECT coalesce(sum(CASE state WHEN 'retry_wait' THEN attempts WHEN 'pending' THEN 0"
+        " ELSE attempts - 1 END), 0) FROM sync_queue WHERE " +
+        where);
+    c.received = count("1");
+    return c;
+  }
+  void ExpectEqual(const QueueCounts& got, const QueueCounts& want, const std::string& what) {
+    EXPECT_EQ(got.pending, want.pending) << what;
+    EXPECT_EQ(got.in_flight, want.in_flight) << what;
+    EXPECT_EQ(got.retry_wait, want.retry_wait) << what;
+    EXPECT_EQ(got.dead, want.dead) << what;
+    EXPECT_EQ(got.received, want.received) << what;
+    EXPECT_EQ(got.applied, want.applied) << what;
+    EXPECT_EQ(got.superseded, want.superseded) << what;
+    EXPECT_EQ(got.duplicates, want.duplicates) << what;
+    EXPECT_EQ(got.nacked, want.nacked) << what;
+    EXPECT_EQ(got.retries, want.retries) << what;
+    EXPECT_EQ(got.dead_lettered, want.dead_lettered) << what;
+  }
+  // Database numbers plus what never reaches the queue table.
+  QueueCounts Expected(const std::string& tenant, int64_t duplicates, int64_t rejected) {
+    QueueCounts c = FromDb(tenant);
+    c.duplicates = duplicates;
+    c.received += duplicates + rejected;
+    c.nacked += rejected;
+    return c;
+  }
+  void CheckAll(int64_t dup_a, int64_t dup_b, int64_t rejected_b, const std::string& when) {
+    ExpectEqual(pipeline_->GlobalCounts(), Expected("", dup_a + dup_b, rejected_b), when);
+    ExpectEqual(pipeline_->TenantCounts("t-a"), Expected("t-a", dup_a, 0), when + " t-a");
+    ExpectEqual(pipeline_->TenantCounts("t-b"), Expected("t-b", dup_b, rejected_b), when + " t-b");
+  }
+};
+
+TEST_F(CountersTest, CountersMatchTheDatabaseThroughAMixedWorkloadAndARestart) {
+  PipelineOptions options = TestOptions();
+  options.batch_max = 8;
+  MakePipeline(options);
+  faults_->AddPoisonEntity("poison");
+  for (int i = 0; i < 6; ++i) {
+    Submit(MakeEntry("a-c" + std::to_string(i), "a-" + std::to_string(i), "create", kT0 + 10, "A",
+                     "t-a"));
+  }
+  Submit(MakeEntry("a-stale0", "a-0", "update", kT0 + 1, "Stale", "t-a"));
+  Submit(MakeEntry("a-stale1", "a-1", "update", kT0 + 1, "Stale", "t-a"));
+  Submit(MakeEntry("a-del2", "a-2", "delete", kT0 + 20, "", "t-a"));
+  for (int i = 0; i < 4; ++i) {
+    Submit(
+        MakeEntry("b-c" + std::to_string(i), "b-" + std::to_string(i), "create", kT0, "B", "t-b"));
+  }
+  Submit(MakeEntry("b-poison", "poison", "create", kT0, "P", "t-b"));
+  pipeline_->CountRejected("t-b");  // e.g. a validation NACK
+
+  ASSERT_TRUE(pipeline_->RunOnceForTest());  // one batch of 8; the rest pending
+  CheckAll(0, 0, 1, "after one batch");
+  EXPECT_GT(pipeline_->GlobalCounts().pending, 0);
+
+  Drain();
+  Submit(MakeEntry("a-c0", "a-0", "create", kT0 + 10, "A", "t-a"));  // duplicates
+  Submit(MakeEntry("b-c0", "b-0", "create", kT0, "B", "t-b"));
+  Drain();
+  CheckAll(1, 1, 1, "after draining");
+  EXPECT_EQ(pipeline_->GlobalCounts().superseded, 2);
+
+  for (int i = 0; i < 4; ++i) {
+    PastBackoff();
+    Drain();
+  }
+  CheckAll(1, 1, 1, "after dead-lettering");
+  QueueCounts final_counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(final_counts.dead, 1);
+  EXPECT_EQ(final_counts.applied, 11);
+  EXPECT_EQ(pipeline_->TenantCount(), 2);
+
+  // Same numbers from a new pipeline on the same file.
+  MakePipeline(options);
+  CheckAll(1, 1, 1, "after restart");
+  EXPECT_EQ(pipeline_->GlobalCounts().applied, final_counts.applied);
+}
+
+// ---- the real worker thread ----
+
+TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {
+  SystemClock clock;
+  MakePipeline(TestOptions(), &clock, /*recover=*/false);
+  ASSERT_TRUE(pipeline_->Start().ok());
+  constexpr int kPerThread = 150;
+  auto submit = [&](const std::string& prefix) {
+    for (int i = 0; i < kPerThread; ++i) {
+      std::string id = prefix + std::to_string(i);
+      EXPECT_EQ(pipeline_->Submit(MakeEntry(id, id, "create", kT0), MonotonicMicros()),
+                SubmitResult::kAccepted);
+    }
+  };
+  std::thread a(submit, "x-"), b(submit, "y-");
+  a.join();
+  b.join();
+  ASSERT_TRUE(sink_.WaitFor(2 * kPerThread, std::chrono::seconds(20)));
+  pipeline_->Stop();
+  std::map<std::string, int> seen;
+  for (const Delivery& d : sink_.All()) {
+    seen[d.entry_id]++;
+    EXPECT_TRUE(d.result.acked) << d.entry_id;
+    EXPECT_EQ(d.result.outcome, Outcome::kApplied) << d.entry_id;
+    EXPECT_GT(d.received_us, 0);
+  }
+  EXPECT_EQ(seen.size(), 2u * kPerThread);
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.applied, 2 * kPerThread);
+  EXPECT_EQ(counts.pending + counts.in_flight + counts.retry_wait, 0);
+}
+
+TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
+  SystemClock clock;
+  MakePipeline(TestOptions(), &clock, /*recover=*/false);
+  ASSERT_TRUE(pipeline_->Start().ok());
+  for (int i = 0; i < 100; ++i) {
+    std::string id = "q-" + std::to_string(i);
+    Submit(MakeEntry(id, id, "create", kT0));
+  }
+  pipeline_->Stop();
+  EXPECT_EQ(sink_.size(), 100u) << "Stop() must drain what was accepted";
+  EXPECT_EQ(pipeline_->Submit(MakeEntry("late", "late", "create", kT0), MonotonicMicros()),
+            SubmitResult::kStopping);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue WHERE state = 'done'"), 100);
+}
+
+TEST_F(PipelineTest, TheWorkerThreadRetriesFailedCommitsUntilApplied) {
+  SystemClock clock;
+  PipelineOptions options;
+  options.retry = RetryPolicy{12, 1, 4};
+  MakePipeline(options, &clock, /*recover=*/false);
+  faults_->SetApplyCommitFailureRate(0.3, 11);
+  ASSERT_TRUE(pipeline_->Start().ok());
+  for (int i = 0; i < 100; ++i) {
+    std::string id = "q-" + std::to_string(i);
+    Submit(MakeEntry(id, id, "create", kT0));
+  }
+  ASSERT_TRUE(sink_.WaitFor(100, std::chrono::seconds(20)));
+  pipeline_->Stop();
+  EXPECT_EQ(sink_.size(), 100u);
+  for (const Delivery& d : sink_.All()) {
+    EXPECT_TRUE(d.result.acked) << d.entry_id << ": " << d.result.detail;
+  }
+  EXPECT_GT(faults_->injected_failures(), 0);
+  EXPECT_EQ(pipeline_->GlobalCounts().applied, 100);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM entities"), 100);
+}
+
+}  // namespace
+}  // namespace syncd::pipeline
