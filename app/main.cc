@@ -1,6 +1,6 @@
 // syncd: parses options, builds the App, runs until SIGTERM/SIGINT, then
-// stops gracefully. Exit codes: 0 after a clean stop, 2 for bad options or a
-// database that cannot be opened, 1 for other start-up failures.
+// stops gracefully. Exit codes: 0 after a clean stop, 2 for bad options, a
+// database that cannot be opened or a port that cannot be bound.
 #include <pthread.h>
 
 #include <csignal>
@@ -41,8 +41,9 @@ int main(int argc, char** argv) {
   }
   status = app->Start();
   if (!status.ok()) {
+    // Usually a port in use or an address that cannot be bound: a setting to fix.
     std::fprintf(stderr, "syncd: cannot start: %s\n", status.message().c_str());
-    return 1;
+    return 2;
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "native_statement.h"
+
 namespace syncd::db {
 
 std::string Status::ToString() const {
@@ -40,11 +42,15 @@ bool IsTransientSqliteCode(int code) {
 
 }  // namespace
 
+Status StatusFromSqliteCode(int rc, std::string_view message) {
+  if (IsTransientSqliteCode(rc)) return Status::Transient(std::string(message));
+  return Status::Permanent(std::string(message));
+}
+
 Status StatusFromSociError(const soci::soci_error& error, std::string_view what) {
   std::string message = std::string(what) + ": " + error.get_error_message();
   if (const auto* sqlite_error = dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
-    if (IsTransientSqliteCode(sqlite_error->result())) return Status::Transient(message);
-    return Status::Permanent(message);
+    return StatusFromSqliteCode(sqlite_error->result(), message);
   }
   switch (error.get_error_category()) {
     case soci::soci_error::connection_error:

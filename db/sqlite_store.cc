@@ -13,6 +13,7 @@
 #include <mutex>
 #include <utility>
 
+#include "native_statement.h"
 #include "schema.h"
 #include "soci_util.h"
 
@@ -208,8 +209,9 @@ class WriterLock {
   int fd_ = -1;
 };
 
-// The write side on one SOCI session with prepared statements bound to member
-// variables (set the members, execute). Pipeline thread only.
+// The write side: one SOCI session (schema, recovery, maintenance) whose
+// per-entry statements run as native prepared statements on the same
+// connection (native_statement.h says why). Pipeline thread only.
 class SqliteWriteStore final : public WriteStore {
  public:
   SqliteWriteStore() = default;
@@ -223,51 +225,39 @@ class SqliteWriteStore final : public WriteStore {
     if (!s.ok()) return s;
     s = OpenSession(options, /*create_schema=*/true, &sql_);
     if (!s.ok()) return s;
-    try {
-      Prepare();
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "prepare statements");
-    }
-    finder_ = std::make_unique<EntryFinder>(sql_);
-    return Status::Ok();
+    return Prepare();
   }
 
-  Status Begin(TxnKind) override { return Run(*begin_, "begin"); }
-  Status Commit() override { return Run(*commit_, "commit"); }
-  Status Rollback() override { return Run(*rollback_, "rollback"); }
-  Status Savepoint() override { return Run(*savepoint_, "savepoint"); }
-  Status ReleaseSavepoint() override { return Run(*release_, "release savepoint"); }
+  Status Begin(TxnKind) override { return begin_->Run("begin"); }
+  Status Commit() override { return commit_->Run("commit"); }
+  Status Rollback() override { return rollback_->Run("rollback"); }
+  Status Savepoint() override { return savepoint_->Run("savepoint"); }
+  Status ReleaseSavepoint() override { return release_->Run("release savepoint"); }
   Status RollbackToSavepoint() override {
-    Status s = Run(*rollback_to_, "rollback to savepoint");
+    Status s = rollback_to_->Run("rollback to savepoint");
     if (!s.ok()) return s;
-    return Run(*release_, "release savepoint");
+    return release_->Run("release savepoint");
   }
 
   Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms, EntryState state,
                      int64_t lease_until_ms, int64_t* seq, bool* inserted) override {
-    q_tenant_ = entry.tenant_id;
-    q_entry_ = entry.id;
-    q_type_ = domain::EntityTypeName(entry.entity_type);
-    q_entity_ = entry.entity_id;
-    q_op_ = domain::OperationName(entry.operation);
-    q_data_ = entry.data;
-    q_version_ = entry.version_ms;
-    q_client_ts_ = entry.client_timestamp_ms;
-    q_state_ = EntryStateName(state);
-    q_lease_ = lease_until_ms;
-    q_received_ = received_at_ms;
-    q_attempts_ = state == EntryState::kInFlight ? 1 : 0;  // inserted already claimed
-    try {
-      insert_entry_->execute(true);
-      *inserted = insert_entry_->get_affected_rows() > 0;
-      if (*inserted) {
-        long long id = 0;
-        sql_.get_last_insert_id("sync_queue", id);
-        *seq = id;
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "insert entry");
-    }
+    NativeStatement& st = *insert_entry_;
+    st.Text(1, entry.tenant_id)
+        .Text(2, entry.id)
+        .Text(3, domain::EntityTypeName(entry.entity_type))
+        .Text(4, entry.entity_id)
+        .Text(5, domain::OperationName(entry.operation))
+        .Text(6, entry.data)
+        .Int(7, entry.version_ms)
+        .Int(8, entry.client_timestamp_ms)
+        .Text(9, EntryStateName(state))
+        .Int(10, lease_until_ms)
+        .Int(11, received_at_ms)
+        .Int(12, state == EntryState::kInFlight ? 1 : 0);  // inserted already claimed
+    Status s = st.Run("insert entry");
+    if (!s.ok()) return s;
+    *inserted = st.Changes() > 0;
+    if (*inserted) *seq = st.LastInsertRowid();
     return Status::Ok();
   }
 
@@ -277,41 +267,35 @@ class SqliteWriteStore final : public WriteStore {
   }
 
   Status ClaimEntry(int64_t seq, int attempts, int64_t lease_until_ms) override {
-    u_seq_ = seq;
-    u_attempts_ = attempts;
-    u_time_ = lease_until_ms;
-    return Run(*claim_, "claim entry");
+    return claim_->Int(1, attempts).Int(2, lease_until_ms).Int(3, seq).Run("claim entry");
   }
 
   Status ScheduleRetry(int64_t seq, int attempts, int64_t next_attempt_at_ms,
                        std::string_view last_error) override {
-    u_seq_ = seq;
-    u_attempts_ = attempts;
-    u_time_ = next_attempt_at_ms;
-    u_error_.assign(last_error);
-    return Run(*retry_, "schedule retry");
+    return retry_->Int(1, attempts)
+        .Int(2, next_attempt_at_ms)
+        .Text(3, last_error)
+        .Int(4, seq)
+        .Run("schedule retry");
   }
 
   Status FinishEntry(int64_t seq, EntryState state, const domain::EntryResult& result,
                      int64_t finished_at_ms, std::string_view last_error) override {
-    f_seq_ = seq;
-    f_state_ = EntryStateName(state);
-    f_kind_ = result.acked ? 1 : 2;
-    f_outcome_ = result.acked ? domain::OutcomeName(result.outcome) : "";
-    f_reason_ = result.acked ? "" : domain::NackReasonName(result.reason);
-    f_detail_ = result.detail;
-    f_retry_after_ = result.retry_after_ms;
-    f_checksum_ = result.checksum;
-    f_server_ts_ = result.server_timestamp_ms;
-    f_finished_ = state == EntryState::kDone ? finished_at_ms : 0;
-    f_error_.assign(last_error);
-    return Run(*finish_, "finish entry");
+    return finish_->Text(1, EntryStateName(state))
+        .Int(2, result.acked ? 1 : 2)
+        .Text(3, result.acked ? domain::OutcomeName(result.outcome) : std::string_view())
+        .Text(4, result.acked ? std::string_view() : domain::NackReasonName(result.reason))
+        .Text(5, result.detail)
+        .Int(6, result.retry_after_ms)
+        .Text(7, result.checksum)
+        .Int(8, result.server_timestamp_ms)
+        .Int(9, state == EntryState::kDone ? finished_at_ms : 0)
+        .Text(10, last_error)
+        .Int(11, seq)
+        .Run("finish entry");
   }
 
-  Status RequeueEntry(int64_t seq) override {
-    u_seq_ = seq;
-    return Run(*requeue_, "requeue entry");
-  }
+  Status RequeueEntry(int64_t seq) override { return requeue_->Int(1, seq).Run("requeue entry"); }
 
   Status LoadUnfinished(std::vector<QueueRow>* rows) override {
     try {
@@ -333,76 +317,80 @@ class SqliteWriteStore final : public WriteStore {
 
   Status GetEntity(std::string_view tenant_id, EntityType type, std::string_view entity_id,
                    std::optional<StoredEntity>* entity) override {
-    e_tenant_.assign(tenant_id);
-    e_type_ = domain::EntityTypeName(type);
-    e_id_.assign(entity_id);
-    try {
-      entity->reset();
-      if (get_entity_->execute(true)) {
-        StoredEntity out;
-        out.tenant_id = e_tenant_;
-        out.type = type;
-        out.entity_id = e_id_;
-        out.version_ms = e_version_;
-        out.deleted = e_deleted_ != 0;
-        out.data = e_data_;
-        out.checksum = e_checksum_;
-        out.modified_at_ms = e_modified_;
-        out.source_entry_id = e_source_;
-        *entity = std::move(out);
-      }
-      ResetStatement(*get_entity_);
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "get entity");
+    NativeStatement& st = *get_entity_;
+    st.Text(1, tenant_id).Text(2, domain::EntityTypeName(type)).Text(3, entity_id);
+    bool found = false;
+    Status s = st.Step("get entity", &found);
+    if (!s.ok()) return s;
+    entity->reset();
+    if (found) {
+      StoredEntity& out = entity->emplace();
+      out.tenant_id.assign(tenant_id);
+      out.type = type;
+      out.entity_id.assign(entity_id);
+      out.version_ms = st.ColumnInt(0);
+      out.deleted = st.ColumnInt(1) != 0;
+      out.data.assign(st.ColumnText(2));
+      out.checksum.assign(st.ColumnText(3));
+      out.modified_at_ms = st.ColumnInt(4);
+      out.source_entry_id.assign(st.ColumnText(5));
     }
+    st.Reset();
     return Status::Ok();
   }
 
   Status PutEntity(const StoredEntity& entity) override {
-    e_tenant_ = entity.tenant_id;
-    e_type_ = domain::EntityTypeName(entity.type);
-    e_id_ = entity.entity_id;
-    e_version_ = entity.version_ms;
-    e_deleted_ = entity.deleted ? 1 : 0;
-    e_data_ = entity.data;
-    e_checksum_ = entity.checksum;
-    e_modified_ = entity.modified_at_ms;
-    e_source_ = entity.source_entry_id;
-    return Run(*put_entity_, "put entity");
+    return put_entity_->Text(1, entity.tenant_id)
+        .Text(2, domain::EntityTypeName(entity.type))
+        .Text(3, entity.entity_id)
+        .Int(4, entity.version_ms)
+        .Int(5, entity.deleted ? 1 : 0)
+        .Text(6, entity.data)
+        .Text(7, entity.checksum)
+        .Int(8, entity.modified_at_ms)
+        .Text(9, entity.source_entry_id)
+        .Run("put entity");
   }
 
   Status InsertConflict(const ConflictRecord& c) override {
-    c_ = c;
-    c_type_ = domain::EntityTypeName(c.type);
-    c_incoming_ = c.incoming_version_ms;
-    c_stored_ = c.stored_version_ms;
-    c_detected_ = c.detected_at_ms;
-    return Run(*insert_conflict_, "insert conflict");
+    return insert_conflict_->Text(1, c.tenant_id)
+        .Text(2, domain::EntityTypeName(c.type))
+        .Text(3, c.entity_id)
+        .Text(4, c.entry_id)
+        .Int(5, c.incoming_version_ms)
+        .Int(6, c.stored_version_ms)
+        .Text(7, c.incoming_checksum)
+        .Text(8, c.stored_checksum)
+        .Text(9, c.resolution)
+        .Int(10, c.detected_at_ms)
+        .Run("insert conflict");
   }
 
   Status InsertSyncLog(const SyncLogRecord& r) override {
-    l_ = r;
-    l_seq_ = r.seq;
-    l_type_ = domain::EntityTypeName(r.type);
-    l_op_ = domain::OperationName(r.operation);
-    l_finished_ = r.finished_at_ms;
-    return Run(*insert_log_, "insert sync log");
+    return insert_log_->Int(1, r.seq)
+        .Text(2, r.tenant_id)
+        .Text(3, r.entry_id)
+        .Text(4, domain::EntityTypeName(r.type))
+        .Text(5, r.entity_id)
+        .Text(6, domain::OperationName(r.operation))
+        .Text(7, r.result)
+        .Int(8, r.finished_at_ms)
+        .Run("insert sync log");
   }
 
   Status PutCheckpoint(const Checkpoint& c) override {
-    k_ = c;
-    k_seq_ = c.last_seq;
-    k_time_ = c.last_applied_at_ms;
-    return Run(*put_checkpoint_, "put checkpoint");
+    return put_checkpoint_->Text(1, c.tenant_id)
+        .Int(2, c.last_seq)
+        .Text(3, c.last_entry_id)
+        .Int(4, c.last_applied_at_ms)
+        .Run("put checkpoint");
   }
 
   Status AddCounters(const CounterMap& deltas) override {
     for (const auto& [key, delta] : deltas) {
       if (delta == 0) continue;
-      n_scope_ = key.first;
-      n_name_ = key.second;
-      n_value_ = delta;
-      Status s = Run(*add_counter_, "add counter");
+      Status s =
+          add_counter_->Text(1, key.first).Text(2, key.second).Int(3, delta).Run("add counter");
       if (!s.ok()) return s;
     }
     return Status::Ok();
@@ -461,99 +449,73 @@ class SqliteWriteStore final : public WriteStore {
   }
 
  private:
-  static Status Run(soci::statement& st, const char* what) {
+  using Stmt = std::unique_ptr<NativeStatement>;
+
+  Status Prepare() {
+    struct {
+      Stmt* target;
+      const char* sql;
+    } const statements[] = {
+        {&begin_, "BEGIN IMMEDIATE"},
+        {&commit_, "COMMIT"},
+        {&rollback_, "ROLLBACK"},
+        {&savepoint_, "SAVEPOINT entry"},
+        {&release_, "RELEASE entry"},
+        {&rollback_to_, "ROLLBACK TO entry"},
+        {&insert_entry_,
+         "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
+         " data, version_ms, client_ts_ms, state, lease_until_ms, received_at_ms, attempts)"
+         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+        {&claim_,
+         "UPDATE sync_queue SET state = 'in_flight', attempts = ?1, lease_until_ms = ?2"
+         " WHERE seq = ?3"},
+        {&retry_,
+         "UPDATE sync_queue SET state = 'retry_wait', attempts = ?1, next_attempt_at_ms = ?2,"
+         " last_error = ?3, lease_until_ms = 0 WHERE seq = ?4"},
+        {&requeue_,
+         "UPDATE sync_queue SET state = 'pending', attempts = 0, lease_until_ms = 0,"
+         " next_attempt_at_ms = 0, result_kind = 0, result_outcome = '', result_reason = '',"
+         " result_detail = '', result_retry_after_ms = 0, result_checksum = '',"
+         " result_server_ts_ms = 0 WHERE seq = ?1"},
+        {&finish_,
+         "UPDATE sync_queue SET state = ?1, result_kind = ?2, result_outcome = ?3,"
+         " result_reason = ?4, result_detail = ?5, result_retry_after_ms = ?6,"
+         " result_checksum = ?7, result_server_ts_ms = ?8, finished_at_ms = ?9,"
+         " last_error = ?10, lease_until_ms = 0, next_attempt_at_ms = 0 WHERE seq = ?11"},
+        {&get_entity_,
+         "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
+         " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3"},
+        {&put_entity_,
+         "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
+         " checksum, modified_at_ms, source_entry_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+         " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
+         " version_ms = excluded.version_ms, deleted = excluded.deleted, data = excluded.data,"
+         " checksum = excluded.checksum, modified_at_ms = excluded.modified_at_ms,"
+         " source_entry_id = excluded.source_entry_id"},
+        {&insert_conflict_,
+         "INSERT INTO conflicts(tenant_id, entity_type, entity_id, entry_id, incoming_version_ms,"
+         " stored_version_ms, incoming_checksum, stored_checksum, resolution, detected_at_ms)"
+         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+        {&insert_log_,
+         "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+         " result, finished_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+        {&put_checkpoint_,
+         "INSERT OR REPLACE INTO checkpoints(tenant_id, last_seq, last_entry_id,"
+         " last_applied_at_ms) VALUES(?1, ?2, ?3, ?4)"},
+        {&add_counter_,
+         "INSERT INTO counters(scope, name, value) VALUES(?1, ?2, ?3)"
+         " ON CONFLICT(scope, name) DO UPDATE SET value = value + excluded.value"},
+    };
+    for (const auto& [target, sql] : statements) {
+      *target = std::make_unique<NativeStatement>(sql_, sql);
+      if (!(*target)->ok()) return (*target)->status();
+    }
     try {
-      st.execute(true);
+      finder_ = std::make_unique<EntryFinder>(sql_);
     } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, what);
+      return StatusFromSociError(e, "prepare statements");
     }
     return Status::Ok();
-  }
-
-  using Stmt = std::unique_ptr<soci::statement>;
-  Stmt Make(soci::details::prepare_temp_type p) { return std::make_unique<soci::statement>(p); }
-
-  void Prepare() {
-    begin_ = Make(sql_.prepare << "BEGIN IMMEDIATE");
-    commit_ = Make(sql_.prepare << "COMMIT");
-    rollback_ = Make(sql_.prepare << "ROLLBACK");
-    savepoint_ = Make(sql_.prepare << "SAVEPOINT entry");
-    release_ = Make(sql_.prepare << "RELEASE entry");
-    rollback_to_ = Make(sql_.prepare << "ROLLBACK TO entry");
-    insert_entry_ = Make(
-        (sql_.prepare << "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type,"
-                         " entity_id, operation, data, version_ms, client_ts_ms, state,"
-                         " lease_until_ms, received_at_ms, attempts)"
-                         " VALUES(:t, :e, :ty, :id, :op, :d, :v, :c, :s, :l, :r, :a)",
-         soci::use(q_tenant_), soci::use(q_entry_), soci::use(q_type_), soci::use(q_entity_),
-         soci::use(q_op_), soci::use(q_data_), soci::use(q_version_), soci::use(q_client_ts_),
-         soci::use(q_state_), soci::use(q_lease_), soci::use(q_received_), soci::use(q_attempts_)));
-    claim_ = Make((sql_.prepare << "UPDATE sync_queue SET state = 'in_flight', attempts = :a,"
-                                   " lease_until_ms = :l WHERE seq = :s",
-                   soci::use(u_attempts_), soci::use(u_time_), soci::use(u_seq_)));
-    retry_ =
-        Make((sql_.prepare << "UPDATE sync_queue SET state = 'retry_wait', attempts = :a,"
-                              " next_attempt_at_ms = :n, last_error = :e, lease_until_ms = 0"
-                              " WHERE seq = :s",
-              soci::use(u_attempts_), soci::use(u_time_), soci::use(u_error_), soci::use(u_seq_)));
-    requeue_ = Make((sql_.prepare << "UPDATE sync_queue SET state = 'pending', attempts = 0,"
-                                     " lease_until_ms = 0, next_attempt_at_ms = 0, result_kind = 0,"
-                                     " result_outcome = '', result_reason = '', result_detail = '',"
-                                     " result_retry_after_ms = 0, result_checksum = '',"
-                                     " result_server_ts_ms = 0 WHERE seq = :s",
-                     soci::use(u_seq_)));
-    finish_ = Make(
-        (sql_.prepare << "UPDATE sync_queue SET state = :st, result_kind = :k, result_outcome = :o,"
-                         " result_reason = :r, result_detail = :d, result_retry_after_ms = :ra,"
-                         " result_checksum = :c, result_server_ts_ms = :ts, finished_at_ms = :f,"
-                         " last_error = :e, lease_until_ms = 0, next_attempt_at_ms = 0"
-                         " WHERE seq = :s",
-         soci::use(f_state_), soci::use(f_kind_), soci::use(f_outcome_), soci::use(f_reason_),
-         soci::use(f_detail_), soci::use(f_retry_after_), soci::use(f_checksum_),
-         soci::use(f_server_ts_), soci::use(f_finished_), soci::use(f_error_), soci::use(f_seq_)));
-    get_entity_ =
-        Make((sql_.prepare << "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
-                              " source_entry_id FROM entities"
-                              " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id",
-              soci::into(e_version_), soci::into(e_deleted_), soci::into(e_data_),
-              soci::into(e_checksum_), soci::into(e_modified_), soci::into(e_source_),
-              soci::use(e_tenant_), soci::use(e_type_), soci::use(e_id_)));
-    put_entity_ =
-        Make((sql_.prepare << "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms,"
-                              " deleted, data, checksum, modified_at_ms, source_entry_id)"
-                              " VALUES(:t, :ty, :id, :v, :del, :d, :c, :m, :src)"
-                              " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
-                              " version_ms = excluded.version_ms, deleted = excluded.deleted,"
-                              " data = excluded.data, checksum = excluded.checksum,"
-                              " modified_at_ms = excluded.modified_at_ms,"
-                              " source_entry_id = excluded.source_entry_id",
-              soci::use(e_tenant_), soci::use(e_type_), soci::use(e_id_), soci::use(e_version_),
-              soci::use(e_deleted_), soci::use(e_data_), soci::use(e_checksum_),
-              soci::use(e_modified_), soci::use(e_source_)));
-    insert_conflict_ =
-        Make((sql_.prepare << "INSERT INTO conflicts(tenant_id, entity_type, entity_id, entry_id,"
-                              " incoming_version_ms, stored_version_ms, incoming_checksum,"
-                              " stored_checksum, resolution, detected_at_ms)"
-                              " VALUES(:t, :ty, :id, :e, :iv, :sv, :ic, :sc, :r, :d)",
-              soci::use(c_.tenant_id), soci::use(c_type_), soci::use(c_.entity_id),
-              soci::use(c_.entry_id), soci::use(c_incoming_), soci::use(c_stored_),
-              soci::use(c_.incoming_checksum), soci::use(c_.stored_checksum),
-              soci::use(c_.resolution), soci::use(c_detected_)));
-    insert_log_ = Make(
-        (sql_.prepare << "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id,"
-                         " operation, result, finished_at_ms)"
-                         " VALUES(:s, :t, :e, :ty, :id, :op, :r, :f)",
-         soci::use(l_seq_), soci::use(l_.tenant_id), soci::use(l_.entry_id), soci::use(l_type_),
-         soci::use(l_.entity_id), soci::use(l_op_), soci::use(l_.result), soci::use(l_finished_)));
-    put_checkpoint_ = Make(
-        (sql_.prepare << "INSERT OR REPLACE INTO checkpoints(tenant_id, last_seq, last_entry_id,"
-                         " last_applied_at_ms) VALUES(:t, :s, :e, :a)",
-         soci::use(k_.tenant_id), soci::use(k_seq_), soci::use(k_.last_entry_id),
-         soci::use(k_time_)));
-    add_counter_ = Make(
-        (sql_.prepare << "INSERT INTO counters(scope, name, value) VALUES(:s, :n, :v)"
-                         " ON CONFLICT(scope, name) DO UPDATE SET value = value + excluded.value",
-         soci::use(n_scope_), soci::use(n_name_), soci::use(n_value_)));
   }
 
   WriterLock lock_;
@@ -562,30 +524,6 @@ class SqliteWriteStore final : public WriteStore {
   Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_, claim_,
       retry_, requeue_, finish_, get_entity_, put_entity_, insert_conflict_, insert_log_,
       put_checkpoint_, add_counter_;
-
-  // Bound values, one group per statement.
-  std::string q_tenant_, q_entry_, q_type_, q_entity_, q_op_, q_data_, q_state_;
-  long long q_version_ = 0, q_client_ts_ = 0, q_lease_ = 0, q_received_ = 0;
-  int q_attempts_ = 0;
-  long long u_seq_ = 0, u_time_ = 0;
-  int u_attempts_ = 0;
-  std::string u_error_;
-  std::string f_state_, f_outcome_, f_reason_, f_detail_, f_checksum_, f_error_;
-  int f_kind_ = 0;
-  long long f_retry_after_ = 0, f_server_ts_ = 0, f_finished_ = 0, f_seq_ = 0;
-  std::string e_tenant_, e_type_, e_id_, e_data_, e_checksum_, e_source_;
-  long long e_version_ = 0, e_modified_ = 0;
-  int e_deleted_ = 0;
-  ConflictRecord c_;
-  std::string c_type_;
-  long long c_incoming_ = 0, c_stored_ = 0, c_detected_ = 0;
-  SyncLogRecord l_;
-  std::string l_type_, l_op_;
-  long long l_seq_ = 0, l_finished_ = 0;
-  Checkpoint k_;
-  long long k_seq_ = 0, k_time_ = 0;
-  std::string n_scope_, n_name_;
-  long long n_value_ = 0;
 };
 
 // The read side: its own connection, calls serialised by a mutex.

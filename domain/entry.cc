@@ -130,7 +130,8 @@ std::optional<std::string> CheckIdField(const Value& entry, std::string_view nam
 std::optional<std::string> ReadVersion(const Value* payload, const Value& entry,
                                        int64_t* version_ms) {
   if (payload != nullptr && payload->IsObject()) {
-    if (const Value* v = Find(*payload, "updated_at"); v != nullptr) {
+    // null counts as absent: JavaScript clients send it for "not set".
+    if (const Value* v = Find(*payload, "updated_at"); v != nullptr && !v->IsNull()) {
       const auto ms = v->IsString() ? ParseIso8601Ms(StringOf(*v)) : std::nullopt;
       if (!ms || !InVersionRange(*ms)) {
         return std::string("payload.updated_at is not a valid ISO-8601 time");
@@ -138,7 +139,7 @@ std::optional<std::string> ReadVersion(const Value* payload, const Value& entry,
       *version_ms = *ms;
       return std::nullopt;
     }
-    if (const Value* v = Find(*payload, "updatedAt"); v != nullptr) {
+    if (const Value* v = Find(*payload, "updatedAt"); v != nullptr && !v->IsNull()) {
       const auto ms = v->IsString() ? ParseIso8601Ms(StringOf(*v)) : NumberAsMs(*v);
       if (!ms || !InVersionRange(*ms)) {
         return std::string("payload.updatedAt is not a valid ISO-8601 time");

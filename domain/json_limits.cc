@@ -75,8 +75,11 @@ JsonParseError ParseJsonLimited(std::string_view text, rapidjson::Document* doc,
   }
   // Iterative: no recursion in the parser either. Encoding is validated so
   // that nothing we store or echo back is invalid UTF-8.
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  // Full precision: numbers are stored and checksummed as the client sent
+  // them, not off by one last digit.
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseFullPrecisionFlag;
   doc->Parse<kFlags>(text.data(), text.size());
   if (doc->HasParseError()) {
     SetMessage(message, std::string(rapidjson::GetParseError_En(doc->GetParseError())) +

@@ -355,19 +355,25 @@ class Pipeline::Worker {
   // Picks the next batch: due retries first (in arrival order), then pending
   // entries; an entity with an earlier entry still waiting is skipped so that
   // one entity's entries apply in the order they arrived.
-  void PickClaims(int64_t now, std::vector<Item>* claims, std::set<std::string>* skipped) {
+  //
+  // Every entry left behind is either out of room (then nothing newer is
+  // claimed this round either) or of an entity in blocked_ (then its newer
+  // entries are blocked too), so arrival order per entity holds without
+  // remembering what was skipped.
+  void PickClaims(int64_t now, std::vector<Item>* claims) {
     size_t room = static_cast<size_t>(options_.batch_max);
     if (!retry_.empty() && min_retry_at_ms_ <= now) {
       int64_t new_min = INT64_MAX;
+      std::set<std::string> waiting;  // entities with an earlier retry not yet due
       for (auto it = retry_.begin(); it != retry_.end();) {
         std::string key = EntityKey(it->second.entry);
         if (claims->size() < room && it->second.next_attempt_at_ms <= now &&
-            skipped->count(key) == 0) {
+            waiting.count(key) == 0) {
           claims->push_back(std::move(it->second));
           Unblock(key);
           it = retry_.erase(it);
         } else {
-          skipped->insert(std::move(key));
+          waiting.insert(std::move(key));
           new_min = std::min(new_min, it->second.next_attempt_at_ms);
           ++it;
         }
@@ -375,16 +381,17 @@ class Pipeline::Worker {
       min_retry_at_ms_ = new_min;
     }
     for (auto it = ready_.begin(); it != ready_.end() && claims->size() < room;) {
-      std::string key = EntityKey(it->entry);
-      if (skipped->count(key) != 0 || blocked_.count(key) != 0) {
-        skipped->insert(std::move(key));
+      if (IsBlocked(it->entry)) {
         ++it;
         continue;
       }
       claims->push_back(std::move(*it));
       it = ready_.erase(it);
     }
-    for (const Item& item : ready_) skipped->insert(EntityKey(item.entry));
+  }
+
+  bool IsBlocked(const domain::SyncEntry& entry) const {
+    return !blocked_.empty() && blocked_.count(EntityKey(entry)) != 0;
   }
 
   // Transaction 1: persist new entries (new ones that fit the batch go
@@ -395,8 +402,7 @@ class Pipeline::Worker {
     int64_t now = clock_->NowMs();
     int64_t lease_until = now + options_.lease_ms;
     std::vector<Item> claims;
-    std::set<std::string> skipped;
-    PickClaims(now, &claims, &skipped);
+    PickClaims(now, &claims);
 
     Deltas deltas;
     std::vector<Item> inserted;         // new rows, with the state they were written in
@@ -414,9 +420,7 @@ class Pipeline::Worker {
       Incoming& in = incoming[index];
       const std::string& tenant = in.entry.tenant_id;
       deltas.Add(tenant, counters::kReceived, 1);
-      std::string key = EntityKey(in.entry);
-      bool claim_now = claims.size() + inserted.size() < room && skipped.count(key) == 0 &&
-                       blocked_.count(key) == 0;
+      bool claim_now = claims.size() + inserted.size() < room && !IsBlocked(in.entry);
       EntryState state = claim_now ? EntryState::kInFlight : EntryState::kPending;
       int64_t seq = 0;
       bool was_inserted = false;
@@ -424,7 +428,6 @@ class Pipeline::Worker {
                               &was_inserted);
       if (!s.ok()) break;
       if (was_inserted) {
-        if (!claim_now) skipped.insert(std::move(key));
         // Before the move below: `tenant` refers to in.entry.tenant_id.
         deltas.Add(tenant, DepthCounter(state), 1);
         Item item;
@@ -491,7 +494,9 @@ class Pipeline::Worker {
       }
       return false;
     }
-    degraded_ = false;
+    // Healthy again only once nothing waits for a retry (an apply commit may
+    // still be failing).
+    if (retry_.empty()) degraded_ = false;
     ingest_failures_ = 0;
     ingest_retry_at_ms_ = 0;
     unfinished_.fetch_sub(unfinished_dups);
@@ -619,7 +624,7 @@ class Pipeline::Worker {
       const Item& item = batch[i];
       Applied& a = applied[i];
       const std::string& tenant = item.entry.tenant_id;
-      std::string key = EntityKey(item.entry);
+      std::string key = failed_keys.empty() ? std::string() : EntityKey(item.entry);
       if (auto failed = failed_keys.find(key); failed != failed_keys.end()) {
         // An earlier entry of this entity failed: keep the order, wait with it.
         a.kind = Applied::Kind::kDeferred;
@@ -650,7 +655,7 @@ class Pipeline::Worker {
       if (one.transient() && item.attempts < options_.retry.max_attempts) {
         a.kind = Applied::Kind::kRetry;
         retry_at[i] = now + BackoffDelayMs(options_.retry, item.attempts, rng_);
-        failed_keys[key] = retry_at[i];
+        failed_keys[EntityKey(item.entry)] = retry_at[i];
         s = store_->ScheduleRetry(item.seq, item.attempts, retry_at[i], one.message());
         deltas.Move(tenant, EntryState::kInFlight, EntryState::kRetryWait);
         deltas.Add(tenant, counters::kRetries, 1);

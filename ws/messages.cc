@@ -115,7 +115,9 @@ std::string DataUpdateJson(const pipeline::Delivery& d, int64_t now_ms) {
   w.StartObject();
   Raw(w, "single_entity", d.entity_data.empty() ? std::string_view("{}") : d.entity_data);
   w.EndObject();
-  Int(w, "server_timestamp", now_ms);
+  // The time the change was decided, as in the sender's sync_ack.
+  Int(w, "server_timestamp",
+      d.result.server_timestamp_ms != 0 ? d.result.server_timestamp_ms : now_ms);
   if (!d.entity_deleted && !d.result.checksum.empty()) Str(w, "checksum", d.result.checksum);
   Str(w, "source_entry_id", d.entry_id);
   w.EndObject();

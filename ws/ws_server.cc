@@ -291,6 +291,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
       return;
     }
     std::string type(type_it->value.GetString(), type_it->value.GetStringLength());
+    // Every message acts on the connection's tenant only.
+    if (!TenantMatches(id, tenant, doc)) return;
     if (type == "ping") {
       HandlePing(id, doc);
     } else if (type == "process_sync_entry") {
@@ -301,15 +303,12 @@ class WsServer::Impl final : public pipeline::ResultSink {
     } else if (type == "process_sync_batch") {
       HandleBatch(id, tenant, doc, received_us);
     } else if (type == "request_initial_data") {
-      if (!TenantMatches(id, tenant, doc)) return;
       HandleInitialData(id, tenant);
     } else if (type == "data_status_request" || type == "request_data_status") {
-      if (!TenantMatches(id, tenant, doc)) return;
       HandleDataStatus(id, tenant, doc);
     } else if (type == "connection_status_request") {
       Send(id, ConnectionStatusJson(tenant, connections(), tenants()));
     } else if (type == "tenant_disconnect") {
-      if (!TenantMatches(id, tenant, doc)) return;
       Send(id, TenantDisconnectAckJson(tenant));
       auto conn = conns_.find(id);
       if (conn != conns_.end()) {
@@ -439,6 +438,11 @@ class WsServer::Impl final : public pipeline::ResultSink {
         for (uint64_t id : waiting) Send(id, reply);
         if (d.received_us > 0) pipeline_->metrics().RecordAck(now_us - d.received_us);
       }
+      if (!d.result.acked && d.result.reason == domain::NackReason::kSystem) {
+        // A dead-lettered entry is not finished for good: an operator's
+        // retry/ack/nack (REST) answers it later, on these same connections.
+        KeepWaiting(EntryKey{d.tenant_id, d.entry_id}, waiting);
+      }
       if (d.duplicate || !d.result.acked || d.entity_data.empty()) continue;
       if (d.result.outcome == domain::Outcome::kApplied) {
         auto tenant = by_tenant_.find(d.tenant_id);
@@ -455,6 +459,17 @@ class WsServer::Impl final : public pipeline::ResultSink {
         for (uint64_t id : once) Send(id, update);
       }
     }
+  }
+
+  // Keeps the still-open connections (once each) as waiters on `key`.
+  void KeepWaiting(const EntryKey& key, const std::vector<uint64_t>& waiting) {
+    std::vector<uint64_t>& kept = waiters_[key];
+    for (uint64_t id : waiting) {
+      if (conns_.count(id) != 0 && std::find(kept.begin(), kept.end(), id) == kept.end()) {
+        kept.push_back(id);
+      }
+    }
+    if (kept.empty()) waiters_.erase(key);
   }
 
   static constexpr rapidjson::SizeType kMaxBatchEntries = 1000;

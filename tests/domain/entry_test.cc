@@ -370,7 +370,7 @@ TEST(EntryTest, StoredUpdatedAtComesFromTheVersionWhateverItsSource) {
 
 TEST(EntryTest, InvalidUpdatedAtIsValidationError) {
   for (const char* bad : {R"("yesterday")", R"("2025-02-30T00:00:00Z")", R"("")", "1764131200123",
-                          "null", "true", R"({})", R"("2025-11-26T04:26:40Z junk")"}) {
+                          "true", R"({})", R"("2025-11-26T04:26:40Z junk")"}) {
     const EntryError error =
         ExpectError(TagEntryWithVersion(std::string(R"(,"updated_at":)") + bad, "1"));
     EXPECT_EQ(error.reason, NackReason::kValidation) << bad;
@@ -380,11 +380,24 @@ TEST(EntryTest, InvalidUpdatedAtIsValidationError) {
 }
 
 TEST(EntryTest, InvalidUpdatedAtCamelIsValidationError) {
-  for (const char* bad : {R"("soon")", "null", "true", "1e300"}) {
+  for (const char* bad : {R"("soon")", "true", "1e300"}) {
     const EntryError error =
         ExpectError(TagEntryWithVersion(std::string(R"(,"updatedAt":)") + bad, "1"));
     EXPECT_EQ(error.detail, "payload.updatedAt is not a valid ISO-8601 time") << bad;
   }
+}
+
+TEST(EntryTest, NullUpdatedAtCountsAsAbsent) {
+  // The version then comes from the next source, and the stored entity
+  // carries the normalised updated_at instead of the null.
+  const SyncEntry from_timestamp =
+      ExpectOk(TagEntryWithVersion(R"(,"updated_at":null,"updatedAt":null)", "1764131200123"));
+  EXPECT_EQ(from_timestamp.version_ms, 1764131200123);
+  EXPECT_NE(from_timestamp.data.find(R"("updated_at":"2025-11-26T04:26:40.123Z")"),
+            std::string::npos);
+  const SyncEntry from_camel = ExpectOk(
+      TagEntryWithVersion(R"(,"updated_at":null,"updatedAt":"2025-11-26T04:26:40Z")", "1"));
+  EXPECT_EQ(from_camel.version_ms, 1764131200000);
 }
 
 TEST(EntryTest, TimestampIsRequiredWithoutAnotherVersion) {

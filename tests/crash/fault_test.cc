@@ -1,0 +1,261 @@
+// Retry, dead letters and backpressure on the real binary, with the
+// SYNCD_FAULT_COMMIT_RATE hook (service.md durability rule 4, protocol.md
+// sync_nack fields, the REST acknowledge action and queue statistics).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "syncd_process.h"
+#include "test_util.h"
+#include "ws_client.h"
+
+namespace syncd::crash {
+namespace {
+
+using e2e::GetString;
+using e2e::Has;
+using e2e::ParseJson;
+using e2e::WsClient;
+
+::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url) {
+  e2e::ConnectResult r = client.Connect(url);
+  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
+  std::optional<std::string> online = client.WaitFor(
+      [](const rapidjson::Document& d) { return GetString(d, "status") == "online"; });
+  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
+  return ::testing::AssertionSuccess();
+}
+
+std::string Entry(const std::string& tenant, const std::string& prefix, int i) {
+  return AccountEntryJson(tenant, prefix + std::to_string(i), prefix + "acc-" + std::to_string(i),
+                          "create", "account " + std::to_string(i), "g-1", i,
+                          1764130000000LL + i * 1000LL);
+}
+
+// Reads sync replies until `count` distinct ids are answered or `timeout`
+// passes; a second reply for an id is reported in *twice.
+std::map<std::string, rapidjson::Document> CollectReplies(WsClient& client, size_t count,
+                                                          Millis timeout,
+                                                          std::vector<std::string>* twice) {
+  std::map<std::string, rapidjson::Document> replies;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (replies.size() < count) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) break;
+    std::optional<std::string> frame =
+        client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, left);
+    if (!frame) break;
+    rapidjson::Document d = ParseJson(*frame);
+    std::string id = GetString(d, "id");
+    if (replies.count(id) != 0) {
+      twice->push_back(id);
+      continue;
+    }
+    replies.emplace(id, std::move(d));
+  }
+  return replies;
+}
+
+TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
+  TempDir dir;
+  SyncdProcess server;
+  ASSERT_TRUE(server.Start(
+      {"--db", dir.path() + "/syncd.db", "--retry-base-ms", "1", "--retry-max-ms", "20"},
+      {{"SYNCD_FAULT_COMMIT_RATE", "0.3"}, {"SYNCD_FAULT_SEED", "7"}}))
+      << server.error();
+  EXPECT_NE(server.stderr_text().find("SYNCD_FAULT_COMMIT_RATE"), std::string::npos)
+      << "no start-up warning about the fault hook:\n"
+      << server.stderr_text();
+  WsClient client;
+  ASSERT_TRUE(ConnectOnline(client, server.ws_url("fault")));
+  constexpr int kEntries = 500;
+  for (int i = 0; i < kEntries; ++i) ASSERT_TRUE(client.Send(Entry("fault", "f-", i)));
+  std::vector<std::string> twice;
+  auto replies = CollectReplies(client, kEntries, Millis(20000), &twice);
+  EXPECT_EQ(replies.size(), static_cast<size_t>(kEntries));
+  EXPECT_TRUE(twice.empty()) << twice.size() << " entries answered twice, first " << twice[0];
+  int acked = 0;
+  for (const auto& [id, d] : replies) {
+    if (GetString(d, "type") == "sync_ack" && GetString(d, "outcome") == "applied") {
+      ++acked;
+    } else {
+      ADD_FAILURE() << id << " not acked applied: " << GetString(d, "type") << " "
+                    << GetString(d, "reason") << " " << GetString(d, "detail");
+    }
+  }
+  EXPECT_EQ(acked, kEntries);
+
+  e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  rapidjson::Document s = ParseJson(stats.body);
+  std::printf("[ fault    ] 30%% commit failures: %d/%d acked, totals.retries=%lld applied=%lld\n",
+              acked, kEntries, static_cast<long long>(GetInt2(s, "totals", "retries")),
+              static_cast<long long>(GetInt2(s, "totals", "applied")));
+  EXPECT_GT(GetInt2(s, "totals", "retries"), 0) << stats.body;
+  EXPECT_EQ(GetInt2(s, "totals", "applied"), kEntries) << stats.body;
+  EXPECT_EQ(GetInt2(s, "totals", "dead_lettered"), 0) << stats.body;
+  EXPECT_EQ(GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
+TEST(FaultTest, AllCommitsFailingDeadLettersThenManualAckReachesClient) {
+  TempDir dir;
+  SyncdProcess server;
+  ASSERT_TRUE(server.Start({"--db", dir.path() + "/syncd.db", "--max-attempts", "3",
+                            "--retry-base-ms", "1", "--retry-max-ms", "5"},
+                           {{"SYNCD_FAULT_COMMIT_RATE", "1"}}))
+      << server.error();
+  WsClient client;
+  ASSERT_TRUE(ConnectOnline(client, server.ws_url("dead")));
+  ASSERT_TRUE(client.Send(Entry("dead", "d-", 1)));
+  std::optional<std::string> nack_text =
+      client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, Millis(10000));
+  ASSERT_TRUE(nack_text.has_value());
+  rapidjson::Document nack = ParseJson(*nack_text);
+  EXPECT_EQ(GetString(nack, "type"), "sync_nack") << *nack_text;
+  EXPECT_EQ(GetString(nack, "id"), "d-1") << *nack_text;
+  EXPECT_EQ(GetString(nack, "status"), "failed") << *nack_text;
+  EXPECT_EQ(GetString(nack, "reason"), "system_error") << *nack_text;
+  EXPECT_EQ(GetString(nack, "entityId"), "d-acc-1") << *nack_text;
+  EXPECT_EQ(GetString(nack, "entityType"), "Account") << *nack_text;
+  ASSERT_TRUE(Has(nack, "is_permanent") && nack["is_permanent"].IsBool()) << *nack_text;
+  EXPECT_FALSE(nack["is_permanent"].GetBool()) << *nack_text;
+  EXPECT_GT(GetInt(nack, "retry_after"), 0) << *nack_text;
+
+  e2e::HttpResponse entry = HttpRequest(server.http_port(), "GET", "/api/v1/sync/entries/dead/d-1");
+  ASSERT_EQ(entry.status, 200) << entry.body;
+  rapidjson::Document e = ParseJson(entry.body);
+  EXPECT_EQ(GetString(e, "state"), "dead") << entry.body;
+  EXPECT_EQ(GetInt(e, "attempts"), 3) << entry.body;
+
+  e2e::HttpResponse health = HttpRequest(server.http_port(), "GET", "/health");
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(GetString(ParseJson(health.body), "status"), "degraded") << health.body;
+
+  e2e::HttpResponse ack = HttpRequest(server.http_port(), "POST", "/api/v1/sync/acknowledge",
+                                      R"({"tenant_id":"dead","entry_id":"d-1","action":"ack"})");
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  rapidjson::Document a = ParseJson(ack.body);
+  EXPECT_TRUE(GetBool(a, "success")) << ack.body;
+  EXPECT_EQ(GetString(a, "state"), "done") << ack.body;
+
+  // protocol/service.md: the resulting sync_ack goes to every open connection
+  // of the tenant that has sent that entry id: this one.
+  std::optional<std::string> manual =
+      client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, Millis(5000));
+  ASSERT_TRUE(manual.has_value())
+      << "the operator's ack never reached the connection that sent d-1";
+  rapidjson::Document m = ParseJson(*manual);
+  EXPECT_EQ(GetString(m, "type"), "sync_ack") << *manual;
+  EXPECT_EQ(GetString(m, "id"), "d-1") << *manual;
+  EXPECT_EQ(GetString(m, "outcome"), "manual") << *manual;
+  server.Kill9();  // every apply commit fails: a graceful stop has nothing to finish
+}
+
+TEST(BackpressureTest, QueueFullThenRecovers) {
+  TempDir dir;
+  const std::string db = dir.path() + "/syncd.db";
+  constexpr int kQueueMax = 50;
+  constexpr int kFirst = 80;
+  {
+    // Every apply commit fails and attempts never run out: nothing drains.
+    SyncdProcess server;
+    ASSERT_TRUE(
+        server.Start({"--db", db, "--queue-max", std::to_string(kQueueMax), "--max-attempts",
+                      "1000", "--retry-base-ms", "5", "--retry-max-ms", "50"},
+                     {{"SYNCD_FAULT_COMMIT_RATE", "1"}}))
+        << server.error();
+    WsClient client;
+    ASSERT_TRUE(ConnectOnline(client, server.ws_url("bp")));
+    for (int i = 0; i < kFirst; ++i) ASSERT_TRUE(client.Send(Entry("bp", "b-", i)));
+    std::vector<std::string> twice;
+    auto replies = CollectReplies(client, kFirst - kQueueMax, Millis(10000), &twice);
+    ASSERT_EQ(replies.size(), static_cast<size_t>(kFirst - kQueueMax));
+    for (const auto& [id, d] : replies) {
+      EXPECT_EQ(GetString(d, "type"), "sync_nack") << id;
+      EXPECT_EQ(GetString(d, "reason"), "rate_limit_error") << id;
+      EXPECT_TRUE(Has(d, "is_permanent") && d["is_permanent"].IsBool() &&
+                  !d["is_permanent"].GetBool())
+          << id;
+      EXPECT_GT(GetInt(d, "retry_after"), 0) << id;
+      // The first kQueueMax were accepted; only the ones after were refused.
+      EXPECT_GE(std::atoi(id.c_str() + 2), kQueueMax) << id;
+    }
+    // The accepted ones stay queued: no reply for them (a ping flushes).
+    ASSERT_TRUE(client.Send("{\"type\":\"ping\",\"timestamp\":7}"));
+    std::vector<std::string> before_pong;
+    ASSERT_TRUE(
+        client
+            .WaitFor([](const rapidjson::Document& d) { return GetString(d, "type") == "pong"; },
+                     Millis(5000), &before_pong)
+            .has_value());
+    for (const std::string& f : before_pong) {
+      EXPECT_FALSE(IsSyncReply(ParseJson(f))) << "unexpected reply while nothing drains: " << f;
+    }
+    server.Kill9();
+  }
+  {
+    // Restarted without faults on the same database: the queue drains, and
+    // every entry, the refused ones and new ones included, is accepted and acked.
+    SyncdProcess server;
+    ASSERT_TRUE(server.Start({"--db", db, "--queue-max", std::to_string(kQueueMax)}, {}))
+        << server.error();
+    WsClient client;
+    ASSERT_TRUE(ConnectOnline(client, server.ws_url("bp")));
+    // The recovered entries wait out their backoff (at most --retry-max-ms of
+    // the first run), then apply. Wait on the queue depth, with a deadline.
+    std::string last_stats;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool drained = false;
+    while (!drained && std::chrono::steady_clock::now() < deadline) {
+      e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+      ASSERT_EQ(stats.status, 200) << stats.body;
+      last_stats = stats.body;
+      rapidjson::Document s = ParseJson(stats.body);
+      drained = GetInt2(s, "depth", "pending") == 0 && GetInt2(s, "depth", "in_flight") == 0 &&
+                GetInt2(s, "depth", "retry_wait") == 0 &&
+                GetInt2(s, "totals", "applied") == kQueueMax;
+    }
+    ASSERT_TRUE(drained) << "the recovered queue did not drain: " << last_stats;
+    e2e::HttpResponse first = HttpRequest(server.http_port(), "GET", "/api/v1/sync/entries/bp/b-0");
+    EXPECT_EQ(GetString(ParseJson(first.body), "state"), "done") << first.body;
+    // Sent in steps no larger than the queue, so this client is not refused
+    // again while the recovered entries drain.
+    int next = 0;
+    std::map<std::string, rapidjson::Document> all;
+    std::vector<std::string> twice;
+    constexpr int kTotal = kFirst + 40;
+    while (next < kTotal) {
+      int step = std::min(kQueueMax / 2, kTotal - next);
+      for (int i = next; i < next + step; ++i) ASSERT_TRUE(client.Send(Entry("bp", "b-", i)));
+      auto replies = CollectReplies(client, static_cast<size_t>(step), Millis(10000), &twice);
+      ASSERT_EQ(replies.size(), static_cast<size_t>(step));
+      for (auto& [id, d] : replies) all.emplace(id, std::move(d));
+      next += step;
+    }
+    EXPECT_TRUE(twice.empty());
+    for (const auto& [id, d] : all) {
+      EXPECT_EQ(GetString(d, "type"), "sync_ack")
+          << id << " " << GetString(d, "reason") << " " << GetString(d, "detail");
+      EXPECT_EQ(GetString(d, "outcome"), "applied") << id;
+      // The first kQueueMax were applied on recovery: their resend is a duplicate.
+      EXPECT_EQ(GetBool(d, "duplicate"), std::atoi(id.c_str() + 2) < kQueueMax) << id;
+    }
+    e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+    ASSERT_EQ(stats.status, 200);
+    rapidjson::Document s = ParseJson(stats.body);
+    EXPECT_EQ(GetInt2(s, "totals", "applied"), kTotal) << stats.body;
+    EXPECT_EQ(GetInt2(s, "depth", "pending"), 0) << stats.body;
+    EXPECT_EQ(GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
+    EXPECT_EQ(server.Terminate(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace syncd::crash
