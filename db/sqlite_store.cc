@@ -84,6 +84,11 @@ Status OpenSession(const SqliteOptions& options, bool create_schema, soci::sessi
     std::string mode;
     *sql << "PRAGMA journal_mode=WAL", soci::into(mode);
     *sql << "PRAGMA synchronous=" + options.synchronous;
+    // A larger page cache and memory-mapped reads: the write path re-reads
+    // index and entity pages of recent batches (pread + copy otherwise).
+    *sql << "PRAGMA cache_size=-" + std::to_string(options.cache_kib);
+    *sql << "PRAGMA mmap_size=" + std::to_string(options.mmap_bytes);
+    *sql << "PRAGMA temp_store=MEMORY";
     if (create_schema) {
       for (const char* const* stmt = kSqliteSchema; *stmt != nullptr; ++stmt) *sql << *stmt;
     }
@@ -303,7 +308,7 @@ class SqliteWriteStore final : public WriteStore {
       soci::details::prepare_temp_type p =
           (sql_.prepare
            << std::string("SELECT ") + QueueRowColumns::kColumns +
-                  " FROM sync_queue WHERE state IN ('pending','in_flight','retry_wait')"
+                  " FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead'"
                   " ORDER BY seq");
       columns.Bind(p);
       soci::statement st(p);
@@ -654,7 +659,7 @@ class SqliteReadStore final : public ReadStore {
       soci::indicator ind = soci::i_null;
       std::string query =
           "SELECT min(received_at_ms) FROM sync_queue"
-          " WHERE state IN ('pending','in_flight','retry_wait')";
+          " WHERE finished_at_ms = 0 AND state <> 'dead'";  // the sync_queue_open index
       if (!tenant.empty()) {
         query += " AND tenant_id = :t";
         sql_ << query, soci::into(received, ind), soci::use(tenant);
@@ -693,7 +698,18 @@ class SqliteReadStore final : public ReadStore {
 
 }  // namespace
 
+namespace {
+// Each connection is used by one thread at a time (the write store by the
+// pipeline thread, each read store under its own mutex), so SQLite's
+// per-call connection mutexes are not needed. Must precede any connection.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD); });
+}
+}  // namespace
+
 std::unique_ptr<WriteStore> OpenSqliteWriteStore(const SqliteOptions& options, Status* status) {
+  ConfigureSqliteOnce();
   auto store = std::make_unique<SqliteWriteStore>();
   *status = store->Open(options);
   if (!status->ok()) return nullptr;
@@ -701,6 +717,7 @@ std::unique_ptr<WriteStore> OpenSqliteWriteStore(const SqliteOptions& options, S
 }
 
 std::unique_ptr<ReadStore> OpenSqliteReadStore(const SqliteOptions& options, Status* status) {
+  ConfigureSqliteOnce();
   auto store = std::make_unique<SqliteReadStore>();
   *status = store->Open(options);
   if (!status->ok()) return nullptr;

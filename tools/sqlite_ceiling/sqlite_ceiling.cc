@@ -53,8 +53,8 @@ CREATE TABLE IF NOT EXISTS sync_queue (
   result_retry_after_ms INTEGER NOT NULL DEFAULT 0, result_checksum TEXT NOT NULL DEFAULT '',
   result_server_ts_ms INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS sync_queue_entry ON sync_queue(tenant_id, entry_id);
-CREATE INDEX IF NOT EXISTS sync_queue_unfinished ON sync_queue(tenant_id, seq)
-  WHERE state IN ('pending','in_flight','retry_wait');
+CREATE INDEX IF NOT EXISTS sync_queue_open ON sync_queue(tenant_id, seq)
+  WHERE finished_at_ms = 0 AND state <> 'dead';
 CREATE INDEX IF NOT EXISTS sync_queue_finished ON sync_queue(finished_at_ms)
   WHERE finished_at_ms > 0;
 CREATE TABLE IF NOT EXISTS entities (
