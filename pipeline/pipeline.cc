@@ -35,6 +35,10 @@ struct Item {
   EntryState db_state = EntryState::kPending;
   int64_t next_attempt_at_ms = 0;
   int64_t received_us = 0;
+  // In flight in the queue table with a lease this process took and an
+  // attempt not yet used: the next batch may take it without another UPDATE.
+  bool claimed = false;
+  int64_t lease_until_ms = 0;
 };
 
 struct Incoming {
@@ -410,17 +414,23 @@ class Pipeline::Worker {
     std::vector<Delivery> duplicates;   // resent ids whose result is known
     int64_t unfinished_dups = 0;
     Status s = store_->Begin(db::TxnKind::kIngest);
-    for (Item& item : claims) {
-      if (!s.ok()) break;
+    std::vector<bool> renewed(claims.size(), false);
+    for (size_t i = 0; i < claims.size() && s.ok(); ++i) {
+      Item& item = claims[i];
+      // Claimed when it was inserted, lease still good for a while: no UPDATE.
+      if (item.claimed && item.lease_until_ms - now > options_.lease_ms / 2) continue;
+      renewed[i] = true;
       s = store_->ClaimEntry(item.seq, item.attempts + 1, lease_until);
     }
-    size_t room = static_cast<size_t>(options_.batch_max);
     for (size_t index = 0; index < incoming.size(); ++index) {
       if (!s.ok()) break;
       Incoming& in = incoming[index];
       const std::string& tenant = in.entry.tenant_id;
       deltas.Add(tenant, counters::kReceived, 1);
-      bool claim_now = claims.size() + inserted.size() < room && !IsBlocked(in.entry);
+      // New entries are written already claimed (in_flight with a lease): the
+      // worker holds them from now on, whether they fit this batch or wait
+      // for the next. Only an entity waiting on a retry stays pending.
+      bool claim_now = !IsBlocked(in.entry);
       EntryState state = claim_now ? EntryState::kInFlight : EntryState::kPending;
       int64_t seq = 0;
       bool was_inserted = false;
@@ -501,15 +511,26 @@ class Pipeline::Worker {
     ingest_retry_at_ms_ = 0;
     unfinished_.fetch_sub(unfinished_dups);
     MirrorCounters(deltas);
-    for (Item& item : claims) {
-      item.attempts += 1;
+    for (size_t i = 0; i < claims.size(); ++i) {
+      Item& item = claims[i];
+      if (renewed[i]) {
+        item.attempts += 1;
+        item.lease_until_ms = lease_until;
+      }
       item.db_state = EntryState::kInFlight;
+      item.claimed = false;  // this batch uses the attempt
       batch->push_back(std::move(item));
     }
+    size_t room = static_cast<size_t>(options_.batch_max);
     for (Item& item : inserted) {
-      if (item.db_state == EntryState::kInFlight) {
+      // In arrival order: whatever does not fit waits behind what is in ready_.
+      if (item.db_state == EntryState::kInFlight && batch->size() < room && ready_.empty()) {
         batch->push_back(std::move(item));
       } else {
+        if (item.db_state == EntryState::kInFlight) {
+          item.claimed = true;
+          item.lease_until_ms = lease_until;
+        }
         ready_.push_back(std::move(item));
       }
     }
@@ -610,7 +631,11 @@ class Pipeline::Worker {
   // Transaction 2: the batch, one savepoint per entry. A transient failure of
   // one entry sends only that entry (and later entries of its entity) to
   // retry; a permanent one NACKs it; a failed commit retries the whole batch.
-  void Apply(std::vector<Item> batch) {
+  //
+  // The first pass runs without savepoints (two statements less per entry);
+  // if any entry fails, the whole transaction is rolled back and the batch
+  // runs again with a savepoint per entry, which isolates the failure.
+  void Apply(std::vector<Item> batch, bool isolate_entries = false) {
     int64_t now = clock_->NowMs();
     int64_t started_us = MonotonicMicros();
     busy_ = batch.size() > 1;
@@ -634,11 +659,11 @@ class Pipeline::Worker {
         deltas.Move(tenant, EntryState::kInFlight, EntryState::kRetryWait);
         continue;
       }
-      s = store_->Savepoint();
+      if (isolate_entries) s = store_->Savepoint();
       if (!s.ok()) break;
       Status one = ApplyOne(item, now, &a);
       if (one.ok()) {
-        s = store_->ReleaseSavepoint();
+        if (isolate_entries) s = store_->ReleaseSavepoint();
         deltas.Move(tenant, EntryState::kInFlight, EntryState::kDone);
         deltas.Add(
             tenant,
@@ -647,6 +672,11 @@ class Pipeline::Worker {
           checkpoints[tenant] = db::Checkpoint{tenant, item.seq, item.entry.id, now};
         }
         continue;
+      }
+      if (!isolate_entries) {
+        store_->Rollback();
+        Apply(std::move(batch), /*isolate_entries=*/true);
+        return;
       }
       s = store_->RollbackToSavepoint();
       if (!s.ok()) break;
@@ -911,6 +941,7 @@ class Pipeline::Worker {
   }
 
   void AddRetry(Item item) {
+    item.claimed = false;  // a retry claims again (and counts an attempt)
     Block(EntityKey(item.entry));
     min_retry_at_ms_ = retry_.empty() ? item.next_attempt_at_ms
                                       : std::min(min_retry_at_ms_, item.next_attempt_at_ms);

@@ -760,12 +760,14 @@ TEST_F(PipelineTest, UnfinishedEntriesSurviveAPipelineRestart) {
   for (int i = 0; i < 6; ++i) {
     Submit(MakeEntry("q-" + std::to_string(i), "a-" + std::to_string(i), "create", kT0));
   }
-  ASSERT_TRUE(pipeline_->RunOnceForTest());  // one batch of 2; 4 stay pending
+  // One batch of 2; the other 4 were written already claimed (in_flight,
+  // leased) and wait in memory for the next batch.
+  ASSERT_TRUE(pipeline_->RunOnceForTest());
   EXPECT_EQ(sink_.size(), 2u);
-  EXPECT_EQ(pipeline_->GlobalCounts().pending, 4);
+  EXPECT_EQ(pipeline_->GlobalCounts().in_flight, 4);
 
-  MakePipeline(options);  // the old one is destroyed first
-  EXPECT_EQ(pipeline_->GlobalCounts().pending, 4);
+  MakePipeline(options);  // the old one is destroyed first (a crash, for the queue)
+  EXPECT_EQ(pipeline_->GlobalCounts().in_flight, 4);
   Drain();
   EXPECT_EQ(sink_.size(), 6u);
   for (int i = 0; i < 6; ++i) EXPECT_EQ(sink_.For("q-" + std::to_string(i)).size(), 1u) << i;
@@ -966,9 +968,9 @@ TEST_F(CountersTest, CountersMatchTheDatabaseThroughAMixedWorkloadAndARestart) {
   Submit(MakeEntry("b-poison", "poison", "create", kT0, "P", "t-b"));
   pipeline_->CountRejected("t-b");  // e.g. a validation NACK
 
-  ASSERT_TRUE(pipeline_->RunOnceForTest());  // one batch of 8; the rest pending
+  ASSERT_TRUE(pipeline_->RunOnceForTest());  // one batch of 8; the rest claimed, waiting
   CheckAll(0, 0, 1, "after one batch");
-  EXPECT_GT(pipeline_->GlobalCounts().pending, 0);
+  EXPECT_GT(pipeline_->GlobalCounts().in_flight, 0);
 
   Drain();
   Submit(MakeEntry("a-c0", "a-0", "create", kT0 + 10, "A", "t-a"));  // duplicates
