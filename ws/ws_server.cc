@@ -77,11 +77,13 @@ class WsServer::Impl final : public pipeline::ResultSink {
       server_.set_error_channels(websocketpp::log::elevel::fatal);
       server_.set_max_message_size(static_cast<size_t>(options_.max_message_bytes));
       server_.set_max_http_body_size(64 * 1024);
-      // Replies are small frames: without TCP_NODELAY the last reply of a
-      // burst waits for the client's delayed ACK (~40 ms).
-      server_.set_socket_init_handler([](Hdl, websocketpp::lib::asio::ip::tcp::socket& socket) {
+      // Replies are small frames: without TCP_NODELAY each waits for the
+      // client's delayed ACK of the previous one (~40 ms per burst). Set once
+      // the connection is accepted (the socket is not open before that).
+      server_.set_tcp_pre_init_handler([this](Hdl h) {
         websocketpp::lib::asio::error_code ignored;
-        socket.set_option(websocketpp::lib::asio::ip::tcp::no_delay(true), ignored);
+        server_.get_con_from_hdl(h)->get_raw_socket().set_option(
+            websocketpp::lib::asio::ip::tcp::no_delay(true), ignored);
       });
       server_.set_validate_handler([this](Hdl h) { return OnValidate(h); });
       server_.set_open_handler([this](Hdl h) { OnOpen(h); });
