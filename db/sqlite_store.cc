@@ -13,6 +13,7 @@
 #include <mutex>
 #include <utility>
 
+#include "checkpointer.h"
 #include "native_statement.h"
 #include "schema.h"
 #include "soci_util.h"
@@ -230,6 +231,18 @@ class SqliteWriteStore final : public WriteStore {
     if (!s.ok()) return s;
     s = OpenSession(options, /*create_schema=*/true, &sql_);
     if (!s.ok()) return s;
+    // Checkpoints run on their own thread: the hook replaces SQLite's
+    // automatic checkpoint in the committing (pipeline) thread.
+    s = checkpointer_.Start(options.path, options.synchronous);
+    if (!s.ok()) return s;
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(sql_.get_backend());
+    sqlite_api::sqlite3_wal_hook(
+        backend->conn_,
+        [](void* arg, sqlite_api::sqlite3*, const char*, int pages) {
+          static_cast<Checkpointer*>(arg)->Notify(pages);
+          return SQLITE_OK;
+        },
+        &checkpointer_);
     return Prepare();
   }
 
@@ -306,10 +319,9 @@ class SqliteWriteStore final : public WriteStore {
     try {
       QueueRowColumns columns;
       soci::details::prepare_temp_type p =
-          (sql_.prepare
-           << std::string("SELECT ") + QueueRowColumns::kColumns +
-                  " FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead'"
-                  " ORDER BY seq");
+          (sql_.prepare << std::string("SELECT ") + QueueRowColumns::kColumns +
+                               " FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead'"
+                               " ORDER BY seq");
       columns.Bind(p);
       soci::statement st(p);
       st.execute();
@@ -524,6 +536,7 @@ class SqliteWriteStore final : public WriteStore {
   }
 
   WriterLock lock_;
+  Checkpointer checkpointer_;  // destroyed after the session (members in reverse)
   soci::session sql_;
   std::unique_ptr<EntryFinder> finder_;
   Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_, claim_,

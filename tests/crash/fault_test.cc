@@ -198,6 +198,20 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
     for (const std::string& f : before_pong) {
       EXPECT_FALSE(IsSyncReply(ParseJson(f))) << "unexpected reply while nothing drains: " << f;
     }
+    // The accepted entries are written to the queue by the pipeline thread,
+    // a few commits after they were taken: wait until all are in before the
+    // kill (an accepted entry that was never persisted was never answered
+    // either, so its client would send it again).
+    bool queued = false;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         !queued && std::chrono::steady_clock::now() < until;) {
+      rapidjson::Document s =
+          ParseJson(HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats").body);
+      queued = GetInt2(s, "depth", "pending") + GetInt2(s, "depth", "in_flight") +
+                   GetInt2(s, "depth", "retry_wait") ==
+               kQueueMax;
+    }
+    ASSERT_TRUE(queued) << "the accepted entries were not all queued";
     server.Kill9();
   }
   {
