@@ -498,7 +498,10 @@ class SqliteWriteStore final : public WriteStore {
          "UPDATE sync_queue SET state = ?1, result_kind = ?2, result_outcome = ?3,"
          " result_reason = ?4, result_detail = ?5, result_retry_after_ms = ?6,"
          " result_checksum = ?7, result_server_ts_ms = ?8, finished_at_ms = ?9,"
-         " last_error = ?10, lease_until_ms = 0, next_attempt_at_ms = 0 WHERE seq = ?11"},
+         " last_error = ?10, lease_until_ms = 0, next_attempt_at_ms = 0,"
+         // A finished entry keeps its result, not its payload (the entity has
+         // it): the queue stays small over the retention period.
+         " data = CASE WHEN ?1 = 'done' THEN '' ELSE data END WHERE seq = ?11"},
         {&get_entity_,
          "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
          " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3"},

@@ -367,20 +367,25 @@ class Pipeline::Worker {
   void PickClaims(int64_t now, std::vector<Item>* claims) {
     size_t room = static_cast<size_t>(options_.batch_max);
     if (!retry_.empty() && min_retry_at_ms_ <= now) {
+      // The next wake-up is the earliest entry not yet due: a due entry left
+      // behind waits either for an earlier entry of its entity (which is not
+      // due yet) or for room (then the next loop comes at once).
       int64_t new_min = INT64_MAX;
       std::set<std::string> waiting;  // entities with an earlier retry not yet due
       for (auto it = retry_.begin(); it != retry_.end();) {
-        std::string key = EntityKey(it->second.entry);
-        if (claims->size() < room && it->second.next_attempt_at_ms <= now &&
-            waiting.count(key) == 0) {
-          claims->push_back(std::move(it->second));
+        Item& item = it->second;
+        bool due = item.next_attempt_at_ms <= now;
+        std::string key = EntityKey(item.entry);
+        if (due && claims->size() < room && waiting.count(key) == 0) {
+          claims->push_back(std::move(item));
           Unblock(key);
           it = retry_.erase(it);
-        } else {
-          waiting.insert(std::move(key));
-          new_min = std::min(new_min, it->second.next_attempt_at_ms);
-          ++it;
+          continue;
         }
+        if (!due) new_min = std::min(new_min, item.next_attempt_at_ms);
+        if (due && claims->size() >= room) new_min = now;
+        waiting.insert(std::move(key));
+        ++it;
       }
       min_retry_at_ms_ = new_min;
     }
