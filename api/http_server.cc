@@ -101,11 +101,17 @@ class PendingWrites {
 
 void Send(Http::ResponseWriter& resp, const ApiResponse& out,
           const std::shared_ptr<PendingWrites>& writes) {
-  if (!out.allow.empty()) {  // Pistache writes only its typed Allow header
+  if (!out.allow.empty() && out.status == 405) {  // Pistache writes only its typed Allow header
     std::vector<Http::Method> methods;
     if (out.allow.find("GET") != std::string::npos) methods.push_back(Http::Method::Get);
     if (out.allow.find("POST") != std::string::npos) methods.push_back(Http::Method::Post);
     resp.headers().add<Http::Header::Allow>(methods);
+  }
+  // The frontend runs in a browser on another origin (port): let it read us.
+  resp.headers().add<Http::Header::AccessControlAllowOrigin>("*");
+  if (out.status == 204) {
+    resp.headers().add<Http::Header::AccessControlAllowMethods>(out.allow);
+    resp.headers().add<Http::Header::AccessControlAllowHeaders>("Content-Type");
   }
   writes->Add();
   resp.send(static_cast<Http::Code>(out.status), out.body,
@@ -251,6 +257,11 @@ class HttpServer::Impl {
     ApiResponse out;
     if (ctx_.shutting_down) {
       out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
+    } else if (!allow.empty() && req.method() == Http::Method::Options) {
+      // A browser's CORS preflight for a route we have.
+      out.status = 204;
+      out.content_type = "text/plain";
+      out.allow = allow + ", OPTIONS";
     } else if (!allow.empty()) {
       out = ErrorResponse(ApiError::kMethodNotAllowed,
                           std::string(Http::methodString(req.method())) + " " + req.resource() +

@@ -222,6 +222,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
     std::string path = con->get_resource();
     if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
     con->append_header("Content-Type", "application/json");
+    // The frontend polls this from a page on another origin.
+    con->append_header("Access-Control-Allow-Origin", "*");
     if (con->get_request().get_method() == "GET" &&
         (path == "/api/v1/websocket/health" || path == "/health") && options_.health_body) {
       con->set_status(websocketpp::http::status_code::ok);

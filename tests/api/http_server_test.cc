@@ -216,6 +216,25 @@ TEST_F(HttpServerTest, HealthIsOkOnBothRoutes) {
   }
 }
 
+// The frontend runs in a browser on another origin: every answer allows it,
+// and a CORS preflight of a route gets 204 with the methods it takes.
+TEST_F(HttpServerTest, BrowsersOnOtherOriginsMayCallTheApi) {
+  HttpReply health = Get("/health");
+  EXPECT_EQ(health.headers["access-control-allow-origin"], "*");
+  HttpReply error = Get("/api/v1/no-such-route");
+  EXPECT_EQ(error.status, 404);
+  EXPECT_EQ(error.headers["access-control-allow-origin"], "*");
+
+  HttpReply preflight = HttpRequest(server_->port(), "OPTIONS", "/api/v1/sync/entries", "", "");
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.headers["access-control-allow-origin"], "*");
+  EXPECT_NE(preflight.headers["access-control-allow-methods"].find("POST"), std::string::npos);
+  EXPECT_NE(preflight.headers["access-control-allow-headers"].find("Content-Type"),
+            std::string::npos);
+  // Not a route: still 404.
+  EXPECT_EQ(HttpRequest(server_->port(), "OPTIONS", "/nope", "", "").status, 404);
+}
+
 TEST_F(HttpServerTest, AppliedDuplicateSupersededAndConflictListed) {
   rapidjson::Document rs = Submit(Account("e1", "acc1", "Checking", kT0));
   ASSERT_EQ(rs.Size(), 1u);
