@@ -289,6 +289,7 @@ ParsedEntry ParseSyncEntry(const rapidjson::Value& value, std::string_view tenan
   }
 
   entry.data = BuildData(payload, entry);
+  if (entry.operation != Operation::kDelete) entry.checksum = Md5Hex(entry.data);
   return entry;
 }
 

@@ -100,6 +100,11 @@ class Deltas {
   db::CounterMap map_;
 };
 
+// The checksum of the entity an entry writes (parsed entries carry it).
+std::string EntryChecksum(const domain::SyncEntry& e) {
+  return e.checksum.empty() ? domain::ChecksumOfCanonical(e.data) : e.checksum;
+}
+
 Delivery MakeDelivery(const Item& item, domain::EntryResult result) {
   Delivery d;
   d.tenant_id = item.entry.tenant_id;
@@ -568,7 +573,8 @@ class Pipeline::Worker {
   struct Applied {
     enum class Kind { kFinished, kRetry, kDeferred } kind = Kind::kFinished;
     domain::EntryResult result;
-    std::string entity_data;
+    std::string entity_data;       // the stored state, when it is not the entry's own data
+    bool entity_is_entry = false;  // applied: the entity is the entry's data (moved out later)
     bool entity_deleted = false;
     std::string error;
   };
@@ -594,13 +600,13 @@ class Pipeline::Worker {
       entity.version_ms = e.version_ms;
       entity.deleted = is_delete;
       entity.data = e.data;
-      entity.checksum = is_delete ? std::string() : domain::ChecksumOfCanonical(e.data);
+      entity.checksum = is_delete ? std::string() : EntryChecksum(e);
       entity.modified_at_ms = now;
       entity.source_entry_id = e.id;
       s = store_->PutEntity(entity);
       if (!s.ok()) return s;
       out->result.checksum = entity.checksum;
-      out->entity_data = e.data;
+      out->entity_is_entry = true;  // no copy: the delivery takes the entry's data
       out->entity_deleted = is_delete;
     } else {
       db::ConflictRecord c;
@@ -610,7 +616,7 @@ class Pipeline::Worker {
       c.entry_id = e.id;
       c.incoming_version_ms = e.version_ms;
       c.stored_version_ms = stored->version_ms;
-      c.incoming_checksum = is_delete ? std::string() : domain::ChecksumOfCanonical(e.data);
+      c.incoming_checksum = is_delete ? std::string() : EntryChecksum(e);
       c.stored_checksum = stored->checksum;
       c.detected_at_ms = now;
       s = store_->InsertConflict(c);
@@ -736,7 +742,7 @@ class Pipeline::Worker {
       }
       unfinished_.fetch_sub(1);
       Delivery d = MakeDelivery(item, std::move(a.result));
-      d.entity_data = std::move(a.entity_data);
+      d.entity_data = a.entity_is_entry ? std::move(item.entry.data) : std::move(a.entity_data);
       d.entity_deleted = a.entity_deleted;
       out.push_back(std::move(d));
     }

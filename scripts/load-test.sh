@@ -13,7 +13,7 @@
 #   --smoke            2,000 pipelined + 300 chunked entries, no wrk
 #   --url URL          use the running server at this WebSocket base URL
 #   --http URL         its REST base URL (server stats and wrk; optional with --url)
-#   --scenarios LIST   comma list of pipelined,chunked,rate,wrk (default: all)
+#   --scenarios LIST   comma list of idle,pipelined,chunked,rate,wrk (default: all)
 #   --entries N        entries of the pipelined scenario (default 100000)
 #   --workdir DIR      put the database and logs here and keep them
 #   --rows FILE        also append the raw result rows to FILE (used by bench.sh)
@@ -54,7 +54,7 @@ while (($# > 0)); do
   shift
 done
 if [[ -z $scenarios ]]; then
-  if ((smoke)); then scenarios="pipelined,chunked"; else scenarios="pipelined,chunked,rate,wrk"; fi
+  if ((smoke)); then scenarios="pipelined,chunked"; else scenarios="idle,pipelined,chunked,rate,wrk"; fi
 fi
 [[ $pipelined_entries =~ ^[0-9]+$ ]] || { echo "load-test: --entries must be a number" >&2; exit 2; }
 
@@ -219,6 +219,11 @@ LUA
 IFS=',' read -r -a wanted <<<"$scenarios"
 for s in "${wanted[@]}"; do
   case "$s" in
+    idle)
+      # One entry at a time on an idle server: the latency of a lone change.
+      run_loadgen idle --mode chunked --chunk 1 --connections 1 --tenants 1 --entries 200 \
+        --timeout 20
+      ;;
     pipelined)
       if ((smoke)); then
         run_loadgen pipelined --mode pipelined --connections 2 --tenants 2 --entries 2000 --timeout 20

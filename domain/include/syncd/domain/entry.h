@@ -38,6 +38,10 @@ struct SyncEntry {
   // "updated_at" normalised to FormatIso8601Ms(version_ms) (replacing any
   // value sent). For a delete: {"id":entity_id} (no other fields).
   std::string data;
+  // Md5Hex(data) for create/update (computed while parsing, off the pipeline
+  // thread); empty for a delete, and empty when unknown (the pipeline then
+  // computes it).
+  std::string checksum;
   // LWW version: payload.updated_at (ISO-8601), else payload.updatedAt (ISO
   // string or epoch-ms number), else the entry's timestamp (ms).
   int64_t version_ms = 0;
