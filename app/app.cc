@@ -74,6 +74,7 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   w.host = options.host;
   w.port = options.ws_port;
   w.max_message_bytes = options.max_message_bytes;
+  w.max_buffered_bytes = options.ws_max_buffered_bytes;
   w.health_body = [raw, ws_info] {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now() - raw->started)

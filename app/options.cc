@@ -83,6 +83,9 @@ const std::vector<Spec>& Specs() {
       {"--result-retention-h", "SYNCD_RESULT_RETENTION_H",
        "hours finished entries and their results are kept (default 168)",
        IntField(1, 24 * 3650, [](Options* o, int64_t n) { o->result_retention_h = n; })},
+      {"--ws-max-buffered-bytes", "SYNCD_WS_MAX_BUFFERED_BYTES",
+       "unsent bytes after which a client that does not read is closed (default 67108864)",
+       IntField(4096, 1LL << 40, [](Options* o, int64_t n) { o->ws_max_buffered_bytes = n; })},
       {"--sqlite-synchronous", "SYNCD_SQLITE_SYNCHRONOUS",
        "FULL (default; survives power loss) or NORMAL (may lose the last commits on power loss)",
        [](const std::string& v, Options* o) -> std::string {

@@ -430,7 +430,9 @@ class Pipeline::Worker {
       // Claimed when it was inserted, lease still good for a while: no UPDATE.
       if (item.claimed && item.lease_until_ms - now > options_.lease_ms / 2) continue;
       renewed[i] = true;
-      s = store_->ClaimEntry(item.seq, item.attempts + 1, lease_until);
+      // A claimed entry whose lease is only renewed has not used its attempt.
+      s = store_->ClaimEntry(item.seq, item.claimed ? item.attempts : item.attempts + 1,
+                             lease_until);
     }
     for (size_t index = 0; index < incoming.size(); ++index) {
       if (!s.ok()) break;
@@ -516,7 +518,7 @@ class Pipeline::Worker {
     }
     // Healthy again only once nothing waits for a retry (an apply commit may
     // still be failing).
-    if (retry_.empty()) degraded_ = false;
+    // (Healthy again is decided by the apply commit when there is a batch.)
     ingest_failures_ = 0;
     ingest_retry_at_ms_ = 0;
     unfinished_.fetch_sub(unfinished_dups);
@@ -524,7 +526,7 @@ class Pipeline::Worker {
     for (size_t i = 0; i < claims.size(); ++i) {
       Item& item = claims[i];
       if (renewed[i]) {
-        item.attempts += 1;
+        if (!item.claimed) item.attempts += 1;
         item.lease_until_ms = lease_until;
       }
       item.db_state = EntryState::kInFlight;
@@ -544,6 +546,7 @@ class Pipeline::Worker {
         ready_.push_back(std::move(item));
       }
     }
+    if (batch->empty() && retry_.empty()) degraded_ = false;
     if (!duplicates.empty()) Deliver(std::move(duplicates));
     return true;
   }

@@ -431,11 +431,22 @@ class WsServer::Impl final : public pipeline::ResultSink {
     int64_t now_us = pipeline::MonotonicMicros();
     int64_t now_ms = NowMs();
     for (pipeline::Delivery& d : deliveries) {
-      auto it = waiters_.find(EntryKey{d.tenant_id, d.entry_id});
+      EntryKey key{d.tenant_id, d.entry_id};
+      auto it = waiters_.find(key);
       std::vector<uint64_t> waiting;
       if (it != waiters_.end()) {
         waiting = std::move(it->second);
         waiters_.erase(it);
+      }
+      // Connections kept since the entry was dead-lettered: once each, also
+      // when they sent the id again meanwhile.
+      if (auto kept = dead_waiters_.find(key); kept != dead_waiters_.end()) {
+        for (uint64_t id : kept->second) {
+          if (std::find(waiting.begin(), waiting.end(), id) == waiting.end()) {
+            waiting.push_back(id);
+          }
+        }
+        dead_waiters_.erase(kept);
       }
       if (!waiting.empty()) {
         std::string reply = SyncReplyJson(d);
@@ -445,7 +456,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
       if (!d.result.acked && d.result.reason == domain::NackReason::kSystem) {
         // A dead-lettered entry is not finished for good: an operator's
         // retry/ack/nack (REST) answers it later, on these same connections.
-        KeepWaiting(EntryKey{d.tenant_id, d.entry_id}, waiting);
+        KeepWaiting(key, waiting);
       }
       if (d.duplicate || !d.result.acked || d.entity_data.empty()) continue;
       if (d.result.outcome == domain::Outcome::kApplied) {
@@ -467,13 +478,13 @@ class WsServer::Impl final : public pipeline::ResultSink {
 
   // Keeps the still-open connections (once each) as waiters on `key`.
   void KeepWaiting(const EntryKey& key, const std::vector<uint64_t>& waiting) {
-    std::vector<uint64_t>& kept = waiters_[key];
+    std::vector<uint64_t>& kept = dead_waiters_[key];
     for (uint64_t id : waiting) {
       if (conns_.count(id) != 0 && std::find(kept.begin(), kept.end(), id) == kept.end()) {
         kept.push_back(id);
       }
     }
-    if (kept.empty()) waiters_.erase(key);
+    if (kept.empty()) dead_waiters_.erase(key);
   }
 
   static constexpr rapidjson::SizeType kMaxBatchEntries = 1000;
@@ -495,6 +506,9 @@ class WsServer::Impl final : public pipeline::ResultSink {
   std::unordered_map<uint64_t, Conn> conns_;
   std::map<std::string, std::set<uint64_t>> by_tenant_;
   std::map<EntryKey, std::vector<uint64_t>> waiters_;
+  // Dead-lettered entries: the connections that sent them, for the
+  // operator's later ack/nack/retry (REST acknowledge).
+  std::map<EntryKey, std::vector<uint64_t>> dead_waiters_;
 };
 
 WsServer::WsServer(WsOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads)

@@ -21,8 +21,11 @@ struct Options {
   int64_t queue_max = 100000;           // --queue-max: unfinished entries before rate_limit_error
   int64_t max_message_bytes = 1048576;  // --max-message-bytes: largest frame / HTTP body
   int64_t result_retention_h = 168;     // --result-retention-h: how long results are kept
-  std::string synchronous = "FULL";     // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
-  std::string openapi_path;             // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
+  // --ws-max-buffered-bytes: a WebSocket client with this much unsent (it
+  // does not read) is closed with 1008 rather than buffered without bound.
+  int64_t ws_max_buffered_bytes = 64LL << 20;
+  std::string synchronous = "FULL";  // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
+  std::string openapi_path;          // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
   // Test hook (environment only): SYNCD_FAULT_COMMIT_RATE, SYNCD_FAULT_SEED.
   double fault_commit_rate = 0;
   uint64_t fault_seed = 1;
