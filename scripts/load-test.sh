@@ -88,23 +88,11 @@ else
   mkdir -p "$workdir"
 fi
 
-server_pid=""
+# start_syncd / stop_syncd: the same helper scripts/test.sh uses.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/syncd-server.sh"
 stop_server() {
-  [[ -n $server_pid ]] || return 0
-  local pid=$server_pid i status=0
-  server_pid=""
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 70; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "load-test: syncd still running 7 s after SIGTERM; sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || status=$?
+  local status=0
+  stop_syncd || status=$?
   if ((status != 0)); then
     echo "load-test: warning: syncd exited with status $status after SIGTERM (want 0)" >&2
   fi
@@ -120,30 +108,10 @@ trap 'exit 143' TERM
 
 start_server() {
   [[ -x $syncd_bin ]] || { echo "load-test: $syncd_bin missing" >&2; exit 1; }
-  local log=$workdir/syncd.log ws_port="" http_port="" i
-  "$syncd_bin" --host 127.0.0.1 --ws-port 0 --http-port 0 --db "$workdir/syncd.db" \
-    >"$log" 2>&1 &
-  server_pid=$!
-  for ((i = 0; i < 200; i++)); do
-    ws_port=$(sed -n 's/.*syncd: websocket listening on .*:\([0-9][0-9]*\).*/\1/p' "$log" | head -n1)
-    http_port=$(sed -n 's/.*syncd: http listening on .*:\([0-9][0-9]*\).*/\1/p' "$log" | head -n1)
-    [[ -n $ws_port && -n $http_port ]] && break
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "load-test: syncd exited at start:" >&2
-      tail -n 20 "$log" >&2
-      server_pid=""
-      exit 1
-    fi
-    sleep 0.1
-  done
-  if [[ -z $ws_port || -z $http_port || $ws_port == 0 || $http_port == 0 ]]; then
-    echo "load-test: syncd printed no listening ports within 20 s:" >&2
-    tail -n 20 "$log" >&2
-    exit 1
-  fi
-  url="ws://127.0.0.1:$ws_port"
-  http="http://127.0.0.1:$http_port"
-  echo "load-test: started syncd (pid $server_pid) ws $url http $http db $workdir/syncd.db"
+  start_syncd "$syncd_bin" "$workdir" || exit 1
+  url=$SYNCD_WS_URL
+  http=$SYNCD_HTTP_URL
+  echo "load-test: started syncd (pid $SYNCD_PID) ws $url http $http db $workdir/syncd.db"
 }
 
 if [[ -z $url ]]; then start_server; fi
@@ -269,7 +237,7 @@ done
 echo "(wrk rows: entries = requests, entries/s = requests/s)"
 
 if ((failed)); then
-  if [[ -n $server_pid && -f $workdir/syncd.log ]]; then
+  if [[ -f $workdir/syncd.log ]]; then
     echo "load-test: last lines of the syncd log:" >&2
     tail -n 20 "$workdir/syncd.log" >&2
   fi
