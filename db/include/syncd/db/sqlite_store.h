@@ -17,8 +17,8 @@ struct SqliteOptions {
   // can lose the last commits on power loss (not on a process crash).
   std::string synchronous = "FULL";
   int busy_timeout_ms = 5000;
-  int64_t cache_kib = 32768;           // page cache per connection
-  int64_t mmap_bytes = 256LL << 20;    // memory-mapped reads (0: off)
+  int64_t cache_kib = 32768;         // page cache per connection
+  int64_t mmap_bytes = 256LL << 20;  // memory-mapped reads (0: off)
 };
 
 // Opens (creating the schema if needed) the write side. Only one process may
