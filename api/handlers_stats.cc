@@ -11,18 +11,13 @@ namespace {
 
 int64_t Call(const std::function<int64_t()>& f) { return f ? f() : 0; }
 
-// Everything /api/v1/queue/stats and /metrics report, from memory (plus the
-// oldest unfinished entry, one indexed query).
-bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse* error) {
+// Everything /api/v1/queue/stats and /metrics report, from memory: exact
+// counters mirrored after each commit, windows, and the worker's oldest entry.
+bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse*) {
   in->counts = ctx.pipeline->GlobalCounts();
   in->metrics = ctx.pipeline->metrics().Take();
-  std::optional<int64_t> oldest;
-  db::Status s = ctx.reads->OldestUnfinished("", &oldest);
-  if (!s.ok()) {
-    *error = ErrorResponse(ApiError::kInternal, "database: " + s.message());
-    return false;
-  }
-  in->oldest_pending_age_ms = oldest ? std::max<int64_t>(0, NowEpochMs() - *oldest) : 0;
+  int64_t oldest = ctx.pipeline->OldestUnfinishedReceivedMs();
+  in->oldest_pending_age_ms = oldest > 0 ? std::max<int64_t>(0, NowEpochMs() - oldest) : 0;
   in->ws_connections = Call(ctx.ws.connections);
   in->ws_tenants = Call(ctx.ws.tenants);
   in->uptime_s = ctx.UptimeS();

@@ -673,14 +673,17 @@ class SqliteReadStore final : public ReadStore {
       std::string tenant(tenant_id);
       long long received = 0;
       soci::indicator ind = soci::i_null;
-      std::string query =
-          "SELECT min(received_at_ms) FROM sync_queue"
-          " WHERE finished_at_ms = 0 AND state <> 'dead'";  // the sync_queue_open index
       if (!tenant.empty()) {
-        query += " AND tenant_id = :t";
-        sql_ << query, soci::into(received, ind), soci::use(tenant);
+        // Arrival order is seq order: the first row of the tenant in the
+        // sync_queue_open index (tenant_id, seq), without scanning the rest.
+        sql_ << "SELECT received_at_ms FROM sync_queue"
+                " WHERE tenant_id = :t AND finished_at_ms = 0 AND state <> 'dead'"
+                " ORDER BY seq LIMIT 1",
+            soci::into(received, ind), soci::use(tenant);
       } else {
-        sql_ << query, soci::into(received, ind);
+        sql_ << "SELECT min(received_at_ms) FROM sync_queue"
+                " WHERE finished_at_ms = 0 AND state <> 'dead'",
+            soci::into(received, ind);
       }
       received_at_ms->reset();
       if (ind == soci::i_ok) *received_at_ms = received;

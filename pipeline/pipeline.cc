@@ -35,6 +35,7 @@ struct Item {
   EntryState db_state = EntryState::kPending;
   int64_t next_attempt_at_ms = 0;
   int64_t received_us = 0;
+  int64_t received_ms = 0;  // wall clock, for the age of the oldest unfinished entry
   // In flight in the queue table with a lease this process took and an
   // attempt not yet used: the next batch may take it without another UPDATE.
   bool claimed = false;
@@ -205,6 +206,9 @@ class Pipeline::Worker {
   }
 
   Health health() const { return degraded_.load() ? Health::kDegraded : Health::kOk; }
+  int64_t OldestUnfinishedMs() const {
+    return oldest_unfinished_ms_.load(std::memory_order_relaxed);
+  }
   Metrics& metrics() { return metrics_; }
   void AddSink(ResultSink* sink) { sinks_.push_back(sink); }
 
@@ -228,6 +232,7 @@ class Pipeline::Worker {
       item.entry = std::move(row.entry);
       item.attempts = row.attempts;
       item.db_state = row.state;
+      item.received_ms = row.received_at_ms;
       // This process holds the database's writer lock, so an in_flight lease
       // can only belong to a process that died: claim it again now.
       if (row.state == EntryState::kRetryWait) {
@@ -239,6 +244,7 @@ class Pipeline::Worker {
     }
     unfinished_.store(static_cast<int64_t>(rows.size()));
     recovered_ = true;
+    PublishOldest();
     return Status::Ok();
   }
 
@@ -293,6 +299,24 @@ class Pipeline::Worker {
   // One iteration: take what arrived, persist it (and claim a batch) in one
   // commit, apply the batch in a second, deliver. Returns whether it worked.
   bool Step(bool block) {
+    bool worked = StepOnce(block);
+    PublishOldest();
+    return worked;
+  }
+
+  // The receipt time of the oldest unfinished entry the worker holds (the
+  // queue's oldest, as arrival order is seq order), for the statistics.
+  void PublishOldest() {
+    int64_t oldest = 0;
+    auto consider = [&](int64_t ms) {
+      if (ms > 0 && (oldest == 0 || ms < oldest)) oldest = ms;
+    };
+    if (!ready_.empty()) consider(ready_.front().received_ms);
+    if (!retry_.empty()) consider(retry_.begin()->second.received_ms);
+    oldest_unfinished_ms_.store(oldest, std::memory_order_relaxed);
+  }
+
+  bool StepOnce(bool block) {
     std::vector<Incoming> incoming;
     std::vector<OperatorRequest> ops;
     std::map<std::string, int64_t> rejected;
@@ -459,6 +483,7 @@ class Pipeline::Worker {
         item.attempts = claim_now ? 1 : 0;
         item.db_state = state;
         item.received_us = in.received_us;
+        item.received_ms = in.received_ms;
         inserted.push_back(std::move(item));
         continue;
       }
@@ -896,6 +921,7 @@ class Pipeline::Worker {
     Item item;
     item.seq = row->seq;
     item.entry = std::move(row->entry);
+    item.received_ms = row->received_at_ms;
     if (next == EntryState::kPending) {
       result.message = "entry re-queued";
       item.db_state = EntryState::kPending;
@@ -990,6 +1016,7 @@ class Pipeline::Worker {
   Metrics metrics_;
   std::atomic<int64_t> unfinished_{0};
   std::atomic<bool> degraded_{false};
+  std::atomic<int64_t> oldest_unfinished_ms_{0};
 
   // Shared with submitting threads.
   std::mutex mu_;
@@ -1045,6 +1072,7 @@ QueueCounts Pipeline::TenantCounts(const std::string& tenant_id) const {
   return worker_->Counts(tenant_id);
 }
 int64_t Pipeline::TenantCount() const { return worker_->TenantCount(); }
+int64_t Pipeline::OldestUnfinishedReceivedMs() const { return worker_->OldestUnfinishedMs(); }
 Health Pipeline::health() const { return worker_->health(); }
 Metrics& Pipeline::metrics() { return worker_->metrics(); }
 db::Status Pipeline::RecoverForTest() { return worker_->Recover(); }

@@ -755,6 +755,30 @@ TEST_F(PipelineTest, EntriesLeftByADeadProcessAreAppliedOnceAfterRestart) {
   EXPECT_TRUE(Only("in-flight-1").duplicate);
 }
 
+// The statistics' oldest_pending_age_ms comes from memory: the receipt time
+// of the oldest unfinished entry, also after a restart, and 0 once drained.
+TEST_F(PipelineTest, OldestUnfinishedEntryIsKnownWithoutAQuery) {
+  PipelineOptions options = TestOptions();
+  options.batch_max = 2;
+  MakePipeline(options);
+  EXPECT_EQ(pipeline_->OldestUnfinishedReceivedMs(), 0);
+  const int64_t first_received = clock_.NowMs();
+  Submit(MakeEntry("o-0", "o-0", "create", kT0));
+  clock_.Advance(5);
+  for (int i = 1; i < 6; ++i) {
+    Submit(MakeEntry("o-" + std::to_string(i), "o-" + std::to_string(i), "create", kT0));
+  }
+  ASSERT_TRUE(pipeline_->RunOnceForTest());  // o-0 and o-1 applied, four wait
+  EXPECT_EQ(pipeline_->OldestUnfinishedReceivedMs(), first_received + 5);
+
+  MakePipeline(options);  // recovered from the queue table
+  EXPECT_EQ(pipeline_->OldestUnfinishedReceivedMs(), first_received + 5);
+  ASSERT_TRUE(pipeline_->RunOnceForTest());  // o-2, o-3 applied
+  EXPECT_EQ(pipeline_->OldestUnfinishedReceivedMs(), first_received + 5);
+  Drain();
+  EXPECT_EQ(pipeline_->OldestUnfinishedReceivedMs(), 0);
+}
+
 TEST_F(PipelineTest, UnfinishedEntriesSurviveAPipelineRestart) {
   PipelineOptions options = TestOptions();
   options.batch_max = 2;

@@ -113,6 +113,9 @@ class Pipeline {
   QueueCounts GlobalCounts() const;
   QueueCounts TenantCounts(const std::string& tenant_id) const;
   int64_t TenantCount() const;  // tenants that have counters
+  // Receipt time (epoch ms) of the oldest unfinished (not dead) entry the
+  // worker holds; 0 if none. From memory, refreshed after each worker loop.
+  int64_t OldestUnfinishedReceivedMs() const;
   Health health() const;
   Metrics& metrics();
 
