@@ -1060,7 +1060,11 @@ SubmitResult Pipeline::Submit(domain::SyncEntry entry, int64_t received_us) {
   worker_->metrics().RecordReceived(1);
   return worker_->Submit(std::move(entry), received_us);
 }
-void Pipeline::CountRejected(const std::string& tenant_id) { worker_->CountRejected(tenant_id); }
+void Pipeline::CountRejected(const std::string& tenant_id) {
+  // Like totals.received, the receive rate counts refused entries too.
+  worker_->metrics().RecordReceived(1);
+  worker_->CountRejected(tenant_id);
+}
 int64_t Pipeline::RetryAfterMs() const { return worker_->RetryAfterMs(); }
 std::future<OperatorResult> Pipeline::Operate(const std::string& tenant_id,
                                               const std::string& entry_id, OperatorAction action,

@@ -184,61 +184,7 @@ std::string SyncdProcess::stderr_text() const {
 
 e2e::HttpResponse HttpRequest(int port, const std::string& method, const std::string& path,
                               const std::string& body, Millis timeout) {
-  e2e::HttpResponse response;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return response;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return response;
-  }
-  std::string request = method + " " + path +
-                        " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                        "\r\nConnection: close\r\n";
-  if (!body.empty() || method == "POST") {
-    request +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  request += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      ::close(fd);
-      return response;
-    }
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  for (;;) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-    size_t head_end = raw.find("\r\n\r\n");
-    if (head_end == std::string::npos) continue;
-    std::string head = raw.substr(0, head_end);
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    size_t cl = head.find("content-length:");
-    if (cl != std::string::npos && raw.size() - head_end - 4 >= std::stoul(head.substr(cl + 15))) {
-      break;
-    }
-  }
-  ::close(fd);
-  size_t head_end = raw.find("\r\n\r\n");
-  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) return response;
-  response.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
-  response.headers = raw.substr(0, head_end);
-  response.body = raw.substr(head_end + 4);
-  return response;
+  return e2e::HttpRequest("127.0.0.1", port, method, path, body, timeout);
 }
 
 TempDir::TempDir() {

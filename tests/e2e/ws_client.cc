@@ -219,6 +219,11 @@ bool Has(const rapidjson::Value& object, const char* key) {
 }
 
 HttpResponse HttpGet(const std::string& host, int port, const std::string& path, Millis timeout) {
+  return HttpRequest(host, port, "GET", path, "", timeout);
+}
+
+HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
+                         const std::string& path, const std::string& body, Millis timeout) {
   HttpResponse response;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return response;
@@ -230,8 +235,13 @@ HttpResponse HttpGet(const std::string& host, int port, const std::string& path,
     ::close(fd);
     return response;
   }
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
-                        "\r\nConnection: close\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" +
+                        std::to_string(port) + "\r\nConnection: close\r\n";
+  if (!body.empty() || method == "POST") {
+    request +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n" + body;
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -82,6 +82,11 @@ struct HttpResponse {
 // One plain HTTP/1.1 GET with Connection: close, over a TCP socket.
 HttpResponse HttpGet(const std::string& host, int port, const std::string& path,
                      Millis timeout = Millis(5000));
+// Any method; a JSON body (Content-Type application/json) when `body` is not
+// empty or the method is POST.
+HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
+                         const std::string& path, const std::string& body = "",
+                         Millis timeout = Millis(5000));
 
 }  // namespace syncd::e2e
 
