@@ -1,11 +1,14 @@
 #include "syncd/domain/canonical_json.h"
 
 #include <openssl/evp.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstddef>
+#include <cstdlib>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace syncd::domain {
@@ -55,22 +58,65 @@ void WriteString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void WriteNumber(const rapidjson::Value& v, std::string* out) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  bool ok = false;
-  if (v.IsInt64()) {
-    ok = writer.Int64(v.GetInt64());
-  } else if (v.IsUint64()) {
-    ok = writer.Uint64(v.GetUint64());
-  } else {
-    // Shortest round-trip form (Grisu2), e.g. 12.5, 0.1, 1.0, 1e21.
-    ok = writer.Double(v.GetDouble());
-  }
-  if (ok) {
-    out->append(buffer.GetString(), buffer.GetSize());
-  } else {
+// A double in the shortest form that reads back to the same value, laid out
+// as Python's repr() and json.dumps do: plain notation for exponents from -4
+// to 15 (with ".0" for whole numbers), otherwise d.ddde+XX. So a client
+// computing json.dumps(..., sort_keys=True, separators=(',', ':')) gets the
+// same bytes (RapidJSON's Grisu2 is not always shortest: ...9874 for ...9873).
+void WriteDouble(double d, std::string* out) {
+  if (!std::isfinite(d)) {
     out->append("null");  // NaN/Inf cannot come from the parser; JSON has no spelling for them
+    return;
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  if (ec != std::errc()) {
+    out->append("null");
+    return;
+  }
+  std::string_view text(buf, static_cast<size_t>(end - buf));  // e.g. "-1.2345e+02"
+  bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  size_t e = text.find('e');
+  std::string digits;
+  for (char c : text.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
+  if (negative) out->push_back('-');
+  if (exponent >= -4 && exponent < 16) {
+    if (exponent >= 0) {
+      size_t int_len = static_cast<size_t>(exponent) + 1;
+      if (digits.size() < int_len) digits.append(int_len - digits.size(), '0');
+      out->append(digits, 0, int_len);
+      out->push_back('.');
+      out->append(digits.size() > int_len ? digits.substr(int_len) : std::string("0"));
+    } else {
+      out->append("0.");
+      out->append(static_cast<size_t>(-exponent - 1), '0');
+      out->append(digits);
+    }
+    return;
+  }
+  out->push_back(digits[0]);
+  if (digits.size() > 1) {
+    out->push_back('.');
+    out->append(digits, 1, std::string::npos);
+  }
+  out->push_back('e');
+  out->push_back(exponent < 0 ? '-' : '+');
+  int magnitude = exponent < 0 ? -exponent : exponent;
+  if (magnitude < 10) out->push_back('0');
+  out->append(std::to_string(magnitude));
+}
+
+void WriteNumber(const rapidjson::Value& v, std::string* out) {
+  if (v.IsInt64()) {
+    out->append(std::to_string(v.GetInt64()));
+  } else if (v.IsUint64()) {
+    out->append(std::to_string(v.GetUint64()));
+  } else {
+    WriteDouble(v.GetDouble(), out);
   }
 }
 

@@ -224,6 +224,14 @@ class WsServer::Impl final : public pipeline::ResultSink {
     con->append_header("Content-Type", "application/json");
     // The frontend polls this from a page on another origin.
     con->append_header("Access-Control-Allow-Origin", "*");
+    if (con->get_request().get_method() == "OPTIONS" &&
+        (path == "/api/v1/websocket/health" || path == "/health")) {
+      // A browser's CORS preflight.
+      con->append_header("Access-Control-Allow-Methods", "GET, OPTIONS");
+      con->append_header("Access-Control-Allow-Headers", "Content-Type");
+      con->set_status(websocketpp::http::status_code::no_content);
+      return;
+    }
     if (con->get_request().get_method() == "GET" &&
         (path == "/api/v1/websocket/health" || path == "/health") && options_.health_body) {
       con->set_status(websocketpp::http::status_code::ok);
@@ -438,9 +446,11 @@ class WsServer::Impl final : public pipeline::ResultSink {
         waiting = std::move(it->second);
         waiters_.erase(it);
       }
-      // Connections kept since the entry was dead-lettered: once each, also
-      // when they sent the id again meanwhile.
-      if (auto kept = dead_waiters_.find(key); kept != dead_waiters_.end()) {
+      // Connections kept since the entry was dead-lettered get its final
+      // result (the operator's), once each. A duplicate replay of the dead
+      // NACK answers only the connection that resent the id.
+      auto kept = d.duplicate ? dead_waiters_.end() : dead_waiters_.find(key);
+      if (kept != dead_waiters_.end()) {
         for (uint64_t id : kept->second) {
           if (std::find(waiting.begin(), waiting.end(), id) == waiting.end()) {
             waiting.push_back(id);

@@ -15,9 +15,10 @@ namespace syncd::domain {
 // (\b \f \n \r \t, the rest as \u00xx with lower-case hex); '/' and
 // non-ASCII UTF-8 are written as they are. Numbers as the parser read them:
 // integers as integers (int64/uint64), other numbers in the shortest form
-// that reads back to the same double (RapidJSON's writer, e.g. 12.5, 0.1,
-// 1.0, 1e21). true/false/null as usual. Duplicate keys are kept in input order
-// after sorting (stable).
+// that reads back to the same double, laid out as Python's json.dumps does
+// (12.5, 0.1, 1.0, 100.0 for 1e2, 1e+21, 1e-07). An integer beyond 64 bits
+// is read as a double. true/false/null as usual. Duplicate keys are kept in
+// input order after sorting (stable).
 std::string CanonicalJson(const rapidjson::Value& value);
 
 // Lower-case hex MD5 of the bytes (OpenSSL EVP).
