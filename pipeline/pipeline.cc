@@ -46,7 +46,14 @@ struct Incoming {
   domain::SyncEntry entry;
   int64_t received_us = 0;
   int64_t received_ms = 0;
+  // Taken while the queue was full: not counted in unfinished_; the worker
+  // answers it as a duplicate if its id is known, else rate_limit_error.
+  bool over_limit = false;
 };
+
+// Entries taken while the queue is full, waiting to be told apart
+// (duplicate or new); beyond this they are refused at once.
+constexpr size_t kMaxOverLimitInbox = 4096;
 
 struct OperatorRequest {
   std::string tenant_id, entry_id, detail;
@@ -130,13 +137,20 @@ class Pipeline::Worker {
   SubmitResult Submit(domain::SyncEntry entry, int64_t received_us) {
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) return SubmitResult::kStopping;
-    if (unfinished_.load(std::memory_order_relaxed) >= options_.queue_max) {
-      rejected_[entry.tenant_id]++;
-      return SubmitResult::kQueueFull;
+    bool over_limit = unfinished_.load(std::memory_order_relaxed) >= options_.queue_max;
+    if (over_limit) {
+      // Full: only a resent id may still be answered (as a duplicate), which
+      // the worker checks against the queue; new ones get rate_limit_error.
+      if (over_limit_in_inbox_ >= kMaxOverLimitInbox) {
+        rejected_[entry.tenant_id]++;
+        return SubmitResult::kQueueFull;
+      }
+      ++over_limit_in_inbox_;
+    } else {
+      unfinished_.fetch_add(1, std::memory_order_relaxed);
     }
-    unfinished_.fetch_add(1, std::memory_order_relaxed);
     bool wake = inbox_.empty() || static_cast<int>(inbox_.size()) + 1 >= options_.batch_max;
-    inbox_.push_back(Incoming{std::move(entry), received_us, clock_->NowMs()});
+    inbox_.push_back(Incoming{std::move(entry), received_us, clock_->NowMs(), over_limit});
     lock.unlock();
     if (wake) cv_.notify_one();
     return SubmitResult::kAccepted;
@@ -324,6 +338,7 @@ class Pipeline::Worker {
       std::unique_lock<std::mutex> lock(mu_);
       if (block) WaitForWork(lock);
       incoming.swap(inbox_);
+      over_limit_in_inbox_ = 0;
       ops.swap(ops_);
       rejected.swap(rejected_);
     }
@@ -445,7 +460,7 @@ class Pipeline::Worker {
     Deltas deltas;
     std::vector<Item> inserted;         // new rows, with the state they were written in
     std::vector<size_t> inserted_from;  // their index in `incoming`, to undo the moves
-    std::vector<Delivery> duplicates;   // resent ids whose result is known
+    std::vector<Delivery> duplicates;   // resent ids whose result is known, and refusals
     int64_t unfinished_dups = 0;
     Status s = store_->Begin(db::TxnKind::kIngest);
     std::vector<bool> renewed(claims.size(), false);
@@ -463,6 +478,41 @@ class Pipeline::Worker {
       Incoming& in = incoming[index];
       const std::string& tenant = in.entry.tenant_id;
       deltas.Add(tenant, counters::kReceived, 1);
+      if (in.over_limit) {
+        if (unfinished_.load() < options_.queue_max) {
+          unfinished_.fetch_add(1);  // room again: an ordinary new entry
+          in.over_limit = false;
+        } else {
+          std::optional<db::QueueRow> row;
+          s = store_->FindEntry(tenant, in.entry.id, &row);
+          if (!s.ok()) break;
+          if (row) {  // a resent id: answered as any duplicate, never refused
+            deltas.Add(tenant, counters::kDuplicates, 1);
+            if (row->result &&
+                (row->state == EntryState::kDone || row->state == EntryState::kDead)) {
+              Item view;
+              view.entry = std::move(row->entry);
+              view.received_us = in.received_us;
+              Delivery d = MakeDelivery(view, *row->result);
+              d.duplicate = true;
+              duplicates.push_back(std::move(d));
+            }
+            continue;
+          }
+          deltas.Add(tenant, counters::kNacked, 1);
+          Item view;
+          view.entry = in.entry;
+          view.received_us = in.received_us;
+          domain::EntryResult r;
+          r.acked = false;
+          r.reason = NackReason::kRateLimit;
+          r.detail = "queue full; try again later";
+          r.retry_after_ms = RetryAfterMs();
+          r.server_timestamp_ms = now;
+          duplicates.push_back(MakeDelivery(view, std::move(r)));  // answered after the commit
+          continue;
+        }
+      }
       // New entries are written already claimed (in_flight with a lease): the
       // worker holds them from now on, whether they fit this batch or wait
       // for the next. Only an entity waiting on a retry stays pending.
@@ -592,7 +642,9 @@ class Pipeline::Worker {
       r.server_timestamp_ms = clock_->NowMs();
       out.push_back(MakeDelivery(view, std::move(r)));
     }
-    unfinished_.fetch_sub(static_cast<int64_t>(out.size()));
+    for (const Incoming& in : incoming) {
+      if (!in.over_limit) unfinished_.fetch_sub(1);
+    }
     ingest_failures_ = 0;
     Deliver(std::move(out));
   }
@@ -1026,6 +1078,7 @@ class Pipeline::Worker {
   std::map<std::string, int64_t> rejected_;  // per tenant, not yet counted in the database
   bool stopping_ = false;
   int64_t stop_deadline_us_ = 0;
+  size_t over_limit_in_inbox_ = 0;
 
   // Counter mirror, read by stats.
   mutable std::mutex stats_mu_;

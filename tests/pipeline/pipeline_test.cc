@@ -808,19 +808,27 @@ TEST_F(PipelineTest, AFullQueueRefusesNewEntriesUntilItDrains) {
   for (int i = 0; i < 5; ++i) {
     Submit(MakeEntry("q-" + std::to_string(i), "a-" + std::to_string(i), "create", kT0));
   }
-  EXPECT_EQ(pipeline_->Submit(MakeEntry("q-5", "a-5", "create", kT0), MonotonicMicros()),
-            SubmitResult::kQueueFull);
+  // Full: a new entry is refused (rate_limit_error, nothing persisted), but a
+  // resent id is still a duplicate, answered once when it finishes.
+  Submit(MakeEntry("q-5", "a-5", "create", kT0));
+  Submit(MakeEntry("q-0", "a-0", "create", kT0));
   EXPECT_GT(pipeline_->RetryAfterMs(), 0);
   Drain();
-  EXPECT_EQ(sink_.size(), 5u);
-  EXPECT_TRUE(sink_.For("q-5").empty());
+  EXPECT_EQ(sink_.size(), 6u);
+  const Delivery& refused = Only("q-5");
+  EXPECT_FALSE(refused.result.acked);
+  EXPECT_EQ(refused.result.reason, domain::NackReason::kRateLimit);
+  EXPECT_GT(refused.result.retry_after_ms, 0);
   EXPECT_FALSE(Row("q-5").has_value()) << "a refused entry is not persisted";
+  EXPECT_TRUE(Only("q-0").result.acked);
 
+  sink_.Clear();
   Submit(MakeEntry("q-5", "a-5", "create", kT0));
   Drain();
   EXPECT_TRUE(Only("q-5").result.acked);
   QueueCounts counts = pipeline_->GlobalCounts();
-  EXPECT_EQ(counts.received, 7);  // 5 + the refused one + the resend
+  EXPECT_EQ(counts.received, 8);  // 5 + the refused one + the resent q-0 + the resend of q-5
+  EXPECT_EQ(counts.duplicates, 1);
   EXPECT_EQ(counts.nacked, 1);
   EXPECT_EQ(counts.applied, 6);
 }
