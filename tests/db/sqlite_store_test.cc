@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -651,6 +652,43 @@ TEST(EntryStateTest, NamesRoundTrip) {
   }
   EXPECT_EQ(EntryStateName(EntryState::kRetryWait), "retry_wait");
   EXPECT_FALSE(ParseEntryState("waiting").has_value());
+}
+
+// Durability rule 4 depends on this classification: a database another
+// connection holds locked is a transient failure (retried with backoff), a
+// broken constraint a permanent one (NACKed at once, never retried).
+TEST_F(SqliteStoreTest, ABusyDatabaseIsTransientAConstraintIsPermanent) {
+  options_.busy_timeout_ms = 50;
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(options_.path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Status busy = write_->Begin(TxnKind::kApply);
+  EXPECT_TRUE(busy.transient()) << busy.ToString();
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+
+  // A write the schema refuses (a trigger the test adds raises ABORT, as a
+  // broken constraint does) is permanent.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER poison BEFORE INSERT ON entities"
+                           " WHEN NEW.entity_id = 'poison'"
+                           " BEGIN SELECT RAISE(ABORT, 'poisoned row'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  write_.reset();
+  write_ = OpenWrite();  // sees the new schema
+  ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
+  Status constraint =
+      write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "poison", kT0, false));
+  EXPECT_TRUE(constraint.permanent()) << constraint.ToString();
+  EXPECT_TRUE(write_->Rollback().ok());
 }
 
 }  // namespace
