@@ -488,15 +488,7 @@ class Pipeline::Worker {
           if (!s.ok()) break;
           if (row) {  // a resent id: answered as any duplicate, never refused
             deltas.Add(tenant, counters::kDuplicates, 1);
-            if (row->result &&
-                (row->state == EntryState::kDone || row->state == EntryState::kDead)) {
-              Item view;
-              view.entry = std::move(row->entry);
-              view.received_us = in.received_us;
-              Delivery d = MakeDelivery(view, *row->result);
-              d.duplicate = true;
-              duplicates.push_back(std::move(d));
-            }
+            AnswerDuplicate(std::move(*row), in.received_us, &duplicates);
             continue;
           }
           deltas.Add(tenant, counters::kNacked, 1);
@@ -542,16 +534,7 @@ class Pipeline::Worker {
       s = store_->FindEntry(tenant, in.entry.id, &row);
       if (!s.ok()) break;
       ++unfinished_dups;  // a duplicate adds nothing to the queue
-      if (row && row->result &&
-          (row->state == EntryState::kDone || row->state == EntryState::kDead)) {
-        Item view;
-        view.entry = std::move(row->entry);
-        view.received_us = in.received_us;
-        Delivery d = MakeDelivery(view, *row->result);
-        d.duplicate = true;
-        duplicates.push_back(std::move(d));
-      }
-      // Otherwise it is still queued: its waiters get the result when it finishes.
+      if (row) AnswerDuplicate(std::move(*row), in.received_us, &duplicates);
     }
     for (const auto& [tenant, n] : rejected) {
       deltas.Add(tenant, counters::kReceived, n);
@@ -624,6 +607,19 @@ class Pipeline::Worker {
     if (batch->empty() && retry_.empty()) degraded_ = false;
     if (!duplicates.empty()) Deliver(std::move(duplicates));
     return true;
+  }
+
+  // A resent id whose result is known is answered at once with the stored
+  // reply marked duplicate; one still queued is answered (to every waiting
+  // connection) when it finishes.
+  static void AnswerDuplicate(db::QueueRow row, int64_t received_us, std::vector<Delivery>* out) {
+    if (!row.result || (row.state != EntryState::kDone && row.state != EntryState::kDead)) return;
+    Item view;
+    view.entry = std::move(row.entry);
+    view.received_us = received_us;
+    Delivery d = MakeDelivery(view, *row.result);
+    d.duplicate = true;
+    out->push_back(std::move(d));
   }
 
   // After repeated ingest failures the entries cannot be persisted: answer
