@@ -257,7 +257,6 @@ class Pipeline::Worker {
       }
     }
     unfinished_.store(static_cast<int64_t>(rows.size()));
-    recovered_ = true;
     PublishOldest();
     return Status::Ok();
   }
@@ -1091,7 +1090,6 @@ class Pipeline::Worker {
   int64_t next_maintenance_ms_ = 0;
   int64_t next_snapshot_ms_ = 0;
   bool busy_ = false;
-  bool recovered_ = false;
   std::mt19937_64 rng_;
   std::thread thread_;
 };

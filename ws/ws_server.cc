@@ -108,7 +108,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
       return db::Status::Permanent(std::string("websocket server: ") + e.what());
     }
     up_ = true;
-    thread_ = std::thread([this] { RunLoop(); });
+    // The future exists before the thread does: Shutdown may wait on it at once.
+    std::promise<void> done;
+    loop_done_ = done.get_future();
+    thread_ = std::thread([this, done = std::move(done)]() mutable { RunLoop(std::move(done)); });
     return db::Status::Ok();
   }
 
@@ -162,10 +165,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     bool closing = false;
   };
 
-  void RunLoop() {
-    std::promise<void> done;
-    loop_done_ = done.get_future();
-    loop_ready_.set_value();
+  void RunLoop(std::promise<void> done) {
     for (;;) {
       try {
         server_.run();
@@ -504,7 +504,6 @@ class WsServer::Impl final : public pipeline::ResultSink {
   db::ReadStore* reads_;
   Server server_;
   std::thread thread_;
-  std::promise<void> loop_ready_;
   std::future<void> loop_done_;
   int port_ = 0;
   std::atomic<bool> up_{false};
