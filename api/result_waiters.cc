@@ -51,10 +51,10 @@ void ResultWaiters::Shutdown() {
   for (const auto& group : groups_) group->cv_.notify_all();
 }
 
-void ResultWaiters::Deliver(std::vector<pipeline::Delivery> deliveries) {
+void ResultWaiters::Deliver(pipeline::Deliveries deliveries) {
   std::lock_guard<std::mutex> lock(mu_);
   if (slots_.empty()) return;
-  for (pipeline::Delivery& d : deliveries) {
+  for (const pipeline::Delivery& d : *deliveries) {
     auto it = slots_.find(Key(d.tenant_id, d.entry_id));
     if (it == slots_.end()) continue;
     for (const Slot& slot : it->second) {

@@ -53,7 +53,7 @@ class ResultWaiters final : public pipeline::ResultSink {
   // Wakes every waiter now and makes later waits return at once.
   void Shutdown();
 
-  void Deliver(std::vector<pipeline::Delivery> deliveries) override;
+  void Deliver(pipeline::Deliveries deliveries) override;
 
  private:
   using Key = std::pair<std::string, std::string>;

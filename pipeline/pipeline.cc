@@ -1048,8 +1048,8 @@ class Pipeline::Worker {
 
   void Deliver(std::vector<Delivery> deliveries) {
     if (sinks_.empty()) return;
-    for (size_t i = 0; i + 1 < sinks_.size(); ++i) sinks_[i]->Deliver(deliveries);
-    sinks_.back()->Deliver(std::move(deliveries));
+    auto shared = std::make_shared<const std::vector<Delivery>>(std::move(deliveries));
+    for (ResultSink* sink : sinks_) sink->Deliver(shared);
   }
 
   static void LogFailure(const char* what, const Status& s) {

@@ -152,10 +152,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
   }
 
   // Pipeline thread: hand the results to the Asio thread.
-  void Deliver(std::vector<pipeline::Delivery> deliveries) override {
+  void Deliver(pipeline::Deliveries deliveries) override {
     if (!up_.load()) return;
     websocketpp::lib::asio::post(server_.get_io_service(),
-                                 [this, d = std::move(deliveries)]() mutable { Route(d); });
+                                 [this, d = std::move(deliveries)] { Route(*d); });
   }
 
  private:
@@ -435,10 +435,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
 
   // Asio thread: send each result to every open connection waiting on it,
   // and the entity state to the others.
-  void Route(std::vector<pipeline::Delivery>& deliveries) {
+  void Route(const std::vector<pipeline::Delivery>& deliveries) {
     int64_t now_us = pipeline::MonotonicMicros();
     int64_t now_ms = NowMs();
-    for (pipeline::Delivery& d : deliveries) {
+    for (const pipeline::Delivery& d : deliveries) {
       EntryKey key{d.tenant_id, d.entry_id};
       auto it = waiters_.find(key);
       std::vector<uint64_t> waiting;

@@ -63,10 +63,10 @@ SyncEntry MakeEntry(const std::string& id, const std::string& entity_id, const s
 // Collects every delivery; tests on the real thread wait on it.
 class CapturingSink final : public ResultSink {
  public:
-  void Deliver(std::vector<Delivery> deliveries) override {
+  void Deliver(pipeline::Deliveries deliveries) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (Delivery& d : deliveries) all_.push_back(std::move(d));
+      all_.insert(all_.end(), deliveries->begin(), deliveries->end());
     }
     cv_.notify_all();
   }

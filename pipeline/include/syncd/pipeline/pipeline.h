@@ -55,11 +55,14 @@ struct Delivery {
   bool entity_deleted = false;
 };
 
+// One batch of results, shared (not copied) by every sink.
+using Deliveries = std::shared_ptr<const std::vector<Delivery>>;
+
 class ResultSink {
  public:
   virtual ~ResultSink() = default;
   // Called on the worker thread after commit. Must not block.
-  virtual void Deliver(std::vector<Delivery> deliveries) = 0;
+  virtual void Deliver(Deliveries deliveries) = 0;
 };
 
 // Counts of one scope (the whole queue, or one tenant), exact: mirrored from
