@@ -75,6 +75,8 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   w.port = options.ws_port;
   w.max_message_bytes = options.max_message_bytes;
   w.max_buffered_bytes = options.ws_max_buffered_bytes;
+  w.max_connections = options.max_connections;
+  w.origins = options.cors;
   w.health_body = [raw, ws_info] {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now() - raw->started)
@@ -103,6 +105,8 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   h.host = options.host;
   h.port = options.http_port;
   h.max_body_bytes = options.max_message_bytes;
+  h.max_connections = options.max_connections;
+  h.origins = options.cors;
   h.openapi_path = parts->options.openapi_path;
   parts->http =
       std::make_unique<api::HttpServer>(h, parts->pipeline.get(), parts->http_reads.get(), ws_info);
@@ -125,6 +129,11 @@ db::Status App::Start() {
                parts_->ws->port());
   std::fprintf(stderr, "syncd: http listening on %s:%d\n", parts_->options.host.c_str(),
                parts_->http->port());
+  if (parts_->options.cors.any()) {
+    std::fprintf(stderr,
+                 "syncd: warning: --cors-origins is *: any web page the user opens may use this "
+                 "server through the browser\n");
+  }
   std::fprintf(stderr, "syncd: database %s (synchronous=%s)\n", parts_->options.db.c_str(),
                parts_->options.synchronous.c_str());
   return db::Status::Ok();

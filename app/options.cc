@@ -93,6 +93,20 @@ const std::vector<Spec>& Specs() {
          o->synchronous = v;
          return "";
        }},
+      {"--max-connections", "SYNCD_MAX_CONNECTIONS",
+       "open connections each port serves at once; more are refused (default 4096)",
+       IntField(1, 1000000,
+                [](Options* o, int64_t n) { o->max_connections = static_cast<int>(n); })},
+      {"--cors-origins", "SYNCD_CORS_ORIGINS",
+       "comma-separated browser origins allowed (REST CORS, WebSocket Origin); "
+       "default http://localhost:*,http://127.0.0.1:*,http://[::1]:*; * = any (logged)",
+       [](const std::string& v, Options* o) -> std::string {
+         std::string error;
+         auto policy = common::OriginPolicy::Parse(v, &error);
+         if (!policy) return error;
+         o->cors = std::move(*policy);
+         return "";
+       }},
       {"--openapi", "SYNCD_OPENAPI",
        "file served at GET /openapi.yaml (default: next to the binary's source)",
        [](const std::string& v, Options* o) -> std::string {

@@ -71,7 +71,7 @@ std::optional<OriginPolicy> OriginPolicy::Parse(std::string_view list, std::stri
     }
     if (!LooksLikeOrigin(item)) {
       if (error != nullptr) {
-        *error = "--cors-origins: \"" + std::string(item) +
+        *error = "\"" + std::string(item) +
                  "\" is not an origin (scheme://host[:port], scheme://host:* or *)";
       }
       return std::nullopt;
@@ -80,7 +80,7 @@ std::optional<OriginPolicy> OriginPolicy::Parse(std::string_view list, std::stri
     policy.entries_.push_back(std::move(entry));
   }
   if (!policy.any_ && policy.entries_.empty()) {
-    if (error != nullptr) *error = "--cors-origins: empty list";
+    if (error != nullptr) *error = "empty list";
     return std::nullopt;
   }
   return policy;

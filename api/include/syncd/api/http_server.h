@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "syncd/common/origin_policy.h"
 #include "syncd/db/status.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
@@ -31,6 +32,10 @@ struct HttpOptions {
   int threads = 2;
   std::string openapi_path;  // file served at GET /openapi.yaml
   std::string version = "0.1.0";
+  // Open connections served at once; more are refused (503) or closed.
+  int max_connections = 4096;
+  // Origins whose browser pages get CORS headers (accounts.md, CORS).
+  common::OriginPolicy origins;
 };
 
 // The JSON body of GET /health and GET /api/v1/websocket/health; `status` is

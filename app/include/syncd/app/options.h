@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "syncd/common/origin_policy.h"
+
 namespace syncd::app {
 
 struct Options {
@@ -26,6 +28,13 @@ struct Options {
   int64_t ws_max_buffered_bytes = 64LL << 20;
   std::string synchronous = "FULL";  // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
   std::string openapi_path;          // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
+  // --max-connections / SYNCD_MAX_CONNECTIONS: open connections each port
+  // serves at once; further ones are refused (503) instead of exhausting the
+  // process's file descriptors for everyone.
+  int max_connections = 4096;
+  // --cors-origins / SYNCD_CORS_ORIGINS: browser origins that may use syncd
+  // (REST CORS and WebSocket upgrades); default loopback origins.
+  common::OriginPolicy cors;
   // Test hook (environment only): SYNCD_FAULT_COMMIT_RATE, SYNCD_FAULT_SEED.
   double fault_commit_rate = 0;
   uint64_t fault_seed = 1;

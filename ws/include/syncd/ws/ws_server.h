@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "syncd/common/origin_policy.h"
 #include "syncd/db/status.h"
 #include "syncd/db/store.h"
 #include "syncd/domain/entity.h"
@@ -26,6 +27,10 @@ struct WsOptions {
   // A client that does not read: once this much is queued unsent to it, the
   // connection is closed (1008) instead of buffering without bound.
   int64_t max_buffered_bytes = 64LL << 20;
+  // Open connections served at once; an upgrade beyond it is refused (503).
+  int max_connections = 4096;
+  // A browser upgrade whose Origin this does not allow gets 403.
+  common::OriginPolicy origins;
   // Body of GET /api/v1/websocket/health (and /health) on this port.
   std::function<std::string()> health_body;
   // data_status_response body for (tenant, types; empty = all).
