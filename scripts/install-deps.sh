@@ -8,7 +8,8 @@ set -euo pipefail
 pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
       rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libgtest-dev libgmock-dev clang-format curl)
+  # clang + its runtime: the sanitizer build and the libFuzzer target.
+  pkgs+=(libgtest-dev libgmock-dev clang-format curl clang libclang-rt-14-dev)
   # Node.js for the generated-client check: the machine image may ship its
   # own build (with npm inside); only install Debian's when there is none.
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi
