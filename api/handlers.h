@@ -13,6 +13,7 @@
 #include "syncd/api/http_server.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
+#include "syncd/pipeline/rate_limited_log.h"
 
 namespace syncd::api {
 
@@ -26,9 +27,15 @@ struct ApiContext {
   int64_t started_us = 0;  // MonotonicMicros() when the server was built
   std::atomic<bool> http_up{false};
   std::atomic<bool> shutting_down{false};
+  pipeline::RateLimitedLog log;  // database faults: the raw message, for stderr only
 
   int64_t UptimeS() const;
 };
+
+// The 500 of a failed database read: clients get the stable
+// pipeline::kDatabaseUnavailable; the store's message (SQLite's text) goes to
+// the rate-limited log. `what` names the read in the log.
+ApiResponse DatabaseError(ApiContext& ctx, const char* what, const db::Status& s);
 
 using Handler = ApiResponse (*)(ApiContext&, const ApiRequest&);
 

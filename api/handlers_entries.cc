@@ -87,8 +87,9 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     if (auto* err = std::get_if<domain::EntryError>(&parsed)) {
       item.id = err->id;
       item.failed = Nack(err->reason, err->detail, 0);
+      // Every NACK is counted; one without a readable tenant only globally.
       const rapidjson::Value* tenant = NonEmptyString(entries[i], "tenantId");
-      if (tenant != nullptr) ctx.pipeline->CountRejected(tenant->GetString());
+      ctx.pipeline->CountRejected(tenant != nullptr ? tenant->GetString() : "");
       continue;
     }
     domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
@@ -144,7 +145,7 @@ ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req) {
   const std::string& entry_id = req.params.at("entry_id");
   std::optional<db::QueueRow> row;
   db::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
-  if (!s.ok()) return ErrorResponse(ApiError::kInternal, "database: " + s.message());
+  if (!s.ok()) return DatabaseError(ctx, "entry read", s);
   if (!row) {
     return ErrorResponse(ApiError::kNotFound, "no entry " + entry_id + " for tenant " + tenant);
   }

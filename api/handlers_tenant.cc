@@ -17,10 +17,6 @@ namespace {
 constexpr int64_t kDefaultConflictLimit = 100;
 constexpr int64_t kMaxConflictLimit = 1000;
 
-ApiResponse DatabaseError(const db::Status& s) {
-  return ErrorResponse(ApiError::kInternal, "database: " + s.message());
-}
-
 // Epoch seconds of the tenant's last applied change, 0 if none.
 db::Status LastSyncTimeS(db::ReadStore& reads, const std::string& tenant, int64_t* out) {
   std::optional<db::Checkpoint> checkpoint;
@@ -56,15 +52,20 @@ int64_t EpochSeconds(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 
 
 }  // namespace
 
+ApiResponse DatabaseError(ApiContext& ctx, const char* what, const db::Status& s) {
+  ctx.log.Log(what, std::string("syncd: http ") + what + " failed: " + s.ToString());
+  return ErrorResponse(ApiError::kInternal, pipeline::kDatabaseUnavailable);
+}
+
 ApiResponse HandleTenantStatus(ApiContext& ctx, const ApiRequest& req) {
   const std::string& tenant = req.params.at("tenant_id");
   pipeline::QueueCounts c = ctx.pipeline->TenantCounts(tenant);
   int64_t last_sync_s = 0;
   db::Status s = LastSyncTimeS(*ctx.reads, tenant, &last_sync_s);
-  if (!s.ok()) return DatabaseError(s);
+  if (!s.ok()) return DatabaseError(ctx, "tenant status read", s);
   std::optional<int64_t> oldest;
   s = ctx.reads->OldestUnfinished(tenant, &oldest);
-  if (!s.ok()) return DatabaseError(s);
+  if (!s.ok()) return DatabaseError(ctx, "tenant status read", s);
   int64_t now_ms = NowEpochMs();
   int64_t queue_length = c.pending + c.in_flight + c.retry_wait;
   // Entries whose result is a NACK, plus dead ones: every NACK is counted in
@@ -110,10 +111,10 @@ ApiResponse HandleDataStatus(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::StoredEntity> entities;
   db::Status s = ctx.reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
-  if (!s.ok()) return DatabaseError(s);
+  if (!s.ok()) return DatabaseError(ctx, "data status read", s);
   int64_t last_sync_s = 0;
   s = LastSyncTimeS(*ctx.reads, tenant, &last_sync_s);
-  if (!s.ok()) return DatabaseError(s);
+  if (!s.ok()) return DatabaseError(ctx, "data status read", s);
   return JsonResponse(
       DataStatusJson(entities, types, tenant, last_sync_s, NowEpochMs() / 1000, false));
 }
@@ -167,7 +168,7 @@ ApiResponse HandleDetectConflicts(ApiContext& ctx, const ApiRequest& req) {
   if (!types.empty()) {
     db::Status s =
         ctx.reads->ListEntities(tenant->GetString(), types, /*include_deleted=*/true, &entities);
-    if (!s.ok()) return DatabaseError(s);
+    if (!s.ok()) return DatabaseError(ctx, "conflict detection read", s);
   }
   for (const db::StoredEntity& e : entities) {
     server[std::string(domain::EntityTypeName(e.type))][e.entity_id] = &e;
@@ -235,7 +236,7 @@ ApiResponse HandleConflicts(ApiContext& ctx, const ApiRequest& req) {
   if (!error.empty()) return ErrorResponse(ApiError::kValidation, error);
   std::vector<db::ConflictRecord> conflicts;
   db::Status s = ctx.reads->ListConflicts(tenant, static_cast<int>(limit), &conflicts);
-  if (!s.ok()) return DatabaseError(s);
+  if (!s.ok()) return DatabaseError(ctx, "conflicts read", s);
   return JsonResponse(ConflictListJson(tenant, conflicts, NowEpochMs() / 1000));
 }
 

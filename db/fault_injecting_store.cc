@@ -18,7 +18,10 @@ void FaultInjectingStore::AddPoisonEntity(const std::string& entity_id) {
 
 void FaultInjectingStore::ClearPoison() { poison_.clear(); }
 
-void FaultInjectingStore::SetFailAllCommits(bool fail) { fail_all_commits_ = fail; }
+void FaultInjectingStore::SetFailAllCommits(bool fail, Status failure) {
+  fail_all_commits_ = fail;
+  commit_failure_ = std::move(failure);
+}
 
 Status FaultInjectingStore::Begin(TxnKind kind) {
   kind_ = kind;
@@ -33,6 +36,7 @@ Status FaultInjectingStore::Commit() {
   if (!fail) return inner_->Commit();
   ++injected_;
   inner_->Rollback();
+  if (fail_all_commits_) return commit_failure_;
   return Status::Transient("injected commit failure");
 }
 

@@ -19,6 +19,8 @@ std::string Status::ToString() const {
       return "permanent: " + message_;
     case Code::kNotFound:
       return "not found: " + message_;
+    case Code::kUnavailable:
+      return "unavailable: " + message_;
   }
   return message_;
 }

@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <utility>
 
 #include "checkpointer.h"
+#include "file_identity.h"
 #include "native_statement.h"
 #include "schema.h"
 #include "soci_util.h"
@@ -231,6 +233,14 @@ class SqliteWriteStore final : public WriteStore {
     if (!s.ok()) return s;
     s = OpenSession(options, /*create_schema=*/true, &sql_);
     if (!s.ok()) return s;
+    // The files this store writes, for CheckFiles() after each commit. The
+    // WAL exists from the first read in OpenSession until the last
+    // connection closes.
+    bool exists = false;
+    s = db_file_.Remember(options.path, &exists);
+    if (s.ok() && !exists) s = Status::Permanent("database " + options.path + " not found");
+    if (s.ok()) s = wal_file_.Remember(options.path + "-wal", &exists);
+    if (!s.ok()) return s;
     // Checkpoints run on their own thread: the hook replaces SQLite's
     // automatic checkpoint in the committing (pipeline) thread.
     s = checkpointer_.Start(options.path, options.synchronous);
@@ -246,8 +256,19 @@ class SqliteWriteStore final : public WriteStore {
     return Prepare();
   }
 
-  Status Begin(TxnKind) override { return begin_->Run("begin"); }
-  Status Commit() override { return commit_->Run("commit"); }
+  Status Begin(TxnKind) override {
+    if (!lost_.ok()) return lost_;
+    return begin_->Run("begin");
+  }
+  // A commit is only reported ok once the files it went to are still the
+  // database's: what was written to a deleted or replaced file must never be
+  // acknowledged.
+  Status Commit() override {
+    if (!lost_.ok()) return lost_;
+    Status s = commit_->Run("commit");
+    if (!s.ok()) return s;
+    return CheckFiles();
+  }
   Status Rollback() override { return rollback_->Run("rollback"); }
   Status Savepoint() override { return savepoint_->Run("savepoint"); }
   Status ReleaseSavepoint() override { return release_->Run("release savepoint"); }
@@ -468,6 +489,67 @@ class SqliteWriteStore final : public WriteStore {
  private:
   using Stmt = std::unique_ptr<NativeStatement>;
 
+  // After a commit: do the paths still name the files this connection
+  // writes? If not, the store is lost for this process: every later Begin
+  // and Commit returns the same Unavailable status (reopening an empty
+  // database at the path would acknowledge entries into a database that lost
+  // its history). Before giving up, a copy of the open database (everything
+  // committed, which includes everything acknowledged) is written back to
+  // the path if nothing is there, for the restart.
+  Status CheckFiles() {
+    Status s = db_file_.Check();
+    if (s.ok()) s = wal_file_.Check();
+    if (s.ok()) return s;
+    std::string copy = RescueCopy();
+    std::string message = s.message() + "; nothing more is written or acknowledged until syncd ";
+    if (copy == db_file_.path()) {
+      message += "restarts (the open database was copied back to " + copy + ")";
+    } else if (!copy.empty()) {
+      message += "restarts (the open database was copied to " + copy + "; move it to " +
+                 db_file_.path() + " before the restart)";
+    } else {
+      message += "restarts (no copy of the open database could be written)";
+    }
+    std::fprintf(stderr, "syncd: database lost: %s\n", message.c_str());
+    lost_ = Status::Unavailable(message);
+    return lost_;
+  }
+
+  // A consistent copy of the open database (SQLite's online backup, read
+  // through this connection, so it sees the deleted file and its WAL) at
+  // <db>.rescued-<pid>, then hard-linked to the database path if that names
+  // nothing (link(2) never replaces a file). Returns where the copy is, or
+  // "" if it could not be written.
+  std::string RescueCopy() {
+    const std::string& path = db_file_.path();
+    std::string copy = path + ".rescued-" + std::to_string(::getpid());
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(sql_.get_backend());
+    sqlite_api::sqlite3* dest = nullptr;
+    int rc = sqlite_api::sqlite3_open_v2(copy.c_str(), &dest,
+                                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite_api::sqlite3_backup* backup =
+          sqlite_api::sqlite3_backup_init(dest, "main", backend->conn_, "main");
+      if (backup != nullptr) {
+        rc = sqlite_api::sqlite3_backup_step(backup, -1);
+        sqlite_api::sqlite3_backup_finish(backup);
+        if (rc == SQLITE_DONE) rc = SQLITE_OK;
+      } else {
+        rc = sqlite_api::sqlite3_errcode(dest);
+      }
+    }
+    sqlite_api::sqlite3_close(dest);
+    if (rc != SQLITE_OK) {
+      ::unlink(copy.c_str());
+      return "";
+    }
+    if (::link(copy.c_str(), path.c_str()) == 0) {
+      ::unlink(copy.c_str());
+      return path;
+    }
+    return copy;
+  }
+
   Status Prepare() {
     struct {
       Stmt* target;
@@ -539,6 +621,8 @@ class SqliteWriteStore final : public WriteStore {
   }
 
   WriterLock lock_;
+  FileIdentity db_file_, wal_file_;
+  Status lost_;                // Unavailable once the database files were found deleted or replaced
   Checkpointer checkpointer_;  // destroyed after the session (members in reverse)
   soci::session sql_;
   std::unique_ptr<EntryFinder> finder_;

@@ -15,6 +15,7 @@
 #include "syncd/db/counters.h"
 #include "syncd/domain/canonical_json.h"
 #include "syncd/domain/lww.h"
+#include "syncd/pipeline/rate_limited_log.h"
 
 namespace syncd::pipeline {
 
@@ -95,6 +96,14 @@ class Deltas {
     // "" is the global scope; an entry with no readable tenant counts only there.
     if (!tenant.empty()) map_[{tenant, name}] += delta;
   }
+  // A refusal: the entry reached the server and was NACKed without a row.
+  void Refused(const std::string& tenant) {
+    Add(tenant, counters::kReceived, 1);
+    Add(tenant, counters::kNacked, 1);
+  }
+  void AddAll(const db::CounterMap& other) {
+    for (const auto& [key, delta] : other) map_[key] += delta;
+  }
   void Move(const std::string& tenant, EntryState from, EntryState to) {
     if (from == to) return;
     Add(tenant, DepthCounter(from), -1);
@@ -130,19 +139,28 @@ Delivery MakeDelivery(const Item& item, domain::EntryResult result) {
 class Pipeline::Worker {
  public:
   Worker(std::unique_ptr<db::WriteStore> store, PipelineOptions options, const Clock* clock)
-      : store_(std::move(store)), options_(options), clock_(clock), rng_(std::random_device{}()) {}
+      : store_(std::move(store)),
+        options_(options),
+        clock_(clock),
+        log_(5, clock),
+        rng_(std::random_device{}()) {}
 
   // ---- any thread ----
 
   SubmitResult Submit(domain::SyncEntry entry, int64_t received_us) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) return SubmitResult::kStopping;
+    if (stopping_) {
+      lock.unlock();
+      CountRejected(entry.tenant_id);
+      return SubmitResult::kStopping;
+    }
     bool over_limit = unfinished_.load(std::memory_order_relaxed) >= options_.queue_max;
     if (over_limit) {
       // Full: only a resent id may still be answered (as a duplicate), which
       // the worker checks against the queue; new ones get rate_limit_error.
       if (over_limit_in_inbox_ >= kMaxOverLimitInbox) {
-        rejected_[entry.tenant_id]++;
+        lock.unlock();
+        CountRejected(entry.tenant_id);
         return SubmitResult::kQueueFull;
       }
       ++over_limit_in_inbox_;
@@ -157,11 +175,22 @@ class Pipeline::Worker {
   }
 
   void CountRejected(const std::string& tenant_id) {
+    Deltas refused;
+    refused.Refused(tenant_id);
+    CountRefusals(refused);
+    cv_.notify_one();
+  }
+
+  // NACKs of entries nothing was written for (refused before the queue, or
+  // not persisted): counted in the statistics at once, and in the counters
+  // table by the next ingest transaction (refusals_ until then).
+  void CountRefusals(const Deltas& refused) {
+    if (refused.empty()) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      rejected_[tenant_id]++;
+      for (const auto& [key, delta] : refused.map()) refusals_[key] += delta;
     }
-    cv_.notify_one();
+    MirrorCounters(refused);
   }
 
   std::future<OperatorResult> Operate(const std::string& tenant_id, const std::string& entry_id,
@@ -219,7 +248,9 @@ class Pipeline::Worker {
     return std::clamp<int64_t>(ms, 100, 30000);
   }
 
-  Health health() const { return degraded_.load() ? Health::kDegraded : Health::kOk; }
+  Health health() const {
+    return degraded_.load() || lost_.load() ? Health::kDegraded : Health::kOk;
+  }
   int64_t OldestUnfinishedMs() const {
     return oldest_unfinished_ms_.load(std::memory_order_relaxed);
   }
@@ -277,11 +308,31 @@ class Pipeline::Worker {
     }
     cv_.notify_one();
     if (thread_.joinable()) thread_.join();
+    FlushRefusals();
   }
 
   bool RunOnce() { return Step(/*block=*/false); }
 
  private:
+  // After the worker stopped (on the stopping thread, which now owns the
+  // store): refusals counted since the last ingest commit, in a transaction
+  // of their own. Refusals after this are counted in memory only.
+  void FlushRefusals() {
+    db::CounterMap refusals;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      refusals.swap(refusals_);
+    }
+    if (refusals.empty() || lost_) return;
+    Status s = store_->Begin(db::TxnKind::kMaintenance);
+    if (s.ok()) s = store_->AddCounters(refusals);
+    if (s.ok()) s = store_->Commit();
+    if (!s.ok()) {
+      store_->Rollback();
+      LogFailure("counter flush", s);
+    }
+  }
+
   void Run() {
     while (Step(/*block=*/true) || !Finished()) {
     }
@@ -292,7 +343,7 @@ class Pipeline::Worker {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) return false;
     if (MonotonicMicros() > stop_deadline_us_) return true;
-    return inbox_.empty() && ops_.empty() && rejected_.empty() && carry_.empty() &&
+    return inbox_.empty() && ops_.empty() && (refusals_.empty() || lost_) && carry_.empty() &&
            !HasClaimable(clock_->NowMs());
   }
 
@@ -332,14 +383,14 @@ class Pipeline::Worker {
   bool StepOnce(bool block) {
     std::vector<Incoming> incoming;
     std::vector<OperatorRequest> ops;
-    std::map<std::string, int64_t> rejected;
+    db::CounterMap refusals;
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (block) WaitForWork(lock);
       incoming.swap(inbox_);
       over_limit_in_inbox_ = 0;
       ops.swap(ops_);
-      rejected.swap(rejected_);
+      if (!lost_) refusals.swap(refusals_);
     }
     if (!carry_.empty()) {
       incoming.insert(incoming.begin(), std::make_move_iterator(carry_.begin()),
@@ -349,33 +400,44 @@ class Pipeline::Worker {
     int64_t now = clock_->NowMs();
     bool worked = !ops.empty();
     for (OperatorRequest& op : ops) HandleOperator(op);
+    if (lost_) {
+      // Nothing can be made durable any more: answer instead of waiting.
+      worked = worked || !incoming.empty() || !ready_.empty() || !retry_.empty();
+      AnswerLost(std::move(incoming));
+      Maintain();  // flushes the log; keeps the worker's wake-up time moving
+      return worked;
+    }
     if (BackingOff(now)) {
       // The last ingest commit failed: nothing is written until the backoff
       // has passed; what arrived meanwhile waits with the rest.
       carry_ = std::move(incoming);
-      if (!rejected.empty()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        for (const auto& [tenant, n] : rejected) rejected_[tenant] += n;
-      }
+      RestoreRefusals(refusals);
       return worked;
     }
 
     std::vector<Item> batch;
-    if (!incoming.empty() || !rejected.empty() || HasClaimable(now)) {
+    if (!incoming.empty() || !refusals.empty() || HasClaimable(now)) {
       worked = true;
-      if (!IngestAndClaim(std::move(incoming), rejected, &batch)) return true;
+      if (!IngestAndClaim(std::move(incoming), refusals, &batch)) return true;
     }
     if (!batch.empty()) Apply(std::move(batch));
     Maintain();
     return worked;
   }
 
+  void RestoreRefusals(const db::CounterMap& refusals) {
+    if (refusals.empty()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, delta] : refusals) refusals_[key] += delta;
+  }
+
   void WaitForWork(std::unique_lock<std::mutex>& lock) {
     auto has_work = [&] {
       int64_t now = clock_->NowMs();
       if (!ops_.empty() || !inbox_.empty()) return true;
+      if (lost_) return stopping_;
       if (BackingOff(now)) return false;
-      return stopping_ || !rejected_.empty() || !carry_.empty() || HasClaimable(now);
+      return stopping_ || !refusals_.empty() || !carry_.empty() || HasClaimable(now);
     };
     while (!has_work()) {
       int64_t now = clock_->NowMs();
@@ -449,8 +511,8 @@ class Pipeline::Worker {
   // Transaction 1: persist new entries (new ones that fit the batch go
   // straight to in_flight), claim older ones, count. Returns false when the
   // commit failed (everything stays as it was, to try again after backoff).
-  bool IngestAndClaim(std::vector<Incoming> incoming,
-                      const std::map<std::string, int64_t>& rejected, std::vector<Item>* batch) {
+  bool IngestAndClaim(std::vector<Incoming> incoming, const db::CounterMap& refusals,
+                      std::vector<Item>* batch) {
     int64_t now = clock_->NowMs();
     int64_t lease_until = now + options_.lease_ms;
     std::vector<Item> claims;
@@ -535,13 +597,13 @@ class Pipeline::Worker {
       ++unfinished_dups;  // a duplicate adds nothing to the queue
       if (row) AnswerDuplicate(std::move(*row), in.received_us, &duplicates);
     }
-    for (const auto& [tenant, n] : rejected) {
-      deltas.Add(tenant, counters::kReceived, n);
-      deltas.Add(tenant, counters::kNacked, n);
-    }
     for (const Item& item : claims)
       deltas.Move(item.entry.tenant_id, item.db_state, EntryState::kInFlight);
-    if (s.ok()) s = store_->AddCounters(deltas.map());
+    // Refusals are in the statistics already (CountRefusals): written here,
+    // not mirrored again.
+    Deltas written = deltas;
+    written.AddAll(refusals);
+    if (s.ok()) s = store_->AddCounters(written.map());
     if (s.ok()) s = store_->Commit();
     if (!s.ok()) {
       store_->Rollback();
@@ -561,13 +623,10 @@ class Pipeline::Worker {
       }
       std::sort(ready_.begin(), ready_.end(),
                 [](const Item& a, const Item& b) { return a.seq < b.seq; });
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        for (const auto& [tenant, n] : rejected) rejected_[tenant] += n;
-      }
+      RestoreRefusals(refusals);
       ingest_retry_at_ms_ = now + BackoffDelayMs(options_.retry, ingest_failures_, rng_);
       if (ingest_failures_ >= options_.retry.max_attempts) {
-        FailIncoming(std::move(incoming), s);
+        FailIncoming(std::move(incoming));
       } else {
         carry_ = std::move(incoming);
       }
@@ -623,25 +682,63 @@ class Pipeline::Worker {
 
   // After repeated ingest failures the entries cannot be persisted: answer
   // system_error (not permanent) so the client sends them again later.
-  void FailIncoming(std::vector<Incoming> incoming, const Status& s) {
+  // Counted as refusals: nothing was written for them.
+  void FailIncoming(std::vector<Incoming> incoming) {
     std::vector<Delivery> out;
+    Deltas refused;
     for (Incoming& in : incoming) {
-      Item view;
-      view.entry = std::move(in.entry);
-      view.received_us = in.received_us;
-      domain::EntryResult r;
-      r.acked = false;
-      r.reason = NackReason::kSystem;
-      r.detail = "the queue could not be written: " + s.message();
-      r.retry_after_ms = options_.retry.max_ms;
-      r.server_timestamp_ms = clock_->NowMs();
-      out.push_back(MakeDelivery(view, std::move(r)));
-    }
-    for (const Incoming& in : incoming) {
+      refused.Refused(in.entry.tenant_id);
       if (!in.over_limit) unfinished_.fetch_sub(1);
+      out.push_back(UnavailableNack(std::move(in.entry), in.received_us));
     }
     ingest_failures_ = 0;
+    CountRefusals(refused);
     Deliver(std::move(out));
+  }
+
+  // system_error, not permanent: the client sends the entry again later.
+  Delivery UnavailableNack(domain::SyncEntry entry, int64_t received_us) const {
+    Item view;
+    view.entry = std::move(entry);
+    view.received_us = received_us;
+    domain::EntryResult r;
+    r.acked = false;
+    r.reason = NackReason::kSystem;
+    r.detail = kDatabaseUnavailable;
+    r.retry_after_ms = options_.retry.max_ms;
+    r.server_timestamp_ms = clock_->NowMs();
+    return MakeDelivery(view, std::move(r));
+  }
+
+  // The store reported the database lost (deleted or replaced under this
+  // process): no commit can make anything durable again, so every entry the
+  // worker holds or receives is answered system_error at once instead of
+  // waiting for a commit that cannot come. A restarted server takes them
+  // when the clients send them again. Entries that had a queue row count as
+  // NACKed (they were received already); new ones as received and NACKed.
+  void AnswerLost(std::vector<Incoming> incoming) {
+    std::vector<Delivery> out;
+    Deltas refused;
+    for (Incoming& in : incoming) {
+      refused.Refused(in.entry.tenant_id);
+      if (!in.over_limit) unfinished_.fetch_sub(1);
+      out.push_back(UnavailableNack(std::move(in.entry), in.received_us));
+    }
+    auto held = [&](Item& item) {
+      refused.Add(item.entry.tenant_id, counters::kNacked, 1);
+      unfinished_.fetch_sub(1);
+      out.push_back(UnavailableNack(std::move(item.entry), item.received_us));
+    };
+    for (Item& item : ready_) held(item);
+    for (auto& [seq, item] : retry_) held(item);
+    ready_.clear();
+    retry_.clear();
+    blocked_.clear();
+    min_retry_at_ms_ = INT64_MAX;
+    ingest_failures_ = 0;
+    ingest_retry_at_ms_ = 0;
+    CountRefusals(refused);
+    if (!out.empty()) Deliver(std::move(out));
   }
 
   // What one entry did inside the apply transaction.
@@ -772,7 +869,8 @@ class Pipeline::Worker {
         a.kind = Applied::Kind::kRetry;
         retry_at[i] = now + BackoffDelayMs(options_.retry, item.attempts, rng_);
         failed_keys[EntityKey(item.entry)] = retry_at[i];
-        s = store_->ScheduleRetry(item.seq, item.attempts, retry_at[i], one.message());
+        LogFailure("apply entry", one);
+        s = store_->ScheduleRetry(item.seq, item.attempts, retry_at[i], ClientError(one));
         deltas.Move(tenant, EntryState::kInFlight, EntryState::kRetryWait);
         deltas.Add(tenant, counters::kRetries, 1);
         continue;
@@ -781,7 +879,8 @@ class Pipeline::Worker {
       a.kind = Applied::Kind::kFinished;
       a.result = FailureResult(one, now);
       EntryState final_state = one.transient() ? EntryState::kDead : EntryState::kDone;
-      s = store_->FinishEntry(item.seq, final_state, a.result, now, one.message());
+      LogFailure("apply entry", one);
+      s = store_->FinishEntry(item.seq, final_state, a.result, now, ClientError(one));
       deltas.Move(tenant, EntryState::kInFlight, final_state);
       deltas.Add(tenant, counters::kNacked, 1);
       if (final_state == EntryState::kDead) deltas.Add(tenant, counters::kDeadLettered, 1);
@@ -830,13 +929,19 @@ class Pipeline::Worker {
     r.server_timestamp_ms = now;
     if (s.transient()) {
       r.reason = NackReason::kSystem;
-      r.detail = "retries exhausted: " + s.message();
+      r.detail = kRetriesExhausted;
       r.retry_after_ms = options_.retry.max_ms;
     } else {
       r.reason = NackReason::kConstraint;
-      r.detail = s.message();
+      r.detail = kDatabaseRefused;
     }
     return r;
+  }
+
+  // The entry's last_error as clients see it (GET /api/v1/sync/entries/…);
+  // the store's message went to the log.
+  static const char* ClientError(const Status& s) {
+    return s.transient() ? kDatabaseUnavailable : kDatabaseRefused;
   }
 
   // The apply commit failed: every entry of the batch waits (one shared,
@@ -855,12 +960,12 @@ class Pipeline::Worker {
       dead[i] = item.attempts >= options_.retry.max_attempts;
       if (dead[i]) {
         s = store_->FinishEntry(item.seq, EntryState::kDead, FailureResult(failure, now), now,
-                                failure.message());
+                                ClientError(failure));
         deltas.Move(tenant, item.db_state, EntryState::kDead);
         deltas.Add(tenant, counters::kNacked, 1);
         deltas.Add(tenant, counters::kDeadLettered, 1);
       } else {
-        s = store_->ScheduleRetry(item.seq, item.attempts, retry_at, failure.message());
+        s = store_->ScheduleRetry(item.seq, item.attempts, retry_at, ClientError(failure));
         deltas.Move(tenant, item.db_state, EntryState::kRetryWait);
         deltas.Add(tenant, counters::kRetries, 1);
       }
@@ -896,8 +1001,9 @@ class Pipeline::Worker {
     std::optional<db::QueueRow> row;
     Status s = store_->FindEntry(request.tenant_id, request.entry_id, &row);
     if (!s.ok()) {
+      LogFailure("operator read", s);
       result.code = OperatorResult::Code::kError;
-      result.message = s.message();
+      result.message = kDatabaseUnavailable;
       request.promise.set_value(std::move(result));
       return;
     }
@@ -958,8 +1064,9 @@ class Pipeline::Worker {
     if (s.ok()) s = store_->Commit();
     if (!s.ok()) {
       store_->Rollback();
+      LogFailure("operator", s);
       result.code = OperatorResult::Code::kError;
-      result.message = s.message();
+      result.message = kDatabaseUnavailable;
       request.promise.set_value(std::move(result));
       return;
     }
@@ -990,6 +1097,8 @@ class Pipeline::Worker {
     int64_t now = clock_->NowMs();
     if (now < next_maintenance_ms_) return;
     next_maintenance_ms_ = now + options_.maintenance_interval_ms;
+    log_.Flush();
+    if (lost_) return;
     int deleted = 0;
     Status s = store_->Begin(db::TxnKind::kMaintenance);
     if (s.ok()) {
@@ -1052,8 +1161,11 @@ class Pipeline::Worker {
     for (ResultSink* sink : sinks_) sink->Deliver(shared);
   }
 
-  static void LogFailure(const char* what, const Status& s) {
-    std::fprintf(stderr, "syncd: %s transaction failed: %s\n", what, s.ToString().c_str());
+  // Every failed store call ends here: the raw message goes to stderr (rate
+  // limited per kind), and an unavailable store is remembered for good.
+  void LogFailure(const char* what, const Status& s) {
+    if (s.unavailable()) lost_ = true;
+    log_.Log(what, std::string("syncd: ") + what + " failed: " + s.ToString());
   }
 
   std::unique_ptr<db::WriteStore> store_;
@@ -1063,6 +1175,8 @@ class Pipeline::Worker {
   Metrics metrics_;
   std::atomic<int64_t> unfinished_{0};
   std::atomic<bool> degraded_{false};
+  std::atomic<bool> lost_{false};  // the store reported the database lost: never cleared
+  RateLimitedLog log_;
   std::atomic<int64_t> oldest_unfinished_ms_{0};
 
   // Shared with submitting threads.
@@ -1070,7 +1184,7 @@ class Pipeline::Worker {
   std::condition_variable cv_;
   std::vector<Incoming> inbox_;
   std::vector<OperatorRequest> ops_;
-  std::map<std::string, int64_t> rejected_;  // per tenant, not yet counted in the database
+  db::CounterMap refusals_;  // counted in counters_, not yet in the database
   bool stopping_ = false;
   int64_t stop_deadline_us_ = 0;
   size_t over_limit_in_inbox_ = 0;

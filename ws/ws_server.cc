@@ -401,7 +401,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
     std::vector<db::StoredEntity> entities;
     db::Status s = reads_->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
     if (!s.ok()) {
-      Send(id, ErrorJson("internal_error", "could not read entities: " + s.message()));
+      Send(id, ErrorJson("internal_error", std::string("could not read entities: ") +
+                                               pipeline::kDatabaseUnavailable));
       return;
     }
     Send(id, InitialDataLoadJson(tenant, entities, NowMs()));

@@ -439,7 +439,8 @@ TEST_F(PipelineTest, FailedApplyCommitsCountAttemptsThenDeadLetterOnce) {
     ASSERT_TRUE(row.has_value());
     EXPECT_EQ(row->attempts, attempt);
     EXPECT_EQ(row->state, EntryState::kRetryWait);
-    EXPECT_NE(row->last_error.find("injected"), std::string::npos) << row->last_error;
+    // The store's own message goes to the log; clients see the stable text.
+    EXPECT_EQ(row->last_error, kDatabaseUnavailable);
     // The next attempt waits within the backoff ceiling of this attempt.
     EXPECT_GE(row->next_attempt_at_ms, now);
     EXPECT_LE(row->next_attempt_at_ms, now + BackoffCeilingMs(TestOptions().retry, attempt));
@@ -510,6 +511,7 @@ TEST_F(PipelineTest, WhenNoCommitSucceedsTheEntryIsNackedSystemErrorOnce) {
   faults_->SetFailAllCommits(false);
   sink_.Clear();
   Submit(MakeEntry("q-1", "a-1", "create", kT0));
+  PastBackoff();  // the NACK's count kept trying to reach the counters table
   Drain();
   Delivery ack = Only("q-1");
   EXPECT_TRUE(ack.result.acked);

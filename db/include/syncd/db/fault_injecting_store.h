@@ -27,8 +27,9 @@ class FaultInjectingStore final : public WriteStore {
   // Every GetEntity/PutEntity of this entity id fails with a transient error.
   void AddPoisonEntity(const std::string& entity_id);
   void ClearPoison();
-  // Every Commit() of any kind fails (a full disk), until cleared.
-  void SetFailAllCommits(bool fail);
+  // Every Commit() of any kind fails (a full disk), until cleared, with
+  // `failure` (e.g. the status SQLite's "database or disk is full" becomes).
+  void SetFailAllCommits(bool fail, Status failure = Status::Transient("injected commit failure"));
 
   int64_t injected_failures() const { return injected_.load(); }
 
@@ -90,6 +91,7 @@ class FaultInjectingStore final : public WriteStore {
   std::mt19937_64 rng_;
   std::set<std::string> poison_;
   bool fail_all_commits_ = false;
+  Status commit_failure_;
   std::atomic<int64_t> injected_{0};
 };
 

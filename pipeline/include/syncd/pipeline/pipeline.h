@@ -73,7 +73,15 @@ struct QueueCounts {
           retries = 0, dead_lettered = 0;
 };
 
+// Submit counts kQueueFull and kStopping refusals itself (received, nacked).
 enum class SubmitResult { kAccepted, kQueueFull, kStopping };
+
+// What clients are told about a database fault, in NACK details, entry
+// `last_error`s and REST/WebSocket error messages (docs/reliability.md). The
+// store's own message (SQLite's text, paths) goes to the log only.
+inline constexpr char kDatabaseUnavailable[] = "database unavailable; retry later";
+inline constexpr char kDatabaseRefused[] = "the database refused this entry";
+inline constexpr char kRetriesExhausted[] = "retries exhausted; database unavailable";
 
 // Operator actions on one entry (REST /api/v1/sync/acknowledge).
 enum class OperatorAction { kRetry, kAck, kNack };
@@ -106,7 +114,9 @@ class Pipeline {
   // queue_max, nothing persisted (answer rate_limit_error, RetryAfterMs()).
   SubmitResult Submit(domain::SyncEntry entry, int64_t received_us);
   // Counts an entry NACKed before it reached the queue (validation,
-  // permission, queue full); nothing else is written.
+  // permission); nothing else is written. The count shows in the statistics
+  // at once and reaches the counters table with the next ingest commit.
+  // tenant_id "" counts only in the global scope.
   void CountRejected(const std::string& tenant_id);
   int64_t RetryAfterMs() const;
 
@@ -119,6 +129,8 @@ class Pipeline {
   // Receipt time (epoch ms) of the oldest unfinished (not dead) entry the
   // worker holds; 0 if none. From memory, refreshed after each worker loop.
   int64_t OldestUnfinishedReceivedMs() const;
+  // kDegraded after a failed commit until the next successful one, and for
+  // good once the store reported the database lost (Status::unavailable()).
   Health health() const;
   Metrics& metrics();
 
