@@ -60,10 +60,15 @@ int HexValue(char c) {
 }  // namespace
 
 bool IsValidUtf8(std::string_view text) {
+  // Every string the parser makes passes here, and most are ASCII.
   std::size_t i = 0;
   uint32_t code_point = 0;
   while (i < text.size()) {
-    if (!NextCodePoint(text, &i, &code_point)) return false;
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+    } else if (!NextCodePoint(text, &i, &code_point)) {
+      return false;
+    }
   }
   return true;
 }
