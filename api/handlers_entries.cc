@@ -49,10 +49,11 @@ domain::ParsedEntry ParseRestEntry(const rapidjson::Value& value) {
 }
 
 // The tenant a refused entry is counted under: its tenantId when that is an
-// identifier, else only the global totals ("").
-std::string RejectedTenant(const rapidjson::Value& value) {
+// identifier. Without one there is no scope to count it in (as before: a
+// tenantId with a NUL must not create a counter row of its own).
+std::optional<std::string> RejectedTenant(const rapidjson::Value& value) {
   std::optional<std::string_view> tenant = StringMember(value, "tenantId");
-  if (!tenant || domain::CheckIdentifier(*tenant, "tenantId")) return std::string();
+  if (!tenant || domain::CheckIdentifier(*tenant, "tenantId")) return std::nullopt;
   return std::string(*tenant);
 }
 
@@ -84,7 +85,7 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     if (auto* err = std::get_if<domain::EntryError>(&parsed)) {
       item.id = err->id;
       item.failed = Nack(err->reason, err->detail, 0);
-      ctx.pipeline->CountRejected(RejectedTenant(entries[i]));
+      if (auto tenant = RejectedTenant(entries[i])) ctx.pipeline->CountRejected(*tenant);
       continue;
     }
     domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
