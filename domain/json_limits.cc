@@ -71,14 +71,12 @@ bool MagnitudeBelowOne(std::string_view text) {
   std::size_t i = text.front() == '-' ? 1 : 0;
   int64_t order = 0;  // the power of ten of the first non-zero digit
   bool found = false;
-  int64_t integer_digits = 0;
   for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
     if (found) {
       ++order;
     } else if (text[i] != '0') {
       found = true;
     }
-    ++integer_digits;
   }
   if (i < text.size() && text[i] == '.') {
     ++i;

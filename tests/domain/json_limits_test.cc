@@ -154,6 +154,9 @@ TEST(JsonLimitsTest, BoundaryNumbersAndTheirCanonicalForm) {
       {"2.4703282292062327e-324", "0.0"},  // just below half of it: rounds to zero
       {"1e-400", "0.0"},
       {"-1e-400", "-0.0"},  // underflow keeps the sign, as Python's float()
+      {"123.456e-330", "0.0"},
+      {"-0.00001e-320", "-0.0"},
+      {"0.1e309", "1e+308"},
       {"2.2250738585072014e-308", "2.2250738585072014e-308"},
       {"1.7976931348623157e308", "1.7976931348623157e+308"},
       {"-0.0", "-0.0"},
@@ -200,7 +203,8 @@ TEST(JsonLimitsTest, IntegersKeepTheTypesRapidJsonGivesThem) {
 TEST(JsonLimitsTest, NumbersBeyondTheDoubleRangeAreInvalid) {
   for (const std::string& number :
        {std::string("1e400"), std::string("-1e400"), std::string("1.8e308"),
-        std::string("100000000000000000000e300"), "1" + std::string(400, '0')}) {
+        std::string("100000000000000000000e300"), std::string("0.2e309"),
+        "1" + std::string(400, '0')}) {
     rapidjson::Document doc;
     std::string message;
     EXPECT_EQ(ParseJsonLimited(R"({"a":)" + number + "}", &doc, &message), JsonParseError::kInvalid)
