@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "json_out.h"
 #include "syncd/domain/entry.h"
+#include "syncd/domain/identifier.h"
 #include "syncd/pipeline/clock.h"
 
 namespace syncd::api {
@@ -40,23 +41,20 @@ domain::EntryResult Nack(domain::NackReason reason, std::string detail, int64_t 
   return r;
 }
 
-// Reads one entry; its tenant is its own tenantId (REST has no connection tenant).
+// Reads one entry; its tenant is its own tenantId (REST has no connection
+// tenant). ParseSyncEntry checks that it is an identifier (so never empty).
 domain::ParsedEntry ParseRestEntry(const rapidjson::Value& value) {
-  std::string tenant;
-  if (value.IsObject()) {
-    auto it = value.FindMember("tenantId");
-    if (it != value.MemberEnd() && it->value.IsString()) {
-      tenant.assign(it->value.GetString(), it->value.GetStringLength());
-    }
-  }
-  domain::ParsedEntry parsed = domain::ParseSyncEntry(value, tenant);
-  if (auto* entry = std::get_if<domain::SyncEntry>(&parsed); entry && entry->tenant_id.empty()) {
-    domain::EntryError error;
-    error.detail = "tenantId must not be empty";
-    error.id = entry->id;
-    return error;
-  }
-  return parsed;
+  const std::string tenant(StringMember(value, "tenantId").value_or(std::string_view()));
+  return domain::ParseSyncEntry(value, tenant);
+}
+
+// The tenant a refused entry is counted under: its tenantId when that is an
+// identifier. Without one there is no scope to count it in (as before: a
+// tenantId with a NUL must not create a counter row of its own).
+std::optional<std::string> RejectedTenant(const rapidjson::Value& value) {
+  std::optional<std::string_view> tenant = StringMember(value, "tenantId");
+  if (!tenant || domain::CheckIdentifier(*tenant, "tenantId")) return std::nullopt;
+  return std::string(*tenant);
 }
 
 }  // namespace
@@ -87,9 +85,9 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     if (auto* err = std::get_if<domain::EntryError>(&parsed)) {
       item.id = err->id;
       item.failed = Nack(err->reason, err->detail, 0);
-      // Every NACK is counted; one without a readable tenant only globally.
-      const rapidjson::Value* tenant = NonEmptyString(entries[i], "tenantId");
-      ctx.pipeline->CountRejected(tenant != nullptr ? tenant->GetString() : "");
+      // Every NACK is counted: under its tenant when that is an identifier,
+      // otherwise only globally.
+      ctx.pipeline->CountRejected(RejectedTenant(entries[i]).value_or(""));
       continue;
     }
     domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
@@ -157,27 +155,27 @@ ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {
   ApiResponse error;
   if (!ParseJsonBody(req, &doc, &error)) return error;
   if (!doc.IsObject()) return ErrorResponse(ApiError::kValidation, "body must be an object");
-  const rapidjson::Value* tenant = NonEmptyString(doc, "tenant_id");
-  const rapidjson::Value* entry_id = NonEmptyString(doc, "entry_id");
-  const rapidjson::Value* action = NonEmptyString(doc, "action");
-  if (tenant == nullptr) return ErrorResponse(ApiError::kValidation, "tenant_id is required");
-  if (entry_id == nullptr) return ErrorResponse(ApiError::kValidation, "entry_id is required");
+  // Every string with its length: "ack\u0000" is not "ack", and an entry_id
+  // "x\u0000ATTACKER" must not reach entry "x".
+  std::optional<std::string> tenant = IdentifierMember(doc, "tenant_id", &error);
+  if (!tenant) return error;
+  std::optional<std::string> entry_id = IdentifierMember(doc, "entry_id", &error);
+  if (!entry_id) return error;
   std::optional<pipeline::OperatorAction> op;
-  std::string action_name = action != nullptr ? action->GetString() : "";
+  const std::string_view action_name = StringMember(doc, "action").value_or(std::string_view());
   if (action_name == "retry") op = pipeline::OperatorAction::kRetry;
   if (action_name == "ack") op = pipeline::OperatorAction::kAck;
   if (action_name == "nack") op = pipeline::OperatorAction::kNack;
   if (!op) return ErrorResponse(ApiError::kValidation, "action must be retry, ack or nack");
   std::string detail;
   if (doc.HasMember("detail")) {
-    if (!doc["detail"].IsString()) {
-      return ErrorResponse(ApiError::kValidation, "detail must be a string");
-    }
-    detail = doc["detail"].GetString();
+    std::optional<std::string_view> text = StringMember(doc, "detail");
+    if (!text) return ErrorResponse(ApiError::kValidation, "detail must be a string");
+    detail = std::string(*text);
   }
 
   std::future<pipeline::OperatorResult> future =
-      ctx.pipeline->Operate(tenant->GetString(), entry_id->GetString(), *op, detail);
+      ctx.pipeline->Operate(*tenant, *entry_id, *op, detail);
   if (future.wait_for(kOperateTimeout) != std::future_status::ready) {
     return ErrorResponse(ApiError::kInternal, "the pipeline did not answer in time");
   }
@@ -205,9 +203,9 @@ ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {
   w.Key("message");
   w.String(result.message);
   w.Key("tenant_id");
-  w.String(tenant->GetString(), tenant->GetStringLength());
+  w.String(*tenant);
   w.Key("entry_id");
-  w.String(entry_id->GetString(), entry_id->GetStringLength());
+  w.String(*entry_id);
   w.Key("state");
   w.String(result.state);
   w.EndObject();

@@ -123,8 +123,9 @@ ApiResponse HandleDetectConflicts(ApiContext& ctx, const ApiRequest& req) {
   rapidjson::Document doc;
   ApiResponse bad;
   if (!ParseJsonBody(req, &doc, &bad)) return bad;
-  const rapidjson::Value* tenant = NonEmptyString(doc, "tenant_id");
-  if (tenant == nullptr) return ErrorResponse(ApiError::kValidation, "tenant_id is required");
+  if (!doc.IsObject()) return ErrorResponse(ApiError::kValidation, "body must be an object");
+  std::optional<std::string> tenant = IdentifierMember(doc, "tenant_id", &bad);
+  if (!tenant) return bad;
   if (!doc.HasMember("client_checksums") || !doc["client_checksums"].IsObject()) {
     return ErrorResponse(ApiError::kValidation, "client_checksums must be an object");
   }
@@ -146,28 +147,29 @@ ApiResponse HandleDetectConflicts(ApiContext& ctx, const ApiRequest& req) {
     if (std::find(types.begin(), types.end(), *type) == types.end()) types.push_back(*type);
     auto& of_type = client[std::string(domain::EntityTypeName(*type))];
     for (const rapidjson::Value& item : m.value.GetArray()) {
-      const rapidjson::Value* id = NonEmptyString(item, "entity_id");
-      if (id == nullptr || !item.HasMember("checksum") || !item["checksum"].IsString()) {
+      std::optional<std::string_view> checksum = StringMember(item, "checksum");
+      if (!item.IsObject() || !item.HasMember("entity_id") || !checksum) {
         return ErrorResponse(ApiError::kValidation,
                              "client_checksums." + key + " items need entity_id and checksum");
       }
+      std::optional<std::string> id = IdentifierMember(item, "entity_id", &bad);
+      if (!id) return bad;
       ClientEntity e;
-      e.checksum = item["checksum"].GetString();
+      e.checksum = std::string(*checksum);
       if (item.HasMember("last_modified") && !item["last_modified"].IsNull()) {
         if (!item["last_modified"].IsInt64()) {
           return ErrorResponse(ApiError::kValidation, "last_modified must be an integer");
         }
         e.last_modified = item["last_modified"].GetInt64();
       }
-      of_type[id->GetString()] = std::move(e);
+      of_type[*id] = std::move(e);
     }
   }
 
   std::map<std::string, std::map<std::string, const db::StoredEntity*>> server;
   std::vector<db::StoredEntity> entities;
   if (!types.empty()) {
-    db::Status s =
-        ctx.reads->ListEntities(tenant->GetString(), types, /*include_deleted=*/true, &entities);
+    db::Status s = ctx.reads->ListEntities(*tenant, types, /*include_deleted=*/true, &entities);
     if (!s.ok()) return DatabaseError(ctx, "conflict detection read", s);
   }
   for (const db::StoredEntity& e : entities) {

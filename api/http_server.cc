@@ -13,9 +13,11 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "handlers.h"
+#include "syncd/domain/identifier.h"
 #include "syncd/pipeline/clock.h"
 
 namespace syncd::api {
@@ -236,7 +238,10 @@ class HttpServer::Impl {
             ApiError::kTooLarge,
             "body larger than " + std::to_string(ctx_.options.max_body_bytes) + " bytes");
       } else {
-        out = spec.handler(ctx_, Decode(spec, req));
+        ApiRequest request;
+        std::string bad_url;
+        out = Decode(spec, req, &request, &bad_url) ? spec.handler(ctx_, request)
+                                                    : ErrorResponse(ApiError::kValidation, bad_url);
       }
     } catch (const std::exception& e) {
       out = ErrorResponse(ApiError::kInternal, e.what());
@@ -273,19 +278,32 @@ class HttpServer::Impl {
     Send(resp, out, writes_);
   }
 
-  static ApiRequest Decode(const RouteSpec& spec, const Rest::Request& req) {
-    ApiRequest out;
+  // Path parameters must be identifiers (a tenant id with a NUL or a '/'
+  // would name another tenant's rows or path); a malformed '%' anywhere in
+  // the path or query is refused rather than guessed at. false and *error
+  // (the 400 message) when the URL is refused.
+  static bool Decode(const RouteSpec& spec, const Rest::Request& req, ApiRequest* out,
+                     std::string* error) {
     for (std::string_view segment : Segments(spec.path)) {
       if (segment.front() != '{') continue;
       std::string name(segment.substr(1, segment.size() - 2));
-      out.params[name] = PercentDecode(req.param(":" + name).as<std::string>());
+      std::optional<std::string> value =
+          PathParam(name, req.param(":" + name).as<std::string>(), error);
+      if (!value) return false;
+      out->params[name] = std::move(*value);
     }
     const auto& query = req.query();
     for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-      out.query[PercentDecode(it->first)] = PercentDecode(it->second);
+      std::optional<std::string> name = domain::PercentDecode(it->first);
+      std::optional<std::string> value = domain::PercentDecode(it->second);
+      if (!name || !value) {
+        *error = "a query parameter has a '%' not followed by two hex digits";
+        return false;
+      }
+      out->query[std::move(*name)] = std::move(*value);
     }
-    out.body = req.body();
-    return out;
+    out->body = req.body();
+    return true;
   }
 
   ApiContext ctx_;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "syncd/domain/identifier.h"
 #include "syncd/domain/json_limits.h"
 
 namespace syncd::api {
@@ -34,13 +35,6 @@ const ErrorRow& RowOf(ApiError error) {
   return kErrorTable[7];  // internal_error; unreachable while the table is complete
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 int HttpStatusOf(ApiError error) { return RowOf(error).status; }
@@ -69,21 +63,18 @@ ApiResponse JsonResponse(std::string body, int status) {
   return r;
 }
 
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
+std::optional<std::string> PathParam(std::string_view name, std::string_view raw,
+                                     std::string* error) {
+  std::optional<std::string> decoded = domain::PercentDecode(raw);
+  if (!decoded) {
+    *error = std::string(name) + " has a '%' that is not followed by two hex digits";
+    return std::nullopt;
   }
-  return out;
+  if (std::optional<std::string> bad = domain::CheckIdentifier(*decoded, name)) {
+    *error = std::move(*bad);
+    return std::nullopt;
+  }
+  return decoded;
 }
 
 std::optional<int64_t> QueryInt(const ApiRequest& request, const std::string& name, int64_t min,
@@ -118,13 +109,27 @@ bool ParseJsonBody(const ApiRequest& request, rapidjson::Document* doc, ApiRespo
   return false;
 }
 
-const rapidjson::Value* NonEmptyString(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject()) return nullptr;
+std::optional<std::string_view> StringMember(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return std::nullopt;
   auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
-    return nullptr;
+  if (it == obj.MemberEnd() || !it->value.IsString()) return std::nullopt;
+  return std::string_view(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::optional<std::string> IdentifierMember(const rapidjson::Value& obj, const char* name,
+                                            ApiResponse* error) {
+  std::optional<std::string_view> value = StringMember(obj, name);
+  if (!value) {
+    const bool present = obj.IsObject() && obj.HasMember(name);
+    *error = ErrorResponse(ApiError::kValidation,
+                           std::string(name) + (present ? " must be a string" : " is required"));
+    return std::nullopt;
   }
-  return &it->value;
+  if (std::optional<std::string> bad = domain::CheckIdentifier(*value, name)) {
+    *error = ErrorResponse(ApiError::kValidation, *bad);
+    return std::nullopt;
+  }
+  return std::string(*value);
 }
 
 int64_t NowEpochMs() {

@@ -57,9 +57,11 @@ inline std::string JsonText(const rapidjson::StringBuffer& buf) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-// "%41" -> "A"; '+' is kept (RFC 3986 paths and openapi-fetch queries use %20).
-// Malformed escapes are kept as they are.
-std::string PercentDecode(std::string_view text);
+// A path parameter ({tenant_id}, {entry_id}) as sent in the URL: strictly
+// percent-decoded (domain::PercentDecode), then an identifier
+// (domain::CheckIdentifier). nullopt and *error (the 400 message) otherwise.
+std::optional<std::string> PathParam(std::string_view name, std::string_view raw,
+                                     std::string* error);
 
 // A query parameter as an integer in [min, max]: nullopt when absent, and
 // *error set when present but not such an integer.
@@ -70,8 +72,14 @@ std::optional<int64_t> QueryInt(const ApiRequest& request, const std::string& na
 // *error is the 400 invalid_json answer.
 bool ParseJsonBody(const ApiRequest& request, rapidjson::Document* doc, ApiResponse* error);
 
-// A member of `obj` as a non-empty string, or nullptr.
-const rapidjson::Value* NonEmptyString(const rapidjson::Value& obj, const char* name);
+// A member of `obj` as a string with its length (it may hold a NUL), or
+// nullopt when `obj` is not an object or the member is absent or no string.
+std::optional<std::string_view> StringMember(const rapidjson::Value& obj, const char* name);
+
+// A member of `obj` that names a tenant, entry or entity: a string passing
+// domain::CheckIdentifier. nullopt and *error (a 400 validation_error) otherwise.
+std::optional<std::string> IdentifierMember(const rapidjson::Value& obj, const char* name,
+                                            ApiResponse* error);
 
 int64_t NowEpochMs();
 

@@ -1,10 +1,6 @@
 # Header-only third-party libraries as interface targets, so each module
 # says which ones it uses (and no other module sees them).
-find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
-add_library(syncd_rapidjson INTERFACE)
-target_include_directories(syncd_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
-# std::string support in RapidJSON's API.
-target_compile_definitions(syncd_rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)
+include(SyncdRapidJson)
 
 find_path(WEBSOCKETPP_INCLUDE_DIR websocketpp/server.hpp REQUIRED)
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)

@@ -5,14 +5,13 @@
 #include <utility>
 
 #include "syncd/domain/canonical_json.h"
+#include "syncd/domain/identifier.h"
 #include "syncd/domain/version.h"
 
 namespace syncd::domain {
 namespace {
 
 using rapidjson::Value;
-
-constexpr std::size_t kMaxIdChars = 128;
 
 // Versions are kept within years 0000-9999 so that the stored updated_at
 // (FormatIso8601Ms) always has four year digits and parses back.
@@ -69,14 +68,6 @@ const Value* Find(const Value& object, std::string_view name) {
   return nullptr;
 }
 
-std::size_t CountCodePoints(std::string_view s) {
-  std::size_t count = 0;
-  for (const char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
-  }
-  return count;
-}
-
 // A JSON number as whole milliseconds (fractions floored), if it fits int64.
 std::optional<int64_t> NumberAsMs(const Value& v) {
   if (v.IsInt64()) return v.GetInt64();
@@ -88,40 +79,41 @@ std::optional<int64_t> NumberAsMs(const Value& v) {
 
 bool InVersionRange(int64_t ms) { return ms >= kMinVersionMs && ms <= kMaxVersionMs; }
 
+// A string field as sent, for the NACK: only when it holds no control
+// characters, so that a NUL or an escape sequence is never echoed back (an
+// over-long id is, so the client can still find its queue entry).
+std::optional<std::string> Echo(const Value* v) {
+  if (v == nullptr || !v->IsString() || !IsPrintableUtf8(StringOf(*v))) return std::nullopt;
+  return std::string(StringOf(*v));
+}
+
 // The error with every entry field that can be read, so the NACK can carry it.
 EntryError MakeError(NackReason reason, std::string detail, const Value& entry) {
   EntryError error;
   error.reason = reason;
   error.detail = std::move(detail);
   if (!entry.IsObject()) return error;
-  if (const Value* id = Find(entry, "id"); id != nullptr && id->IsString()) {
-    error.id = std::string(StringOf(*id));
-  }
-  if (const Value* eid = Find(entry, "entityId"); eid != nullptr && eid->IsString()) {
-    error.entity_id = std::string(StringOf(*eid));
-  }
+  error.id = Echo(Find(entry, "id"));
+  error.entity_id = Echo(Find(entry, "entityId"));
   if (const Value* type = Find(entry, "entityType"); type != nullptr && type->IsString()) {
     const auto parsed = ParseEntityType(StringOf(*type));
-    error.entity_type =
-        parsed ? std::string(EntityTypeName(*parsed)) : std::string(StringOf(*type));
+    error.entity_type = parsed ? std::string(EntityTypeName(*parsed)) : Echo(type);
   }
   if (const Value* op = Find(entry, "operationType"); op != nullptr && op->IsString()) {
     const auto parsed = ParseOperation(StringOf(*op));
-    error.operation_type =
-        parsed ? std::string(OperationName(*parsed)) : std::string(StringOf(*op));
+    error.operation_type = parsed ? std::string(OperationName(*parsed)) : Echo(op);
   }
   return error;
 }
 
-// Reads a required id-like field of 1-128 characters; returns the detail on failure.
+// Reads a required id field (CheckIdentifier); returns the detail on failure.
 std::optional<std::string> CheckIdField(const Value& entry, std::string_view name,
                                         std::string* out) {
   const Value* v = Find(entry, name);
   if (v == nullptr) return std::string(name) + " is required";
   if (!v->IsString()) return std::string(name) + " must be a string";
   const std::string_view s = StringOf(*v);
-  const std::size_t chars = CountCodePoints(s);
-  if (chars < 1 || chars > kMaxIdChars) return std::string(name) + " must be 1-128 characters";
+  if (auto detail = CheckIdentifier(s, name)) return detail;
   *out = std::string(s);
   return std::nullopt;
 }
@@ -218,6 +210,9 @@ ParsedEntry ParseSyncEntry(const rapidjson::Value& value, std::string_view tenan
   const Value* tenant_id = Find(value, "tenantId");
   if (tenant_id == nullptr) return MakeError(kInvalid, "tenantId is required", value);
   if (!tenant_id->IsString()) return MakeError(kInvalid, "tenantId must be a string", value);
+  if (auto detail = CheckIdentifier(StringOf(*tenant_id), "tenantId")) {
+    return MakeError(kInvalid, std::move(*detail), value);
+  }
   if (StringOf(*tenant_id) != tenant) {
     return MakeError(NackReason::kPermission, "tenantId does not match the connection's tenant",
                      value);

@@ -14,6 +14,7 @@
 
 #include "messages.h"
 #include "syncd/domain/entry.h"
+#include "syncd/domain/identifier.h"
 #include "syncd/domain/json_limits.h"
 #include "syncd/pipeline/clock.h"
 
@@ -27,34 +28,39 @@ using EntryKey = std::pair<std::string, std::string>;  // tenant, entry id
 
 int64_t NowMs() { return pipeline::SystemClock().NowMs(); }
 
+// What the upgrade's path names: a tenant, a tenant we refuse (400), or no
+// WebSocket route at all (404).
+struct PathTenant {
+  enum class Kind { kTenant, kInvalidTenant, kUnknownPath } kind = Kind::kUnknownPath;
+  std::string tenant;  // kTenant: the decoded tenant id
+  std::string error;   // kInvalidTenant: why, e.g. "tenant must not contain '/'"
+};
+
 // "/ws_finwise/ws/{tenant}" or "/ws/{tenant}" (query string ignored) → tenant.
-std::optional<std::string> TenantFromPath(std::string path) {
+// The segment is percent-decoded strictly ("a%20b" is the tenant "a b"; a
+// '%' without two hex digits is refused, not kept) and must then be an
+// identifier (domain::CheckIdentifier): "%FF", "a%00b", "a%2Fb" or 129
+// characters name no tenant, and are refused rather than bound.
+PathTenant TenantFromPath(std::string path) {
   if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+  PathTenant out;
   for (std::string_view prefix : {"/ws_finwise/ws/", "/ws/"}) {
     if (path.compare(0, prefix.size(), prefix) != 0) continue;
-    std::string tenant = path.substr(prefix.size());
-    if (tenant.empty() || tenant.find('/') != std::string::npos) return std::nullopt;
-    // Percent-decoding, so that "a%20b" is the tenant "a b".
-    std::string decoded;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    for (size_t i = 0; i < tenant.size(); ++i) {
-      if (tenant[i] == '%' && i + 2 <= tenant.size() - 1 && hex(tenant[i + 1]) >= 0 &&
-          hex(tenant[i + 2]) >= 0) {
-        decoded.push_back(static_cast<char>(hex(tenant[i + 1]) * 16 + hex(tenant[i + 2])));
-        i += 2;
-        continue;
-      }
-      decoded.push_back(tenant[i]);
+    const std::string segment = path.substr(prefix.size());
+    if (segment.empty() || segment.find('/') != std::string::npos) return out;
+    std::optional<std::string> decoded = domain::PercentDecode(segment);
+    out.kind = PathTenant::Kind::kInvalidTenant;
+    if (!decoded) {
+      out.error = "tenant has a '%' that is not followed by two hex digits";
+    } else if (std::optional<std::string> bad = domain::CheckIdentifier(*decoded, "tenant")) {
+      out.error = std::move(*bad);
+    } else {
+      out.kind = PathTenant::Kind::kTenant;
+      out.tenant = std::move(*decoded);
     }
-    if (decoded.empty()) return std::nullopt;
-    return decoded;
+    return out;
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -180,17 +186,29 @@ class WsServer::Impl final : public pipeline::ResultSink {
 
   bool OnValidate(Hdl h) {
     Server::connection_ptr con = server_.get_con_from_hdl(h);
-    if (!TenantFromPath(con->get_resource())) {
-      con->set_status(websocketpp::http::status_code::not_found);
-      con->set_body("{\"error\":{\"code\":\"not_found\",\"message\":\"unknown WebSocket path\"}}");
-      return false;
+    const PathTenant path = TenantFromPath(con->get_resource());
+    if (path.kind == PathTenant::Kind::kTenant) return true;
+    con->append_header("Content-Type", "application/json");
+    switch (path.kind) {
+      case PathTenant::Kind::kTenant:
+        break;
+      case PathTenant::Kind::kInvalidTenant:
+        // path.error is one of CheckIdentifier's fixed texts: no quotes to escape.
+        con->set_status(websocketpp::http::status_code::bad_request);
+        con->set_body("{\"error\":{\"code\":\"invalid_tenant\",\"message\":\"" + path.error +
+                      "\"}}");
+        return false;
+      case PathTenant::Kind::kUnknownPath:
+        break;
     }
-    return true;
+    con->set_status(websocketpp::http::status_code::not_found);
+    con->set_body("{\"error\":{\"code\":\"not_found\",\"message\":\"unknown WebSocket path\"}}");
+    return false;
   }
 
   void OnOpen(Hdl h) {
     Server::connection_ptr con = server_.get_con_from_hdl(h);
-    std::string tenant = TenantFromPath(con->get_resource()).value_or("");
+    std::string tenant = TenantFromPath(con->get_resource()).tenant;
     uint64_t id = next_id_++;
     ids_[h] = id;
     conns_[id] = Conn{h, tenant, false};
@@ -419,7 +437,9 @@ class WsServer::Impl final : public pipeline::ResultSink {
       }
       for (const rapidjson::Value& v : it->value.GetArray()) {
         std::optional<domain::EntityType> type;
-        if (v.IsString()) type = domain::ParseEntityType(v.GetString());
+        if (v.IsString()) {
+          type = domain::ParseEntityType(std::string_view(v.GetString(), v.GetStringLength()));
+        }
         if (!type) {
           Send(id, ErrorJson("invalid_message", "entity_types names an unknown entity type"));
           return;

@@ -16,6 +16,7 @@
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
+#include "syncd/domain/canonical_json.h"
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::api {
@@ -424,6 +425,139 @@ TEST_F(HttpServerTest, DeadEntryAckedAsManualAndRetried) {
   EXPECT_EQ(Int(status, "dead"), 0);
   EXPECT_EQ(Int(status, "failed_entries_count"), 0);
   ExpectNumbersMatchDatabase();
+}
+
+// An operator action reads every field with its length: before, entry_id
+// "x\u0000ATTACKER" (or tenant_id "t1\u0000…") reached entry x of t1 through
+// C strings, and action "ack\u0000" was "ack".
+TEST_F(HttpServerTest, AcknowledgeRefusesIdsWithNulAndLeavesTheEntryAlone) {
+  Restart(/*apply_fail_rate=*/1.0);
+  EXPECT_EQ(Str(Submit(Account("x", "acc1", "A", kT0))[0], "reason"), "system_error");
+  Restart();  // healthy again; x stays dead, so an ack would succeed
+  ASSERT_EQ(Str(Json(Get("/api/v1/sync/entries/t1/x").body), "state"), "dead");
+
+  const std::string ack = "/api/v1/sync/acknowledge";
+  ExpectError(Post(ack, R"({"tenant_id":"t1","entry_id":"x\u0000ATTACKER","action":"ack"})"), 400,
+              "validation_error");
+  ExpectError(Post(ack, R"({"tenant_id":"t1\u0000other","entry_id":"x","action":"ack"})"), 400,
+              "validation_error");
+  ExpectError(Post(ack, R"({"tenant_id":"t1","entry_id":"x","action":"ack\u0000"})"), 400,
+              "validation_error");
+  ExpectError(Post(ack, R"({"tenant_id":"t1","entry_id":"x","action":"ack","detail":7})"), 400,
+              "validation_error");
+  ExpectError(Post(ack, R"({"tenant_id":"t1","entry_id":"x/y","action":"ack"})"), 400,
+              "validation_error");
+  ExpectError(Post(ack, R"({"tenant_id":")" + std::string(129, 't') +
+                            R"(","entry_id":"x","action":"ack"})"),
+              400, "validation_error");
+  ExpectError(Post(ack, R"({"entry_id":"x","action":"ack"})"), 400, "validation_error");
+  ExpectError(Post(ack, R"({"tenant_id":1,"entry_id":"x","action":"ack"})"), 400,
+              "validation_error");
+  rapidjson::Document entry = Json(Get("/api/v1/sync/entries/t1/x").body);
+  EXPECT_EQ(Str(entry, "state"), "dead");
+  EXPECT_EQ(Str(entry["result"], "reason"), "system_error");
+
+  HttpReply r = Post(ack, R"({"tenant_id":"t1","entry_id":"x","action":"ack"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "entry_id"), "x");
+}
+
+// Path parameters are strictly percent-decoded and must be identifiers.
+TEST_F(HttpServerTest, PathParametersMustBeIdentifiers) {
+  Submit(Account("x", "acc1", "A", kT0));
+  for (const char* target :
+       {"/api/v1/sync/status/%FF", "/api/v1/sync/status/a%2Fb", "/api/v1/sync/status/%zz",
+        "/api/v1/sync/status/t%", "/api/v1/sync/status/a%00b", "/api/v1/sync/status/a%1Bb",
+        "/api/v1/sync/status/%C2%9B", "/api/v1/sync/status/%ED%B0%80",
+        "/api/v1/sync/data-status/%FF", "/api/v1/sync/conflicts/a%2Fb",
+        "/api/v1/sync/entries/t1/x%00ATTACKER", "/api/v1/sync/entries/t1%00/x",
+        "/api/v1/sync/entries/t1/x%zz", "/api/v1/sync/conflicts/t1?limit=%zz"}) {
+    SCOPED_TRACE(target);
+    ExpectError(Get(target), 400, "validation_error");
+  }
+  const std::string t128(128, 't');
+  HttpReply r = Get("/api/v1/sync/status/" + t128);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "tenant_id"), t128);
+  ExpectError(Get("/api/v1/sync/status/" + t128 + "t"), 400, "validation_error");
+  r = Get("/api/v1/sync/status/a%20b");  // well-formed escapes still decode
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "tenant_id"), "a b");
+  EXPECT_EQ(Get("/api/v1/sync/entries/t1/x").status, 200);
+  EXPECT_EQ(Get("/api/v1/sync/entries/t%31/%78").status, 200);
+}
+
+TEST_F(HttpServerTest, BodyIdsMustBeIdentifiers) {
+  const std::string id128(128, 'q');
+  rapidjson::Document rs = Submit(
+      R"({"id":"x\u0000A","tenantId":"t1","entityType":"Tag","entityId":"e","operationType":"create","payload":{"name":"t"},"timestamp":1},)"
+      R"({"id":"y","tenantId":"t1\u0000","entityType":"Tag","entityId":"e","operationType":"create","payload":{"name":"t"},"timestamp":1},)"
+      R"({"id":"z","tenantId":"","entityType":"Tag","entityId":"e","operationType":"create","payload":{"name":"t"},"timestamp":1},)" +
+      Account(id128 + "q", "acc1", "A", kT0) + "," + Account(id128, "acc1", "A", kT0));
+  ASSERT_EQ(rs.Size(), 5u);
+  EXPECT_EQ(Str(rs[0], "reason"), "validation_error");
+  EXPECT_EQ(Str(rs[0], "detail"), "id must not contain control characters");
+  EXPECT_TRUE(rs[0]["id"].IsNull());  // the bad bytes are not echoed
+  EXPECT_EQ(Str(rs[1], "detail"), "tenantId must not contain control characters");
+  EXPECT_EQ(Str(rs[1], "id"), "y");
+  EXPECT_EQ(Str(rs[2], "detail"), "tenantId must be 1-128 characters");
+  EXPECT_EQ(Str(rs[3], "detail"), "id must be 1-128 characters");
+  EXPECT_EQ(Str(rs[4], "status"), "processed");
+  EXPECT_EQ(Str(rs[4], "id"), id128);
+
+  ExpectError(
+      Post("/api/v1/sync/detect-conflicts", R"({"tenant_id":"t1\u0000","client_checksums":{}})"),
+      400, "validation_error");
+  ExpectError(
+      Post(
+          "/api/v1/sync/detect-conflicts",
+          R"({"tenant_id":"t1","client_checksums":{"Account":[{"entity_id":"a\u0000","checksum":"c"}]}})"),
+      400, "validation_error");
+  ExpectNumbersMatchDatabase();
+}
+
+// RapidJSON 1.1.0's full-precision parser crashed on this number.
+constexpr char kCrashingNumber[] =
+    "0.0000000000000000000000000000000000000000000000000000000000001e-300";
+
+TEST_F(HttpServerTest, HostileNumbersInABodyAreHarmless) {
+  rapidjson::Document rs = Submit(
+      R"({"id":"n1","tenantId":"t1","entityType":"Transaction","entityId":"tx1","operationType":"create","payload":{"accountId":"a","date":"2025-01-01","amount":)" +
+      std::string(kCrashingNumber) + R"(,"tiny":0e-324},"timestamp":1764130000000})");
+  ASSERT_EQ(rs.Size(), 1u);
+  EXPECT_EQ(Str(rs[0], "status"), "processed") << Str(rs[0], "detail");
+  ExpectError(Post("/api/v1/sync/acknowledge",
+                   std::string(R"({"tenant_id":"t1","x":)") + kCrashingNumber + "}"),
+              400, "validation_error");
+  ExpectError(Post("/api/v1/sync/entries", R"({"entries":[],"x":1e400})"), 400, "invalid_json");
+  ExpectError(Post("/api/v1/sync/entries", R"({"entries":[],"x":100000000000000000000e300})"), 400,
+              "invalid_json");
+  EXPECT_EQ(Get("/health").status, 200);
+  // Both numbers are stored as 0.0 (Python's float() reads them so too).
+  rapidjson::Document conflicts = Json(
+      Post(
+          "/api/v1/sync/detect-conflicts",
+          R"({"tenant_id":"t1","client_checksums":{"Transaction":[{"entity_id":"tx1","checksum":")" +
+              domain::Md5Hex(
+                  R"({"accountId":"a","amount":0.0,"date":"2025-01-01","id":"tx1","tiny":0.0,"updated_at":"2025-11-26T04:06:40.000Z"})") +
+              R"("}]}})")
+          .body);
+  EXPECT_EQ(conflicts["conflicts"].Size(), 0u);
+}
+
+TEST_F(HttpServerTest, LoneSurrogatesInABodyAreInvalidJson) {
+  for (const char* name : {R"(\ud800)", R"(\udc00)", R"(\ud800\u0041)"}) {
+    SCOPED_TRACE(name);
+    ExpectError(Post("/api/v1/sync/entries",
+                     Entries(R"({"id":"s1","tenantId":"t1","entityType":"Tag","entityId":"e1",)"
+                             R"("operationType":"create","payload":{"name":")" +
+                             std::string(name) + R"("},"timestamp":1})")),
+                400, "invalid_json");
+  }
+  rapidjson::Document rs =
+      Submit(R"({"id":"s1","tenantId":"t1","entityType":"Tag","entityId":"e1",)"
+             R"("operationType":"create","payload":{"name":"\ud83d\ude00"},"timestamp":1})");
+  EXPECT_EQ(Str(rs[0], "status"), "processed");
 }
 
 TEST_F(HttpServerTest, StatsMatchDatabaseAfterWorkloadAndRestart) {

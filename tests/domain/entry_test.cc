@@ -180,6 +180,45 @@ TEST(EntryTest, IdLengthLimitsCountCharacters) {
             "entityId must be 1-128 characters");
 }
 
+TEST(EntryTest, IdsWithControlCharactersOrSlashAreRefusedAndNotEchoed) {
+  // Before, "x\u0000ATTACKER" was a 10-character id: stored with its NUL and
+  // read back as "x" by anything using C strings.
+  EntryError error = ExpectError(EntryWithIds(R"(x\u0000ATTACKER)", "e"));
+  EXPECT_EQ(error.reason, NackReason::kValidation);
+  EXPECT_EQ(error.detail, "id must not contain control characters");
+  EXPECT_FALSE(error.id.has_value());  // bad bytes are not echoed
+  EXPECT_EQ(error.entity_id, "e");
+
+  error = ExpectError(EntryWithIds("q", R"(e\u001b[31m)"));
+  EXPECT_EQ(error.detail, "entityId must not contain control characters");
+  EXPECT_EQ(error.id, "q");
+  EXPECT_FALSE(error.entity_id.has_value());
+
+  EXPECT_EQ(ExpectError(EntryWithIds(R"(q\u007f)", "e")).detail,
+            "id must not contain control characters");
+  EXPECT_EQ(ExpectError(EntryWithIds(R"(q\u009b)", "e")).detail,
+            "id must not contain control characters");
+  error = ExpectError(EntryWithIds("q", "a/b"));
+  EXPECT_EQ(error.detail, "entityId must not contain '/'");
+  EXPECT_EQ(error.entity_id, "a/b");  // printable: echoed
+
+  // A tenantId with a NUL is not the connection's tenant with a suffix: it
+  // is not an identifier at all.
+  error = ExpectError(R"({"id":"q","tenantId":"tenant-1\u0000","entityType":"Tag",)"
+                      R"("entityId":"e","operationType":"create","payload":{"name":"t"},)"
+                      R"("timestamp":1})");
+  EXPECT_EQ(error.reason, NackReason::kValidation);
+  EXPECT_EQ(error.detail, "tenantId must not contain control characters");
+  EXPECT_EQ(error.id, "q");
+
+  // An unknown entityType or operationType is echoed only when printable.
+  error = ExpectError(R"({"id":"q","tenantId":"tenant-1","entityType":"Tag\u0000",)"
+                      R"("entityId":"e","operationType":"make\u0000","timestamp":1})");
+  EXPECT_EQ(error.detail, "entityType is not a known entity type");
+  EXPECT_FALSE(error.entity_type.has_value());
+  EXPECT_FALSE(error.operation_type.has_value());
+}
+
 TEST(EntryTest, IdFieldsMustBePresentStrings) {
   const std::string rest = R"("tenantId":"tenant-1","entityType":"Tag","operationType":"create",)"
                            R"("payload":{"name":"t"},"timestamp":1)";

@@ -28,10 +28,10 @@ bool IsPermanent(NackReason reason);
 
 // One accepted change, ready to queue and apply.
 struct SyncEntry {
-  std::string id;         // entry id: idempotency key within the tenant (1-128 chars)
+  std::string id;         // entry id: idempotency key within the tenant (CheckIdentifier)
   std::string tenant_id;  // the connection's tenant
   EntityType entity_type = EntityType::kAccount;
-  std::string entity_id;  // 1-128 chars
+  std::string entity_id;  // CheckIdentifier
   Operation operation = Operation::kCreate;
   // The entity as it will be stored, in canonical JSON (CanonicalJson): the
   // payload's fields as sent, plus "id" (= entity_id) when absent, plus
@@ -50,11 +50,13 @@ struct SyncEntry {
 
 // An entry refused before it is queued, with what could be read of it so the
 // NACK can carry it (protocol.md: "still carries the id when one was readable").
+// Strings with control characters (a NUL, say) are not carried: they are not
+// echoed back to anyone.
 struct EntryError {
   NackReason reason = NackReason::kValidation;
   std::string detail;                         // human-readable, e.g. "payload.name is required"
-  std::optional<std::string> id;              // if "id" was a string
-  std::optional<std::string> entity_id;       // if "entityId" was a string
+  std::optional<std::string> id;              // if "id" was a printable string
+  std::optional<std::string> entity_id;       // if "entityId" was a printable string
   std::optional<std::string> entity_type;     // canonical if known, else as sent
   std::optional<std::string> operation_type;  // lower-case if known, else as sent
 };
@@ -63,10 +65,13 @@ using ParsedEntry = std::variant<SyncEntry, EntryError>;
 
 // Reads one SyncQueueEntry for a connection bound to `tenant`. Checks, in order:
 //  1. value is an object                       else validation "entry must be an object"
-//  2. id: string of 1-128 characters (UTF-8 code points)
-//  3. tenantId: string; absent/not string -> validation; != tenant -> permission
+//  2. id: a string that passes CheckIdentifier (identifier.h: 1-128 code
+//     points, no control characters, no '/'), detail e.g. "id must be 1-128
+//     characters"
+//  3. tenantId: string passing CheckIdentifier; absent/not string/not an
+//     identifier -> validation; != tenant -> permission
 //  4. entityType: string naming one of the nine types (ParseEntityType)
-//  5. entityId: string of 1-128 characters
+//  5. entityId: as id
 //  6. operationType: create|update|delete
 //  7. payload: create/update need an object; delete accepts an object, null or
 //     absent. If the payload has "id" it must be a string equal to entityId.
