@@ -513,9 +513,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
       if (close_log_.Allow(&suppressed)) {
         std::fprintf(stderr,
                      "syncd: websocket connection %llu closed (1008): %lld bytes unsent, all "
-                     "connections over --ws-max-buffered-total (%lld suppressed)\n",
+                     "connections together over %lld bytes (%lld such messages suppressed)\n",
                      static_cast<unsigned long long>(worst),
                      static_cast<long long>(it->second.buffered),
+                     static_cast<long long>(options_.max_buffered_total_bytes),
                      static_cast<long long>(suppressed));
       }
       CloseConn(it->second, websocketpp::close::status::policy_violation,
