@@ -2,6 +2,9 @@
 // One Asio thread does all socket work: frames are parsed and validated
 // there, valid entries go to the pipeline, and results come back by posting
 // to the same thread (Deliver is called on the pipeline thread and only posts).
+// Database reads (request_initial_data, data_status_request, the health
+// answer) and their serialisation run on a few reader threads of its own,
+// which post the finished text back, so that the Asio thread never waits.
 // Start/StopAccepting/Shutdown are called by the owner (app).
 #ifndef SYNCD_WS_WS_SERVER_H_
 #define SYNCD_WS_WS_SERVER_H_
