@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -159,7 +160,8 @@ class WsHardeningTest : public ::testing::Test {
     ASSERT_NE(c, nullptr);
     std::string note(pad, 'x');
     int64_t ts = NowMs();
-    int per_batch = pad > 0 ? std::max<int>(1, static_cast<int>(600000 / (pad + 300))) : 1000;
+    // At most 1000 entries (the protocol's limit) and ~600 KB per batch.
+    int per_batch = std::clamp<int>(static_cast<int>(600000 / (pad + 300)), 1, 1000);
     for (int start = 0; start < count; start += per_batch) {
       std::string batch = "{\"type\":\"process_sync_batch\",\"entries\":[";
       int end = std::min(count, start + per_batch);
