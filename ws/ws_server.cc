@@ -1,32 +1,83 @@
 #include "syncd/ws/ws_server.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <future>
 #include <map>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <utility>
-#include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
 #include "messages.h"
+#include "reader_pool.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/domain/json_limits.h"
 #include "syncd/pipeline/clock.h"
+#include "ws_config.h"
 
 namespace syncd::ws {
 
 namespace {
 
-using Server = websocketpp::server<websocketpp::config::asio>;
+using Server = websocketpp::server<ServerConfig>;
 using Hdl = websocketpp::connection_hdl;
 using EntryKey = std::pair<std::string, std::string>;  // tenant, entry id
 
 int64_t NowMs() { return pipeline::SystemClock().NowMs(); }
+
+// At most `per_window` lines per `window`; the rest are counted and the
+// count is reported with the next line that is printed. Asio thread only.
+class LogLimiter {
+ public:
+  LogLimiter(int per_window, std::chrono::seconds window)
+      : per_window_(per_window), window_(window) {}
+  // Whether to print now; *suppressed is how many were skipped before.
+  bool Allow(int64_t* suppressed) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - window_start_ >= window_) {
+      window_start_ = now;
+      printed_ = 0;
+    }
+    if (printed_ >= per_window_) {
+      ++suppressed_;
+      return false;
+    }
+    ++printed_;
+    *suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+
+ private:
+  const int per_window_;
+  const std::chrono::seconds window_;
+  std::chrono::steady_clock::time_point window_start_{};
+  int printed_ = 0;
+  int64_t suppressed_ = 0;
+};
+
+// Accept errors that mean "out of descriptors or memory": retrying at once
+// fails again at once (the pending connection stays in the backlog), so the
+// accept loop must wait instead of spinning.
+// Asio reports errno values in its own "asio.system" category, which does
+// not compare equal to std::errc, hence the raw values.
+bool IsResourceExhaustion(const std::error_code& ec) {
+  if (ec.category() != websocketpp::lib::asio::error::get_system_category() &&
+      ec.category() != std::system_category() && ec.category() != std::generic_category()) {
+    return false;
+  }
+  return ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS ||
+         ec.value() == ENOMEM;
+}
+
+constexpr const char* kPreflightHeaders = "Content-Type, Authorization, X-Tenant-Id, X-User-Id";
 
 // What the upgrade's path names: a tenant, a tenant we refuse (400), or no
 // WebSocket route at all (404).
@@ -68,11 +119,18 @@ PathTenant TenantFromPath(std::string path) {
 class WsServer::Impl final : public pipeline::ResultSink {
  public:
   Impl(WsOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads)
-      : options_(std::move(options)), pipeline_(pipeline), reads_(reads) {
+      : options_(std::move(options)),
+        pipeline_(pipeline),
+        reads_(reads),
+        pool_(std::max(1, options_.reader_threads)),
+        read_queues_(ReadQueues::Limits{kMaxReadsPerConnection, kMaxReadsTotal}) {
     pipeline_->AddSink(this);
   }
 
-  ~Impl() override { Shutdown(0); }
+  ~Impl() override {
+    Shutdown(0);
+    pool_.Stop();
+  }
 
   db::Status Start() {
     try {
@@ -106,8 +164,9 @@ class WsServer::Impl final : public pipeline::ResultSink {
         return db::Status::Permanent("cannot listen on " + options_.host + ":" +
                                      std::to_string(options_.port) + ": " + ec.message());
       }
-      server_.start_accept(ec);
-      if (ec) return db::Status::Permanent("cannot accept: " + ec.message());
+      accept_timer_ =
+          std::make_unique<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
+      if (!Accept()) return db::Status::Permanent("cannot accept connections");
       auto local = server_.get_local_endpoint(ec);
       port_ = ec ? options_.port : local.port();
     } catch (const std::exception& e) {
@@ -131,8 +190,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     std::promise<void> done;
     auto future = done.get_future();
     websocketpp::lib::asio::post(server_.get_io_service(), [this, &done] {
-      websocketpp::lib::error_code ec;
-      if (server_.is_listening()) server_.stop_listening(ec);
+      StopListening();
       done.set_value();
     });
     future.wait_for(std::chrono::seconds(2));
@@ -141,8 +199,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
   void Shutdown(int64_t deadline_ms) {
     if (!thread_.joinable()) return;
     websocketpp::lib::asio::post(server_.get_io_service(), [this] {
+      StopListening();
       websocketpp::lib::error_code ec;
-      if (server_.is_listening()) server_.stop_listening(ec);
       std::string message = StatusJson("shutdown");
       for (auto& [id, conn] : conns_) {
         server_.send(conn.hdl, message, websocketpp::frame::opcode::text, ec);
@@ -155,6 +213,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
     }
     thread_.join();
     up_ = false;
+    // Reads still running post to a loop that no longer runs: harmless.
+    pool_.Stop();
   }
 
   // Pipeline thread: hand the results to the Asio thread.
@@ -169,6 +229,11 @@ class WsServer::Impl final : public pipeline::ResultSink {
     Hdl hdl;
     std::string tenant;
     bool closing = false;
+    // Bytes websocketpp held unsent for it when last looked at (0 once
+    // closing: it is on its way out).
+    int64_t buffered = 0;
+    // Set by CloseConn: ends the connection if the close does not complete.
+    std::shared_ptr<websocketpp::lib::asio::steady_timer> close_timer;
   };
 
   void RunLoop(std::promise<void> done) {
@@ -184,46 +249,142 @@ class WsServer::Impl final : public pipeline::ResultSink {
     done.set_value();
   }
 
-  bool OnValidate(Hdl h) {
-    Server::connection_ptr con = server_.get_con_from_hdl(h);
-    const PathTenant path = TenantFromPath(con->get_resource());
-    if (path.kind == PathTenant::Kind::kTenant) return true;
-    con->append_header("Content-Type", "application/json");
-    switch (path.kind) {
-      case PathTenant::Kind::kTenant:
-        break;
-      case PathTenant::Kind::kInvalidTenant:
-        // path.error is one of CheckIdentifier's fixed texts: no quotes to escape.
-        con->set_status(websocketpp::http::status_code::bad_request);
-        con->set_body("{\"error\":{\"code\":\"invalid_tenant\",\"message\":\"" + path.error +
-                      "\"}}");
-        return false;
-      case PathTenant::Kind::kUnknownPath:
-        break;
+  // --- Accepting --------------------------------------------------------
+  //
+  // Our own accept loop instead of websocketpp's start_accept(): on an
+  // accept error, endpoint::handle_accept calls start_accept again at once,
+  // and with EMFILE the pending connection stays in the backlog, so it
+  // spins (60-70% of a core) while nobody can connect. This is the same
+  // loop built from the same public pieces (get_connection, the
+  // transport's async_accept, connection::start) plus a delayed retry,
+  // 100 ms doubling to 1 s, while descriptors or memory are exhausted.
+
+  // Asio thread (or Start, before the loop runs). false when not listening.
+  bool Accept() {
+    if (!server_.is_listening()) return false;
+    Server::connection_ptr con = server_.get_connection();
+    if (!con) {
+      RetryAcceptLater("could not create a connection");
+      return true;
     }
-    con->set_status(websocketpp::http::status_code::not_found);
-    con->set_body("{\"error\":{\"code\":\"not_found\",\"message\":\"unknown WebSocket path\"}}");
+    websocketpp::lib::error_code ec;
+    server_.async_accept(
+        websocketpp::lib::static_pointer_cast<Server::transport_con_type>(con),
+        [this, con](const websocketpp::lib::error_code& accept_ec) { OnAccepted(con, accept_ec); },
+        ec);
+    if (ec) {
+      con->terminate(websocketpp::lib::error_code());
+      return false;
+    }
+    return true;
+  }
+
+  void OnAccepted(const Server::connection_ptr& con, const websocketpp::lib::error_code& ec) {
+    if (!ec) {
+      accept_delay_ms_ = 0;
+      con->start();
+      Accept();
+      return;
+    }
+    con->terminate(ec);
+    if (!server_.is_listening()) return;  // StopAccepting or Shutdown
+    if (IsResourceExhaustion(ec)) {
+      RetryAcceptLater(ec.message());
+      return;
+    }
+    Accept();  // one bad connection (e.g. reset before accept): go on
+  }
+
+  void RetryAcceptLater(const std::string& why) {
+    accept_delay_ms_ = accept_delay_ms_ == 0 ? 100 : std::min<int64_t>(accept_delay_ms_ * 2, 1000);
+    int64_t suppressed = 0;
+    if (accept_log_.Allow(&suppressed)) {
+      std::fprintf(stderr,
+                   "syncd: websocket accept failed (%s); retrying in %lld ms (%lld such messages "
+                   "suppressed)\n",
+                   why.c_str(), static_cast<long long>(accept_delay_ms_),
+                   static_cast<long long>(suppressed));
+    }
+    accept_timer_->expires_after(std::chrono::milliseconds(accept_delay_ms_));
+    accept_timer_->async_wait([this](const websocketpp::lib::asio::error_code& ec) {
+      if (!ec) Accept();
+    });
+  }
+
+  void StopListening() {
+    websocketpp::lib::error_code ec;
+    if (server_.is_listening()) server_.stop_listening(ec);
+    if (accept_timer_) accept_timer_->cancel();
+  }
+
+  // --- Upgrades and plain HTTP ------------------------------------------
+
+  // Refuses an upgrade with `status` and a JSON error body.
+  static bool Refuse(const Server::connection_ptr& con,
+                     websocketpp::http::status_code::value status, const char* code,
+                     const char* message) {
+    con->set_status(status);
+    con->append_header("Content-Type", "application/json");
+    con->set_body(std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"" + message +
+                  "\"}}");
     return false;
   }
 
+  bool OnValidate(Hdl h) {
+    Server::connection_ptr con = server_.get_con_from_hdl(h);
+    // A browser always sends Origin; another page's script must not reach a
+    // tenant through the user's browser (accounts.md, CORS). Without Origin
+    // (not a browser) this check does not apply.
+    const std::string& origin = con->get_request_header("Origin");
+    if (!origin.empty() && !options_.origins.Allows(origin)) {
+      return Refuse(con, websocketpp::http::status_code::forbidden, "forbidden_origin",
+                    "this origin may not open WebSocket connections");
+    }
+    const PathTenant path = TenantFromPath(con->get_resource());
+    if (path.kind == PathTenant::Kind::kUnknownPath) {
+      return Refuse(con, websocketpp::http::status_code::not_found, "not_found",
+                    "unknown WebSocket path");
+    }
+    if (path.kind == PathTenant::Kind::kInvalidTenant) {
+      // path.error is one of CheckIdentifier's fixed texts: no quotes to escape.
+      return Refuse(con, websocketpp::http::status_code::bad_request, "invalid_tenant",
+                    path.error.c_str());
+    }
+    if (static_cast<int64_t>(conns_.size() + upgrading_.size()) >=
+        static_cast<int64_t>(options_.max_connections)) {
+      return Refuse(con, websocketpp::http::status_code::service_unavailable,
+                    "too_many_connections",
+                    "the server has as many WebSocket connections as it serves; try again later");
+    }
+    upgrading_.insert(h);
+    return true;
+  }
+
   void OnOpen(Hdl h) {
+    upgrading_.erase(h);
     Server::connection_ptr con = server_.get_con_from_hdl(h);
     std::string tenant = TenantFromPath(con->get_resource()).tenant;
     uint64_t id = next_id_++;
     ids_[h] = id;
-    conns_[id] = Conn{h, tenant, false};
+    Conn conn;
+    conn.hdl = h;
+    conn.tenant = tenant;
+    conns_[id] = std::move(conn);
     by_tenant_[tenant].insert(id);
     UpdateCounts();
     Send(id, StatusJson("online"));
   }
 
   void OnClose(Hdl h) {
+    upgrading_.erase(h);
     auto it = ids_.find(h);
     if (it == ids_.end()) return;
     uint64_t id = it->second;
     ids_.erase(it);
     auto conn = conns_.find(id);
     if (conn != conns_.end()) {
+      buffered_total_ -= conn->second.buffered;
+      if (conn->second.close_timer) conn->second.close_timer->cancel();
       auto tenant = by_tenant_.find(conn->second.tenant);
       if (tenant != by_tenant_.end()) {
         tenant->second.erase(id);
@@ -231,8 +392,25 @@ class WsServer::Impl final : public pipeline::ResultSink {
       }
       conns_.erase(conn);
     }
+    read_queues_.Drop(id);
     UpdateCounts();
     // Waiter lists are cleaned lazily when their result arrives.
+  }
+
+  // CORS as on the REST port (accounts.md): the origin is echoed only when
+  // allowed (`*` when any origin is), and a disallowed one gets no CORS
+  // header at all. The answer depends on Origin, hence Vary.
+  // true when the request's origin may read the answer.
+  bool AddCors(const Server::connection_ptr& con) {
+    con->append_header("Vary", "Origin");
+    const std::string& origin = con->get_request_header("Origin");
+    if (options_.origins.any()) {
+      con->append_header("Access-Control-Allow-Origin", "*");
+      return true;
+    }
+    if (origin.empty() || !options_.origins.Allows(origin)) return false;
+    con->append_header("Access-Control-Allow-Origin", origin);
+    return true;
   }
 
   void OnHttp(Hdl h) {
@@ -240,20 +418,43 @@ class WsServer::Impl final : public pipeline::ResultSink {
     std::string path = con->get_resource();
     if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
     con->append_header("Content-Type", "application/json");
-    // The frontend polls this from a page on another origin.
-    con->append_header("Access-Control-Allow-Origin", "*");
-    if (con->get_request().get_method() == "OPTIONS" &&
-        (path == "/api/v1/websocket/health" || path == "/health")) {
+    bool allowed = AddCors(con);
+    const std::string& method = con->get_request().get_method();
+    bool health = path == "/api/v1/websocket/health" || path == "/health";
+    if (method == "OPTIONS" && health) {
       // A browser's CORS preflight.
-      con->append_header("Access-Control-Allow-Methods", "GET, OPTIONS");
-      con->append_header("Access-Control-Allow-Headers", "Content-Type");
+      if (allowed) {
+        con->append_header("Access-Control-Allow-Methods", "GET, OPTIONS");
+        con->append_header("Access-Control-Allow-Headers", kPreflightHeaders);
+      }
       con->set_status(websocketpp::http::status_code::no_content);
       return;
     }
-    if (con->get_request().get_method() == "GET" &&
-        (path == "/api/v1/websocket/health" || path == "/health") && options_.health_body) {
-      con->set_status(websocketpp::http::status_code::ok);
-      con->set_body(options_.health_body());
+    if (method == "GET" && health && options_.health_body) {
+      // The health answer pings the database: a reader thread builds it.
+      if (pool_.waiting() >= kMaxReadsTotal || con->defer_http_response()) {
+        con->set_status(websocketpp::http::status_code::service_unavailable);
+        con->set_body("{\"error\":{\"code\":\"busy\",\"message\":\"too many reads waiting\"}}");
+        return;
+      }
+      // websocketpp keeps no reference to a connection that waits on its
+      // deferred answer: it is held here until the answer is sent.
+      uint64_t key = next_http_id_++;
+      deferred_http_[key] = con;
+      pool_.Submit([this, key] {
+        if (options_.test_before_read) options_.test_before_read("health");
+        std::string body = options_.health_body();
+        websocketpp::lib::asio::post(server_.get_io_service(), [this, key, body = std::move(body)] {
+          auto it = deferred_http_.find(key);
+          if (it == deferred_http_.end()) return;
+          Server::connection_ptr c = std::move(it->second);
+          deferred_http_.erase(it);
+          websocketpp::lib::error_code ec;
+          c->set_status(websocketpp::http::status_code::ok);
+          c->set_body(body);
+          c->send_http_response(ec);
+        });
+      });
       return;
     }
     con->set_status(websocketpp::http::status_code::not_found);
@@ -266,21 +467,116 @@ class WsServer::Impl final : public pipeline::ResultSink {
     tenant_count_ = static_cast<int64_t>(by_tenant_.size());
   }
 
-  void Send(uint64_t id, const std::string& json) {
+  // --- Sending ----------------------------------------------------------
+
+  void SetBuffered(Conn& conn, int64_t bytes) {
+    buffered_total_ += bytes - conn.buffered;
+    conn.buffered = bytes;
+  }
+
+  // Closes `conn` (once) with `code`; its unsent bytes stop counting.
+  void CloseConn(Conn& conn, websocketpp::close::status::value code, const std::string& reason) {
+    if (conn.closing) return;
+    conn.closing = true;
+    SetBuffered(conn, 0);
+    websocketpp::lib::error_code ec;
+    server_.close(conn.hdl, code, reason, ec);
+    // The close frame waits behind everything the client has not read, and
+    // websocketpp has no write timeout: a client that does not read would
+    // keep the connection and its buffers for ever. After kCloseGrace its
+    // socket operations are cancelled, which ends the connection.
+    conn.close_timer = std::make_shared<websocketpp::lib::asio::steady_timer>(
+        server_.get_io_service(), kCloseGrace);
+    conn.close_timer->async_wait(
+        [this, hdl = conn.hdl](const websocketpp::lib::asio::error_code& e) {
+          if (e) return;
+          websocketpp::lib::error_code gone;
+          Server::connection_ptr con = server_.get_con_from_hdl(hdl, gone);
+          if (gone || !con) return;
+          websocketpp::lib::asio::error_code ignored;
+          con->get_raw_socket().cancel(ignored);
+        });
+  }
+
+  // Over the budget of all connections' unsent bytes: looks again at every
+  // connection (the cached figures only grow between sends) and closes the
+  // one holding the most. O(connections), only when over the budget.
+  // Returns false when that was `current`.
+  bool EnforceTotalBudget(uint64_t current, int64_t adding) {
+    if (buffered_total_ + adding <= options_.max_buffered_total_bytes) return true;
+    uint64_t worst = current;
+    int64_t worst_bytes = -1;
+    for (auto& [id, conn] : conns_) {
+      if (conn.closing) continue;
+      websocketpp::lib::error_code ec;
+      Server::connection_ptr con = server_.get_con_from_hdl(conn.hdl, ec);
+      SetBuffered(conn, ec || !con ? 0 : static_cast<int64_t>(con->get_buffered_amount()));
+      if (conn.buffered > worst_bytes) {
+        worst = id;
+        worst_bytes = conn.buffered;
+      }
+    }
+    if (buffered_total_ + adding <= options_.max_buffered_total_bytes) return true;
+    // A reply bigger than the whole budget: its own connection goes.
+    if (adding > worst_bytes) worst = current;
+    auto it = conns_.find(worst);
+    if (it != conns_.end()) {
+      int64_t suppressed = 0;
+      if (close_log_.Allow(&suppressed)) {
+        std::fprintf(stderr,
+                     "syncd: websocket connection %llu closed (1008): %lld bytes unsent, all "
+                     "connections together over %lld bytes (%lld such messages suppressed)\n",
+                     static_cast<unsigned long long>(worst),
+                     static_cast<long long>(it->second.buffered),
+                     static_cast<long long>(options_.max_buffered_total_bytes),
+                     static_cast<long long>(suppressed));
+      }
+      CloseConn(it->second, websocketpp::close::status::policy_violation,
+                "server send buffers full");
+    }
+    return worst != current;
+  }
+
+  // Hands `json` to connection `id`'s socket. false when it was not: the
+  // connection is gone or closing, it was closed now because too much is
+  // unsent, or websocketpp refused the frame (then it is closed with 1011:
+  // the client reconnects and resends, and results are durable).
+  bool Send(uint64_t id, const std::string& json) {
     auto it = conns_.find(id);
-    if (it == conns_.end() || it->second.closing) return;
+    if (it == conns_.end() || it->second.closing) return false;
     Conn& conn = it->second;
     websocketpp::lib::error_code ec;
     Server::connection_ptr con = server_.get_con_from_hdl(conn.hdl, ec);
-    if (ec || !con) return;
-    if (static_cast<int64_t>(con->get_buffered_amount()) > options_.max_buffered_bytes) {
+    if (ec || !con) return false;
+    SetBuffered(conn, static_cast<int64_t>(con->get_buffered_amount()));
+    if (conn.buffered > options_.max_buffered_bytes) {
       // The client does not read: stop buffering for it. Its results are
       // durable; resending after a reconnect replays them.
-      conn.closing = true;
-      con->close(websocketpp::close::status::policy_violation, "client too slow", ec);
-      return;
+      CloseConn(conn, websocketpp::close::status::policy_violation, "client too slow");
+      return false;
     }
-    con->send(json, websocketpp::frame::opcode::text);
+    if (!EnforceTotalBudget(id, static_cast<int64_t>(json.size()))) return false;
+    if (options_.test_refuse_send && options_.test_refuse_send(json)) {
+      ec = con->send(std::string("\xff\xfe"), websocketpp::frame::opcode::text);
+    } else {
+      ec = con->send(json, websocketpp::frame::opcode::text);
+    }
+    if (ec) {
+      // Never the payload: it holds tenant data.
+      int64_t suppressed = 0;
+      if (send_log_.Allow(&suppressed)) {
+        std::fprintf(stderr,
+                     "syncd: websocket send failed on connection %llu: %s; closing it (1011) "
+                     "(%lld such messages suppressed)\n",
+                     static_cast<unsigned long long>(id), ec.message().c_str(),
+                     static_cast<long long>(suppressed));
+      }
+      CloseConn(conn, websocketpp::close::status::internal_endpoint_error,
+                "could not send a reply");
+      return false;
+    }
+    SetBuffered(conn, static_cast<int64_t>(con->get_buffered_amount()));
+    return true;
   }
 
   void OnMessage(Hdl h, Server::message_ptr msg) {
@@ -335,7 +631,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     } else if (type == "request_initial_data") {
       HandleInitialData(id, tenant);
     } else if (type == "data_status_request" || type == "request_data_status") {
-      HandleDataStatus(id, tenant, doc);
+      HandleDataStatus(id, tenant, type, doc);
     } else if (type == "connection_status_request") {
       Send(id, ConnectionStatusJson(tenant, connections(), tenants()));
     } else if (type == "tenant_disconnect") {
@@ -415,18 +711,57 @@ class WsServer::Impl final : public pipeline::ResultSink {
     }
   }
 
-  void HandleInitialData(uint64_t id, const std::string& tenant) {
-    std::vector<db::StoredEntity> entities;
-    db::Status s = reads_->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
-    if (!s.ok()) {
-      Send(id, ErrorJson("internal_error", std::string("could not read entities: ") +
-                                               pipeline::kDatabaseUnavailable));
-      return;
+  // --- Reads (request_initial_data, data_status_request) ----------------
+  //
+  // The read and its serialisation run on a reader thread; the finished
+  // text comes back to this thread, which sends it if the connection is
+  // still open and then starts that connection's next read. One read per
+  // connection at a time keeps its answers in request order; beyond
+  // kMaxReadsPerConnection waiting (or kMaxReadsTotal for the server) a
+  // request is answered {"type":"error","code":"busy"}.
+  void StartRead(uint64_t id, const std::string& type, const char* kind,
+                 std::function<std::string()> read) {
+    ReadQueues::Admit admit = read_queues_.Add(id, [this, id, kind, read = std::move(read)] {
+      pool_.Submit([this, id, kind, read] {
+        if (options_.test_before_read) options_.test_before_read(kind);
+        std::string reply;
+        try {
+          reply = read();
+        } catch (const std::exception& e) {
+          // The exception's text is for the log, never for the client.
+          std::fprintf(stderr, "syncd: websocket %s read failed: %s\n", kind, e.what());
+          reply = ErrorJson("internal_error",
+                            std::string("could not read: ") + pipeline::kDatabaseUnavailable);
+        }
+        websocketpp::lib::asio::post(server_.get_io_service(),
+                                     [this, id, reply = std::move(reply)] {
+                                       Send(id, reply);
+                                       read_queues_.Done(id);
+                                     });
+      });
+    });
+    if (admit == ReadQueues::Admit::kBusy) {
+      Send(id,
+           ErrorJson("busy", "too many reads in progress; wait for the answers to the earlier ones",
+                     &type));
     }
-    Send(id, InitialDataLoadJson(tenant, entities, NowMs()));
   }
 
-  void HandleDataStatus(uint64_t id, const std::string& tenant, const rapidjson::Document& doc) {
+  void HandleInitialData(uint64_t id, const std::string& tenant) {
+    db::ReadStore* reads = reads_;
+    StartRead(id, "request_initial_data", "initial_data", [reads, tenant] {
+      std::vector<db::StoredEntity> entities;
+      db::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
+      if (!s.ok()) {
+        return ErrorJson("internal_error",
+                         std::string("could not read entities: ") + pipeline::kDatabaseUnavailable);
+      }
+      return InitialDataLoadJson(tenant, entities, NowMs());
+    });
+  }
+
+  void HandleDataStatus(uint64_t id, const std::string& tenant, const std::string& type,
+                        const rapidjson::Document& doc) {
     std::vector<domain::EntityType> types;
     auto it = doc.FindMember("entity_types");
     if (it != doc.MemberEnd() && !it->value.IsNull()) {
@@ -436,22 +771,25 @@ class WsServer::Impl final : public pipeline::ResultSink {
         return;
       }
       for (const rapidjson::Value& v : it->value.GetArray()) {
-        std::optional<domain::EntityType> type;
+        std::optional<domain::EntityType> parsed;
         if (v.IsString()) {
-          type = domain::ParseEntityType(std::string_view(v.GetString(), v.GetStringLength()));
+          parsed = domain::ParseEntityType(std::string_view(v.GetString(), v.GetStringLength()));
         }
-        if (!type) {
+        if (!parsed) {
           Send(id, ErrorJson("invalid_message", "entity_types names an unknown entity type"));
           return;
         }
-        if (std::find(types.begin(), types.end(), *type) == types.end()) types.push_back(*type);
+        if (std::find(types.begin(), types.end(), *parsed) == types.end()) {
+          types.push_back(*parsed);
+        }
       }
     }
     if (!options_.data_status_body) {
       Send(id, ErrorJson("internal_error", "data status is not available"));
       return;
     }
-    Send(id, options_.data_status_body(tenant, types));
+    StartRead(id, type, "data_status",
+              [this, tenant, types] { return options_.data_status_body(tenant, types); });
   }
 
   // Asio thread: send each result to every open connection waiting on it,
@@ -481,8 +819,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
       }
       if (!waiting.empty()) {
         std::string reply = SyncReplyJson(d);
-        for (uint64_t id : waiting) Send(id, reply);
-        if (d.received_us > 0) pipeline_->metrics().RecordAck(now_us - d.received_us);
+        bool handed = false;
+        for (uint64_t id : waiting) handed = Send(id, reply) || handed;
+        // A latency sample only for a reply that reached a socket.
+        if (handed && d.received_us > 0) pipeline_->metrics().RecordAck(now_us - d.received_us);
       }
       if (!d.result.acked && d.result.reason == domain::NackReason::kSystem) {
         // A dead-lettered entry is not finished for good: an operator's
@@ -519,6 +859,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
   }
 
   static constexpr rapidjson::SizeType kMaxBatchEntries = 1000;
+  // One running + three waiting reads per connection; 1024 for the server.
+  static constexpr size_t kMaxReadsPerConnection = 4;
+  static constexpr size_t kMaxReadsTotal = 1024;
+  static constexpr std::chrono::milliseconds kCloseGrace{2000};
 
   const WsOptions options_;
   pipeline::Pipeline* pipeline_;
@@ -529,10 +873,24 @@ class WsServer::Impl final : public pipeline::ResultSink {
   int port_ = 0;
   std::atomic<bool> up_{false};
   std::atomic<int64_t> connection_count_{0}, tenant_count_{0};
+  // Declared after server_: stopped and destroyed before it.
+  ReaderPool pool_;
 
   // Asio thread only.
   uint64_t next_id_ = 1;
   std::map<Hdl, uint64_t, std::owner_less<Hdl>> ids_;
+  // Upgrades validated but not open yet (they count against max_connections).
+  std::set<Hdl, std::owner_less<Hdl>> upgrading_;
+  ReadQueues read_queues_;
+  // Health requests waiting for their answer from a reader thread.
+  std::unordered_map<uint64_t, Server::connection_ptr> deferred_http_;
+  uint64_t next_http_id_ = 1;
+  int64_t buffered_total_ = 0;  // sum of Conn::buffered
+  std::unique_ptr<websocketpp::lib::asio::steady_timer> accept_timer_;
+  int64_t accept_delay_ms_ = 0;
+  LogLimiter accept_log_{1, std::chrono::seconds(10)};
+  LogLimiter send_log_{5, std::chrono::seconds(10)};
+  LogLimiter close_log_{5, std::chrono::seconds(10)};
   std::unordered_map<uint64_t, Conn> conns_;
   std::map<std::string, std::set<uint64_t>> by_tenant_;
   std::map<EntryKey, std::vector<uint64_t>> waiters_;

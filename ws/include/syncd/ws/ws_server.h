@@ -2,6 +2,9 @@
 // One Asio thread does all socket work: frames are parsed and validated
 // there, valid entries go to the pipeline, and results come back by posting
 // to the same thread (Deliver is called on the pipeline thread and only posts).
+// Database reads (request_initial_data, data_status_request, the health
+// answer) and their serialisation run on a few reader threads of its own,
+// which post the finished text back, so that the Asio thread never waits.
 // Start/StopAccepting/Shutdown are called by the owner (app).
 #ifndef SYNCD_WS_WS_SERVER_H_
 #define SYNCD_WS_WS_SERVER_H_
@@ -27,8 +30,15 @@ struct WsOptions {
   // A client that does not read: once this much is queued unsent to it, the
   // connection is closed (1008) instead of buffering without bound.
   int64_t max_buffered_bytes = 64LL << 20;
-  // Open connections served at once; an upgrade beyond it is refused (503).
+  // All connections together: once this much is queued unsent, the
+  // connection holding the most is closed (1008), as for max_buffered_bytes.
+  int64_t max_buffered_total_bytes = 256LL << 20;
+  // Open connections served at once (upgrades in progress count); an upgrade
+  // beyond it is refused (503 too_many_connections).
   int max_connections = 4096;
+  // Threads that run request_initial_data, data_status_request and the
+  // health answer's database reads (never the Asio thread).
+  int reader_threads = 2;
   // A browser upgrade whose Origin this does not allow gets 403.
   common::OriginPolicy origins;
   // Body of GET /api/v1/websocket/health (and /health) on this port.
@@ -36,6 +46,14 @@ struct WsOptions {
   // data_status_response body for (tenant, types; empty = all).
   std::function<std::string(const std::string&, const std::vector<domain::EntityType>&)>
       data_status_body;
+
+  // Test hooks (never set by the app).
+  // Called on a reader thread before each database read; `kind` is
+  // "initial_data", "data_status" or "health". Tests block reads with it.
+  std::function<void(const std::string& kind)> test_before_read;
+  // A reply for which this returns true is handed to websocketpp as invalid
+  // UTF-8, which it refuses to send: the way to make a send fail on purpose.
+  std::function<bool(const std::string& json)> test_refuse_send;
 };
 
 class WsServer {
