@@ -32,8 +32,12 @@ struct HttpOptions {
   int threads = 2;
   std::string openapi_path;  // file served at GET /openapi.yaml
   std::string version = "0.1.0";
-  // Open connections served at once; more are refused (503) or closed.
+  // Open connections served at once; more get a JSON 503 and are closed.
   int max_connections = 4096;
+  // A connection whose request line and headers (or body) have not all come
+  // this long after it opened is answered 408 and closed (slow clients and
+  // half-open connections must not hold a place for ever).
+  int header_timeout_ms = 10000;
   // Origins whose browser pages get CORS headers (accounts.md, CORS).
   common::OriginPolicy origins;
 };

@@ -1,0 +1,165 @@
+#include "http_connection.h"
+
+#include <pistache/peer.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "http_types.h"
+
+namespace syncd::api {
+
+namespace {
+
+namespace Http = Pistache::Http;
+namespace Tcp = Pistache::Tcp;
+namespace Rest = Pistache::Rest;
+
+// Peer data keys (Tcp::Peer::putData).
+constexpr const char* kSlotKey = "syncd.connection_slot";
+constexpr const char* kClosingKey = "syncd.closing";
+
+// Holds one of the --max-connections places while its peer exists: Pistache
+// drops a peer it times out without calling onDisconnection, but it always
+// destroys it, and with it its data.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<int>> open) : open_(std::move(open)) {}
+  ~ConnectionSlot() { open_->fetch_sub(1); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::shared_ptr<std::atomic<int>> open_;
+};
+
+// One line per second at most: a client sending garbage must not fill the log.
+void LogRefusal(const std::string& what) {
+  static std::atomic<int64_t> last_s{0};
+  int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+  int64_t last = last_s.load();
+  if (now_s == last || !last_s.compare_exchange_strong(last, now_s)) return;
+  std::fprintf(stderr, "syncd: http: %s\n", what.c_str());
+}
+
+class ConnectionHandler final : public Rest::Private::RouterHandler {
+ public:
+  HTTP_PROTOTYPE(ConnectionHandler)
+
+  ConnectionHandler(const Rest::Router& router, ConnectionLimits limits,
+                    std::shared_ptr<std::atomic<int>> open)
+      : RouterHandler(router), limits_(limits), open_(std::move(open)) {}
+
+  // Http::Handler's own onConnection only adds the parser; it is private, so
+  // this does the same, then takes a place or refuses the peer.
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    peer->putData(ParserData, std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    int open = open_->load();
+    while (open < limits_.max_connections && !open_->compare_exchange_weak(open, open + 1)) {
+    }
+    if (open >= limits_.max_connections) {
+      LogRefusal("refused a connection: " + std::to_string(limits_.max_connections) +
+                 " (--max-connections) are open");
+      Refuse(peer, Http::Version::Http11,
+             ErrorResponse(ApiError::kTooManyConnections, "too many open connections"), SHUT_RDWR);
+      return;
+    }
+    peer->putData(kSlotKey, std::make_shared<ConnectionSlot>(open_));
+  }
+
+  // Http::Handler::onInput (Pistache 0.0.5), except that every request it
+  // cannot take is answered with our JSON error and the connection closed,
+  // and a request is idle (Pistache's keep-alive timeout) once dispatched.
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    if (peer->tryGetData(kClosingKey)) return;  // answered and closing: drop the rest
+    std::shared_ptr<Http::RequestParser> parser = getParser(peer);
+    Http::Request& request = parser->request;
+    try {
+      if (!parser->feed(buffer, len)) {
+        Refuse(peer, request.version(), TooLarge(), SHUT_WR);
+        return;
+      }
+      if (parser->parse() == Http::Private::State::Done) {
+        Http::ResponseWriter response(request.version(), transport(), this, peer);
+        request.copyAddress(peer->address());
+        auto connection = request.headers().tryGet<Http::Header::Connection>();
+        response.headers().add<Http::Header::Connection>(
+            connection ? connection->control() : Http::ConnectionControl::Close);
+        peer->setIdle(false);
+        onRequest(request, std::move(response));
+        parser->reset();
+        // An answer that comes later (it waits for the pipeline) must not be
+        // cut by the header timeout: from now on the keep-alive timeout counts.
+        peer->setIdle(true);
+        return;
+      }
+      // Still reading the body: refuse a declared length we would not take
+      // now, before it arrives (and before a client's length is believed).
+      if (parser->step()->id() == Http::Private::BodyStep::Id) {
+        auto length = request.headers().tryGet<Http::Header::ContentLength>();
+        if (length && length->value() > limits_.max_body_bytes) {
+          Refuse(peer, request.version(), TooLarge(), SHUT_WR);
+        }
+      }
+    } catch (const Http::HttpError& e) {
+      LogRefusal(std::string("refused a malformed request: ") + e.what());
+      Refuse(peer, request.version(),
+             e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
+                 ? TooLarge()
+                 : ErrorResponse(ApiError::kMalformedRequest, "malformed HTTP request"),
+             SHUT_WR);
+    } catch (const std::exception& e) {
+      // Pistache's parser throws these for lengths it cannot take
+      // (`Content-Length: -1` → length_error, 2^70 → out_of_range).
+      LogRefusal(std::string("refused a malformed request: ") + e.what());
+      Refuse(peer, request.version(),
+             ErrorResponse(ApiError::kMalformedRequest, "malformed HTTP request"), SHUT_WR);
+    }
+  }
+
+ private:
+  ApiResponse TooLarge() const {
+    return ErrorResponse(ApiError::kTooLarge,
+                         "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
+  }
+
+  // Answers `out`, then shuts the socket down (`how`): SHUT_WR lets the
+  // client read the answer while what it still sends is dropped, until it
+  // closes or the keep-alive timeout does; SHUT_RDWR ends it at once.
+  void Refuse(const std::shared_ptr<Tcp::Peer>& peer, Http::Version version, const ApiResponse& out,
+              int how) {
+    peer->putData(kClosingKey, std::make_shared<bool>(true));
+    if (auto parser = getParser(peer)) parser->reset();
+    Http::ResponseWriter response(version, transport(), this, peer);
+    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    std::weak_ptr<Tcp::Peer> weak = peer;
+    // The promise settles on this transport's thread, which alone closes the
+    // peer's descriptor: the fd cannot have been reused meanwhile.
+    auto shut = [weak, how] {
+      if (auto p = weak.lock()) ::shutdown(p->fd(), how);
+    };
+    response
+        .send(static_cast<Http::Code>(out.status), out.body,
+              Http::Mime::MediaType::fromString(out.content_type))
+        .then([shut](ssize_t) { shut(); }, [shut](std::exception_ptr) { shut(); });
+  }
+
+  ConnectionLimits limits_;
+  std::shared_ptr<std::atomic<int>> open_;
+};
+
+}  // namespace
+
+std::shared_ptr<Http::Handler> MakeConnectionHandler(const Rest::Router& router,
+                                                     ConnectionLimits limits,
+                                                     std::shared_ptr<std::atomic<int>> open) {
+  return std::make_shared<ConnectionHandler>(router, limits, std::move(open));
+}
+
+}  // namespace syncd::api
