@@ -210,6 +210,7 @@ class HttpServerTest : public ::testing::Test {
   HttpOptions http_options_;  // what Start() uses, but for port, body limit and openapi path
   db::FaultInjectingStore* faulty_ = nullptr;  // owned by pipeline_
   pipeline::SystemClock clock_;
+  pipeline::FakeClock frozen_;  // for tests that move time themselves; outlives pipeline_
   std::unique_ptr<db::ReadStore> reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;
@@ -710,8 +711,7 @@ TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
 TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
   // Every apply fails and the clock stands still: the entries wait for a
   // retry that comes only when the test moves the clock.
-  pipeline::FakeClock frozen;
-  Restart(/*apply_fail_rate=*/1.0, &frozen);
+  Restart(/*apply_fail_rate=*/1.0, &frozen_);
   constexpr int kWaiting = 4;  // the server has 2 threads
   std::vector<std::future<HttpReply>> posts;
   for (int i = 0; i < kWaiting; ++i) {
@@ -742,7 +742,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
     for (auto& post : posts)
       all = all && post.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
     if (all) break;
-    frozen.Advance(10000);
+    frozen_.Advance(10000);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   for (int i = 0; i < kWaiting; ++i) {
@@ -755,7 +755,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
     EXPECT_EQ(Str(doc["results"][0], "status"), "failed") << r.body;
     EXPECT_EQ(Str(doc["results"][0], "reason"), "system_error") << r.body;
   }
-  Stop();  // before `frozen` goes away
+  Stop();
 }
 
 // A 500 says only "internal error"; the detail (a database text) is logged.
