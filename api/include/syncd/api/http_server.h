@@ -1,7 +1,9 @@
 // The REST API (service.md, REST table) on Pistache. Reads through its own
 // ReadStore; writes go through the pipeline like WebSocket entries.
 // Threads: Start/BeginShutdown/Stop from the owner (app); handlers run on
-// Pistache's threads; Deliver (ResultSink) is called on the pipeline thread.
+// Pistache's threads and never wait for the pipeline: a request that waits
+// for results is answered later from a thread of the server's own; Deliver
+// (ResultSink) is called on the pipeline thread.
 #ifndef SYNCD_API_HTTP_SERVER_H_
 #define SYNCD_API_HTTP_SERVER_H_
 
@@ -62,8 +64,9 @@ class HttpServer {
   db::Status Start();    // binds and serves in background threads
   int port() const;      // the bound port
   void BeginShutdown();  // from now on every route answers 503
-  // Stops listening, wakes requests waiting for results (they answer
-  // `pending`) and returns once no handler runs any more. Idempotent.
+  // Answers requests waiting for results (entries `pending`, operator
+  // actions 503), stops listening and returns once no handler runs and no
+  // answer is still being written. Idempotent.
   void Stop();
 
   // Every route as "METHOD /path/{param}", for the openapi.yaml test.
