@@ -40,11 +40,6 @@ size_t HardRequestCap(int64_t max_body_bytes) {
   return static_cast<size_t>(max_body_bytes) + 64 * 1024;
 }
 
-// An idle keep-alive connection is closed after this long. Longer than the
-// longest wait of a request (wait_ms ≤ 60 s): Pistache takes a connection
-// whose answer is still to come for idle.
-constexpr auto kKeepAliveTimeout = std::chrono::seconds(75);
-
 // What a browser may send on a preflighted request (accounts.md, CORS).
 constexpr const char* kCorsAllowHeaders = "Content-Type, Authorization, X-Tenant-Id, X-User-Id";
 
@@ -178,13 +173,14 @@ class HttpServer::Impl {
       Pistache::Address address(ctx_.options.host,
                                 Pistache::Port(static_cast<uint16_t>(ctx_.options.port)));
       endpoint_ = std::make_unique<Http::Endpoint>(address);
-      endpoint_->init(Http::Endpoint::options()
-                          .threads(std::max(1, ctx_.options.threads))
-                          .maxRequestSize(HardRequestCap(ctx_.options.max_body_bytes))
-                          .headerTimeout(std::chrono::milliseconds(ctx_.options.header_timeout_ms))
-                          .bodyTimeout(std::chrono::milliseconds(ctx_.options.header_timeout_ms))
-                          .keepaliveTimeout(kKeepAliveTimeout)
-                          .flags(Pistache::Tcp::Options::ReuseAddr));
+      endpoint_->init(
+          Http::Endpoint::options()
+              .threads(std::max(1, ctx_.options.threads))
+              .maxRequestSize(HardRequestCap(ctx_.options.max_body_bytes))
+              .headerTimeout(std::chrono::milliseconds(ctx_.options.header_timeout_ms))
+              .bodyTimeout(std::chrono::milliseconds(ctx_.options.header_timeout_ms))
+              .keepaliveTimeout(std::chrono::milliseconds(ctx_.options.keepalive_timeout_ms))
+              .flags(Pistache::Tcp::Options::ReuseAddr));
       Rest::Router router;
       for (const RouteSpec& spec : RouteTable()) {
         Rest::Route::Handler h = [this, &spec](const Rest::Request& req,

@@ -705,6 +705,19 @@ TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
   EXPECT_EQ(status, 200);
 }
 
+// An idle keep-alive connection is closed after the keep-alive timeout.
+TEST_F(HttpServerTest, IdleKeepAliveConnectionsAreClosed) {
+  http_options_.keepalive_timeout_ms = 500;
+  Restart();
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(ReadReply(fd).status, 200);
+  EXPECT_TRUE(ClosedWithin(fd, 5000));
+  ::close(fd);
+}
+
 // More requests waiting for a stalled pipeline than the server has threads:
 // health and stats still answer at once (before any of them completes), and
 // each completes with its entry's result when the pipeline gets to it.
@@ -756,6 +769,28 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
     EXPECT_EQ(Str(doc["results"][0], "reason"), "system_error") << r.body;
   }
   Stop();
+}
+
+// A client that leaves before its deferred answer: the answer goes nowhere,
+// the server carries on, and Stop() does not wait for it.
+TEST_F(HttpServerTest, AClientThatLeavesBeforeItsAnswerDisturbsNobody) {
+  Restart(/*apply_fail_rate=*/1.0, &frozen_);
+  for (int i = 0; i < 3; ++i) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    std::string body = Entries(Account("gone" + std::to_string(i), "acc-g", "A", kT0));
+    std::string req =
+        "POST /api/v1/sync/entries?wait_ms=300 HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past every wait_ms
+  EXPECT_EQ(Get("/health").status, 200);
+  auto t0 = std::chrono::steady_clock::now();
+  Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
 // A 500 says only "internal error"; the detail (a database text) is logged.

@@ -40,6 +40,10 @@ struct HttpOptions {
   // this long after it opened is answered 408 and closed (slow clients and
   // half-open connections must not hold a place for ever).
   int header_timeout_ms = 10000;
+  // An idle keep-alive connection is closed after this long. Keep it above
+  // the longest wait of a request (wait_ms ≤ 60 s): Pistache counts a
+  // connection whose answer is still to come as idle.
+  int keepalive_timeout_ms = 75000;
   // Origins whose browser pages get CORS headers (accounts.md, CORS).
   common::OriginPolicy origins;
 };
