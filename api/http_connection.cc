@@ -1,13 +1,19 @@
 #include "http_connection.h"
 
+#include <pistache/async.h>
 #include <pistache/peer.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "http_types.h"
 
@@ -22,6 +28,18 @@ namespace Rest = Pistache::Rest;
 // Peer data keys (Tcp::Peer::putData).
 constexpr const char* kSlotKey = "syncd.connection_slot";
 constexpr const char* kClosingKey = "syncd.closing";
+constexpr const char* kRequestKey = "syncd.request";
+
+// How often a transport looks for requests past the header timeout.
+constexpr auto kTick = std::chrono::milliseconds(250);
+
+using SteadyClock = std::chrono::steady_clock;
+
+// When the request now arriving on a connection began; unset between
+// requests (Pistache's keep-alive timeout covers that time).
+struct RequestClock {
+  std::optional<SteadyClock::time_point> began;
+};
 
 // Holds one of the --max-connections places while its peer exists: Pistache
 // drops a peer it times out without calling onDisconnection, but it always
@@ -71,6 +89,11 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
       return;
     }
     peer->putData(kSlotKey, std::make_shared<ConnectionSlot>(open_));
+    auto clock = std::make_shared<RequestClock>();
+    clock->began = SteadyClock::now();
+    peer->putData(kRequestKey, clock);
+    watched_.push_back(peer);
+    if (!ticking_) Tick();
   }
 
   // Http::Handler::onInput (Pistache 0.0.5), except that every request it
@@ -80,6 +103,8 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
     if (peer->tryGetData(kClosingKey)) return;  // answered and closing: drop the rest
     std::shared_ptr<Http::RequestParser> parser = getParser(peer);
     Http::Request& request = parser->request;
+    auto clock = std::static_pointer_cast<RequestClock>(peer->tryGetData(kRequestKey));
+    if (clock && !clock->began) clock->began = SteadyClock::now();
     try {
       if (!parser->feed(buffer, len)) {
         Refuse(peer, request.version(), TooLarge(), SHUT_WR);
@@ -92,6 +117,7 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
         response.headers().add<Http::Header::Connection>(
             connection ? connection->control() : Http::ConnectionControl::Close);
         peer->setIdle(false);
+        if (clock) clock->began.reset();
         onRequest(request, std::move(response));
         parser->reset();
         // An answer that comes later (it waits for the pipeline) must not be
@@ -150,8 +176,56 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
         .then([shut](ssize_t) { shut(); }, [shut](std::exception_ptr) { shut(); });
   }
 
+  // Every kTick while this transport has connections: a request that began
+  // more than the header timeout ago gets the JSON 408 and its connection is
+  // closed. Pistache has a header timeout too, but answers it with an empty
+  // body; ours comes first (Pistache's is set later as a backstop). Runs on
+  // this transport's thread (its timer), like everything touching watched_.
+  void Tick() {
+    ticking_ = false;
+    SteadyClock::time_point now = SteadyClock::now();
+    std::vector<std::weak_ptr<Tcp::Peer>> alive;
+    for (const std::weak_ptr<Tcp::Peer>& weak : watched_) {
+      std::shared_ptr<Tcp::Peer> peer = weak.lock();
+      if (!peer || peer->tryGetData(kClosingKey)) continue;
+      alive.push_back(weak);
+      auto clock = std::static_pointer_cast<RequestClock>(peer->tryGetData(kRequestKey));
+      if (clock && clock->began && now - *clock->began > limits_.header_timeout) {
+        Refuse(peer, Http::Version::Http11,
+               ErrorResponse(ApiError::kRequestTimeout, "the request did not arrive in time"),
+               SHUT_RDWR);
+      }
+    }
+    watched_.swap(alive);
+    if (watched_.empty()) return;
+    // A fresh one-shot timerfd each time: Pistache's transport forgets a timer
+    // once it fired (closing it leaves the epoll set). Its callback runs while
+    // the transport still holds the fired timer in its table, so arming the
+    // next one there is refused (or worse, rehashes under its iterator): hop
+    // through the transport's notifier (load()) and arm from its handler.
+    int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0) return;  // out of descriptors: Pistache's own timeout remains
+    ticking_ = true;
+    Pistache::Async::Promise<uint64_t> fired([&](Pistache::Async::Deferred<uint64_t> deferred) {
+      transport()->armTimer(fd, kTick, std::move(deferred));
+    });
+    fired.then(
+        [this, fd](uint64_t) {
+          ::close(fd);
+          transport()->load().then([this](rusage) { Tick(); },
+                                   [this](std::exception_ptr) { ticking_ = false; });
+        },
+        [this, fd](std::exception_ptr) {
+          ::close(fd);
+          ticking_ = false;
+        });
+  }
+
   ConnectionLimits limits_;
   std::shared_ptr<std::atomic<int>> open_;
+  // This clone's (one transport's) connections, for Tick.
+  std::vector<std::weak_ptr<Tcp::Peer>> watched_;
+  bool ticking_ = false;
 };
 
 }  // namespace

@@ -40,6 +40,13 @@ size_t HardRequestCap(int64_t max_body_bytes) {
   return static_cast<size_t>(max_body_bytes) + 64 * 1024;
 }
 
+std::chrono::milliseconds HeaderTimeout(const HttpOptions& options) {
+  return std::chrono::milliseconds(std::max(1, options.header_timeout_ms));
+}
+
+// Pistache's own header timeout, after ours: it answers with an empty body.
+constexpr auto kPistacheTimeoutLag = std::chrono::seconds(5);
+
 // What a browser may send on a preflighted request (accounts.md, CORS).
 constexpr const char* kCorsAllowHeaders = "Content-Type, Authorization, X-Tenant-Id, X-User-Id";
 
@@ -177,8 +184,9 @@ class HttpServer::Impl {
           Http::Endpoint::options()
               .threads(std::max(1, ctx_.options.threads))
               .maxRequestSize(HardRequestCap(ctx_.options.max_body_bytes))
-              .headerTimeout(std::chrono::milliseconds(ctx_.options.header_timeout_ms))
-              .bodyTimeout(std::chrono::milliseconds(ctx_.options.header_timeout_ms))
+              // A backstop: http_connection.cc answers the JSON 408 first.
+              .headerTimeout(HeaderTimeout(ctx_.options) + kPistacheTimeoutLag)
+              .bodyTimeout(HeaderTimeout(ctx_.options) + kPistacheTimeoutLag)
               .keepaliveTimeout(std::chrono::milliseconds(ctx_.options.keepalive_timeout_ms))
               .flags(Pistache::Tcp::Options::ReuseAddr));
       Rest::Router router;
@@ -205,6 +213,7 @@ class HttpServer::Impl {
       ConnectionLimits limits;
       limits.max_connections = std::max(1, ctx_.options.max_connections);
       limits.max_body_bytes = static_cast<size_t>(ctx_.options.max_body_bytes);
+      limits.header_timeout = HeaderTimeout(ctx_.options);
       endpoint_->setHandler(MakeConnectionHandler(router, limits, open_connections_));
       endpoint_->serveThreaded();
       port_ = static_cast<uint16_t>(endpoint_->getPort());

@@ -681,8 +681,8 @@ TEST_F(HttpServerTest, ConnectionsPastTheCapAreRefused) {
   EXPECT_EQ(status, 200);
 }
 
-// A connection that never sends its headers (or sends half) is closed after
-// --http-header-timeout-ms, and its place is free again.
+// A connection that never sends its headers (or sends half) gets the JSON 408
+// after --http-header-timeout-ms and is closed, and its place is free again.
 TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
   http_options_.header_timeout_ms = 500;
   http_options_.max_connections = 2;
@@ -693,8 +693,10 @@ TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
   ASSERT_GE(partial, 0);
   std::string half = "GET /health HTTP/1.1\r\nHost: x\r\n";
   ASSERT_GT(::send(partial, half.data(), half.size(), MSG_NOSIGNAL), 0);
-  EXPECT_TRUE(ClosedWithin(silent, 5000));
-  EXPECT_TRUE(ClosedWithin(partial, 5000));
+  for (int fd : {silent, partial}) {
+    ExpectError(ReadReply(fd), 408, "request_timeout");
+    EXPECT_TRUE(ClosedWithin(fd, 5000));
+  }
   ::close(silent);
   ::close(partial);
   int status = 0;
@@ -703,6 +705,24 @@ TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(status, 200);
+}
+
+// The header timeout counts from a request's first byte on a kept-alive
+// connection too.
+TEST_F(HttpServerTest, ASecondRequestThatStallsTimesOut) {
+  http_options_.header_timeout_ms = 500;
+  Restart();
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string whole = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_EQ(::send(fd, whole.data(), whole.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(whole.size()));
+  EXPECT_EQ(ReadReply(fd).status, 200);
+  std::string half = "GET /health HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_GT(::send(fd, half.data(), half.size(), MSG_NOSIGNAL), 0);
+  ExpectError(ReadReply(fd), 408, "request_timeout");
+  EXPECT_TRUE(ClosedWithin(fd, 5000));
+  ::close(fd);
 }
 
 // An idle keep-alive connection is closed after the keep-alive timeout.

@@ -36,9 +36,10 @@ struct HttpOptions {
   std::string version = "0.1.0";
   // Open connections served at once; more get a JSON 503 and are closed.
   int max_connections = 4096;
-  // A connection whose request line and headers (or body) have not all come
-  // this long after it opened is answered 408 and closed (slow clients and
-  // half-open connections must not hold a place for ever).
+  // A request whose line, headers and body have not all come this long after
+  // its first byte (for a new connection: after it opened) is answered the
+  // JSON 408 and its connection closed: slow clients and half-open
+  // connections must not hold a place for ever.
   int header_timeout_ms = 10000;
   // An idle keep-alive connection is closed after this long. Keep it above
   // the longest wait of a request (wait_ms ≤ 60 s): Pistache counts a
