@@ -41,6 +41,14 @@ struct RequestClock {
   std::optional<SteadyClock::time_point> began;
 };
 
+// A refused connection: answered, its input dropped, and after kLinger shut
+// for good even if the client keeps sending (it would hold a place).
+struct Closing {
+  SteadyClock::time_point at;
+  bool shut = false;
+};
+constexpr auto kLinger = std::chrono::seconds(2);
+
 // Holds one of the --max-connections places while its peer exists: Pistache
 // drops a peer it times out without calling onDisconnection, but it always
 // destroys it, and with it its data.
@@ -160,7 +168,9 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
   // closes or the keep-alive timeout does; SHUT_RDWR ends it at once.
   void Refuse(const std::shared_ptr<Tcp::Peer>& peer, Http::Version version, const ApiResponse& out,
               int how) {
-    peer->putData(kClosingKey, std::make_shared<bool>(true));
+    auto closing = std::make_shared<Closing>();
+    closing->at = SteadyClock::now();
+    peer->putData(kClosingKey, closing);
     if (auto parser = getParser(peer)) parser->reset();
     Http::ResponseWriter response(version, transport(), this, peer);
     response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
@@ -187,8 +197,15 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
     std::vector<std::weak_ptr<Tcp::Peer>> alive;
     for (const std::weak_ptr<Tcp::Peer>& weak : watched_) {
       std::shared_ptr<Tcp::Peer> peer = weak.lock();
-      if (!peer || peer->tryGetData(kClosingKey)) continue;
+      if (!peer) continue;
       alive.push_back(weak);
+      if (auto closing = std::static_pointer_cast<Closing>(peer->tryGetData(kClosingKey))) {
+        if (!closing->shut && now - closing->at > kLinger) {
+          closing->shut = true;
+          ::shutdown(peer->fd(), SHUT_RDWR);
+        }
+        continue;
+      }
       auto clock = std::static_pointer_cast<RequestClock>(peer->tryGetData(kRequestKey));
       if (clock && clock->began && now - *clock->began > limits_.header_timeout) {
         Refuse(peer, Http::Version::Http11,

@@ -650,6 +650,26 @@ TEST_F(HttpServerTest, OversizeBodiesGetJson413) {
   EXPECT_EQ(Get("/health").status, 200);
 }
 
+// A refused client that keeps sending does not keep its connection (and its
+// place): the server stops reading it shortly after its answer.
+TEST_F(HttpServerTest, ARefusedClientThatKeepsSendingIsCutOff) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string head =
+      "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1000000000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  ExpectError(ReadReply(fd), 413, "too_large");
+  const std::string chunk(1024, 'x');
+  bool cut = false;
+  for (int i = 0; i < 100 && !cut; ++i) {  // 10 s at most
+    cut = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(cut);
+  ::close(fd);
+}
+
 // --max-connections: the one past the cap gets a JSON 503 and is closed; the
 // places come back when the others close.
 TEST_F(HttpServerTest, ConnectionsPastTheCapAreRefused) {
