@@ -81,6 +81,15 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
   ConnectionHandler(const Rest::Router& router, ConnectionLimits limits,
                     std::shared_ptr<std::atomic<int>> open)
       : RouterHandler(router), limits_(limits), open_(std::move(open)) {}
+  // Pistache clones the handler before any connection, so a copy has no timer.
+  ConnectionHandler(const ConnectionHandler& other)
+      : RouterHandler(other), limits_(other.limits_), open_(other.open_) {}
+  ConnectionHandler& operator=(const ConnectionHandler&) = delete;
+  // A timer still armed when the server stops never fires: close it here
+  // (the transport's threads have stopped by the time it destroys us).
+  ~ConnectionHandler() override {
+    if (tick_fd_ >= 0) ::close(tick_fd_);
+  }
 
   // Http::Handler's own onConnection only adds the parser; it is private, so
   // this does the same, then takes a place or refuses the peer.
@@ -223,17 +232,20 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
     int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd < 0) return;  // out of descriptors: Pistache's own timeout remains
     ticking_ = true;
+    tick_fd_ = fd;
     Pistache::Async::Promise<uint64_t> fired([&](Pistache::Async::Deferred<uint64_t> deferred) {
       transport()->armTimer(fd, kTick, std::move(deferred));
     });
     fired.then(
         [this, fd](uint64_t) {
           ::close(fd);
+          tick_fd_ = -1;
           transport()->load().then([this](rusage) { Tick(); },
                                    [this](std::exception_ptr) { ticking_ = false; });
         },
         [this, fd](std::exception_ptr) {
           ::close(fd);
+          tick_fd_ = -1;
           ticking_ = false;
         });
   }
@@ -243,6 +255,7 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
   // This clone's (one transport's) connections, for Tick.
   std::vector<std::weak_ptr<Tcp::Peer>> watched_;
   bool ticking_ = false;
+  int tick_fd_ = -1;  // the armed timer's descriptor, -1 while none is
 };
 
 }  // namespace
