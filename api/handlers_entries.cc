@@ -2,6 +2,7 @@
 // POST /api/v1/sync/acknowledge.
 #include <chrono>
 #include <future>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,6 +56,62 @@ std::optional<std::string> RejectedTenant(const rapidjson::Value& value) {
   std::optional<std::string_view> tenant = StringMember(value, "tenantId");
   if (!tenant || domain::CheckIdentifier(*tenant, "tenantId")) return std::nullopt;
   return std::string(*tenant);
+}
+
+// The answer of POST /api/v1/sync/entries once the wait is over.
+ApiResponse SubmitAnswer(ApiContext& ctx, const std::vector<Pending>& items,
+                         const ResultWaiters::Results& results) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("results");
+  w.StartArray();
+  int64_t now_us = pipeline::MonotonicMicros();
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Pending& item = items[i];
+    if (item.failed) {
+      WriteEntryResult(w, item.id, *item.failed, false);
+    } else if (results[i]) {
+      const pipeline::Delivery& d = *results[i];
+      if (d.received_us > 0) ctx.pipeline->metrics().RecordAck(now_us - d.received_us);
+      WriteEntryResult(w, item.id, d.result, d.duplicate || item.repeated);
+    } else {
+      WritePendingResult(w, *item.id);
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return JsonResponse(JsonText(buf));
+}
+
+// The answer of POST /api/v1/sync/acknowledge once the pipeline answered.
+ApiResponse AcknowledgeAnswer(const pipeline::OperatorResult& result, const std::string& tenant,
+                              const std::string& entry_id) {
+  switch (result.code) {
+    case pipeline::OperatorResult::Code::kOk:
+      break;
+    case pipeline::OperatorResult::Code::kNotFound:
+      return ErrorResponse(ApiError::kNotFound, result.message);
+    case pipeline::OperatorResult::Code::kNotDead:
+      return ErrorResponse(ApiError::kConflict, result.message);
+    case pipeline::OperatorResult::Code::kError:
+      return ErrorResponse(ApiError::kInternal, result.message);
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("success");
+  w.Bool(true);
+  w.Key("message");
+  w.String(result.message);
+  w.Key("tenant_id");
+  w.String(tenant);
+  w.Key("entry_id");
+  w.String(entry_id);
+  w.Key("state");
+  w.String(result.state);
+  w.EndObject();
+  return JsonResponse(JsonText(buf));
 }
 
 }  // namespace
@@ -112,30 +169,17 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
         break;
     }
   }
-  ctx.waiters.Wait(group, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
-  std::vector<std::optional<pipeline::Delivery>> results = group->TakeResults();
-
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("results");
-  w.StartArray();
-  int64_t now_us = pipeline::MonotonicMicros();
-  for (size_t i = 0; i < items.size(); ++i) {
-    const Pending& item = items[i];
-    if (item.failed) {
-      WriteEntryResult(w, item.id, *item.failed, false);
-    } else if (results[i]) {
-      const pipeline::Delivery& d = *results[i];
-      if (d.received_us > 0) ctx.pipeline->metrics().RecordAck(now_us - d.received_us);
-      WriteEntryResult(w, item.id, d.result, d.duplicate || item.repeated);
-    } else {
-      WritePendingResult(w, *item.id);
-    }
-  }
-  w.EndArray();
-  w.EndObject();
-  return JsonResponse(JsonText(buf));
+  // Answer when the results are in (or at wait_ms), on the waiters' thread:
+  // no Pistache thread waits for the pipeline.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  ApiResponse later;
+  later.deferred = [&ctx, group, deadline,
+                    items = std::make_shared<std::vector<Pending>>(std::move(items))](Reply reply) {
+    ctx.waiters.WaitAsync(group, deadline, [&ctx, items, reply](ResultWaiters::Results results) {
+      reply(SubmitAnswer(ctx, *items, results));
+    });
+  };
+  return later;
 }
 
 ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req) {
@@ -174,42 +218,24 @@ ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {
     detail = std::string(*text);
   }
 
-  std::future<pipeline::OperatorResult> future =
-      ctx.pipeline->Operate(*tenant, *entry_id, *op, detail);
-  if (future.wait_for(kOperateTimeout) != std::future_status::ready) {
-    return ErrorResponse(ApiError::kInternal, "the pipeline did not answer in time");
-  }
-  pipeline::OperatorResult result;
-  try {
-    result = future.get();
-  } catch (const std::exception& e) {  // broken promise: the pipeline stopped
-    return ErrorResponse(ApiError::kInternal, std::string("the pipeline stopped: ") + e.what());
-  }
-  switch (result.code) {
-    case pipeline::OperatorResult::Code::kOk:
-      break;
-    case pipeline::OperatorResult::Code::kNotFound:
-      return ErrorResponse(ApiError::kNotFound, result.message);
-    case pipeline::OperatorResult::Code::kNotDead:
-      return ErrorResponse(ApiError::kConflict, result.message);
-    case pipeline::OperatorResult::Code::kError:
-      return ErrorResponse(ApiError::kInternal, result.message);
-  }
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("success");
-  w.Bool(true);
-  w.Key("message");
-  w.String(result.message);
-  w.Key("tenant_id");
-  w.String(*tenant);
-  w.Key("entry_id");
-  w.String(*entry_id);
-  w.Key("state");
-  w.String(result.state);
-  w.EndObject();
-  return JsonResponse(JsonText(buf));
+  auto future = std::make_shared<std::future<pipeline::OperatorResult>>(
+      ctx.pipeline->Operate(*tenant, *entry_id, *op, detail));
+  auto deadline = std::chrono::steady_clock::now() + kOperateTimeout;
+  ApiResponse later;
+  later.deferred = [&ctx, future, deadline, tenant_id = *tenant, entry = *entry_id](Reply reply) {
+    ctx.waiters.WaitFuture(
+        std::move(*future), deadline,
+        [&ctx, reply, tenant_id, entry](std::optional<pipeline::OperatorResult> r) {
+          if (!r) {
+            reply(ctx.shutting_down
+                      ? ErrorResponse(ApiError::kShuttingDown, "server is shutting down")
+                      : ErrorResponse(ApiError::kInternal, "the pipeline did not answer in time"));
+            return;
+          }
+          reply(AcknowledgeAnswer(*r, tenant_id, entry));
+        });
+  };
+  return later;
 }
 
 }  // namespace syncd::api

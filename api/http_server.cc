@@ -1,6 +1,8 @@
 // The Pistache wiring: routes from RouteTable(), the checks every route shares
-// (503 while stopping, 415, 413, exceptions → 500), JSON 404/405, and a
-// Stop() that waits for handlers still running. The only file that knows
+// (503 while stopping, 403 for a POST from a browser origin not allowed, 415,
+// 413, exceptions → 500), CORS, JSON 404/405, answers sent later for handlers
+// that wait (ApiResponse::deferred), and a Stop() that waits for handlers and
+// answers still running. With http_connection.cc, the only code that knows
 // Pistache.
 #include "syncd/api/http_server.h"
 
@@ -9,14 +11,18 @@
 #include <pistache/router.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <ostream>
+#include <string>
 #include <string_view>
 
 #include "handlers.h"
+#include "http_connection.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/pipeline/clock.h"
 
@@ -27,13 +33,37 @@ namespace Rest = Pistache::Rest;
 
 namespace {
 
-// Pistache answers a request larger than its maxRequestSize with its own
-// plain-text 413 once that many bytes arrived. Setting it above the body
-// limit lets a moderately larger body reach the handler, which answers the
-// JSON 413; anything beyond this cap still reads at most the cap.
+// What Pistache buffers of one request: the body limit plus room for the
+// request line and headers. A declared Content-Length over the body limit is
+// refused before its body arrives (http_connection.cc); this bounds the rest
+// (chunked bodies, endless headers), answered with the JSON 413 too.
 size_t HardRequestCap(int64_t max_body_bytes) {
-  return static_cast<size_t>(max_body_bytes) * 2 + 64 * 1024;
+  return static_cast<size_t>(max_body_bytes) + 64 * 1024;
 }
+
+std::chrono::milliseconds HeaderTimeout(const HttpOptions& options) {
+  return std::chrono::milliseconds(std::max(1, options.header_timeout_ms));
+}
+
+// Pistache's own header timeout, after ours: it answers with an empty body.
+constexpr auto kPistacheTimeoutLag = std::chrono::seconds(5);
+
+// What a browser may send on a preflighted request (accounts.md, CORS).
+constexpr const char* kCorsAllowHeaders = "Content-Type, Authorization, X-Tenant-Id, X-User-Id";
+
+// `Vary: Origin`: Pistache 0.0.5 has no typed Vary header, and it writes
+// only typed headers into answers.
+class VaryHeader : public Http::Header::Header {
+ public:
+  NAME("Vary")
+  VaryHeader() = default;
+  explicit VaryHeader(std::string value) : value_(std::move(value)) {}
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string value_;
+};
 
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;
@@ -101,7 +131,8 @@ class PendingWrites {
   int pending_ = 0;
 };
 
-void Send(Http::ResponseWriter& resp, const ApiResponse& out,
+// `allow_origin`: the Access-Control-Allow-Origin to send ("" for none).
+void Send(Http::ResponseWriter& resp, const ApiResponse& out, const std::string& allow_origin,
           const std::shared_ptr<PendingWrites>& writes) {
   if (!out.allow.empty() && out.status == 405) {  // Pistache writes only its typed Allow header
     std::vector<Http::Method> methods;
@@ -109,17 +140,25 @@ void Send(Http::ResponseWriter& resp, const ApiResponse& out,
     if (out.allow.find("POST") != std::string::npos) methods.push_back(Http::Method::Post);
     resp.headers().add<Http::Header::Allow>(methods);
   }
-  // The frontend runs in a browser on another origin (port): let it read us.
-  resp.headers().add<Http::Header::AccessControlAllowOrigin>("*");
-  if (out.status == 204) {
-    resp.headers().add<Http::Header::AccessControlAllowMethods>(out.allow);
-    resp.headers().add<Http::Header::AccessControlAllowHeaders>("Content-Type");
+  // The frontend runs in a browser on another origin (port): let the
+  // allowed ones read us. The answer differs by Origin, so caches must know.
+  resp.headers().add<VaryHeader>("Origin");
+  if (!allow_origin.empty()) {
+    resp.headers().add<Http::Header::AccessControlAllowOrigin>(allow_origin);
+    if (out.status == 204) {
+      resp.headers().add<Http::Header::AccessControlAllowMethods>(out.allow);
+      resp.headers().add<Http::Header::AccessControlAllowHeaders>(kCorsAllowHeaders);
+    }
   }
   writes->Add();
-  resp.send(static_cast<Http::Code>(out.status), out.body,
-            Http::Mime::MediaType::fromString(out.content_type))
-      .then([writes](ssize_t) { writes->Done(); },
-            [writes](std::exception_ptr) { writes->Done(); });
+  try {
+    resp.send(static_cast<Http::Code>(out.status), out.body,
+              Http::Mime::MediaType::fromString(out.content_type))
+        .then([writes](ssize_t) { writes->Done(); },
+              [writes](std::exception_ptr) { writes->Done(); });
+  } catch (const std::exception&) {  // the client left before a later answer
+    writes->Done();
+  }
 }
 
 }  // namespace
@@ -142,10 +181,15 @@ class HttpServer::Impl {
       Pistache::Address address(ctx_.options.host,
                                 Pistache::Port(static_cast<uint16_t>(ctx_.options.port)));
       endpoint_ = std::make_unique<Http::Endpoint>(address);
-      endpoint_->init(Http::Endpoint::options()
-                          .threads(std::max(1, ctx_.options.threads))
-                          .maxRequestSize(HardRequestCap(ctx_.options.max_body_bytes))
-                          .flags(Pistache::Tcp::Options::ReuseAddr));
+      endpoint_->init(
+          Http::Endpoint::options()
+              .threads(std::max(1, ctx_.options.threads))
+              .maxRequestSize(HardRequestCap(ctx_.options.max_body_bytes))
+              // A backstop: http_connection.cc answers the JSON 408 first.
+              .headerTimeout(HeaderTimeout(ctx_.options) + kPistacheTimeoutLag)
+              .bodyTimeout(HeaderTimeout(ctx_.options) + kPistacheTimeoutLag)
+              .keepaliveTimeout(std::chrono::milliseconds(ctx_.options.keepalive_timeout_ms))
+              .flags(Pistache::Tcp::Options::ReuseAddr));
       Rest::Router router;
       for (const RouteSpec& spec : RouteTable()) {
         Rest::Route::Handler h = [this, &spec](const Rest::Request& req,
@@ -167,7 +211,11 @@ class HttpServer::Impl {
       };
       router.addCustomHandler(unrouted);
       router.addNotFoundHandler(unrouted);
-      endpoint_->setHandler(router.handler());
+      ConnectionLimits limits;
+      limits.max_connections = std::max(1, ctx_.options.max_connections);
+      limits.max_body_bytes = static_cast<size_t>(ctx_.options.max_body_bytes);
+      limits.header_timeout = HeaderTimeout(ctx_.options);
+      endpoint_->setHandler(MakeConnectionHandler(router, limits, open_connections_));
       endpoint_->serveThreaded();
       port_ = static_cast<uint16_t>(endpoint_->getPort());
     } catch (const std::exception& e) {
@@ -185,7 +233,9 @@ class HttpServer::Impl {
 
   void Stop() {
     ctx_.shutting_down = true;
-    ctx_.waiters.Shutdown();  // waiting POSTs answer `pending` now
+    // Waiting POSTs answer now (entries `pending`, operator actions 503), on
+    // the waiters' thread, before Shutdown() returns.
+    ctx_.waiters.Shutdown();
     // Let running handlers send their answers while the reactor still runs
     // (new requests get a quick 503), then stop it. Pistache's shutdown() can
     // return while a handler still runs, so wait again before the state goes.
@@ -198,14 +248,15 @@ class HttpServer::Impl {
   }
 
  private:
-  static constexpr int kDrainSeconds = 12;  // > the acknowledge route's 10 s wait
+  // Handlers no longer wait for the pipeline, but a database read may be slow.
+  static constexpr int kDrainSeconds = 12;
 
   void WaitIdle(std::chrono::steady_clock::duration limit) {
     std::unique_lock<std::mutex> lock(mu_);
     idle_.wait_for(lock, limit, [&] { return in_flight_ == 0; });
   }
 
-  // Counts a running handler, so Stop() can wait for it.
+  // Counts a running handler or an answer still to come, so Stop() can wait for it.
   class InFlight {
    public:
     explicit InFlight(Impl* impl) : impl_(impl) {
@@ -224,11 +275,18 @@ class HttpServer::Impl {
   };
 
   void Serve(const RouteSpec& spec, const Rest::Request& req, Http::ResponseWriter& resp) {
-    InFlight counted(this);
+    auto counted = std::make_shared<InFlight>(this);
+    std::string allow_origin;
+    bool foreign_origin = false;  // from a browser page whose origin is not allowed
+    Cors(req, &allow_origin, &foreign_origin);
     ApiResponse out;
     try {
       if (ctx_.shutting_down && !spec.answers_shutdown) {
         out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
+      } else if (foreign_origin && std::string_view(spec.method) == "POST") {
+        // A page on another site can send a simple POST without a preflight;
+        // it must not change anything even though it could not read the answer.
+        out = ErrorResponse(ApiError::kForbiddenOrigin, "this Origin may not use the API");
       } else if (spec.json_body && !IsJsonContentType(req)) {
         out =
             ErrorResponse(ApiError::kUnsupportedMediaType, "Content-Type must be application/json");
@@ -246,12 +304,46 @@ class HttpServer::Impl {
     } catch (const std::exception& e) {
       out = ErrorResponse(ApiError::kInternal, e.what());
     }
-    Send(resp, out, writes_);
+    if (!out.deferred) {
+      Send(resp, out, allow_origin, writes_);
+      return;
+    }
+    // The handler answers later, from the waiters' thread: keep the writer
+    // (it only holds the peer weakly) and this request counted until then.
+    auto writer = std::make_shared<Http::ResponseWriter>(std::move(resp));
+    auto writes = writes_;
+    Reply reply = [writer, writes, allow_origin, counted](ApiResponse later) {
+      Send(*writer, later, allow_origin, writes);
+    };
+    try {
+      out.deferred(std::move(reply));
+    } catch (const std::exception& e) {
+      Send(*writer, ErrorResponse(ApiError::kInternal, e.what()), allow_origin, writes_);
+    }
+  }
+
+  // The CORS answer to this request's Origin (accounts.md, CORS): the origin
+  // itself when allowed, `*` when every origin is, else none.
+  void Cors(const Http::Request& req, std::string* allow_origin, bool* foreign) const {
+    const common::OriginPolicy& origins = ctx_.options.origins;
+    std::optional<Http::Header::Raw> origin = req.headers().tryGetRaw("Origin");
+    *foreign = false;
+    if (origins.any()) {
+      *allow_origin = "*";
+    } else if (origin && origins.Allows(origin->value())) {
+      *allow_origin = origin->value();
+    } else {
+      allow_origin->clear();
+      *foreign = origin.has_value();
+    }
   }
 
   // No route for this method and path: 405 when another method has it, else 404.
   void ServeUnrouted(const Rest::Request& req, Http::ResponseWriter& resp) {
     InFlight counted(this);
+    std::string allow_origin;
+    bool foreign_origin = false;
+    Cors(req, &allow_origin, &foreign_origin);
     std::string allow;
     for (const RouteSpec& spec : RouteTable()) {
       if (PathMatches(spec.path, req.resource())) {
@@ -275,7 +367,7 @@ class HttpServer::Impl {
     } else {
       out = ErrorResponse(ApiError::kNotFound, "no route " + req.resource());
     }
-    Send(resp, out, writes_);
+    Send(resp, out, allow_origin, writes_);
   }
 
   // Path parameters must be identifiers (a tenant id with a NUL or a '/'
@@ -313,6 +405,7 @@ class HttpServer::Impl {
   std::condition_variable idle_;
   int in_flight_ = 0;
   std::shared_ptr<PendingWrites> writes_ = std::make_shared<PendingWrites>();
+  std::shared_ptr<std::atomic<int>> open_connections_ = std::make_shared<std::atomic<int>>(0);
 };
 
 HttpServer::HttpServer(HttpOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads,

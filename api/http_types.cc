@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 
 #include "syncd/domain/identifier.h"
 #include "syncd/domain/json_limits.h"
@@ -26,13 +27,19 @@ constexpr ErrorRow kErrorTable[] = {
     {ApiError::kUnsupportedMediaType, 415, "unsupported_media_type"},
     {ApiError::kInternal, 500, "internal_error"},
     {ApiError::kShuttingDown, 503, "shutting_down"},
+    {ApiError::kMalformedRequest, 400, "bad_request"},
+    {ApiError::kForbiddenOrigin, 403, "forbidden_origin"},
+    {ApiError::kRequestTimeout, 408, "request_timeout"},
+    {ApiError::kTooManyConnections, 503, "too_many_connections"},
 };
+
+const std::string kInternalMessage = "internal error";
 
 const ErrorRow& RowOf(ApiError error) {
   for (const ErrorRow& row : kErrorTable) {
     if (row.error == error) return row;
   }
-  return kErrorTable[7];  // internal_error; unreachable while the table is complete
+  return RowOf(ApiError::kInternal);  // unreachable while the table is complete
 }
 
 }  // namespace
@@ -41,6 +48,10 @@ int HttpStatusOf(ApiError error) { return RowOf(error).status; }
 std::string_view ErrorCodeOf(ApiError error) { return RowOf(error).code; }
 
 ApiResponse ErrorResponse(ApiError error, const std::string& message) {
+  if (error == ApiError::kInternal) {
+    std::fprintf(stderr, "syncd: api: internal error: %s\n", message.c_str());
+  }
+  const std::string& shown = error == ApiError::kInternal ? kInternalMessage : message;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -50,7 +61,7 @@ ApiResponse ErrorResponse(ApiError error, const std::string& message) {
   std::string_view code = ErrorCodeOf(error);
   w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
   w.Key("message");
-  w.String(message);
+  w.String(shown);
   w.EndObject();
   w.EndObject();
   return JsonResponse(JsonText(buf), HttpStatusOf(error));

@@ -10,6 +10,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,7 +30,15 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::string allow;  // the Allow header of a 405
+  // Set by a handler that answers later, when the pipeline has (it waits for
+  // results): the server calls it once with a function that sends the answer,
+  // which may be called from any thread, exactly once. Then no Pistache thread
+  // waits (ARCHITECTURE.md); status and body of this ApiResponse are unused.
+  std::function<void(std::function<void(ApiResponse)>)> deferred;
 };
+
+// Sends the answer of a deferred ApiResponse (see ApiResponse::deferred).
+using Reply = std::function<void(ApiResponse)>;
 
 // Every error the API answers (openapi.yaml, the table in info.description).
 enum class ApiError {
@@ -42,13 +51,19 @@ enum class ApiError {
   kUnsupportedMediaType,
   kInternal,
   kShuttingDown,
+  kMalformedRequest,    // not HTTP we can read (bad request line, header or length)
+  kForbiddenOrigin,     // a state-changing request from a browser origin not allowed
+  kRequestTimeout,      // the request did not arrive in time
+  kTooManyConnections,  // --max-connections reached
 };
 
 // The one table: HTTP status and `error.code` of each ApiError.
 int HttpStatusOf(ApiError error);
 std::string_view ErrorCodeOf(ApiError error);
 
-// {"error":{"code":…,"message":…}} with the status of `error`.
+// {"error":{"code":…,"message":…}} with the status of `error`. For kInternal
+// the message goes to the log and the body says only "internal error": a
+// database or exception text is no business of the client's.
 ApiResponse ErrorResponse(ApiError error, const std::string& message);
 ApiResponse JsonResponse(std::string body, int status = 200);
 

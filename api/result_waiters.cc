@@ -1,12 +1,33 @@
 #include "result_waiters.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <exception>
 
 namespace syncd::api {
 
-std::vector<std::optional<pipeline::Delivery>> ResultWaiters::Group::TakeResults() {
-  return std::move(results_);
+namespace {
+
+// How often our thread looks at the futures of waiting operator actions.
+constexpr auto kFuturePoll = std::chrono::milliseconds(5);
+
+// A callback that throws must not end the thread that answers every waiter.
+template <typename F>
+void RunGuarded(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "syncd: api: answering a waiting request failed: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "syncd: api: answering a waiting request failed\n");
+  }
 }
+
+}  // namespace
+
+ResultWaiters::ResultWaiters() : thread_([this] { Run(); }) {}
+
+ResultWaiters::~ResultWaiters() { Shutdown(); }
 
 void ResultWaiters::Expect(const std::shared_ptr<Group>& group, size_t slot,
                            const std::string& tenant_id, const std::string& entry_id) {
@@ -36,36 +57,117 @@ void ResultWaiters::Fill(const std::shared_ptr<Group>& group, size_t slot,
   group->results_[slot] = std::move(result);
 }
 
-void ResultWaiters::Wait(const std::shared_ptr<Group>& group,
-                         std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  groups_.push_back(group);
-  group->cv_.wait_until(lock, deadline, [&] { return group->expected_ == 0 || shutdown_; });
-  groups_.erase(std::find(groups_.begin(), groups_.end(), group));
-  UnregisterLocked(group);
+void ResultWaiters::WaitAsync(const std::shared_ptr<Group>& group,
+                              std::chrono::steady_clock::time_point deadline, GroupDone done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!shutdown_ && group->expected_ > 0) {
+      group->deadline_ = deadline;
+      group->done_ = std::move(done);
+      groups_.push_back(group);
+      wake_.notify_all();  // a new, possibly earlier deadline
+      return;
+    }
+    UnregisterLocked(group);
+  }
+  // Everything is known already (or we are stopping): answer on this thread.
+  RunGuarded([&] { done(std::move(group->results_)); });
+}
+
+void ResultWaiters::WaitFuture(std::future<pipeline::OperatorResult> future,
+                               std::chrono::steady_clock::time_point deadline, OperationDone done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!shutdown_) {
+      operations_.push_back(Operation{std::move(future), deadline, std::move(done)});
+      wake_.notify_all();
+      return;
+    }
+  }
+  RunGuarded([&] { done(std::nullopt); });
 }
 
 void ResultWaiters::Shutdown() {
-  std::lock_guard<std::mutex> lock(mu_);
-  shutdown_ = true;
-  for (const auto& group : groups_) group->cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void ResultWaiters::Deliver(pipeline::Deliveries deliveries) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (slots_.empty()) return;
-  for (const pipeline::Delivery& d : *deliveries) {
-    auto it = slots_.find(Key(d.tenant_id, d.entry_id));
-    if (it == slots_.end()) continue;
-    for (const Slot& slot : it->second) {
-      Group& g = *slot.group;
-      if (!g.results_[slot.index]) {
-        g.results_[slot.index] = d;
-        g.expected_ -= 1;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (slots_.empty()) return;
+    for (const pipeline::Delivery& d : *deliveries) {
+      auto it = slots_.find(Key(d.tenant_id, d.entry_id));
+      if (it == slots_.end()) continue;
+      for (const Slot& slot : it->second) {
+        Group& g = *slot.group;
+        if (!g.results_[slot.index]) {
+          g.results_[slot.index] = d;
+          g.expected_ -= 1;
+        }
+        if (g.expected_ == 0 && g.done_) wake = true;
       }
-      if (g.expected_ == 0) g.cv_.notify_all();
+      slots_.erase(it);
     }
-    slots_.erase(it);
+  }
+  if (wake) wake_.notify_all();
+}
+
+void ResultWaiters::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    std::vector<std::pair<GroupDone, Results>> groups_done;
+    std::vector<std::pair<OperationDone, std::optional<pipeline::OperatorResult>>> ops_done;
+    const Clock::time_point now = Clock::now();
+    Clock::time_point next = Clock::time_point::max();
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      Group& g = **it;
+      if (shutdown_ || g.expected_ == 0 || g.deadline_ <= now) {
+        UnregisterLocked(*it);
+        groups_done.emplace_back(std::move(g.done_), std::move(g.results_));
+        g.done_ = nullptr;
+        it = groups_.erase(it);
+      } else {
+        next = std::min(next, g.deadline_);
+        ++it;
+      }
+    }
+    for (auto it = operations_.begin(); it != operations_.end();) {
+      bool ready = it->future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      if (ready || shutdown_ || it->deadline <= now) {
+        std::optional<pipeline::OperatorResult> result;
+        if (ready) {
+          try {
+            result = it->future.get();
+          } catch (const std::exception& e) {  // broken promise: the pipeline stopped
+            std::fprintf(stderr, "syncd: api: operator action got no result: %s\n", e.what());
+          }
+        }
+        ops_done.emplace_back(std::move(it->done), std::move(result));
+        it = operations_.erase(it);
+      } else {
+        next = std::min({next, it->deadline, now + kFuturePoll});
+        ++it;
+      }
+    }
+    if (!groups_done.empty() || !ops_done.empty()) {
+      lock.unlock();
+      for (auto& [done, results] : groups_done) RunGuarded([&] { done(std::move(results)); });
+      for (auto& [done, result] : ops_done) RunGuarded([&] { done(std::move(result)); });
+      lock.lock();
+      continue;  // new waits may have come meanwhile
+    }
+    if (shutdown_) return;
+    if (next == Clock::time_point::max()) {
+      wake_.wait(lock);
+    } else {
+      wake_.wait_until(lock, next);
+    }
   }
 }
 

@@ -106,6 +106,7 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   h.port = options.http_port;
   h.max_body_bytes = options.max_message_bytes;
   h.max_connections = options.max_connections;
+  h.header_timeout_ms = options.http_header_timeout_ms;
   h.origins = options.cors;
   h.openapi_path = parts->options.openapi_path;
   parts->http =

@@ -97,6 +97,11 @@ const std::vector<Spec>& Specs() {
        "open connections each port serves at once; more are refused (default 4096)",
        IntField(1, 1000000,
                 [](Options* o, int64_t n) { o->max_connections = static_cast<int>(n); })},
+      {"--http-header-timeout-ms", "SYNCD_HTTP_HEADER_TIMEOUT_MS",
+       "a REST request not fully received this long after it began gets 408 and its connection "
+       "is closed (default 10000)",
+       IntField(100, 3600000,
+                [](Options* o, int64_t n) { o->http_header_timeout_ms = static_cast<int>(n); })},
       {"--cors-origins", "SYNCD_CORS_ORIGINS",
        "comma-separated browser origins allowed (REST CORS, WebSocket Origin); "
        "default http://localhost:*,http://127.0.0.1:*,http://[::1]:*; * = any (logged)",

@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 namespace syncd::api::testing {
@@ -37,11 +40,9 @@ void ParseHead(const std::string& head, HttpReply* reply) {
 
 }  // namespace
 
-HttpReply HttpRequest(int port, const std::string& method, const std::string& target,
-                      const std::string& body, const std::string& content_type) {
-  HttpReply reply;
+int Connect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return reply;
+  if (fd < 0) return -1;
   timeval timeout{30, 0};  // a hung server fails the test instead of hanging it
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   sockaddr_in addr{};
@@ -50,23 +51,15 @@ HttpReply HttpRequest(int port, const std::string& method, const std::string& ta
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return reply;
+    return -1;
   }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
-  if (method == "POST" || !body.empty()) {
-    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  request += "Connection: close\r\n\r\n" + body;
-  // The server may answer (413) and close before reading everything: stop
-  // writing on the first error and read what it said.
-  for (size_t sent = 0; sent < request.size();) {
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
+  return fd;
+}
+
+HttpReply ReadReply(int fd) {
   // Pistache does not close after answering, even on "Connection: close":
   // read the head, then exactly Content-Length bytes.
+  HttpReply reply;
   std::string raw;
   char buf[65536];
   size_t head_end = std::string::npos, want = std::string::npos;
@@ -80,9 +73,64 @@ HttpReply HttpRequest(int port, const std::string& method, const std::string& ta
       want = head_end + 4 + (length == reply.headers.end() ? 0 : std::stoul(length->second));
     }
   }
-  ::close(fd);
   if (head_end == std::string::npos) reply.status = 0;
   if (head_end != std::string::npos) reply.body = raw.substr(head_end + 4);
+  return reply;
+}
+
+bool ClosedWithin(int fd, int wait_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
+    if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+void SendAll(int fd, const std::string& data) {
+  // The server may answer (413) and close before reading everything: stop
+  // writing on the first error and read what it said.
+  for (size_t sent = 0; sent < data.size();) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+HttpReply HttpRequest(int port, const std::string& method, const std::string& target,
+                      const std::string& body, const std::string& content_type,
+                      const std::string& extra_headers) {
+  int fd = Connect(port);
+  if (fd < 0) return HttpReply{};
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
+  if (method == "POST" || !body.empty()) {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += extra_headers + "Connection: close\r\n\r\n" + body;
+  SendAll(fd, request);
+  HttpReply reply = ReadReply(fd);
+  ::close(fd);
+  return reply;
+}
+
+HttpReply RawExchange(int port, const std::string& raw, bool* closed, int close_wait_ms) {
+  int fd = Connect(port);
+  if (fd < 0) return HttpReply{};
+  SendAll(fd, raw);
+  HttpReply reply = ReadReply(fd);
+  if (closed != nullptr) *closed = ClosedWithin(fd, close_wait_ms);
+  ::close(fd);
   return reply;
 }
 

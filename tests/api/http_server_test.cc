@@ -4,15 +4,19 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http_client.h"
+#include "http_types.h"  // api/ private: ErrorResponse
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -22,8 +26,12 @@
 namespace syncd::api {
 namespace {
 
+using testing::ClosedWithin;
+using testing::Connect;
 using testing::HttpReply;
 using testing::HttpRequest;
+using testing::RawExchange;
+using testing::ReadReply;
 
 rapidjson::Document Json(const std::string& text) {
   rapidjson::Document doc;
@@ -81,6 +89,7 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
     faulty->SetApplyCommitFailureRate(apply_fail_rate, 7);
+    faulty_ = faulty.get();
     reads_ = db::OpenSqliteReadStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     pipeline::PipelineOptions options;
@@ -89,7 +98,7 @@ class HttpServerTest : public ::testing::Test {
     options.retry.max_ms = clock != nullptr ? 1000 : 5;
     pipeline_ = std::make_unique<pipeline::Pipeline>(std::move(faulty), options,
                                                      clock != nullptr ? clock : &clock_);
-    HttpOptions http;
+    HttpOptions http = http_options_;
     http.port = 0;
     http.max_body_bytes = 64 * 1024;
     http.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
@@ -199,7 +208,10 @@ class HttpServerTest : public ::testing::Test {
   }
 
   std::string dir_;
+  HttpOptions http_options_;  // what Start() uses, but for port, body limit and openapi path
+  db::FaultInjectingStore* faulty_ = nullptr;  // owned by pipeline_
   pipeline::SystemClock clock_;
+  pipeline::FakeClock frozen_;  // for tests that move time themselves; outlives pipeline_
   std::unique_ptr<db::ReadStore> reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;
@@ -215,25 +227,6 @@ TEST_F(HttpServerTest, HealthIsOkOnBothRoutes) {
     EXPECT_EQ(Str(doc, "websocket"), "up");
     EXPECT_EQ(Str(doc, "http"), "up");
   }
-}
-
-// The frontend runs in a browser on another origin: every answer allows it,
-// and a CORS preflight of a route gets 204 with the methods it takes.
-TEST_F(HttpServerTest, BrowsersOnOtherOriginsMayCallTheApi) {
-  HttpReply health = Get("/health");
-  EXPECT_EQ(health.headers["access-control-allow-origin"], "*");
-  HttpReply error = Get("/api/v1/no-such-route");
-  EXPECT_EQ(error.status, 404);
-  EXPECT_EQ(error.headers["access-control-allow-origin"], "*");
-
-  HttpReply preflight = HttpRequest(server_->port(), "OPTIONS", "/api/v1/sync/entries", "", "");
-  EXPECT_EQ(preflight.status, 204);
-  EXPECT_EQ(preflight.headers["access-control-allow-origin"], "*");
-  EXPECT_NE(preflight.headers["access-control-allow-methods"].find("POST"), std::string::npos);
-  EXPECT_NE(preflight.headers["access-control-allow-headers"].find("Content-Type"),
-            std::string::npos);
-  // Not a route: still 404.
-  EXPECT_EQ(HttpRequest(server_->port(), "OPTIONS", "/nope", "", "").status, 404);
 }
 
 TEST_F(HttpServerTest, AppliedDuplicateSupersededAndConflictListed) {
@@ -647,6 +640,340 @@ TEST_F(HttpServerTest, StopWakesWaitingRequests) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   client.join();
   Stop();  // before `frozen` goes away
+}
+
+// --- Hardening (issue #8): CORS, malformed requests, connection limits, waits.
+
+constexpr const char* kLocalPage = "http://localhost:3000";  // allowed by the default policy
+
+std::string OriginHeader(const std::string& origin) { return "Origin: " + origin + "\r\n"; }
+
+// accounts.md, CORS: the allowed origin is echoed, others get no CORS headers
+// (the answer is still sent: the browser keeps it from the page).
+TEST_F(HttpServerTest, CorsAnswersOnlyAllowedOrigins) {
+  HttpReply ok = HttpRequest(server_->port(), "GET", "/health", "", "", OriginHeader(kLocalPage));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.headers["access-control-allow-origin"], kLocalPage);
+  EXPECT_EQ(ok.headers["vary"], "Origin");
+
+  HttpReply error = HttpRequest(server_->port(), "GET", "/api/v1/no-such-route", "", "",
+                                OriginHeader(kLocalPage));
+  EXPECT_EQ(error.status, 404);
+  EXPECT_EQ(error.headers["access-control-allow-origin"], kLocalPage);
+
+  HttpReply foreign =
+      HttpRequest(server_->port(), "GET", "/health", "", "", OriginHeader("https://evil.example"));
+  EXPECT_EQ(foreign.status, 200);
+  EXPECT_EQ(foreign.headers.count("access-control-allow-origin"), 0u);
+  EXPECT_EQ(foreign.headers["vary"], "Origin");
+
+  HttpReply no_origin = Get("/health");  // not a browser
+  EXPECT_EQ(no_origin.status, 200);
+  EXPECT_EQ(no_origin.headers.count("access-control-allow-origin"), 0u);
+}
+
+// Every route answers its preflight with its methods and the headers the
+// frontend sends.
+TEST_F(HttpServerTest, PreflightAnswersEveryRoute) {
+  for (const std::string& route : HttpServer::Routes()) {
+    std::string method = route.substr(0, route.find(' '));
+    std::string path =
+        std::regex_replace(route.substr(route.find(' ') + 1), std::regex("\\{[a-z_]+\\}"), "x");
+    HttpReply r = HttpRequest(server_->port(), "OPTIONS", path, "", "",
+                              OriginHeader("http://127.0.0.1:5173") +
+                                  "Access-Control-Request-Method: " + method + "\r\n");
+    EXPECT_EQ(r.status, 204) << route;
+    EXPECT_EQ(r.headers["access-control-allow-origin"], "http://127.0.0.1:5173") << route;
+    EXPECT_NE(r.headers["access-control-allow-methods"].find(method), std::string::npos)
+        << route << ": " << r.headers["access-control-allow-methods"];
+    EXPECT_EQ(r.headers["access-control-allow-headers"],
+              "Content-Type, Authorization, X-Tenant-Id, X-User-Id")
+        << route;
+    EXPECT_EQ(r.headers["vary"], "Origin") << route;
+  }
+  HttpReply foreign = HttpRequest(server_->port(), "OPTIONS", "/api/v1/sync/entries", "", "",
+                                  OriginHeader("https://evil.example"));
+  EXPECT_EQ(foreign.headers.count("access-control-allow-origin"), 0u);
+  EXPECT_EQ(foreign.headers.count("access-control-allow-methods"), 0u);
+  // Not a route: still 404.
+  EXPECT_EQ(HttpRequest(server_->port(), "OPTIONS", "/nope", "", "").status, 404);
+}
+
+// A page on another site can send a simple POST (text/plain, no preflight):
+// it must not change anything, whatever its Content-Type.
+TEST_F(HttpServerTest, PostFromAnOriginNotAllowedIsRefused) {
+  std::string body = Entries(Account("x1", "acc1", "A", kT0));
+  for (const char* type : {"text/plain", "application/json"}) {
+    HttpReply r = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries?wait_ms=0", body, type,
+                              OriginHeader("https://evil.example"));
+    ExpectError(r, 403, "forbidden_origin");
+    EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
+  }
+  ExpectError(HttpRequest(server_->port(), "POST", "/api/v1/sync/acknowledge",
+                          R"({"tenant_id":"t1","entry_id":"x1","action":"ack"})",
+                          "application/json", OriginHeader("null")),
+              403, "forbidden_origin");
+  ExpectError(Get("/api/v1/sync/entries/t1/x1"), 404, "not_found");  // nothing was written
+
+  HttpReply allowed = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries", body,
+                                  "application/json", OriginHeader(kLocalPage));
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_EQ(allowed.headers["access-control-allow-origin"], kLocalPage);
+}
+
+TEST_F(HttpServerTest, AnyOriginAnswersStar) {
+  std::string error;
+  auto any = common::OriginPolicy::Parse("*", &error);
+  ASSERT_TRUE(any) << error;
+  http_options_.origins = *any;
+  Restart();
+  HttpReply r = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries",
+                            Entries(Account("s1", "acc1", "A", kT0)), "application/json",
+                            OriginHeader("https://elsewhere.example"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["access-control-allow-origin"], "*");
+  EXPECT_EQ(r.headers["vary"], "Origin");
+}
+
+// What Pistache answered itself in plain text with C++ exception texts is now
+// the JSON error of service.md, and the connection is closed.
+TEST_F(HttpServerTest, MalformedRequestsGetJsonErrors) {
+  struct Case {
+    std::string head;
+    int status;
+    const char* code;
+  };
+  const std::string post =
+      "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  const std::vector<Case> cases = {
+      {post + "Content-Length: -1\r\n\r\n{}", 400, "bad_request"},
+      {post + "Content-Length: 99999999999999999999999\r\n\r\n{}", 400, "bad_request"},
+      {post + "Content-Length: 1000000000\r\n\r\n{}", 413, "too_large"},  // refused before it comes
+      {"BREW /health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request"},
+      {"GET /health HTTP/7.1\r\nHost: x\r\n\r\n", 400, "bad_request"},
+  };
+  for (const Case& c : cases) {
+    bool closed = false;
+    HttpReply r = RawExchange(server_->port(), c.head, &closed);
+    SCOPED_TRACE(c.head);
+    ExpectError(r, c.status, c.code);
+    for (const char* leak : {"basic_string", "stoull", "_M_", "exception"}) {
+      EXPECT_EQ(r.body.find(leak), std::string::npos) << r.body;
+    }
+    EXPECT_TRUE(closed);
+  }
+  EXPECT_EQ(Get("/health").status, 200);
+}
+
+TEST_F(HttpServerTest, OversizeBodiesGetJson413) {
+  const std::string big(300 * 1024, 'x');  // the test server takes 64 KiB
+  std::string head =
+      "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  bool closed = false;
+  HttpReply declared = RawExchange(
+      server_->port(), head + "Content-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big,
+      &closed);
+  ExpectError(declared, 413, "too_large");
+  EXPECT_TRUE(closed);
+
+  // Chunked: no length to refuse up front; the buffer limit answers.
+  std::string chunked = head + "Transfer-Encoding: chunked\r\n\r\n";
+  for (size_t i = 0; i < big.size(); i += 8192)
+    chunked += "2000\r\n" + big.substr(i, 8192) + "\r\n";
+  chunked += "0\r\n\r\n";
+  HttpReply streamed = RawExchange(server_->port(), chunked, &closed);
+  ExpectError(streamed, 413, "too_large");
+  EXPECT_EQ(Get("/health").status, 200);
+}
+
+// A refused client that keeps sending does not keep its connection (and its
+// place): the server stops reading it shortly after its answer.
+TEST_F(HttpServerTest, ARefusedClientThatKeepsSendingIsCutOff) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string head =
+      "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1000000000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  ExpectError(ReadReply(fd), 413, "too_large");
+  const std::string chunk(1024, 'x');
+  bool cut = false;
+  for (int i = 0; i < 100 && !cut; ++i) {  // 10 s at most
+    cut = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(cut);
+  ::close(fd);
+}
+
+// --max-connections: the one past the cap gets a JSON 503 and is closed; the
+// places come back when the others close.
+TEST_F(HttpServerTest, ConnectionsPastTheCapAreRefused) {
+  http_options_.max_connections = 3;
+  Restart();
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    // An answer on it proves the connection holds a place.
+    std::string req = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    ASSERT_EQ(ReadReply(fd).status, 200);
+    held.push_back(fd);
+  }
+  int extra = Connect(server_->port());
+  ASSERT_GE(extra, 0);
+  HttpReply refused = ReadReply(extra);
+  ExpectError(refused, 503, "too_many_connections");
+  EXPECT_TRUE(ClosedWithin(extra, 2000));
+  ::close(extra);
+
+  for (int fd : held) ::close(fd);
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    status = Get("/health").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+// A connection that never sends its headers (or sends half) gets the JSON 408
+// after --http-header-timeout-ms and is closed, and its place is free again.
+TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
+  http_options_.header_timeout_ms = 500;
+  http_options_.max_connections = 2;
+  Restart();
+  int silent = Connect(server_->port());
+  int partial = Connect(server_->port());
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(partial, 0);
+  std::string half = "GET /health HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_GT(::send(partial, half.data(), half.size(), MSG_NOSIGNAL), 0);
+  for (int fd : {silent, partial}) {
+    ExpectError(ReadReply(fd), 408, "request_timeout");
+    EXPECT_TRUE(ClosedWithin(fd, 5000));
+  }
+  ::close(silent);
+  ::close(partial);
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    status = Get("/health").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+// The header timeout counts from a request's first byte on a kept-alive
+// connection too.
+TEST_F(HttpServerTest, ASecondRequestThatStallsTimesOut) {
+  http_options_.header_timeout_ms = 500;
+  Restart();
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string whole = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_EQ(::send(fd, whole.data(), whole.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(whole.size()));
+  EXPECT_EQ(ReadReply(fd).status, 200);
+  std::string half = "GET /health HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_GT(::send(fd, half.data(), half.size(), MSG_NOSIGNAL), 0);
+  ExpectError(ReadReply(fd), 408, "request_timeout");
+  EXPECT_TRUE(ClosedWithin(fd, 5000));
+  ::close(fd);
+}
+
+// An idle keep-alive connection is closed after the keep-alive timeout.
+TEST_F(HttpServerTest, IdleKeepAliveConnectionsAreClosed) {
+  http_options_.keepalive_timeout_ms = 500;
+  Restart();
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  EXPECT_EQ(ReadReply(fd).status, 200);
+  EXPECT_TRUE(ClosedWithin(fd, 5000));
+  ::close(fd);
+}
+
+// More requests waiting for a stalled pipeline than the server has threads:
+// health and stats still answer at once (before any of them completes), and
+// each completes with its entry's result when the pipeline gets to it.
+TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
+  // Every apply fails and the clock stands still: the entries wait for a
+  // retry that comes only when the test moves the clock.
+  Restart(/*apply_fail_rate=*/1.0, &frozen_);
+  constexpr int kWaiting = 4;  // the server has 2 threads
+  std::vector<std::future<HttpReply>> posts;
+  for (int i = 0; i < kWaiting; ++i) {
+    posts.push_back(std::async(std::launch::async, [this, i] {
+      std::string id = "w" + std::to_string(i);
+      return Post("/api/v1/sync/entries?wait_ms=30000",
+                  Entries(Account(id, "acc-" + id, "A", kT0)));
+    }));
+  }
+  // Until each entry failed once and waits for its retry.
+  int64_t retry_wait = 0;
+  for (int i = 0; i < 500 && retry_wait < kWaiting; ++i) {
+    retry_wait = Int(Json(Get("/api/v1/queue/stats").body)["depth"], "retry_wait");
+    if (retry_wait < kWaiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(retry_wait, kWaiting);
+  HttpReply health = Get("/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(Get("/api/v1/sync/status/t1").status, 200);
+  for (auto& post : posts) {
+    EXPECT_NE(post.wait_for(std::chrono::seconds(0)), std::future_status::ready)
+        << "a waiting request completed before health answered";
+  }
+  // Let the retries come: they fail until the last attempt dead-letters each
+  // entry, whose NACK answers its request.
+  for (int i = 0; i < 400; ++i) {
+    bool all = true;
+    for (auto& post : posts)
+      all = all && post.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    if (all) break;
+    frozen_.Advance(10000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (int i = 0; i < kWaiting; ++i) {
+    ASSERT_EQ(posts[i].wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    HttpReply r = posts[i].get();
+    EXPECT_EQ(r.status, 200) << r.body;
+    rapidjson::Document doc = Json(r.body);
+    ASSERT_TRUE(doc.IsObject() && doc.HasMember("results")) << r.body;
+    EXPECT_EQ(Str(doc["results"][0], "id"), "w" + std::to_string(i));
+    EXPECT_EQ(Str(doc["results"][0], "status"), "failed") << r.body;
+    EXPECT_EQ(Str(doc["results"][0], "reason"), "system_error") << r.body;
+  }
+  Stop();
+}
+
+// A client that leaves before its deferred answer: the answer goes nowhere,
+// the server carries on, and Stop() does not wait for it.
+TEST_F(HttpServerTest, AClientThatLeavesBeforeItsAnswerDisturbsNobody) {
+  Restart(/*apply_fail_rate=*/1.0, &frozen_);
+  for (int i = 0; i < 3; ++i) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    std::string body = Entries(Account("gone" + std::to_string(i), "acc-g", "A", kT0));
+    std::string req =
+        "POST /api/v1/sync/entries?wait_ms=300 HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past every wait_ms
+  EXPECT_EQ(Get("/health").status, 200);
+  auto t0 = std::chrono::steady_clock::now();
+  Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+// A 500 says only "internal error"; the detail (a database text) is logged.
+TEST(ErrorResponseTest, InternalErrorsDoNotCarryTheirDetail) {
+  ApiResponse r = ErrorResponse(ApiError::kInternal, "database: disk I/O error at page 7");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, R"({"error":{"code":"internal_error","message":"internal error"}})");
 }
 
 }  // namespace

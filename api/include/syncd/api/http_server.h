@@ -1,7 +1,9 @@
 // The REST API (service.md, REST table) on Pistache. Reads through its own
 // ReadStore; writes go through the pipeline like WebSocket entries.
 // Threads: Start/BeginShutdown/Stop from the owner (app); handlers run on
-// Pistache's threads; Deliver (ResultSink) is called on the pipeline thread.
+// Pistache's threads and never wait for the pipeline: a request that waits
+// for results is answered later from a thread of the server's own; Deliver
+// (ResultSink) is called on the pipeline thread.
 #ifndef SYNCD_API_HTTP_SERVER_H_
 #define SYNCD_API_HTTP_SERVER_H_
 
@@ -32,8 +34,17 @@ struct HttpOptions {
   int threads = 2;
   std::string openapi_path;  // file served at GET /openapi.yaml
   std::string version = "0.1.0";
-  // Open connections served at once; more are refused (503) or closed.
+  // Open connections served at once; more get a JSON 503 and are closed.
   int max_connections = 4096;
+  // A request whose line, headers and body have not all come this long after
+  // its first byte (for a new connection: after it opened) is answered the
+  // JSON 408 and its connection closed: slow clients and half-open
+  // connections must not hold a place for ever.
+  int header_timeout_ms = 10000;
+  // An idle keep-alive connection is closed after this long. Keep it above
+  // the longest wait of a request (wait_ms ≤ 60 s): Pistache counts a
+  // connection whose answer is still to come as idle.
+  int keepalive_timeout_ms = 75000;
   // Origins whose browser pages get CORS headers (accounts.md, CORS).
   common::OriginPolicy origins;
 };
@@ -58,8 +69,9 @@ class HttpServer {
   db::Status Start();    // binds and serves in background threads
   int port() const;      // the bound port
   void BeginShutdown();  // from now on every route answers 503
-  // Stops listening, wakes requests waiting for results (they answer
-  // `pending`) and returns once no handler runs any more. Idempotent.
+  // Answers requests waiting for results (entries `pending`, operator
+  // actions 503), stops listening and returns once no handler runs and no
+  // answer is still being written. Idempotent.
   void Stop();
 
   // Every route as "METHOD /path/{param}", for the openapi.yaml test.

@@ -32,6 +32,10 @@ struct Options {
   // serves at once; further ones are refused (503) instead of exhausting the
   // process's file descriptors for everyone.
   int max_connections = 4096;
+  // --http-header-timeout-ms / SYNCD_HTTP_HEADER_TIMEOUT_MS: a REST
+  // connection whose request has not fully arrived this long after it began
+  // is answered 408 and closed (half-open and slow clients).
+  int http_header_timeout_ms = 10000;
   // --cors-origins / SYNCD_CORS_ORIGINS: browser origins that may use syncd
   // (REST CORS and WebSocket upgrades); default loopback origins.
   common::OriginPolicy cors;
