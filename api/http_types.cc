@@ -6,6 +6,7 @@
 
 #include "syncd/domain/identifier.h"
 #include "syncd/domain/json_limits.h"
+#include "syncd/pipeline/pipeline.h"
 
 namespace syncd::api {
 
@@ -48,10 +49,14 @@ int HttpStatusOf(ApiError error) { return RowOf(error).status; }
 std::string_view ErrorCodeOf(ApiError error) { return RowOf(error).code; }
 
 ApiResponse ErrorResponse(ApiError error, const std::string& message) {
-  if (error == ApiError::kInternal) {
+  // An internal error's detail goes to the log, not to the client; the one
+  // stable text a client may see is that the database is unavailable (the
+  // caller logged its detail already).
+  const bool stable = message == pipeline::kDatabaseUnavailable;
+  if (error == ApiError::kInternal && !stable) {
     std::fprintf(stderr, "syncd: api: internal error: %s\n", message.c_str());
   }
-  const std::string& shown = error == ApiError::kInternal ? kInternalMessage : message;
+  const std::string& shown = error == ApiError::kInternal && !stable ? kInternalMessage : message;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();

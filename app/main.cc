@@ -63,11 +63,20 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "syncd: open file limit %lld\n", static_cast<long long>(fd_limit));
   if (fd_limit > 0 && 2 * static_cast<int64_t>(options.max_connections) + kReservedFds > fd_limit) {
     int fitting = static_cast<int>(std::max<int64_t>(1, (fd_limit - kReservedFds) / 2));
-    std::fprintf(stderr,
-                 "syncd: warning: --max-connections %d does not fit the open file limit %lld; "
-                 "using %d per port\n",
-                 options.max_connections, static_cast<long long>(fd_limit), fitting);
-    options.max_connections = fitting;
+    if (options.max_connections_explicit) {
+      // The operator's number stands; the WebSocket accept loop waits while
+      // descriptors run out, Pistache's does not (docs/design.md).
+      std::fprintf(stderr,
+                   "syncd: warning: --max-connections %d per port does not fit the open file "
+                   "limit %lld (%d would)\n",
+                   options.max_connections, static_cast<long long>(fd_limit), fitting);
+    } else {
+      std::fprintf(stderr,
+                   "syncd: warning: --max-connections %d does not fit the open file limit %lld; "
+                   "using %d per port\n",
+                   options.max_connections, static_cast<long long>(fd_limit), fitting);
+      options.max_connections = fitting;
+    }
   }
 
   // A peer that goes away must not kill the process; termination signals are

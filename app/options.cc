@@ -96,7 +96,10 @@ const std::vector<Spec>& Specs() {
       {"--max-connections", "SYNCD_MAX_CONNECTIONS",
        "open connections each port serves at once; more are refused (default 4096)",
        IntField(1, 1000000,
-                [](Options* o, int64_t n) { o->max_connections = static_cast<int>(n); })},
+                [](Options* o, int64_t n) {
+                  o->max_connections = static_cast<int>(n);
+                  o->max_connections_explicit = true;
+                })},
       {"--http-header-timeout-ms", "SYNCD_HTTP_HEADER_TIMEOUT_MS",
        "a REST request not fully received this long after it began gets 408 and its connection "
        "is closed (default 10000)",

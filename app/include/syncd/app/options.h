@@ -32,6 +32,9 @@ struct Options {
   // serves at once; further ones are refused (503) instead of exhausting the
   // process's file descriptors for everyone.
   int max_connections = 4096;
+  // Set when --max-connections was given: main then keeps it even when two
+  // ports of it do not fit the descriptor limit (with a warning).
+  bool max_connections_explicit = false;
   // --http-header-timeout-ms / SYNCD_HTTP_HEADER_TIMEOUT_MS: a REST
   // connection whose request has not fully arrived this long after it began
   // is answered 408 and closed (half-open and slow clients).
