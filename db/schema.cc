@@ -58,4 +58,43 @@ const char* const kSqliteSchema[] = {
     nullptr,
 };
 
+const AddedColumn kSqliteAddedColumns[] = {
+    // Who resolved a conflict, when, and how ("take incoming" names the new
+    // entry that carried the incoming state through the pipeline).
+    {"conflicts", "resolved_at_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"conflicts", "resolved_by", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "resolution_entry_id", "TEXT NOT NULL DEFAULT ''"},
+    // Both states of a conflict, captured when it is detected: a finished
+    // entry's payload is cleared from the queue, and the stored entity moves on.
+    {"conflicts", "incoming_operation", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "incoming_data", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "stored_data", "TEXT NOT NULL DEFAULT ''"},
+    // The operator behind a sync-log row ('' for a client's entry).
+    {"sync_log", "actor", "TEXT NOT NULL DEFAULT ''"},
+    {nullptr, nullptr, nullptr},
+};
+
+const char* const kSqliteConsoleSchema[] = {
+    // The pipeline inserts a conflict before it finishes the superseded entry
+    // (the queue row still has its payload) and before any later change of the
+    // entity: copy both states in the same transaction, without the pipeline
+    // knowing these columns.
+    "CREATE TRIGGER IF NOT EXISTS conflicts_capture AFTER INSERT ON conflicts"
+    " WHEN NEW.incoming_data = '' BEGIN"
+    " UPDATE conflicts SET"
+    " incoming_operation = coalesce((SELECT operation FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), ''),"
+    " incoming_data = coalesce((SELECT data FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), ''),"
+    " stored_data = coalesce((SELECT data FROM entities WHERE tenant_id = NEW.tenant_id"
+    " AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id), '')"
+    " WHERE id = NEW.id; END",
+    // Dead letters across tenants, newest first, without scanning done rows.
+    "CREATE INDEX IF NOT EXISTS sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
+    // One entity's history (and, filtered by entry id, one entry's). One more
+    // index write per applied entry; the console has no other way to it.
+    "CREATE INDEX IF NOT EXISTS sync_log_entity ON sync_log(tenant_id, entity_type, entity_id)",
+    nullptr,
+};
+
 }  // namespace syncd::db
