@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "http_types.h"
@@ -15,6 +16,8 @@
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::api {
+
+class ConsoleState;
 
 // What handlers share; owned by HttpServer's Impl, outlives every handler call.
 struct ApiContext {
@@ -26,6 +29,9 @@ struct ApiContext {
   int64_t started_us = 0;  // MonotonicMicros() when the server was built
   std::atomic<bool> http_up{false};
   std::atomic<bool> shutting_down{false};
+  db::ConsoleStore* console_store = nullptr;  // not owned; null until UseConsoleStore
+  TenantConnectionsFn tenant_connections;     // may be empty
+  std::shared_ptr<ConsoleState> console;      // the stats sampler (handlers_console.cc)
 
   int64_t UptimeS() const;
 };
@@ -56,6 +62,23 @@ ApiResponse HandleHealth(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleQueueStats(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleMetrics(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleOpenApi(ApiContext& ctx, const ApiRequest& req);
+// handlers_console.cc: the operator console's routes (console.md).
+void StartConsole(ApiContext& ctx);
+ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleMetricsHistory(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListDeadLetters(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleTenantEntities(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleTenantEntity(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req);
+// console_static.cc: the built front end.
+ApiResponse HandleRoot(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConsoleIndex(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConsoleFile(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConsoleAsset(ApiContext& ctx, const ApiRequest& req);
 
 }  // namespace syncd::api
 

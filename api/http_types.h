@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace syncd::api {
 
@@ -22,13 +24,15 @@ struct ApiRequest {
   std::map<std::string, std::string> params;  // {tenant_id} -> value
   std::map<std::string, std::string> query;
   std::string body;
+  std::map<std::string, std::string> headers;  // untyped headers, names in lower case
 };
 
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::string allow;  // the Allow header of a 405
+  std::string allow;                                         // the Allow header of a 405
+  std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, Cache-Control
 };
 
 // Every error the API answers (openapi.yaml, the table in info.description).

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -118,6 +119,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
   int port() const { return port_; }
   int64_t connections() const { return connection_count_.load(); }
   int64_t tenants() const { return tenant_count_.load(); }
+  std::map<std::string, int64_t> TenantConnections() const {
+    std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
+    return tenant_sizes_;
+  }
   bool up() const { return up_.load(); }
 
   void StopAccepting() {
@@ -246,6 +251,11 @@ class WsServer::Impl final : public pipeline::ResultSink {
   void UpdateCounts() {
     connection_count_ = static_cast<int64_t>(conns_.size());
     tenant_count_ = static_cast<int64_t>(by_tenant_.size());
+    std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
+    tenant_sizes_.clear();
+    for (const auto& [tenant, ids] : by_tenant_) {
+      tenant_sizes_[tenant] = static_cast<int64_t>(ids.size());
+    }
   }
 
   void Send(uint64_t id, const std::string& json) {
@@ -508,6 +518,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
   int port_ = 0;
   std::atomic<bool> up_{false};
   std::atomic<int64_t> connection_count_{0}, tenant_count_{0};
+  mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads
+  std::map<std::string, int64_t> tenant_sizes_;
 
   // Asio thread only.
   uint64_t next_id_ = 1;
@@ -527,6 +539,9 @@ db::Status WsServer::Start() { return impl_->Start(); }
 int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }
+std::map<std::string, int64_t> WsServer::TenantConnections() const {
+  return impl_->TenantConnections();
+}
 bool WsServer::up() const { return impl_->up(); }
 void WsServer::StopAccepting() { impl_->StopAccepting(); }
 void WsServer::Shutdown(int64_t deadline_ms) { impl_->Shutdown(deadline_ms); }

@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "syncd/common/origin_policy.h"
+#include "syncd/db/console_store.h"
 #include "syncd/db/status.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
@@ -25,6 +27,9 @@ struct WsInfo {
   std::function<bool()> up;              // listening
 };
 
+// Open connections per tenant (the console's tenant list).
+using TenantConnectionsFn = std::function<std::map<std::string, int64_t>()>;
+
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8000;  // 0: any free port (see port())
@@ -36,6 +41,9 @@ struct HttpOptions {
   int max_connections = 4096;
   // Origins whose browser pages get CORS headers (accounts.md, CORS).
   common::OriginPolicy origins;
+  // The built operator console (console/dist), served at /console/; when
+  // the folder is missing /console/ says how to build it.
+  std::string console_dir;
 };
 
 // The JSON body of GET /health and GET /api/v1/websocket/health; `status` is
@@ -61,6 +69,11 @@ class HttpServer {
   // Stops listening, wakes requests waiting for results (they answer
   // `pending`) and returns once no handler runs any more. Idempotent.
   void Stop();
+
+  // The operator console's store (not owned; outlives the server). Call
+  // before Start(); without it the console routes answer 500. Also starts
+  // the console's 2-second stats sampler (its 15-minute chart history).
+  void UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections = {});
 
   // Every route as "METHOD /path/{param}", for the openapi.yaml test.
   static std::vector<std::string> Routes();
