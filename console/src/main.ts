@@ -52,9 +52,12 @@ function navigate(): void {
   const { route, params } = parseHash();
   current?.unmount();
   const app = document.getElementById('app') as HTMLElement;
+  if (!current) app.replaceChildren(); // the static "Loading…" placeholder
   render(shell(route.name), app);
-  const el = document.getElementById('page') as HTMLElement;
-  el.replaceChildren();
+  // A fresh element per page: lit-html keeps its render state on the
+  // container, so a page never renders into the previous page's element.
+  const el = document.createElement('div');
+  (document.getElementById('page') as HTMLElement).replaceChildren(el);
   current = route.page();
   current.mount(el, params);
   document.title = `${route.label} · syncd console`;
