@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "http_types.h"
@@ -31,6 +32,7 @@ struct ApiContext {
   std::atomic<bool> shutting_down{false};
   db::ConsoleStore* console_store = nullptr;  // not owned; null until UseConsoleStore
   TenantConnectionsFn tenant_connections;     // may be empty
+  std::mutex console_mu;                      // guards the creation of `console`
   std::shared_ptr<ConsoleState> console;      // the stats sampler (handlers_console.cc)
 
   int64_t UptimeS() const;

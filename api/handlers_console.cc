@@ -112,7 +112,10 @@ class ConsoleState {
   std::thread thread_;  // last: starts once the members above exist
 };
 
+// Idempotent; every handler that reads ctx.console calls it first (the lock
+// orders the creation before those reads).
 void StartConsole(ApiContext& ctx) {
+  std::lock_guard<std::mutex> lock(ctx.console_mu);
   if (!ctx.console) ctx.console = std::make_shared<ConsoleState>(&ctx);
 }
 

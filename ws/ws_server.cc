@@ -201,6 +201,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     conns_[id] = Conn{h, tenant, false};
     by_tenant_[tenant].insert(id);
     UpdateCounts();
+    CountTenant(tenant);
     Send(id, StatusJson("online"));
   }
 
@@ -216,6 +217,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
         tenant->second.erase(id);
         if (tenant->second.empty()) by_tenant_.erase(tenant);
       }
+      CountTenant(conn->second.tenant);
       conns_.erase(conn);
     }
     UpdateCounts();
@@ -251,10 +253,16 @@ class WsServer::Impl final : public pipeline::ResultSink {
   void UpdateCounts() {
     connection_count_ = static_cast<int64_t>(conns_.size());
     tenant_count_ = static_cast<int64_t>(by_tenant_.size());
+  }
+
+  // Mirrors one tenant's connection count for TenantConnections().
+  void CountTenant(const std::string& tenant) {
+    auto it = by_tenant_.find(tenant);
     std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
-    tenant_sizes_.clear();
-    for (const auto& [tenant, ids] : by_tenant_) {
-      tenant_sizes_[tenant] = static_cast<int64_t>(ids.size());
+    if (it == by_tenant_.end()) {
+      tenant_sizes_.erase(tenant);
+    } else {
+      tenant_sizes_[tenant] = static_cast<int64_t>(it->second.size());
     }
   }
 
