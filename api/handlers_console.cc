@@ -603,6 +603,9 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
     std::optional<db::QueueRow> row;
     db::Status s = ctx.reads->FindEntry(tenant, entry, &row);
     pipeline::OperatorResult result;
+    // The audit row carries the time the operator asked (before the action's
+    // own effects, e.g. a retried entry's `applied` row).
+    int64_t asked_at_ms = NowEpochMs();
     if (!s.ok()) {
       result.code = pipeline::OperatorResult::Code::kError;
       result.message = "database: " + s.message();
@@ -619,7 +622,7 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
       log.entity_id = row->entry.entity_id;
       log.operation = row->entry.operation;
       log.result = "operator_" + action_name;
-      log.finished_at_ms = NowEpochMs();
+      log.finished_at_ms = asked_at_ms;
       s = ctx.console_store->AppendOperatorLog(log, actor);
       if (!s.ok()) result.message += " (the audit row could not be written: " + s.message() + ")";
     }
@@ -1024,17 +1027,30 @@ ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req) {
     int64_t at;
     std::string kind, detail, actor;
   };
+  std::vector<db::AttemptRow> attempts;
+  s = ctx.console_store->EntryAttempts(tenant, entry_id, &attempts);
+  if (!s.ok()) return DatabaseError(s);
   std::vector<Event> events;
   events.push_back({row->received_at_ms, "received", "", ""});
   if (row->attempts > 0) {
     std::string detail = std::to_string(row->attempts) + " attempt(s)";
     events.push_back({0, "claimed", detail, ""});
   }
-  if (!row->last_error.empty()) events.push_back({0, "attempt_failed", row->last_error, ""});
-  if (row->state == db::EntryState::kRetryWait) {
+  // Each failed attempt when recorded (entry_attempts); else the last error.
+  for (const db::AttemptRow& a : attempts) {
+    std::string detail = "attempt " + std::to_string(a.attempt) + ": " + a.error;
+    if (a.state == "retry_wait" && a.next_attempt_at_ms > 0) {
+      detail += " (next attempt at " + domain::FormatIso8601Ms(a.next_attempt_at_ms) + ")";
+    }
+    events.push_back({a.at_ms, a.state == "dead" ? "dead_lettered" : "attempt_failed", detail, ""});
+  }
+  if (attempts.empty() && !row->last_error.empty()) {
+    events.push_back({0, "attempt_failed", row->last_error, ""});
+  }
+  if (row->state == db::EntryState::kRetryWait && attempts.empty()) {
     events.push_back({row->next_attempt_at_ms, "retry_scheduled", "", ""});
   }
-  if (row->state == db::EntryState::kDead && row->result) {
+  if (row->state == db::EntryState::kDead && row->result && attempts.empty()) {
     events.push_back({row->result->server_timestamp_ms, "dead_lettered", row->result->detail, ""});
   }
   for (const db::HistoryRow& h : history) {

@@ -89,6 +89,24 @@ const char* const kSqliteConsoleSchema[] = {
     " stored_data = coalesce((SELECT data FROM entities WHERE tenant_id = NEW.tenant_id"
     " AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id), '')"
     " WHERE id = NEW.id; END",
+    // Each failed attempt of an entry (the queue row keeps only the last
+    // error): the statements that set last_error are the retry schedule and
+    // the finish, so claims never run this trigger, and a finished entry only
+    // its WHEN test. Removed with the queue row (retention).
+    "CREATE TABLE IF NOT EXISTS entry_attempts ("
+    " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL, next_attempt_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS entry_attempts_entry ON entry_attempts(tenant_id, entry_id)",
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_capture AFTER UPDATE OF last_error ON sync_queue"
+    " WHEN NEW.state = 'retry_wait' OR NEW.state = 'dead' BEGIN"
+    " INSERT INTO entry_attempts(tenant_id, entry_id, attempt, state, error, at_ms,"
+    " next_attempt_at_ms) VALUES(NEW.tenant_id, NEW.entry_id, NEW.attempts, NEW.state,"
+    " NEW.last_error, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
+    " NEW.next_attempt_at_ms); END",
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_retention AFTER DELETE ON sync_queue BEGIN"
+    " DELETE FROM entry_attempts WHERE tenant_id = OLD.tenant_id AND entry_id = OLD.entry_id;"
+    " END",
     // Dead letters across tenants, newest first, without scanning done rows.
     "CREATE INDEX IF NOT EXISTS sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
     // One entity's history (and, filtered by entry id, one entry's). One more

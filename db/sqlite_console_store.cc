@@ -361,7 +361,8 @@ class SqliteConsoleStore final : public ConsoleStore {
                        std::vector<HistoryRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
     return SelectHistory(
-        " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id ORDER BY id DESC LIMIT " +
+        " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id"
+        " ORDER BY finished_at_ms DESC, id DESC LIMIT " +
             std::to_string(limit),
         tenant_id, entity_type, entity_id, out);
   }
@@ -388,6 +389,32 @@ class SqliteConsoleStore final : public ConsoleStore {
     if (!s.ok()) return s;
     for (HistoryRow& r : all) {
       if (r.record.entry_id == entry_id) out->push_back(std::move(r));
+    }
+    return Status::Ok();
+  }
+
+  Status EntryAttempts(const std::string& tenant_id, const std::string& entry_id,
+                       std::vector<AttemptRow>* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      std::string t = tenant_id, e = entry_id;
+      AttemptRow row;
+      long long at = 0, next = 0;
+      soci::statement st =
+          (sql_.prepare
+               << "SELECT attempt, state, error, at_ms, next_attempt_at_ms"
+                  " FROM entry_attempts WHERE tenant_id = :t AND entry_id = :e ORDER BY id",
+           soci::into(row.attempt), soci::into(row.state), soci::into(row.error), soci::into(at),
+           soci::into(next), soci::use(t), soci::use(e));
+      st.execute();
+      while (st.fetch()) {
+        AttemptRow r = row;
+        r.at_ms = at;
+        r.next_attempt_at_ms = next;
+        out->push_back(std::move(r));
+      }
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "entry attempts");
     }
     return Status::Ok();
   }

@@ -259,6 +259,9 @@ TEST_F(ConsoleRoutesTest, DeadLettersAreListedFilteredAndRetriedInBulk) {
   std::string timeline = Get("/api/v1/entries/t1/e1/timeline").body;
   EXPECT_NE(timeline.find("\"operator_retry\""), std::string::npos) << timeline;
   EXPECT_NE(timeline.find("\"alice\""), std::string::npos) << timeline;
+  // Each failed attempt is in the timeline (here the one before dead-lettering).
+  EXPECT_NE(timeline.find("attempt 1: injected commit failure"), std::string::npos) << timeline;
+  EXPECT_NE(timeline.find("\"dead_lettered\""), std::string::npos) << timeline;
   EXPECT_EQ(Get("/api/v1/entries/t1/nope/timeline").status, 404);
 }
 

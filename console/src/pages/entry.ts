@@ -72,7 +72,7 @@ export function entryPage(): Page {
                 </li>`,
               )}
             </ol>
-            <p class="muted">The queue keeps an entry's attempt count and last error, not every attempt; the sync log adds each finish and operator action.</p>
+            <p class="muted">Failed attempts come from the attempt log, finishes and operator actions from the sync log.</p>
           </section>`
         : null}`;
   }

@@ -66,6 +66,15 @@ struct HistoryRow {
   std::string actor;
 };
 
+// One failed attempt of an entry (schema.cc: entry_attempts).
+struct AttemptRow {
+  int attempt = 0;
+  std::string state;  // "retry_wait" (will be retried) | "dead"
+  std::string error;
+  int64_t at_ms = 0;
+  int64_t next_attempt_at_ms = 0;
+};
+
 struct MetricSnapshotRow {
   int64_t taken_at_ms = 0;
   std::string body;  // JSON, as the pipeline wrote it
@@ -105,6 +114,9 @@ class ConsoleStore {
                                std::vector<HistoryRow>* out) = 0;
   virtual Status EntryHistory(const std::string& tenant_id, const std::string& entry_id,
                               std::vector<HistoryRow>* out) = 0;
+  // An entry's failed attempts, oldest first.
+  virtual Status EntryAttempts(const std::string& tenant_id, const std::string& entry_id,
+                               std::vector<AttemptRow>* out) = 0;
   // Writes the audit row of an operator action (result e.g. "operator_retry").
   virtual Status AppendOperatorLog(const SyncLogRecord& record, const std::string& actor) = 0;
   virtual Status MetricSnapshotsSince(int64_t since_ms, std::vector<MetricSnapshotRow>* out) = 0;
