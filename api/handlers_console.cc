@@ -1044,14 +1044,13 @@ ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req) {
     }
     events.push_back({a.at_ms, a.state == "dead" ? "dead_lettered" : "attempt_failed", detail, ""});
   }
-  if (attempts.empty() && !row->last_error.empty()) {
+  // A dead entry's last attempt is logged when an operator re-queues it;
+  // while it is dead it comes from the queue row.
+  if (row->state == db::EntryState::kDead && row->result) {
+    events.push_back({row->result->server_timestamp_ms, "dead_lettered",
+                      "attempt " + std::to_string(row->attempts) + ": " + row->last_error, ""});
+  } else if (attempts.empty() && !row->last_error.empty()) {
     events.push_back({0, "attempt_failed", row->last_error, ""});
-  }
-  if (row->state == db::EntryState::kRetryWait && attempts.empty()) {
-    events.push_back({row->next_attempt_at_ms, "retry_scheduled", "", ""});
-  }
-  if (row->state == db::EntryState::kDead && row->result && attempts.empty()) {
-    events.push_back({row->result->server_timestamp_ms, "dead_lettered", row->result->detail, ""});
   }
   for (const db::HistoryRow& h : history) {
     events.push_back({h.record.finished_at_ms, h.actor.empty() ? "finished" : "operator",

@@ -90,28 +90,31 @@ const char* const kSqliteConsoleSchema[] = {
     " AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id), '')"
     " WHERE id = NEW.id; END",
     // Each failed attempt of an entry (the queue row keeps only the last
-    // error): the statements that set last_error are the retry schedule and
-    // the finish, so claims never run this trigger, and a finished entry only
-    // its WHEN test. Removed with the queue row (retention).
+    // error). Only statements that set `attempts` run this trigger: the retry
+    // schedule, a claim of a retried or recovered entry, an operator's
+    // re-queue (which records the dead attempt it ends) -- never the insert
+    // or the finish of an entry that succeeds at once, so the normal write
+    // path pays nothing. Removed with the queue row (retention).
     "CREATE TABLE IF NOT EXISTS entry_attempts ("
     " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
     " attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT NOT NULL,"
     " at_ms INTEGER NOT NULL, next_attempt_at_ms INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS entry_attempts_entry ON entry_attempts(tenant_id, entry_id)",
-    "CREATE TRIGGER IF NOT EXISTS entry_attempts_capture AFTER UPDATE OF last_error ON sync_queue"
-    " WHEN NEW.state = 'retry_wait' OR NEW.state = 'dead' BEGIN"
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_capture AFTER UPDATE OF attempts ON sync_queue"
+    " WHEN NEW.state = 'retry_wait' OR OLD.state = 'dead' BEGIN"
     " INSERT INTO entry_attempts(tenant_id, entry_id, attempt, state, error, at_ms,"
-    " next_attempt_at_ms) VALUES(NEW.tenant_id, NEW.entry_id, NEW.attempts, NEW.state,"
-    " NEW.last_error, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
-    " NEW.next_attempt_at_ms); END",
+    " next_attempt_at_ms) SELECT NEW.tenant_id, NEW.entry_id,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.attempts ELSE NEW.attempts END,"
+    " CASE WHEN OLD.state = 'dead' THEN 'dead' ELSE 'retry_wait' END,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.last_error ELSE NEW.last_error END,"
+    " CASE WHEN OLD.state = 'dead' AND OLD.result_server_ts_ms > 0 THEN OLD.result_server_ts_ms"
+    " ELSE CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) END,"
+    " CASE WHEN OLD.state = 'dead' THEN 0 ELSE NEW.next_attempt_at_ms END; END",
     "CREATE TRIGGER IF NOT EXISTS entry_attempts_retention AFTER DELETE ON sync_queue BEGIN"
     " DELETE FROM entry_attempts WHERE tenant_id = OLD.tenant_id AND entry_id = OLD.entry_id;"
     " END",
     // Dead letters across tenants, newest first, without scanning done rows.
     "CREATE INDEX IF NOT EXISTS sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
-    // One entity's history (and, filtered by entry id, one entry's). One more
-    // index write per applied entry; the console has no other way to it.
-    "CREATE INDEX IF NOT EXISTS sync_log_entity ON sync_log(tenant_id, entity_type, entity_id)",
     nullptr,
 };
 
