@@ -109,5 +109,53 @@ TEST_F(ConsoleStoreTest, MigratesAnExistingFileAndCapturesLaterConflicts) {
   EXPECT_EQ(one->record.resolution, "keep_stored");
 }
 
+TEST_F(ConsoleStoreTest, RecordsEachFailedAttemptButNotTheFastPath) {
+  Status s;
+  auto writes = OpenSqliteWriteStore(options_, &s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto console = OpenSqliteConsoleStore(options_, &s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  domain::SyncEntry e;
+  e.tenant_id = "t1";
+  e.entity_type = domain::EntityType::kTag;
+  e.entity_id = "tag-1";
+  e.data = R"({"id":"tag-1","name":"x"})";
+  domain::EntryResult ok;
+  auto insert = [&](const std::string& id, int64_t* seq) {
+    e.id = id;
+    bool inserted = false;
+    ASSERT_TRUE(
+        writes->InsertEntry(e, kT0, EntryState::kInFlight, kT0 + 1000, seq, &inserted).ok());
+  };
+  int64_t fast = 0, slow = 0;
+  ASSERT_TRUE(writes->Begin(TxnKind::kApply).ok());
+  insert("fast", &fast);
+  insert("slow", &slow);
+  ASSERT_TRUE(writes->FinishEntry(fast, EntryState::kDone, ok, kT0 + 1, "").ok());
+  ASSERT_TRUE(writes->ScheduleRetry(slow, 1, kT0 + 50, "disk I/O error").ok());
+  ASSERT_TRUE(writes->ClaimEntry(slow, 2, kT0 + 2000).ok());
+  domain::EntryResult failed;
+  failed.acked = false;
+  failed.reason = domain::NackReason::kSystem;
+  failed.server_timestamp_ms = kT0 + 60;
+  ASSERT_TRUE(writes->FinishEntry(slow, EntryState::kDead, failed, kT0 + 60, "busy").ok());
+  ASSERT_TRUE(writes->RequeueEntry(slow).ok());  // an operator's retry
+  ASSERT_TRUE(writes->Commit().ok());
+
+  std::vector<AttemptRow> rows;
+  ASSERT_TRUE(console->EntryAttempts("t1", "fast", &rows).ok());
+  EXPECT_TRUE(rows.empty());
+  ASSERT_TRUE(console->EntryAttempts("t1", "slow", &rows).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].attempt, 1);
+  EXPECT_EQ(rows[0].state, "retry_wait");
+  EXPECT_EQ(rows[0].error, "disk I/O error");
+  EXPECT_EQ(rows[0].next_attempt_at_ms, kT0 + 50);
+  EXPECT_EQ(rows[1].attempt, 2);
+  EXPECT_EQ(rows[1].state, "dead");
+  EXPECT_EQ(rows[1].error, "busy");
+  EXPECT_EQ(rows[1].at_ms, kT0 + 60);
+}
+
 }  // namespace
 }  // namespace syncd::db
