@@ -106,10 +106,12 @@ export function deadPage(): Page {
       <td data-label="Payload">
         <details><summary>payload</summary><pre class="json">${json(d.payload)}</pre></details>
       </td>
-      <td data-label="Actions" class="actions">
-        <button class="primary" ?disabled=${busy} @click=${() => act('retry', [d])} data-testid="retry">Retry</button>
-        <button class="secondary" ?disabled=${busy} @click=${() => act('ack', [d])}>Ack</button>
-        <button class="danger" ?disabled=${busy} @click=${() => act('nack', [d])}>Nack</button>
+      <td data-label="Actions" class="actions-cell">
+        <div class="actions">
+          <button class="primary" ?disabled=${busy} @click=${() => act('retry', [d])} data-testid="retry">Retry</button>
+          <button class="secondary" ?disabled=${busy} @click=${() => act('ack', [d])}>Ack</button>
+          <button class="danger" ?disabled=${busy} @click=${() => act('nack', [d])}>Nack</button>
+        </div>
       </td>
     </tr>`;
   }
