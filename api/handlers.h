@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "http_types.h"
@@ -17,6 +19,8 @@
 
 namespace syncd::api {
 
+class ConsoleState;
+
 // What handlers share; owned by HttpServer's Impl, outlives every handler call.
 struct ApiContext {
   HttpOptions options;
@@ -27,7 +31,11 @@ struct ApiContext {
   int64_t started_us = 0;  // MonotonicMicros() when the server was built
   std::atomic<bool> http_up{false};
   std::atomic<bool> shutting_down{false};
-  pipeline::RateLimitedLog log;  // database faults: the raw message, for stderr only
+  pipeline::RateLimitedLog log;               // database faults: the raw message, for stderr only
+  db::ConsoleStore* console_store = nullptr;  // not owned; null until UseConsoleStore
+  TenantConnectionsFn tenant_connections;     // may be empty
+  std::mutex console_mu;                      // guards the creation of `console`
+  std::shared_ptr<ConsoleState> console;      // the stats sampler (handlers_console.cc)
 
   int64_t UptimeS() const;
 };
@@ -63,6 +71,23 @@ ApiResponse HandleHealth(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleQueueStats(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleMetrics(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleOpenApi(ApiContext& ctx, const ApiRequest& req);
+// handlers_console.cc: the operator console's routes (console.md).
+void StartConsole(ApiContext& ctx);
+ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleMetricsHistory(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListDeadLetters(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleTenantEntities(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleTenantEntity(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req);
+// console_static.cc: the built front end.
+ApiResponse HandleRoot(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConsoleIndex(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConsoleFile(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleConsoleAsset(ApiContext& ctx, const ApiRequest& req);
 
 }  // namespace syncd::api
 

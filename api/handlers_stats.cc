@@ -21,6 +21,9 @@ bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse*) {
   in->ws_connections = Call(ctx.ws.connections);
   in->ws_tenants = Call(ctx.ws.tenants);
   in->uptime_s = ctx.UptimeS();
+  bool ws_up = ctx.ws.up && ctx.ws.up();
+  in->degraded = !ctx.reads->Ping().ok() || ctx.pipeline->health() != pipeline::Health::kOk ||
+                 !ws_up || !ctx.http_up;
   return true;
 }
 

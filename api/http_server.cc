@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -131,6 +132,22 @@ class PendingWrites {
   int pending_ = 0;
 };
 
+// A header by name and value (Location, Cache-Control of the console's
+// files): Pistache writes only typed headers into a response.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& os) const override { os << value_; }
+#ifdef SAFE_HEADER_CAST
+  uint64_t hash() const override { return std::hash<std::string>()(name_); }
+#endif
+
+ private:
+  std::string name_, value_;
+};
+
 // `allow_origin`: the Access-Control-Allow-Origin to send ("" for none).
 void Send(Http::ResponseWriter& resp, const ApiResponse& out, const std::string& allow_origin,
           const std::shared_ptr<PendingWrites>& writes) {
@@ -149,6 +166,9 @@ void Send(Http::ResponseWriter& resp, const ApiResponse& out, const std::string&
       resp.headers().add<Http::Header::AccessControlAllowMethods>(out.allow);
       resp.headers().add<Http::Header::AccessControlAllowHeaders>(kCorsAllowHeaders);
     }
+  }
+  for (const auto& [name, value] : out.headers) {
+    resp.headers().add(std::make_shared<NamedHeader>(name, value));
   }
   writes->Add();
   try {
@@ -228,6 +248,12 @@ class HttpServer::Impl {
   }
 
   int port() const { return port_; }
+
+  void UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections) {
+    ctx_.console_store = store;
+    ctx_.tenant_connections = std::move(tenant_connections);
+    StartConsole(ctx_);
+  }
 
   void BeginShutdown() { ctx_.shutting_down = true; }
 
@@ -395,6 +421,11 @@ class HttpServer::Impl {
       out->query[std::move(*name)] = std::move(*value);
     }
     out->body = req.body();
+    for (const auto& [name, raw] : req.headers().rawList()) {
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out->headers[lower] = raw.value();
+    }
     return true;
   }
 
@@ -416,5 +447,8 @@ db::Status HttpServer::Start() { return impl_->Start(); }
 int HttpServer::port() const { return impl_->port(); }
 void HttpServer::BeginShutdown() { impl_->BeginShutdown(); }
 void HttpServer::Stop() { impl_->Stop(); }
+void HttpServer::UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections) {
+  impl_->UseConsoleStore(store, std::move(tenant_connections));
+}
 
 }  // namespace syncd::api

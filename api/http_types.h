@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace syncd::api {
 
@@ -23,6 +25,7 @@ struct ApiRequest {
   std::map<std::string, std::string> params;  // {tenant_id} -> value
   std::map<std::string, std::string> query;
   std::string body;
+  std::map<std::string, std::string> headers;  // untyped headers, names in lower case
 };
 
 struct ApiResponse {
@@ -35,6 +38,8 @@ struct ApiResponse {
   // which may be called from any thread, exactly once. Then no Pistache thread
   // waits (ARCHITECTURE.md); status and body of this ApiResponse are unused.
   std::function<void(std::function<void(ApiResponse)>)> deferred;
+  std::string allow;                                         // the Allow header of a 405
+  std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, Cache-Control
 };
 
 // Sends the answer of a deferred ApiResponse (see ApiResponse::deferred).

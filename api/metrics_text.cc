@@ -180,6 +180,9 @@ std::string MetricsText(const StatsInput& in) {
         std::to_string(in.ws_tenants));
   p.One("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
         std::to_string(in.uptime_s));
+  p.One("syncd_health_degraded", "gauge",
+        "1 while GET /health answers degraded (database failing, or a server down), else 0.",
+        in.degraded ? "1" : "0");
   return p.Take();
 }
 

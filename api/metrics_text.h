@@ -18,6 +18,7 @@ struct StatsInput {
   int64_t ws_connections = 0;
   int64_t ws_tenants = 0;
   int64_t uptime_s = 0;
+  bool degraded = false;  // GET /health says "degraded" (database, or a server down)
 };
 
 // The shape of service.md "Queue statistics" (plus totals.manual).

@@ -17,6 +17,22 @@ const std::vector<RouteSpec>& RouteTable() {
       {"GET", "/api/v1/queue/stats", HandleQueueStats, false, false},
       {"GET", "/metrics", HandleMetrics, false, false},
       {"GET", "/openapi.yaml", HandleOpenApi, false, false},
+      // The operator console (console.md): its API, then its static files.
+      {"GET", "/api/v1/overview", HandleOverview, false, false},
+      {"GET", "/api/v1/metrics/history", HandleMetricsHistory, false, false},
+      {"GET", "/api/v1/dead-letters", HandleListDeadLetters, false, false},
+      {"POST", "/api/v1/dead-letters/actions", HandleDeadLetterActions, true, false},
+      {"GET", "/api/v1/conflicts", HandleListAllConflicts, false, false},
+      {"POST", "/api/v1/conflicts/{conflict_id}/resolve", HandleResolveConflict, true, false},
+      {"GET", "/api/v1/tenants", HandleListTenants, false, false},
+      {"GET", "/api/v1/tenants/{tenant_id}/entities", HandleTenantEntities, false, false},
+      {"GET", "/api/v1/tenants/{tenant_id}/entities/{entity_type}/{entity_id}", HandleTenantEntity,
+       false, false},
+      {"GET", "/api/v1/entries/{tenant_id}/{entry_id}/timeline", HandleEntryTimeline, false, false},
+      {"GET", "/", HandleRoot, false, false},
+      {"GET", "/console", HandleConsoleIndex, false, false},
+      {"GET", "/console/{file}", HandleConsoleFile, false, false},
+      {"GET", "/console/assets/{file}", HandleConsoleAsset, false, false},
   };
   return kRoutes;
 }

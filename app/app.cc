@@ -6,6 +6,7 @@
 
 #include "syncd/api/data_status.h"
 #include "syncd/api/http_server.h"
+#include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/pipeline.h"
@@ -22,6 +23,7 @@ struct App::Parts {
   pipeline::SystemClock clock;
   std::unique_ptr<db::ReadStore> ws_reads;
   std::unique_ptr<db::ReadStore> http_reads;
+  std::unique_ptr<db::ConsoleStore> console_store;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<ws::WsServer> ws;
   std::unique_ptr<api::HttpServer> http;
@@ -34,6 +36,9 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   parts->options = options;
   if (parts->options.openapi_path.empty()) {
     parts->options.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
+  }
+  if (parts->options.console_dir.empty()) {
+    parts->options.console_dir = std::string(SYNCD_SOURCE_DIR) + "/console/dist";
   }
   db::SqliteOptions sqlite;
   sqlite.path = options.db;
@@ -53,6 +58,8 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   if (!parts->ws_reads) return nullptr;
   parts->http_reads = db::OpenSqliteReadStore(sqlite, status);
   if (!parts->http_reads) return nullptr;
+  parts->console_store = db::OpenSqliteConsoleStore(sqlite, status);
+  if (!parts->console_store) return nullptr;
 
   pipeline::PipelineOptions p;
   p.batch_max = options.batch_max;
@@ -109,8 +116,12 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   h.header_timeout_ms = options.http_header_timeout_ms;
   h.origins = options.cors;
   h.openapi_path = parts->options.openapi_path;
+  h.console_dir = parts->options.console_dir;
   parts->http =
       std::make_unique<api::HttpServer>(h, parts->pipeline.get(), parts->http_reads.get(), ws_info);
+  parts->http->UseConsoleStore(parts->console_store.get(), [raw] {
+    return raw->ws ? raw->ws->TenantConnections() : std::map<std::string, int64_t>();
+  });
   *status = db::Status::Ok();
   return std::unique_ptr<App>(new App(std::move(parts)));
 }

@@ -121,6 +121,12 @@ const std::vector<Spec>& Specs() {
          o->openapi_path = v;
          return "";
        }},
+      {"--console-dir", "SYNCD_CONSOLE_DIR",
+       "built operator console served at /console/ (default: console/dist of the source tree)",
+       [](const std::string& v, Options* o) -> std::string {
+         o->console_dir = v;
+         return "";
+       }},
   };
   return specs;
 }

@@ -58,4 +58,64 @@ const char* const kSqliteSchema[] = {
     nullptr,
 };
 
+const AddedColumn kSqliteAddedColumns[] = {
+    // Who resolved a conflict, when, and how ("take incoming" names the new
+    // entry that carried the incoming state through the pipeline).
+    {"conflicts", "resolved_at_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"conflicts", "resolved_by", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "resolution_entry_id", "TEXT NOT NULL DEFAULT ''"},
+    // Both states of a conflict, captured when it is detected: a finished
+    // entry's payload is cleared from the queue, and the stored entity moves on.
+    {"conflicts", "incoming_operation", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "incoming_data", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "stored_data", "TEXT NOT NULL DEFAULT ''"},
+    // The operator behind a sync-log row ('' for a client's entry).
+    {"sync_log", "actor", "TEXT NOT NULL DEFAULT ''"},
+    {nullptr, nullptr, nullptr},
+};
+
+const char* const kSqliteConsoleSchema[] = {
+    // The pipeline inserts a conflict before it finishes the superseded entry
+    // (the queue row still has its payload) and before any later change of the
+    // entity: copy both states in the same transaction, without the pipeline
+    // knowing these columns.
+    "CREATE TRIGGER IF NOT EXISTS conflicts_capture AFTER INSERT ON conflicts"
+    " WHEN NEW.incoming_data = '' BEGIN"
+    " UPDATE conflicts SET"
+    " incoming_operation = coalesce((SELECT operation FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), ''),"
+    " incoming_data = coalesce((SELECT data FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), ''),"
+    " stored_data = coalesce((SELECT data FROM entities WHERE tenant_id = NEW.tenant_id"
+    " AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id), '')"
+    " WHERE id = NEW.id; END",
+    // Each failed attempt of an entry (the queue row keeps only the last
+    // error). Only statements that set `attempts` run this trigger: the retry
+    // schedule, a claim of a retried or recovered entry, an operator's
+    // re-queue (which records the dead attempt it ends) -- never the insert
+    // or the finish of an entry that succeeds at once, so the normal write
+    // path pays nothing. Removed with the queue row (retention).
+    "CREATE TABLE IF NOT EXISTS entry_attempts ("
+    " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL, next_attempt_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS entry_attempts_entry ON entry_attempts(tenant_id, entry_id)",
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_capture AFTER UPDATE OF attempts ON sync_queue"
+    " WHEN NEW.state = 'retry_wait' OR OLD.state = 'dead' BEGIN"
+    " INSERT INTO entry_attempts(tenant_id, entry_id, attempt, state, error, at_ms,"
+    " next_attempt_at_ms) SELECT NEW.tenant_id, NEW.entry_id,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.attempts ELSE NEW.attempts END,"
+    " CASE WHEN OLD.state = 'dead' THEN 'dead' ELSE 'retry_wait' END,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.last_error ELSE NEW.last_error END,"
+    " CASE WHEN OLD.state = 'dead' AND OLD.result_server_ts_ms > 0 THEN OLD.result_server_ts_ms"
+    " ELSE CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) END,"
+    " CASE WHEN OLD.state = 'dead' THEN 0 ELSE NEW.next_attempt_at_ms END; END",
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_retention AFTER DELETE ON sync_queue BEGIN"
+    " DELETE FROM entry_attempts WHERE tenant_id = OLD.tenant_id AND entry_id = OLD.entry_id;"
+    " END",
+    // Dead letters across tenants, newest first, without scanning done rows.
+    "CREATE INDEX IF NOT EXISTS sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
+    nullptr,
+};
+
 }  // namespace syncd::db

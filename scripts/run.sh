@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Sets up and runs syncd on its embedded SQLite default (data/syncd.db):
 # installs the Debian packages it needs (idempotent), builds build/syncd in
-# Release mode, and starts it in the foreground. Extra arguments go to syncd,
-# e.g. scripts/run.sh --http-port 9000. Stop it with Ctrl-C (graceful).
+# Release mode and the operator console (console/dist, served at
+# http://127.0.0.1:8000/console/) when its sources changed, and starts syncd
+# in the foreground. Without Node.js/npm (and no way to install them) syncd
+# still runs; /console/ then says how to build the console. Extra arguments
+# go to syncd, e.g. scripts/run.sh --http-port 9000. Stop it with Ctrl-C
+# (graceful).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSYNCD_BUILD_TESTS=OFF >/dev/null
 cmake --build build --target syncd -j"$(nproc)"
+if ! scripts/build-console.sh; then
+  echo "run: WARNING: the operator console could not be built (Node.js/npm?);" \
+       "syncd runs without it (see scripts/build-console.sh)" >&2
+fi
 exec build/syncd "$@"

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -183,6 +184,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
   int port() const { return port_; }
   int64_t connections() const { return connection_count_.load(); }
   int64_t tenants() const { return tenant_count_.load(); }
+  std::map<std::string, int64_t> TenantConnections() const {
+    std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
+    return tenant_sizes_;
+  }
   bool up() const { return up_.load(); }
 
   void StopAccepting() {
@@ -372,6 +377,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     conns_[id] = std::move(conn);
     by_tenant_[tenant].insert(id);
     UpdateCounts();
+    CountTenant(tenant);
     Send(id, StatusJson("online"));
   }
 
@@ -390,6 +396,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
         tenant->second.erase(id);
         if (tenant->second.empty()) by_tenant_.erase(tenant);
       }
+      CountTenant(conn->second.tenant);
       conns_.erase(conn);
     }
     read_queues_.Drop(id);
@@ -465,6 +472,17 @@ class WsServer::Impl final : public pipeline::ResultSink {
   void UpdateCounts() {
     connection_count_ = static_cast<int64_t>(conns_.size());
     tenant_count_ = static_cast<int64_t>(by_tenant_.size());
+  }
+
+  // Mirrors one tenant's connection count for TenantConnections().
+  void CountTenant(const std::string& tenant) {
+    auto it = by_tenant_.find(tenant);
+    std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
+    if (it == by_tenant_.end()) {
+      tenant_sizes_.erase(tenant);
+    } else {
+      tenant_sizes_[tenant] = static_cast<int64_t>(it->second.size());
+    }
   }
 
   // --- Sending ----------------------------------------------------------
@@ -875,6 +893,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
   std::atomic<int64_t> connection_count_{0}, tenant_count_{0};
   // Declared after server_: stopped and destroyed before it.
   ReaderPool pool_;
+  mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads
+  std::map<std::string, int64_t> tenant_sizes_;
 
   // Asio thread only.
   uint64_t next_id_ = 1;
@@ -906,6 +926,9 @@ db::Status WsServer::Start() { return impl_->Start(); }
 int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }
+std::map<std::string, int64_t> WsServer::TenantConnections() const {
+  return impl_->TenantConnections();
+}
 bool WsServer::up() const { return impl_->up(); }
 void WsServer::StopAccepting() { impl_->StopAccepting(); }
 void WsServer::Shutdown(int64_t deadline_ms) { impl_->Shutdown(deadline_ms); }

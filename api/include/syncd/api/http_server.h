@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "syncd/common/origin_policy.h"
+#include "syncd/db/console_store.h"
 #include "syncd/db/status.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
@@ -26,6 +28,9 @@ struct WsInfo {
   std::function<int64_t()> tenants;      // distinct tenants among them
   std::function<bool()> up;              // listening
 };
+
+// Open connections per tenant (the console's tenant list).
+using TenantConnectionsFn = std::function<std::map<std::string, int64_t>()>;
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
@@ -47,6 +52,9 @@ struct HttpOptions {
   int keepalive_timeout_ms = 75000;
   // Origins whose browser pages get CORS headers (accounts.md, CORS).
   common::OriginPolicy origins;
+  // The built operator console (console/dist), served at /console/; when
+  // the folder is missing /console/ says how to build it.
+  std::string console_dir;
 };
 
 // The JSON body of GET /health and GET /api/v1/websocket/health; `status` is
@@ -73,6 +81,11 @@ class HttpServer {
   // actions 503), stops listening and returns once no handler runs and no
   // answer is still being written. Idempotent.
   void Stop();
+
+  // The operator console's store (not owned; outlives the server). Call
+  // before Start(); without it the console routes answer 500. Also starts
+  // the console's 2-second stats sampler (its 15-minute chart history).
+  void UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections = {});
 
   // Every route as "METHOD /path/{param}", for the openapi.yaml test.
   static std::vector<std::string> Routes();

@@ -28,6 +28,7 @@ struct Options {
   int64_t ws_max_buffered_bytes = 64LL << 20;
   std::string synchronous = "FULL";  // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
   std::string openapi_path;          // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
+  std::string console_dir;  // --console-dir / SYNCD_CONSOLE_DIR: built console (console/dist)
   // --max-connections / SYNCD_MAX_CONNECTIONS: open connections each port
   // serves at once; further ones are refused (503) instead of exhausting the
   // process's file descriptors for everyone.

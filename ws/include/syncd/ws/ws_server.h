@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,8 @@ class WsServer {
   int port() const;
   int64_t connections() const;
   int64_t tenants() const;
+  // Open connections per tenant (any thread; the operator console).
+  std::map<std::string, int64_t> TenantConnections() const;
   bool up() const;
 
   void StopAccepting();  // closes the listening socket; open connections go on

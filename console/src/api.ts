@@ -1,0 +1,267 @@
+// The console's only way to syncd: the REST routes in openapi.yaml, on the
+// origin that served the console. Authentication is one hook: in `none` mode
+// there is no token; token mode (accounts.md) will set one with setAuthToken
+// (kept in memory only) and every request then carries it as a bearer token.
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'shutting_down';
+  reason: string | null;
+}
+
+export interface StatsPoint {
+  t_ms: number;
+  received_per_s: number;
+  acked_per_s: number;
+  ack_p50_ms: number;
+  ack_p95_ms: number;
+  ack_p99_ms: number;
+  batch_size: number;
+  pending: number;
+  in_flight: number;
+  retry_wait: number;
+  dead: number;
+  connections: number;
+  tenants: number;
+}
+
+export interface Overview {
+  health: Health;
+  server_time_ms: number;
+  uptime_s: number;
+  version: string;
+  queue: { pending: number; in_flight: number; retry_wait: number; dead: number };
+  totals: {
+    received: number;
+    applied: number;
+    superseded: number;
+    manual: number;
+    nacked: number;
+    dead_lettered: number;
+  };
+  batch: { count: number; avg_size: number; max_size: number; avg_commit_ms: number };
+  point: StatsPoint;
+}
+
+export interface MetricsHistory {
+  minutes: number;
+  interval_ms: number;
+  points: StatsPoint[];
+}
+
+export interface Paged<T> {
+  total: number;
+  limit: number;
+  offset: number;
+  items: T[];
+}
+
+export interface DeadLetter {
+  tenant_id: string;
+  entry_id: string;
+  entity_type: string;
+  entity_id: string;
+  operation: string;
+  payload: unknown;
+  version: number;
+  attempts: number;
+  last_error: string;
+  received_at_ms: number;
+  dead_at_ms: number | null;
+}
+
+export type OperatorAction = 'retry' | 'ack' | 'nack';
+
+export interface ActionResult {
+  tenant_id: string;
+  entry_id: string;
+  success: boolean;
+  code: string;
+  message: string;
+  state: string | null;
+}
+
+export interface ActionResponse {
+  action: OperatorAction;
+  actor: string;
+  results: ActionResult[];
+  succeeded: number;
+  failed: number;
+}
+
+export interface Conflict {
+  id: number;
+  tenant_id: string;
+  entity_type: string;
+  entity_id: string;
+  entry_id: string;
+  incoming_version: number;
+  stored_version: number;
+  incoming_checksum: string;
+  stored_checksum: string;
+  incoming_operation: string | null;
+  incoming_data: Record<string, unknown> | null;
+  stored_data: Record<string, unknown> | null;
+  detected_at_ms: number;
+  status: 'open' | 'resolved';
+  resolution: string;
+  resolved_at_ms: number | null;
+  resolved_by: string | null;
+  resolution_entry_id: string | null;
+}
+
+export interface ResolveResponse {
+  conflict: Conflict;
+  entry_id: string | null;
+  result: { status: string; outcome?: string; reason?: string; detail?: string } | null;
+}
+
+export interface TenantSummary {
+  tenant_id: string;
+  entities: Record<string, number>;
+  entity_total: number;
+  queue_depth: number;
+  dead: number;
+  open_conflicts: number;
+  connections: number;
+  last_sync_ms: number | null;
+}
+
+export interface EntitySummary {
+  entity_type: string;
+  entity_id: string;
+  name: string | null;
+  version: number;
+  deleted: boolean;
+  modified_at_ms: number;
+}
+
+export interface HistoryRow {
+  entry_id: string;
+  operation: string;
+  result: string;
+  at_ms: number;
+  actor: string | null;
+}
+
+export interface EntityDetail {
+  tenant_id: string;
+  entity_type: string;
+  entity_id: string;
+  version: number;
+  deleted: boolean;
+  checksum: string;
+  modified_at_ms: number;
+  source_entry_id: string;
+  data: unknown;
+  history: HistoryRow[];
+}
+
+export interface EntryTimeline {
+  entry: {
+    tenant_id: string;
+    entry_id: string;
+    state: string;
+    attempts: number;
+    last_error: string | null;
+    result: Record<string, unknown> | null;
+  };
+  entity_type: string;
+  entity_id: string;
+  operation: string;
+  received_at_ms: number;
+  finished_at_ms: number | null;
+  timeline: { at_ms: number | null; event: string; detail: string; actor: string | null }[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let authToken: string | null = null;
+
+// Token mode (accounts.md): the operator's access token, in memory only.
+export function setAuthToken(token: string | null): void {
+  authToken = token;
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (authToken) headers.Authorization = `Bearer ${authToken}`;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', `syncd is not reachable (${String(e)})`);
+  }
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(response.status, err?.code ?? 'http_' + response.status, err?.message ?? text);
+  }
+  return json as T;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? '?' + s : '';
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  overview: () => request<Overview>('GET', '/api/v1/overview'),
+  history: (minutes = 15) =>
+    request<MetricsHistory>('GET', '/api/v1/metrics/history' + query({ minutes })),
+  deadLetters: (f: { tenant_id?: string; entity_type?: string; error?: string; limit: number; offset: number }) =>
+    request<Paged<DeadLetter>>('GET', '/api/v1/dead-letters' + query(f)),
+  act: (action: OperatorAction, entries: { tenant_id: string; entry_id: string }[], detail?: string) =>
+    request<ActionResponse>('POST', '/api/v1/dead-letters/actions', { action, entries, detail }),
+  conflicts: (f: { tenant_id?: string; status?: string; limit: number; offset: number }) =>
+    request<Paged<Conflict>>('GET', '/api/v1/conflicts' + query(f)),
+  resolve: (id: number, resolution: 'take_incoming' | 'keep_stored') =>
+    request<ResolveResponse>('POST', `/api/v1/conflicts/${id}/resolve`, { resolution }),
+  tenants: () => request<{ items: TenantSummary[] }>('GET', '/api/v1/tenants'),
+  entities: (tenant: string, f: { q?: string; entity_type?: string; limit: number; offset: number }) =>
+    request<Paged<EntitySummary> & { tenant_id: string }>(
+      'GET',
+      `/api/v1/tenants/${enc(tenant)}/entities` + query(f),
+    ),
+  entity: (tenant: string, type: string, id: string) =>
+    request<EntityDetail>('GET', `/api/v1/tenants/${enc(tenant)}/entities/${enc(type)}/${enc(id)}`),
+  timeline: (tenant: string, entry: string) =>
+    request<EntryTimeline>('GET', `/api/v1/entries/${enc(tenant)}/${enc(entry)}/timeline`),
+};
+
+export const ENTITY_TYPES = [
+  'Account',
+  'AccountGroup',
+  'Category',
+  'CategoryGroup',
+  'Recipient',
+  'Tag',
+  'AutomationRule',
+  'PlanningTransaction',
+  'Transaction',
+];

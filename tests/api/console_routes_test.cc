@@ -1,0 +1,347 @@
+// The operator console's routes and static files, end to end: a real
+// Pipeline on a temporary SQLite file, the console store, the HttpServer on
+// port 0 and a plain HTTP client.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "http_client.h"
+#include "syncd/api/http_server.h"
+#include "syncd/db/console_store.h"
+#include "syncd/db/fault_injecting_store.h"
+#include "syncd/db/sqlite_store.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::api {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::HttpReply;
+using testing::HttpRequest;
+
+rapidjson::Document Json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  return doc;
+}
+
+std::string Str(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsString()) return "<absent>";
+  return v[name].GetString();
+}
+
+int64_t Int(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsInt64()) return -999;
+  return v[name].GetInt64();
+}
+
+std::string Account(const std::string& id, const std::string& entity_id, const std::string& name,
+                    int64_t version_ms, const std::string& tenant = "t1") {
+  return R"({"id":")" + id + R"(","tenantId":")" + tenant +
+         R"(","entityType":"Account","entityId":")" + entity_id +
+         R"(","operationType":"update","payload":{"name":")" + name +
+         R"(","accountGroupId":"g1"},"timestamp":)" + std::to_string(version_ms) + "}";
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+constexpr int64_t kT0 = 1764130000000;
+
+class ConsoleRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/syncd_console_test_XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    // A built console, a file next to it that must stay unreachable, and a
+    // symlink inside that points at it.
+    WriteFile(dir_ / "console/index.html", "<!doctype html><title>console</title>");
+    WriteFile(dir_ / "console/favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    WriteFile(dir_ / "console/assets/index-abc123.js", "console.log('ok')");
+    WriteFile(dir_ / "console/assets/index-abc123.css", "body{}");
+    WriteFile(dir_ / "console/noext", "no type");
+    fs::create_directories(dir_ / "console/sub");
+    WriteFile(dir_ / "secret.txt", "TOP SECRET");
+    fs::create_symlink(dir_ / "secret.txt", dir_ / "console/leak.html");
+    fs::create_symlink(dir_ / "secret.txt", dir_ / "console/assets/leak.js");
+    Start();
+  }
+
+  void TearDown() override {
+    Stop();
+    fs::remove_all(dir_);
+  }
+
+  void Start(double apply_fail_rate = 0, std::string console_dir = "") {
+    db::SqliteOptions sqlite;
+    sqlite.path = (dir_ / "syncd.db").string();
+    sqlite.synchronous = "NORMAL";
+    db::Status s;
+    auto writes = db::OpenSqliteWriteStore(sqlite, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
+    faulty->SetApplyCommitFailureRate(apply_fail_rate, 7);
+    reads_ = db::OpenSqliteReadStore(sqlite, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    console_ = db::OpenSqliteConsoleStore(sqlite, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    pipeline::PipelineOptions options;
+    options.retry.max_attempts = 1;
+    options.retry.base_ms = 1;
+    options.retry.max_ms = 5;
+    pipeline_ = std::make_unique<pipeline::Pipeline>(std::move(faulty), options, &clock_);
+    HttpOptions http;
+    http.port = 0;
+    http.console_dir = console_dir.empty() ? (dir_ / "console").string() : console_dir;
+    WsInfo ws{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
+    server_->UseConsoleStore(console_.get(), [] {
+      return std::map<std::string, int64_t>{{"t1", 2}};
+    });
+    ASSERT_TRUE(pipeline_->Start().ok());
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  void Stop() {
+    if (server_) {
+      server_->BeginShutdown();
+      server_->Stop();
+    }
+    if (pipeline_) pipeline_->Stop();
+    server_.reset();
+    pipeline_.reset();
+    console_.reset();
+    reads_.reset();
+  }
+
+  HttpReply Get(const std::string& target) { return HttpRequest(server_->port(), "GET", target); }
+  // `user` is sent as X-User-Id (after the Content-Type line of the helper).
+  HttpReply Post(const std::string& target, const std::string& body, const std::string& user = "") {
+    std::string type = "application/json";
+    if (!user.empty()) type += "\r\nX-User-Id: " + user;
+    return HttpRequest(server_->port(), "POST", target, body, type);
+  }
+
+  void SubmitAndWait(const std::string& entries) {
+    HttpReply r = Post("/api/v1/sync/entries?wait_ms=5000", R"({"entries":[)" + entries + "]}");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  std::string WaitForState(const std::string& entry, const std::string& state) {
+    std::string now;
+    for (int i = 0; i < 500 && now != state; ++i) {
+      now = Str(Json(Get("/api/v1/sync/entries/t1/" + entry).body), "state");
+      if (now != state) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return now;
+  }
+
+  fs::path dir_;
+  pipeline::SystemClock clock_;
+  std::unique_ptr<db::ReadStore> reads_;
+  std::unique_ptr<db::ConsoleStore> console_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(ConsoleRoutesTest, ServesTheBuiltConsoleWithTypesAndCaching) {
+  HttpReply root = Get("/");
+  EXPECT_EQ(root.status, 302);
+  EXPECT_EQ(root.headers["location"], "/console/");
+
+  for (const char* index : {"/console", "/console/", "/console/index.html"}) {
+    HttpReply r = Get(index);
+    EXPECT_EQ(r.status, 200) << index;
+    EXPECT_EQ(r.headers["content-type"].rfind("text/html", 0), 0u) << index;
+    EXPECT_EQ(r.headers["cache-control"], "no-cache") << index;
+    EXPECT_NE(r.body.find("<title>console</title>"), std::string::npos);
+  }
+  HttpReply js = Get("/console/assets/index-abc123.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.headers["content-type"].rfind("text/javascript", 0), 0u);
+  EXPECT_EQ(js.headers["cache-control"], "public, max-age=31536000, immutable");
+  EXPECT_EQ(js.body, "console.log('ok')");
+  EXPECT_EQ(Get("/console/assets/index-abc123.css").headers["content-type"].rfind("text/css", 0),
+            0u);
+  EXPECT_EQ(Get("/console/favicon.svg").headers["content-type"], "image/svg+xml");
+}
+
+TEST_F(ConsoleRoutesTest, NoPathLeavesTheConsoleFolder) {
+  for (const char* target : {
+           "/console/..%2fsecret.txt",
+           "/console/%2e%2e%2fsecret.txt",
+           "/console/%2E%2E%2Fsecret.txt",
+           "/console/..%2f..%2f..%2fetc%2fpasswd",
+           "/console/assets/..%2f..%2fsecret.txt",
+           "/console/assets/%2e%2e%2f%2e%2e%2fsecret.txt",
+           "/console/%2fetc%2fpasswd",
+           "/console/assets/%2fetc%2fpasswd",
+           "/console/..%5csecret.txt",
+           "/console/leak.html",         // a symlink out of the folder
+           "/console/assets/leak.js",    // the same, among the assets
+           "/console/sub",               // a directory
+           "/console/noext",             // no known content type
+           "/console/.hidden",           // dot files are never served
+           "/console/index.html%00.js",  // NUL
+           "/console/missing.js",
+       }) {
+    HttpReply r = Get(target);
+    EXPECT_EQ(r.status, 404) << target;
+    EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << target;
+  }
+}
+
+TEST_F(ConsoleRoutesTest, MissingConsoleSaysHowToBuildIt) {
+  Stop();
+  Start(0, (dir_ / "not-built").string());
+  HttpReply r = Get("/console/");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.headers["content-type"].rfind("text/html", 0), 0u);
+  EXPECT_NE(r.body.find("scripts/build-console.sh"), std::string::npos);
+  EXPECT_EQ(Get("/api/v1/overview").status, 200);  // the API does not need it
+}
+
+TEST_F(ConsoleRoutesTest, DeadLettersAreListedFilteredAndRetriedInBulk) {
+  Stop();
+  Start(/*apply_fail_rate=*/1);
+  SubmitAndWait(Account("e1", "a1", "One", kT0) + "," + Account("e2", "a2", "Two", kT0 + 1));
+  ASSERT_EQ(WaitForState("e2", "dead"), "dead");
+  Stop();
+  Start();  // the same database, commits work again
+
+  rapidjson::Document all = Json(Get("/api/v1/dead-letters").body);
+  ASSERT_EQ(Int(all, "total"), 2);
+  EXPECT_EQ(Str(all["items"][0], "entry_id"), "e2");  // newest first
+  EXPECT_EQ(Str(all["items"][0]["payload"], "name"), "Two");
+  EXPECT_EQ(Str(all["items"][0], "last_error"), "injected commit failure");
+  EXPECT_EQ(Int(Json(Get("/api/v1/dead-letters?tenant_id=other").body), "total"), 0);
+  EXPECT_EQ(Int(Json(Get("/api/v1/dead-letters?entity_type=account").body), "total"), 2);
+  EXPECT_EQ(Int(Json(Get("/api/v1/dead-letters?entity_type=Tag").body), "total"), 0);
+  EXPECT_EQ(Int(Json(Get("/api/v1/dead-letters?error=injected%20commit").body), "total"), 2);
+  EXPECT_EQ(Int(Json(Get("/api/v1/dead-letters?error=disk").body), "total"), 0);
+  rapidjson::Document paged = Json(Get("/api/v1/dead-letters?limit=1&offset=1").body);
+  EXPECT_EQ(Str(paged["items"][0], "entry_id"), "e1");
+  EXPECT_EQ(Get("/api/v1/dead-letters?entity_type=Nope").status, 400);
+  EXPECT_EQ(Get("/api/v1/dead-letters?limit=0").status, 400);
+
+  const std::string body =
+      R"({"action":"retry","entries":[{"tenant_id":"t1","entry_id":"e1"},)"
+      R"({"tenant_id":"t1","entry_id":"e2"},{"tenant_id":"t1","entry_id":"nope"}]})";
+  EXPECT_EQ(Post("/api/v1/dead-letters/actions", body, "bad user!").status, 400);
+  HttpReply r = Post("/api/v1/dead-letters/actions", body, "alice");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document out = Json(r.body);
+  EXPECT_EQ(Str(out, "actor"), "alice");
+  EXPECT_EQ(Int(out, "succeeded"), 2);
+  EXPECT_EQ(Str(out["results"][2], "code"), "not_found");
+  EXPECT_EQ(WaitForState("e1", "done"), "done");
+  EXPECT_EQ(WaitForState("e2", "done"), "done");
+  EXPECT_EQ(Int(Json(Get("/api/v1/dead-letters").body), "total"), 0);
+
+  // The operator is in the entity's history and the entry's timeline.
+  rapidjson::Document entity = Json(Get("/api/v1/tenants/t1/entities/Account/a1").body);
+  bool found = false;
+  for (const auto& h : entity["history"].GetArray()) {
+    found = found || (Str(h, "result") == "operator_retry" && Str(h, "actor") == "alice");
+  }
+  EXPECT_TRUE(found) << Get("/api/v1/tenants/t1/entities/Account/a1").body;
+  std::string timeline = Get("/api/v1/entries/t1/e1/timeline").body;
+  EXPECT_NE(timeline.find("\"operator_retry\""), std::string::npos) << timeline;
+  EXPECT_NE(timeline.find("\"alice\""), std::string::npos) << timeline;
+  // Each failed attempt is in the timeline (here the one before dead-lettering).
+  EXPECT_NE(timeline.find("attempt 1: injected commit failure"), std::string::npos) << timeline;
+  EXPECT_NE(timeline.find("\"dead_lettered\""), std::string::npos) << timeline;
+  EXPECT_EQ(Get("/api/v1/entries/t1/nope/timeline").status, 404);
+}
+
+TEST_F(ConsoleRoutesTest, TakeIncomingAppliesTheIncomingStateAsANewerChange) {
+  SubmitAndWait(Account("new", "a1", "Stored", kT0 + 1000));
+  SubmitAndWait(Account("old", "a1", "Incoming", kT0));
+  rapidjson::Document open = Json(Get("/api/v1/conflicts?status=open").body);
+  ASSERT_EQ(Int(open, "total"), 1);
+  const rapidjson::Value& c = open["items"][0];
+  EXPECT_EQ(Str(c["incoming_data"], "name"), "Incoming");
+  EXPECT_EQ(Str(c["stored_data"], "name"), "Stored");
+  EXPECT_EQ(Str(c, "incoming_operation"), "update");
+  int64_t id = Int(c, "id");
+
+  HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                     R"({"resolution":"take_incoming"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document out = Json(r.body);
+  EXPECT_EQ(Str(out["result"], "status"), "processed");
+  EXPECT_EQ(Str(out["result"], "outcome"), "applied");
+  EXPECT_EQ(Str(out["conflict"], "resolved_by"), "operator");
+  EXPECT_EQ(Str(out["conflict"], "status"), "resolved");
+  EXPECT_EQ(Str(out["conflict"], "resolution_entry_id"), Str(out, "entry_id"));
+
+  rapidjson::Document entity = Json(Get("/api/v1/tenants/t1/entities/account/a1").body);
+  EXPECT_EQ(Str(entity["data"], "name"), "Incoming");
+  EXPECT_EQ(Str(entity, "source_entry_id"), Str(out, "entry_id"));
+  EXPECT_GT(Int(entity, "version"), kT0 + 1000);  // newer than the stored version
+
+  // Once only; then it is listed as resolved.
+  EXPECT_EQ(Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                 R"({"resolution":"keep_stored"})")
+                .status,
+            409);
+  EXPECT_EQ(Int(Json(Get("/api/v1/conflicts?status=open").body), "total"), 0);
+  EXPECT_EQ(Int(Json(Get("/api/v1/conflicts?status=resolved&tenant_id=t1").body), "total"), 1);
+  EXPECT_EQ(Post("/api/v1/conflicts/999/resolve", R"({"resolution":"keep_stored"})").status, 404);
+  EXPECT_EQ(Post("/api/v1/conflicts/abc/resolve", R"({"resolution":"keep_stored"})").status, 404);
+  EXPECT_EQ(Post("/api/v1/conflicts/1/resolve", R"({"resolution":"merge"})").status, 400);
+}
+
+TEST_F(ConsoleRoutesTest, KeepStoredOnlyMarksTheConflictResolved) {
+  SubmitAndWait(Account("new", "a1", "Stored", kT0 + 1000));
+  SubmitAndWait(Account("old", "a1", "Incoming", kT0));
+  int64_t id = Int(Json(Get("/api/v1/conflicts").body)["items"][0], "id");
+  HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                     R"({"resolution":"keep_stored"})", "bob");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document out = Json(r.body);
+  EXPECT_EQ(Str(out["conflict"], "resolution"), "keep_stored");
+  EXPECT_EQ(Str(out["conflict"], "resolved_by"), "bob");
+  EXPECT_TRUE(out["result"].IsNull());
+  rapidjson::Document entity = Json(Get("/api/v1/tenants/t1/entities/Account/a1").body);
+  EXPECT_EQ(Str(entity["data"], "name"), "Stored");
+}
+
+TEST_F(ConsoleRoutesTest, TenantsEntitiesAndOverview) {
+  SubmitAndWait(Account("e1", "a1", "Checking", kT0) + "," + Account("e2", "a2", "Savings", kT0));
+  rapidjson::Document tenants = Json(Get("/api/v1/tenants").body);
+  ASSERT_EQ(tenants["items"].Size(), 1u);
+  const rapidjson::Value& t = tenants["items"][0];
+  EXPECT_EQ(Str(t, "tenant_id"), "t1");
+  EXPECT_EQ(Int(t["entities"], "Account"), 2);
+  EXPECT_EQ(Int(t, "connections"), 2);
+  EXPECT_GT(Int(t, "last_sync_ms"), 0);
+
+  rapidjson::Document found = Json(Get("/api/v1/tenants/t1/entities?q=sav").body);
+  ASSERT_EQ(Int(found, "total"), 1);
+  EXPECT_EQ(Str(found["items"][0], "entity_id"), "a2");
+  EXPECT_EQ(Int(Json(Get("/api/v1/tenants/t1/entities?q=a1").body), "total"), 1);
+  EXPECT_EQ(Int(Json(Get("/api/v1/tenants/t1/entities?q=%25").body), "total"), 0);  // literal %
+  EXPECT_EQ(Get("/api/v1/tenants/t1/entities/Account/zzz").status, 404);
+
+  rapidjson::Document overview = Json(Get("/api/v1/overview").body);
+  EXPECT_EQ(Str(overview["health"], "status"), "ok");
+  EXPECT_EQ(Int(overview["totals"], "applied"), 2);
+  rapidjson::Document history = Json(Get("/api/v1/metrics/history").body);
+  EXPECT_GE(history["points"].Size(), 1u);
+  EXPECT_EQ(Get("/api/v1/metrics/history?minutes=0").status, 400);
+}
+
+}  // namespace
+}  // namespace syncd::api
