@@ -43,7 +43,7 @@ std::string SyncReplyJson(const pipeline::Delivery& d) {
   Str(w, "entityType", d.entity_type);
   Str(w, "operationType", d.operation_type);
   if (r.acked) {
-    Str(w, "outcome", domain::OutcomeName(r.outcome));
+    if (r.outcome) Str(w, "outcome", domain::OutcomeName(*r.outcome));
     Int(w, "server_timestamp", r.server_timestamp_ms);
     if (!r.checksum.empty()) Str(w, "checksum", r.checksum);
   } else {
