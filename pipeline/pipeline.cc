@@ -130,7 +130,10 @@ Delivery MakeDelivery(const Item& item, domain::EntryResult result) {
 class Pipeline::Worker {
  public:
   Worker(std::unique_ptr<db::WriteStore> store, PipelineOptions options, const Clock* clock)
-      : store_(std::move(store)), options_(options), clock_(clock), rng_(std::random_device{}()) {}
+      : store_(std::move(store)),
+        options_(options),
+        clock_(clock),
+        rng_(options.rng_seed ? *options.rng_seed : std::random_device{}()) {}
 
   // ---- any thread ----
 
