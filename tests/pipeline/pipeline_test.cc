@@ -337,6 +337,34 @@ TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
   EXPECT_EQ(checkpoint->last_entry_id, "q-delete-missing");
 }
 
+// A delete goes through last-write-wins like an update: an older one loses
+// and leaves the entity alone, a newer one wins and leaves a tombstone.
+TEST_F(PipelineTest, ADeleteIsDecidedByItsVersionLikeAnUpdate) {
+  MakePipeline();
+  Submit(MakeEntry("q-create", "a-1", "create", kT0 + 10, "Live"));
+  Drain();
+  ASSERT_TRUE(IsAck(Only("q-create"), Outcome::kApplied));
+
+  Submit(MakeEntry("q-old-delete", "a-1", "delete", kT0 + 5));
+  Drain();
+  EXPECT_TRUE(IsAck(Only("q-old-delete"), Outcome::kSuperseded));
+  std::optional<db::StoredEntity> stored = Entity("a-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_FALSE(stored->deleted);
+  EXPECT_EQ(stored->version_ms, kT0 + 10);
+
+  Submit(MakeEntry("q-new-delete", "a-1", "delete", kT0 + 20));
+  Drain();
+  Delivery deleted = Only("q-new-delete");
+  EXPECT_TRUE(IsAck(deleted, Outcome::kApplied));
+  EXPECT_EQ(deleted.operation_type, "delete");
+  EXPECT_TRUE(deleted.entity_deleted);
+  stored = Entity("a-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(stored->deleted);
+  EXPECT_EQ(stored->version_ms, kT0 + 20);
+}
+
 TEST_F(PipelineTest, EntriesOfOneEntityInOneBatchApplyInArrivalOrder) {
   MakePipeline();
   Submit(MakeEntry("q-1", "a-1", "update", kT0 + 100, "A"));
