@@ -288,25 +288,6 @@ TEST(BinaryConfigTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
   EXPECT_EQ(help.size(), listed.size()) << "an option listed twice";
 }
 
-// Every option's flag and variable reach its parser: an empty value (which
-// no option but --openapi accepts) exits 2 with one line naming what was set.
-TEST(BinaryConfigTest, EveryOptionIsReadFromItsFlagAndFromItsVariable) {
-  std::vector<std::pair<std::string, std::string>> help = HelpOptions();
-  ASSERT_FALSE(help.empty());
-  for (const auto& [flag, env] : help) {
-    if (flag == "--openapi") continue;  // any path; checked by what is served below
-    Child by_flag({flag + "="});
-    EXPECT_EQ(by_flag.Finish(Millis(10000)), 2) << flag;
-    EXPECT_EQ(Lines(by_flag.err()), 1) << by_flag.err();
-    EXPECT_NE(by_flag.err().find(flag), std::string::npos) << by_flag.err();
-
-    Child by_env({}, {{env, ""}});
-    EXPECT_EQ(by_env.Finish(Millis(10000)), 2) << env;
-    EXPECT_EQ(Lines(by_env.err()), 1) << by_env.err();
-    EXPECT_NE(by_env.err().find(env), std::string::npos) << by_env.err();
-  }
-}
-
 class TempFolder {
  public:
   TempFolder() {
@@ -322,6 +303,34 @@ class TempFolder {
  private:
   std::string path_;
 };
+
+// Every option's flag and variable reach its parser: an empty value (which
+// no option but --openapi accepts) exits 2 with one line naming what was set.
+TEST(BinaryConfigTest, EveryOptionIsReadFromItsFlagAndFromItsVariable) {
+  std::vector<std::pair<std::string, std::string>> help = HelpOptions();
+  ASSERT_FALSE(help.empty());
+  TempFolder dir;
+  ASSERT_FALSE(dir.path().empty());
+  // Should an option be ignored, the server starts: on free ports, in `dir`.
+  const std::map<std::string, std::string> harmless = {{"SYNCD_HOST", "127.0.0.1"},
+                                                       {"SYNCD_HTTP_PORT", "0"},
+                                                       {"SYNCD_WS_PORT", "0"},
+                                                       {"SYNCD_DB", dir.path() + "/syncd.db"}};
+  for (const auto& [flag, env] : help) {
+    if (flag == "--openapi") continue;  // any path; checked by what is served below
+    Child by_flag({flag + "="}, harmless);
+    EXPECT_EQ(by_flag.Finish(Millis(10000)), 2) << flag;
+    EXPECT_EQ(Lines(by_flag.err()), 1) << by_flag.err();
+    EXPECT_NE(by_flag.err().find(flag), std::string::npos) << by_flag.err();
+
+    std::map<std::string, std::string> with_env = harmless;
+    with_env[env] = "";
+    Child by_env({}, with_env);
+    EXPECT_EQ(by_env.Finish(Millis(10000)), 2) << env;
+    EXPECT_EQ(Lines(by_env.err()), 1) << by_env.err();
+    EXPECT_NE(by_env.err().find(env), std::string::npos) << by_env.err();
+  }
+}
 
 int PortAfter(const std::string& text, const std::string& marker) {
   size_t at = text.find(marker);
