@@ -91,6 +91,7 @@ class DurabilityTest : public ::testing::Test {
       EXPECT_EQ(GetString(reply, "type"), "sync_ack") << i;
       if (WalSyncs(log_) > before) ++synced;
     }
+    std::printf("[ durability ] %d of %d acks followed a flush of the WAL\n", synced, count);
     return synced;
   }
 
