@@ -31,8 +31,10 @@ void WriteResultFields(JsonWriter& w, const domain::EntryResult& r, bool with_re
   w.Key("status");
   w.String(r.acked ? "processed" : "failed");
   if (r.acked) {
-    w.Key("outcome");
-    Str(w, domain::OutcomeName(r.outcome));
+    if (r.outcome) {
+      w.Key("outcome");
+      Str(w, domain::OutcomeName(*r.outcome));
+    }
     if (!r.checksum.empty()) {
       w.Key("checksum");
       w.String(r.checksum);

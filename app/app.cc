@@ -69,6 +69,8 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   p.retry.max_ms = options.retry_max_ms;
   p.queue_max = options.queue_max;
   p.result_retention_ms = options.result_retention_h * 3600 * 1000;
+  // Under the fault hook, SYNCD_FAULT_SEED also fixes the backoff jitter.
+  if (options.fault_commit_rate > 0) p.rng_seed = options.fault_seed;
   parts->pipeline = std::make_unique<pipeline::Pipeline>(std::move(writes), p, &parts->clock);
 
   Parts* raw = parts.get();

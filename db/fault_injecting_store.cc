@@ -16,7 +16,30 @@ void FaultInjectingStore::AddPoisonEntity(const std::string& entity_id) {
   poison_.insert(entity_id);
 }
 
-void FaultInjectingStore::ClearPoison() { poison_.clear(); }
+void FaultInjectingStore::AddPermanentPoisonEntity(const std::string& entity_id) {
+  permanent_poison_.insert(entity_id);
+}
+
+void FaultInjectingStore::ClearPoison() {
+  poison_.clear();
+  permanent_poison_.clear();
+}
+
+namespace {
+
+// The injected error for `entity_id`, or ok.
+Status PoisonStatus(const std::set<std::string>& transient, const std::set<std::string>& permanent,
+                    const std::string& entity_id) {
+  if (transient.count(entity_id) != 0) {
+    return Status::Transient("injected failure for entity " + entity_id);
+  }
+  if (permanent.count(entity_id) != 0) {
+    return Status::Permanent("injected constraint failure for entity " + entity_id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 void FaultInjectingStore::SetFailAllCommits(bool fail, Status failure) {
   fail_all_commits_ = fail;
@@ -43,17 +66,19 @@ Status FaultInjectingStore::Commit() {
 Status FaultInjectingStore::GetEntity(std::string_view tenant_id, domain::EntityType type,
                                       std::string_view entity_id,
                                       std::optional<StoredEntity>* entity) {
-  if (poison_.count(std::string(entity_id)) != 0) {
+  Status s = PoisonStatus(poison_, permanent_poison_, std::string(entity_id));
+  if (!s.ok()) {
     ++injected_;
-    return Status::Transient("injected failure for entity " + std::string(entity_id));
+    return s;
   }
   return inner_->GetEntity(tenant_id, type, entity_id, entity);
 }
 
 Status FaultInjectingStore::PutEntity(const StoredEntity& entity) {
-  if (poison_.count(entity.entity_id) != 0) {
+  Status s = PoisonStatus(poison_, permanent_poison_, entity.entity_id);
+  if (!s.ok()) {
     ++injected_;
-    return Status::Transient("injected failure for entity " + entity.entity_id);
+    return s;
   }
   return inner_->PutEntity(entity);
 }

@@ -144,7 +144,7 @@ class QueueRowColumns {
     if (result_kind_ != 0) {
       domain::EntryResult r;
       r.acked = result_kind_ == 1;
-      r.outcome = ParseOutcome(outcome_).value_or(domain::Outcome::kApplied);
+      if (r.acked) r.outcome = ParseOutcome(outcome_);
       r.reason = ParseReason(reason_).value_or(domain::NackReason::kSystem);
       r.detail = detail_;
       r.retry_after_ms = retry_after_;
@@ -322,7 +322,8 @@ class SqliteWriteStore final : public WriteStore {
                      int64_t finished_at_ms, std::string_view last_error) override {
     return finish_->Text(1, EntryStateName(state))
         .Int(2, result.acked ? 1 : 2)
-        .Text(3, result.acked ? domain::OutcomeName(result.outcome) : std::string_view())
+        .Text(3, result.acked && result.outcome ? domain::OutcomeName(*result.outcome)
+                                                : std::string_view())
         .Text(4, result.acked ? std::string_view() : domain::NackReasonName(result.reason))
         .Text(5, result.detail)
         .Int(6, result.retry_after_ms)

@@ -143,7 +143,7 @@ class Pipeline::Worker {
         options_(options),
         clock_(clock),
         log_(5, clock),
-        rng_(std::random_device{}()) {}
+        rng_(options.rng_seed ? *options.rng_seed : std::random_device{}()) {}
 
   // ---- any thread ----
 

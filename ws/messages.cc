@@ -43,7 +43,7 @@ std::string SyncReplyJson(const pipeline::Delivery& d) {
   Str(w, "entityType", d.entity_type);
   Str(w, "operationType", d.operation_type);
   if (r.acked) {
-    Str(w, "outcome", domain::OutcomeName(r.outcome));
+    if (r.outcome) Str(w, "outcome", domain::OutcomeName(*r.outcome));
     Int(w, "server_timestamp", r.server_timestamp_ms);
     if (!r.checksum.empty()) Str(w, "checksum", r.checksum);
   } else {
@@ -193,7 +193,8 @@ std::string InitialDataLoadJson(const std::string& tenant_id,
   return Done(buffer);
 }
 
-std::string ConnectionStatusJson(const std::string& tenant_id, int64_t connections,
+std::string ConnectionStatusJson(const std::string& tenant_id, bool connection_healthy,
+                                 int64_t connections, int64_t healthy_connections,
                                  int64_t tenants) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
@@ -202,11 +203,11 @@ std::string ConnectionStatusJson(const std::string& tenant_id, int64_t connectio
   Str(w, "tenant_id", tenant_id);
   Str(w, "backend_status", "online");
   Key(w, "connection_healthy");
-  w.Bool(true);
+  w.Bool(connection_healthy);
   Key(w, "stats");
   w.StartObject();
   Int(w, "total_connections", connections);
-  Int(w, "healthy_connections", connections);
+  Int(w, "healthy_connections", healthy_connections);
   Int(w, "tenant_count", tenants);
   w.EndObject();
   w.EndObject();

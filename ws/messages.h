@@ -33,8 +33,11 @@ std::string StatusJson(std::string_view status);
 std::string PongJson(const rapidjson::Value* timestamp);
 std::string InitialDataLoadJson(const std::string& tenant_id,
                                 const std::vector<db::StoredEntity>& entities, int64_t now_ms);
-std::string ConnectionStatusJson(const std::string& tenant_id, int64_t connections,
-                                 int64_t tenants);
+// `connection_healthy`: the asking connection is not closing and has no more
+// than --ws-max-buffered-bytes queued unsent; `healthy_connections` counts the
+// connections for which that holds.
+std::string ConnectionStatusJson(const std::string& tenant_id, bool connection_healthy,
+                                 int64_t connections, int64_t healthy_connections, int64_t tenants);
 std::string TenantDisconnectAckJson(const std::string& tenant_id);
 
 }  // namespace syncd::ws

@@ -485,6 +485,15 @@ class WsServer::Impl final : public pipeline::ResultSink {
     }
   }
 
+  // Not closing, and not over the buffered-bytes cap that closes a slow client.
+  bool Healthy(const Conn& conn) {
+    if (conn.closing) return false;
+    websocketpp::lib::error_code ec;
+    Server::connection_ptr con = server_.get_con_from_hdl(conn.hdl, ec);
+    return !ec && con &&
+           static_cast<int64_t>(con->get_buffered_amount()) <= options_.max_buffered_bytes;
+  }
+
   // --- Sending ----------------------------------------------------------
 
   void SetBuffered(Conn& conn, int64_t bytes) {
@@ -651,7 +660,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
     } else if (type == "data_status_request" || type == "request_data_status") {
       HandleDataStatus(id, tenant, type, doc);
     } else if (type == "connection_status_request") {
-      Send(id, ConnectionStatusJson(tenant, connections(), tenants()));
+      int64_t healthy = 0;
+      for (const auto& [other, conn] : conns_) healthy += Healthy(conn) ? 1 : 0;
+      Send(id,
+           ConnectionStatusJson(tenant, Healthy(conns_[id]), connections(), healthy, tenants()));
     } else if (type == "tenant_disconnect") {
       Send(id, TenantDisconnectAckJson(tenant));
       auto conn = conns_.find(id);

@@ -33,6 +33,14 @@ using domain::SyncEntry;
 constexpr char kTenant[] = "tenant-1";
 constexpr int64_t kT0 = 1764130000000;
 
+// A stored `applied` ACK (a default EntryResult is a NACK).
+domain::EntryResult AppliedAck() {
+  domain::EntryResult r;
+  r.acked = true;
+  r.outcome = Outcome::kApplied;
+  return r;
+}
+
 // A valid Account entry as the web client sends it; its version is `version_ms`.
 SyncEntry MakeEntry(const std::string& tenant, const std::string& id, const std::string& entity_id,
                     const std::string& op, int64_t version_ms, const std::string& name = "Cash") {
@@ -273,6 +281,7 @@ TEST_F(SqliteStoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
   EXPECT_FALSE(row->result.has_value());
 
   domain::EntryResult ack;
+  ack.acked = true;
   ack.outcome = Outcome::kApplied;
   ack.checksum = "c";
   InTxn([&] { EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDone, ack, kT0 + 90, "").ok()); });
@@ -292,7 +301,7 @@ TEST_F(SqliteStoreTest, LoadUnfinishedReturnsOnlyUnfinishedRowsInArrivalOrder) {
   int64_t s5 = Insert(MakeEntry(kTenant, "q-5", "a-5", "create", kT0));
   InTxn([&] {
     EXPECT_TRUE(write_->ScheduleRetry(s3, 1, kT0 + 77, "busy").ok());
-    EXPECT_TRUE(write_->FinishEntry(s4, EntryState::kDone, domain::EntryResult{}, kT0, "").ok());
+    EXPECT_TRUE(write_->FinishEntry(s4, EntryState::kDone, AppliedAck(), kT0, "").ok());
     domain::EntryResult nack;
     nack.acked = false;
     nack.reason = NackReason::kSystem;
@@ -485,15 +494,13 @@ TEST_F(SqliteStoreTest, RetentionDeletesOnlyDoneRowsOlderThanTheCutoffUpToTheLim
   for (int i = 0; i < 5; ++i) {
     int64_t seq = Insert(MakeEntry(kTenant, "old-" + std::to_string(i), "a", "create", kT0));
     InTxn([&] {
-      EXPECT_TRUE(
-          write_->FinishEntry(seq, EntryState::kDone, domain::EntryResult{}, kT0 + i, "").ok());
+      EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDone, AppliedAck(), kT0 + i, "").ok());
     });
     done_old.push_back(seq);
   }
   int64_t recent = Insert(MakeEntry(kTenant, "recent", "a", "create", kT0));
   InTxn([&] {
-    EXPECT_TRUE(
-        write_->FinishEntry(recent, EntryState::kDone, domain::EntryResult{}, kT0 + 1000, "").ok());
+    EXPECT_TRUE(write_->FinishEntry(recent, EntryState::kDone, AppliedAck(), kT0 + 1000, "").ok());
   });
   int64_t dead = Insert(MakeEntry(kTenant, "dead", "a", "create", kT0));
   domain::EntryResult nack;
@@ -573,12 +580,12 @@ TEST_F(SqliteStoreTest, RollbackToSavepointUndoesOnlyThatEntrysWrites) {
   ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
   ASSERT_TRUE(write_->Savepoint().ok());
   ASSERT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false)).ok());
-  ASSERT_TRUE(write_->FinishEntry(good, EntryState::kDone, domain::EntryResult{}, kT0, "").ok());
+  ASSERT_TRUE(write_->FinishEntry(good, EntryState::kDone, AppliedAck(), kT0, "").ok());
   ASSERT_TRUE(write_->ReleaseSavepoint().ok());
 
   ASSERT_TRUE(write_->Savepoint().ok());
   ASSERT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0, false)).ok());
-  ASSERT_TRUE(write_->FinishEntry(bad, EntryState::kDone, domain::EntryResult{}, kT0, "").ok());
+  ASSERT_TRUE(write_->FinishEntry(bad, EntryState::kDone, AppliedAck(), kT0, "").ok());
   ASSERT_TRUE(write_->RollbackToSavepoint().ok());
   // The transaction goes on after the rollback to the savepoint.
   ASSERT_TRUE(write_->ScheduleRetry(bad, 1, kT0 + 20, "transient").ok());
@@ -609,7 +616,7 @@ TEST_F(SqliteStoreTest, ARolledBackTransactionWritesNothing) {
 TEST_F(SqliteStoreTest, DataSurvivesClosingAndReopening) {
   write_ = OpenWrite();
   int64_t seq = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
-  domain::EntryResult ack;
+  domain::EntryResult ack = AppliedAck();
   ack.checksum = "abc";
   InTxn([&] {
     EXPECT_TRUE(

@@ -101,7 +101,8 @@ TEST(CanonicalJsonTest, Md5OfKnownInputs) {
   EXPECT_EQ(Md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(Md5Hex("The quick brown fox jumps over the lazy dog"),
             "9e107d9d372bb6826bd81d3542a419d6");
-  EXPECT_EQ(Md5Hex(std::string("a\0b", 3)), Md5Hex(std::string("a\0b", 3)));
+  // All three bytes count, the NUL included (python3: hashlib.md5(b"a\x00b")).
+  EXPECT_EQ(Md5Hex(std::string("a\0b", 3)), "70350f6027bce3713f6b76473084309b");
   EXPECT_NE(Md5Hex(std::string("a\0b", 3)), Md5Hex("a"));
 }
 

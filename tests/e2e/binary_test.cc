@@ -1,17 +1,27 @@
-// End-to-end: the syncd binary itself (service.md): --help, bad options as a
-// one-line error with exit code 2, and a real start, serve, SIGTERM, exit 0.
+// End-to-end: the syncd binary itself (service.md): --help, every option by
+// flag and by environment variable (the flag wins), bad options as a
+// one-line error with exit code 2, an unusable database or busy port exits 2,
+// and a real start, serve, SIGTERM or SIGINT, exit 0.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ws_client.h"
@@ -24,10 +34,11 @@ namespace syncd::e2e {
 namespace {
 
 // A child process with its stdout and stderr on pipes. The environment is
-// cleared of SYNCD_* so that only the flags given count.
+// cleared of SYNCD_* so that only the flags (and `env`) given count.
 class Child {
  public:
-  explicit Child(const std::vector<std::string>& args) {
+  explicit Child(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env = {}) {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
     std::vector<std::string> all = {SYNCD_BINARY};
@@ -39,6 +50,7 @@ class Child {
     for (char** e = environ; *e != nullptr; ++e) {
       if (std::string(*e).rfind("SYNCD_", 0) != 0) env_strings.emplace_back(*e);
     }
+    for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
     std::vector<char*> envp;
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -158,7 +170,9 @@ TEST(BinaryTest, UnknownFlagExitsTwoWithOneLine) {
   EXPECT_NE(child.err().find("--bogus"), std::string::npos) << child.err();
 }
 
-TEST(BinaryTest, ServesThenStopsGracefullyOnSigterm) {
+// Starts the binary, syncs one entry, sends `signal`: the client sees status
+// shutdown and a 1001 close, the process exits 0.
+void ServeThenStopGracefully(int signal) {
   std::string dir = (std::filesystem::temp_directory_path() / "syncd-bin-XXXXXX").string();
   ASSERT_NE(mkdtemp(dir.data()), nullptr);
   {
@@ -186,7 +200,7 @@ TEST(BinaryTest, ServesThenStopsGracefullyOnSigterm) {
         [](const rapidjson::Document& d) { return GetString(d, "type") == "sync_ack"; });
     ASSERT_TRUE(ack.has_value());
 
-    ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
+    ASSERT_EQ(kill(child.pid(), signal), 0);
     std::optional<std::string> status = client.WaitFor(
         [](const rapidjson::Document& d) { return GetString(d, "type") == "status"; });
     ASSERT_TRUE(status.has_value());
@@ -198,6 +212,11 @@ TEST(BinaryTest, ServesThenStopsGracefullyOnSigterm) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+TEST(BinaryTest, ServesThenStopsGracefullyOnSigterm) { ServeThenStopGracefully(SIGTERM); }
+
+// service.md: SIGINT (Ctrl-C) stops like SIGTERM.
+TEST(BinaryTest, ServesThenStopsGracefullyOnSigint) { ServeThenStopGracefully(SIGINT); }
 
 // service.md: --db is "created with its folder if missing".
 TEST(BinaryTest, CreatesTheDatabaseFolderIfMissing) {
@@ -214,6 +233,220 @@ TEST(BinaryTest, CreatesTheDatabaseFolderIfMissing) {
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// ---- the configuration surface (service.md, options table) ----
+
+// The options of service.md. --help must list exactly these, each with its
+// environment variable.
+const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
+  static const std::vector<std::pair<std::string, std::string>> options = {
+      {"--host", "SYNCD_HOST"},
+      {"--http-port", "SYNCD_HTTP_PORT"},
+      {"--ws-port", "SYNCD_WS_PORT"},
+      {"--db", "SYNCD_DB"},
+      {"--batch-max", "SYNCD_BATCH_MAX"},
+      {"--batch-wait-ms", "SYNCD_BATCH_WAIT_MS"},
+      {"--max-attempts", "SYNCD_MAX_ATTEMPTS"},
+      {"--retry-base-ms", "SYNCD_RETRY_BASE_MS"},
+      {"--retry-max-ms", "SYNCD_RETRY_MAX_MS"},
+      {"--queue-max", "SYNCD_QUEUE_MAX"},
+      {"--max-message-bytes", "SYNCD_MAX_MESSAGE_BYTES"},
+      {"--result-retention-h", "SYNCD_RESULT_RETENTION_H"},
+      {"--ws-max-buffered-bytes", "SYNCD_WS_MAX_BUFFERED_BYTES"},
+      {"--sqlite-synchronous", "SYNCD_SQLITE_SYNCHRONOUS"},
+      {"--openapi", "SYNCD_OPENAPI"},
+  };
+  return options;
+}
+
+// (flag, env) of every "  --flag VALUE  help  [ENV]" line of --help.
+std::vector<std::pair<std::string, std::string>> HelpOptions() {
+  Child child({"--help"});
+  EXPECT_EQ(child.Finish(Millis(10000)), 0) << child.err();
+  std::vector<std::pair<std::string, std::string>> out;
+  static const std::regex line(R"(^  (--[a-z0-9-]+) VALUE .*\[(SYNCD_[A-Z0-9_]+)\]$)");
+  std::istringstream in(child.out());
+  std::string text;
+  while (std::getline(in, text)) {
+    std::smatch m;
+    if (std::regex_match(text, m, line)) {
+      out.emplace_back(m[1], m[2]);
+    } else if (text.rfind("  --", 0) == 0 && text.rfind("  --help", 0) != 0) {
+      ADD_FAILURE() << "a --help option line without its [SYNCD_*] variable: " << text;
+    }
+  }
+  return out;
+}
+
+TEST(BinaryConfigTest, HelpListsEveryOptionWithItsEnvironmentVariable) {
+  std::vector<std::pair<std::string, std::string>> help = HelpOptions();
+  std::set<std::pair<std::string, std::string>> listed(help.begin(), help.end());
+  std::set<std::pair<std::string, std::string>> contract(ContractOptions().begin(),
+                                                         ContractOptions().end());
+  EXPECT_EQ(listed, contract);
+  EXPECT_EQ(help.size(), listed.size()) << "an option listed twice";
+}
+
+class TempFolder {
+ public:
+  TempFolder() {
+    path_ = (std::filesystem::temp_directory_path() / "syncd-bin-XXXXXX").string();
+    if (mkdtemp(path_.data()) == nullptr) path_.clear();
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Every option's flag and variable reach its parser: an empty value (which
+// no option but --openapi accepts) exits 2 with one line naming what was set.
+TEST(BinaryConfigTest, EveryOptionIsReadFromItsFlagAndFromItsVariable) {
+  std::vector<std::pair<std::string, std::string>> help = HelpOptions();
+  ASSERT_FALSE(help.empty());
+  TempFolder dir;
+  ASSERT_FALSE(dir.path().empty());
+  // Should an option be ignored, the server starts: on free ports, in `dir`.
+  const std::map<std::string, std::string> harmless = {{"SYNCD_HOST", "127.0.0.1"},
+                                                       {"SYNCD_HTTP_PORT", "0"},
+                                                       {"SYNCD_WS_PORT", "0"},
+                                                       {"SYNCD_DB", dir.path() + "/syncd.db"}};
+  for (const auto& [flag, env] : help) {
+    if (flag == "--openapi") continue;  // any path; checked by what is served below
+    Child by_flag({flag + "="}, harmless);
+    EXPECT_EQ(by_flag.Finish(Millis(10000)), 2) << flag;
+    EXPECT_EQ(Lines(by_flag.err()), 1) << by_flag.err();
+    EXPECT_NE(by_flag.err().find(flag), std::string::npos) << by_flag.err();
+
+    std::map<std::string, std::string> with_env = harmless;
+    with_env[env] = "";
+    Child by_env({}, with_env);
+    EXPECT_EQ(by_env.Finish(Millis(10000)), 2) << env;
+    EXPECT_EQ(Lines(by_env.err()), 1) << by_env.err();
+    EXPECT_NE(by_env.err().find(env), std::string::npos) << by_env.err();
+  }
+}
+
+int PortAfter(const std::string& text, const std::string& marker) {
+  size_t at = text.find(marker);
+  return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + marker.size());
+}
+
+// A server configured through the environment only, then the same variables
+// with flags that contradict them: the flags win.
+TEST(BinaryConfigTest, TheVariablesConfigureTheServerAndFlagsWinOverThem) {
+  TempFolder dir;
+  ASSERT_FALSE(dir.path().empty());
+  std::ofstream(dir.path() + "/env.yaml") << "openapi: from-the-environment\n";
+  std::ofstream(dir.path() + "/flag.yaml") << "openapi: from-the-flag\n";
+  std::map<std::string, std::string> env = {
+      {"SYNCD_HOST", "127.0.0.1"},
+      {"SYNCD_HTTP_PORT", "0"},
+      {"SYNCD_WS_PORT", "0"},
+      {"SYNCD_DB", dir.path() + "/env.db"},
+      {"SYNCD_OPENAPI", dir.path() + "/env.yaml"},
+      {"SYNCD_MAX_MESSAGE_BYTES", "1024"},
+  };
+  const std::string big_frame = R"({"type":"ping","pad":")" + std::string(4000, 'x') + "\"}";
+  {
+    Child child({}, env);
+    ASSERT_TRUE(child.ReadStderrUntil("syncd: http listening on", Millis(10000))) << child.err();
+    int http = PortAfter(child.err(), "syncd: http listening on 127.0.0.1:");
+    int ws = PortAfter(child.err(), "syncd: websocket listening on 127.0.0.1:");
+    ASSERT_GT(http, 0) << child.err();
+    ASSERT_GT(ws, 0) << child.err();
+    EXPECT_TRUE(std::filesystem::exists(dir.path() + "/env.db"));
+    HttpResponse spec = HttpGet("127.0.0.1", http, "/openapi.yaml");
+    EXPECT_NE(spec.body.find("from-the-environment"), std::string::npos) << spec.body;
+    WsClient client;
+    ASSERT_TRUE(client.Connect("ws://127.0.0.1:" + std::to_string(ws) + "/ws/t-1").ok);
+    ASSERT_TRUE(client.Send(big_frame));
+    EXPECT_TRUE(client.WaitClosed());
+    EXPECT_EQ(client.close_code(), 1009) << "SYNCD_MAX_MESSAGE_BYTES=1024 not applied";
+    ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
+    EXPECT_EQ(child.Finish(Millis(5000)), 0) << child.err();
+  }
+  {
+    // If the variable won, the server would listen on port 1 (or fail to bind it).
+    env["SYNCD_HTTP_PORT"] = "1";
+    Child child({"--http-port", "0", "--db", dir.path() + "/flag.db", "--openapi",
+                 dir.path() + "/flag.yaml", "--max-message-bytes", "1048576"},
+                env);
+    ASSERT_TRUE(child.ReadStderrUntil("syncd: http listening on", Millis(10000))) << child.err();
+    int http = PortAfter(child.err(), "syncd: http listening on 127.0.0.1:");
+    int ws = PortAfter(child.err(), "syncd: websocket listening on 127.0.0.1:");
+    ASSERT_GT(http, 1) << child.err();
+    EXPECT_TRUE(std::filesystem::exists(dir.path() + "/flag.db"));
+    HttpResponse spec = HttpGet("127.0.0.1", http, "/openapi.yaml");
+    EXPECT_NE(spec.body.find("from-the-flag"), std::string::npos) << spec.body;
+    WsClient client;
+    ASSERT_TRUE(client.Connect("ws://127.0.0.1:" + std::to_string(ws) + "/ws/t-1").ok);
+    ASSERT_TRUE(client.Send(big_frame));
+    std::optional<std::string> reply =
+        client.WaitFor([](const rapidjson::Document& d) { return GetString(d, "type") == "pong"; });
+    EXPECT_TRUE(reply.has_value()) << "--max-message-bytes did not win over the variable";
+    EXPECT_FALSE(client.closed());
+    ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
+    EXPECT_EQ(child.Finish(Millis(5000)), 0) << child.err();
+  }
+}
+
+// service.md: exit code 2 when the database cannot be used.
+TEST(BinaryConfigTest, AnUnusableDatabasePathExitsTwo) {
+  TempFolder dir;
+  ASSERT_FALSE(dir.path().empty());
+  std::ofstream(dir.path() + "/a-file") << "not a folder\n";
+  Child child({"--host", "127.0.0.1", "--ws-port", "0", "--http-port", "0", "--db",
+               dir.path() + "/a-file/syncd.db"});
+  EXPECT_EQ(child.Finish(Millis(10000)), 2) << child.err();
+  EXPECT_NE(child.err().find("database"), std::string::npos) << child.err();
+}
+
+// A listening socket on a free port of 127.0.0.1.
+class BusyPort {
+ public:
+  BusyPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 1) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~BusyPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// service.md: exit code 2 when a port cannot be bound, for either server.
+TEST(BinaryConfigTest, ABusyPortExitsTwo) {
+  TempFolder dir;
+  ASSERT_FALSE(dir.path().empty());
+  BusyPort busy;
+  ASSERT_GT(busy.port(), 0);
+  const std::string port = std::to_string(busy.port());
+  for (const auto& [busy_flag, free_flag] :
+       {std::pair<std::string, std::string>{"--http-port", "--ws-port"},
+        std::pair<std::string, std::string>{"--ws-port", "--http-port"}}) {
+    Child child(
+        {"--host", "127.0.0.1", busy_flag, port, free_flag, "0", "--db", dir.path() + "/syncd.db"});
+    EXPECT_EQ(child.Finish(Millis(10000)), 2) << busy_flag << ": " << child.err();
+    EXPECT_NE(child.err().find(port), std::string::npos) << child.err();
+  }
 }
 
 }  // namespace

@@ -371,5 +371,55 @@ TEST_F(SlowClientTest, ClientThatReadsGetsEveryReplyUnderTheSameCap) {
   EXPECT_EQ(WsConnections(), 2);
 }
 
+// connection_status measures health (it used to say true and count every
+// connection): a connection with more than the cap queued unsent is reported
+// unhealthy. The slow client asks one question at a time, polling after each.
+TEST_F(SlowClientTest, AConnectionOverTheCapIsReportedUnhealthy) {
+  WsClient* normal = Open(kTenant);
+  ASSERT_NE(normal, nullptr);
+  StoreLargeTenant(normal);
+  ASSERT_FALSE(HasFatalFailure());
+
+  // (connection_healthy, healthy_connections, total_connections) as `normal` is told.
+  struct Health {
+    bool self = false;
+    int64_t healthy = -1, total = -1;
+  };
+  auto health = [&] {
+    Health h;
+    if (!normal->Send(R"({"type":"connection_status_request"})")) return h;
+    std::optional<std::string> status = normal->WaitFor(
+        [](const rapidjson::Document& d) { return IsType(d, "connection_status_response"); });
+    if (!status) return h;
+    rapidjson::Document d = ParseJson(*status);
+    h.self = d["connection_healthy"].GetBool();
+    h.healthy = d["stats"]["healthy_connections"].GetInt64();
+    h.total = d["stats"]["total_connections"].GetInt64();
+    return h;
+  };
+
+  RawWsClient slow;
+  std::string error;
+  ASSERT_TRUE(slow.Connect(app_->ws_port(), "/ws_finwise/ws/" + kTenant, 4096, &error)) << error;
+  Health h = health();
+  EXPECT_TRUE(h.self);
+  EXPECT_EQ(h.healthy, 2);
+  EXPECT_EQ(h.total, 2);
+
+  bool unhealthy = false;
+  for (int sent = 0; sent < kSlowRequests && !unhealthy; ++sent) {
+    ASSERT_TRUE(slow.SendText(RequestInitialData()));
+    // The slow request and these polls arrive on different sockets: poll a
+    // few times so that the reply to it has been queued.
+    for (int poll = 0; poll < 20 && !unhealthy; ++poll) {
+      h = health();
+      ASSERT_EQ(h.total, 2) << "the slow connection went away before it was seen over the cap";
+      unhealthy = h.healthy == 1;
+    }
+  }
+  ASSERT_TRUE(unhealthy) << "never reported over the cap";
+  EXPECT_TRUE(h.self) << "the client that reads is healthy";
+}
+
 }  // namespace
 }  // namespace syncd::e2e

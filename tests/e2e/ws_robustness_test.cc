@@ -36,9 +36,6 @@ class WsRobustnessTest : public E2eTest {
   }
 };
 
-const std::set<std::string> kErrorCodes = {"invalid_json", "unknown_type", "permission_error",
-                                           "too_large", "invalid_message"};
-
 TEST_F(WsRobustnessTest, InvalidJsonIsAnError) {
   WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
@@ -60,21 +57,20 @@ TEST_F(WsRobustnessTest, NonObjectJsonIsAnError) {
   ASSERT_NE(c, nullptr);
   for (const char* text : {"[1,2,3]", R"("hello")", "42", "null", "true", R"({"no_type":1})"}) {
     SCOPED_TRACE(text);
-    rapidjson::Document e = ExpectError(c, text);
-    EXPECT_EQ(kErrorCodes.count(GetString(e, "code")), 1u) << GetString(e, "code");
+    // Valid JSON that is not a message with a string "type".
+    EXPECT_EQ(GetString(ExpectError(c, text), "code"), "invalid_message");
   }
 }
 
 TEST_F(WsRobustnessTest, DeeplyNestedJsonIsAnError) {
   WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
-  rapidjson::Document e = ExpectError(c, std::string(100000, '['));
-  EXPECT_EQ(kErrorCodes.count(GetString(e, "code")), 1u) << GetString(e, "code");
+  // Nesting past the limit is refused by the parser: invalid_json.
+  EXPECT_EQ(GetString(ExpectError(c, std::string(100000, '[')), "code"), "invalid_json");
   // Deep but well-formed, inside an otherwise valid message.
   std::string deep = R"({"type":"ping","timestamp":1,"x":)" + std::string(100000, '[') +
                      std::string(100000, ']') + "}";
-  rapidjson::Document e2 = ExpectError(c, deep);
-  EXPECT_EQ(kErrorCodes.count(GetString(e2, "code")), 1u) << GetString(e2, "code");
+  EXPECT_EQ(GetString(ExpectError(c, deep), "code"), "invalid_json");
 }
 
 TEST_F(WsRobustnessTest, ForeignTenantIdInRequestsIsPermissionError) {

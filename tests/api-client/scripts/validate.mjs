@@ -20,6 +20,34 @@ try {
   failed = true;
 }
 
+// Every documented response carries a schema for each of its media types:
+// the client checks (src/main.ts) validate every answer against it, and a
+// response without one would otherwise pass unchecked.
+try {
+  const api = await SwaggerParser.dereference(file);
+  const missing = [];
+  for (const [route, ops] of Object.entries(api.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (!op || typeof op !== "object" || !op.responses) continue;
+      for (const [status, response] of Object.entries(op.responses)) {
+        const content = response.content ?? {};
+        if (Object.keys(content).length === 0 && status !== "204") {
+          missing.push(`${method.toUpperCase()} ${route} ${status}: no content`);
+        }
+        for (const [type, media] of Object.entries(content)) {
+          if (!media.schema) missing.push(`${method.toUpperCase()} ${route} ${status} ${type}: no schema`);
+        }
+      }
+    }
+  }
+  for (const m of missing) console.error(`response schemas: ${m}`);
+  console.log(`response schemas: ${missing.length} response(s) without a schema`);
+  if (missing.length > 0) failed = true;
+} catch (err) {
+  console.error(`response schemas: cannot read ${file}: ${err.message}`);
+  failed = true;
+}
+
 const config = await createConfig({
   extends: ["recommended"],
   rules: {

@@ -1,4 +1,4 @@
-// A WriteStore wrapper that injects transient failures (leveldb's
+// A WriteStore wrapper that injects transient or permanent failures (leveldb's
 // fault-injection Env, for stores). Used by the SYNCD_FAULT_COMMIT_RATE test
 // hook and by unit tests. Same threading rules as the wrapped store.
 #ifndef SYNCD_DB_FAULT_INJECTING_STORE_H_
@@ -26,6 +26,8 @@ class FaultInjectingStore final : public WriteStore {
   void SetApplyCommitFailureRate(double rate, uint64_t seed);
   // Every GetEntity/PutEntity of this entity id fails with a transient error.
   void AddPoisonEntity(const std::string& entity_id);
+  // ... with a permanent error (a constraint the entry can never satisfy).
+  void AddPermanentPoisonEntity(const std::string& entity_id);
   void ClearPoison();
   // Every Commit() of any kind fails (a full disk), until cleared, with
   // `failure` (e.g. the status SQLite's "database or disk is full" becomes).
@@ -90,6 +92,7 @@ class FaultInjectingStore final : public WriteStore {
   double apply_commit_failure_rate_ = 0;
   std::mt19937_64 rng_;
   std::set<std::string> poison_;
+  std::set<std::string> permanent_poison_;
   bool fail_all_commits_ = false;
   Status commit_failure_;
   std::atomic<int64_t> injected_{0};

@@ -4,6 +4,7 @@
 #define SYNCD_DOMAIN_RESULT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "syncd/domain/entry.h"
@@ -11,9 +12,12 @@
 
 namespace syncd::domain {
 
+// A NACK has no outcome: `outcome` is set exactly when `acked`, so a result
+// that was wrongly NACKed can never compare equal to an expected outcome, and
+// a default-constructed result is a NACK, not an `applied` ACK.
 struct EntryResult {
-  bool acked = true;                            // sync_ack (true) or sync_nack (false)
-  Outcome outcome = Outcome::kApplied;          // when acked
+  bool acked = false;                           // sync_ack (true) or sync_nack (false)
+  std::optional<Outcome> outcome;               // set exactly when acked
   NackReason reason = NackReason::kValidation;  // when not acked
   std::string detail;                           // when not acked
   int64_t retry_after_ms = 0;                   // non-permanent NACKs only
