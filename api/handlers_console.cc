@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <future>
 #include <map>
@@ -128,7 +129,9 @@ constexpr auto kOperateTimeout = std::chrono::seconds(10);
 constexpr int64_t kTakeIncomingWaitMs = 5000;
 
 ApiResponse DatabaseError(const db::Status& s) {
-  return ErrorResponse(ApiError::kInternal, "database: " + s.message());
+  // The database's own text is for the log; clients get the stable one.
+  std::fprintf(stderr, "syncd: console: database: %s\n", s.ToString().c_str());
+  return ErrorResponse(ApiError::kInternal, pipeline::kDatabaseUnavailable);
 }
 
 ApiResponse NoConsoleStore() {
@@ -227,27 +230,20 @@ void WritePoint(JsonWriter& w, const StatsPoint& p) {
   w.EndObject();
 }
 
-// The result of one operator action, waited for like the acknowledge route.
-pipeline::OperatorResult RunOperate(ApiContext& ctx, const std::string& tenant,
-                                    const std::string& entry, pipeline::OperatorAction action,
-                                    const std::string& detail) {
-  std::future<pipeline::OperatorResult> future =
-      ctx.pipeline->Operate(tenant, entry, action, detail);
+// What one operator action in a bulk request came to.
+struct BulkItem {
+  std::string tenant, entry;
+  std::optional<db::QueueRow> row;
+  int64_t asked_at_ms = 0;
   pipeline::OperatorResult result;
-  if (future.wait_for(kOperateTimeout) != std::future_status::ready) {
-    result.code = pipeline::OperatorResult::Code::kError;
-    result.message = "the pipeline did not answer in time";
-    return result;
-  }
-  try {
-    return future.get();
-  } catch (const std::exception& e) {
-    result.code = pipeline::OperatorResult::Code::kError;
-    result.message = std::string("the pipeline stopped: ") + e.what();
-    return result;
-  }
-}
+};
 
+// A bulk request's items while their actions complete on the waiters' thread.
+struct BulkState {
+  std::mutex mu;
+  std::vector<BulkItem> items;
+  size_t remaining = 0;
+};
 const char* OperatorResultCode(pipeline::OperatorResult::Code code) {
   switch (code) {
     case pipeline::OperatorResult::Code::kOk:
@@ -559,8 +555,7 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
   rapidjson::Document doc;
   if (!ParseJsonBody(req, &doc, &error)) return error;
   if (!doc.IsObject()) return ErrorResponse(ApiError::kValidation, "body must be an object");
-  const rapidjson::Value* action = NonEmptyString(doc, "action");
-  std::string action_name = action != nullptr ? action->GetString() : "";
+  const std::string action_name(StringMember(doc, "action").value_or(std::string_view()));
   std::optional<pipeline::OperatorAction> op;
   if (action_name == "retry") op = pipeline::OperatorAction::kRetry;
   if (action_name == "ack") op = pipeline::OperatorAction::kAck;
@@ -568,10 +563,9 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
   if (!op) return ErrorResponse(ApiError::kValidation, "action must be retry, ack or nack");
   std::string detail;
   if (doc.HasMember("detail")) {
-    if (!doc["detail"].IsString()) {
-      return ErrorResponse(ApiError::kValidation, "detail must be a string");
-    }
-    detail = doc["detail"].GetString();
+    std::optional<std::string_view> text = StringMember(doc, "detail");
+    if (!text) return ErrorResponse(ApiError::kValidation, "detail must be a string");
+    detail = std::string(*text);
   }
   if (!doc.HasMember("entries") || !doc["entries"].IsArray() || doc["entries"].Empty()) {
     return ErrorResponse(ApiError::kValidation,
@@ -582,77 +576,120 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
     return ErrorResponse(ApiError::kValidation,
                          "at most " + std::to_string(kMaxActionEntries) + " entries per request");
   }
+  auto state = std::make_shared<BulkState>();
   for (const rapidjson::Value& e : entries.GetArray()) {
-    if (NonEmptyString(e, "tenant_id") == nullptr || NonEmptyString(e, "entry_id") == nullptr) {
-      return ErrorResponse(ApiError::kValidation, "each entry needs tenant_id and entry_id");
-    }
+    BulkItem item;
+    std::optional<std::string> tenant = IdentifierMember(e, "tenant_id", &error);
+    if (!tenant) return error;
+    std::optional<std::string> entry = IdentifierMember(e, "entry_id", &error);
+    if (!entry) return error;
+    item.tenant = std::move(*tenant);
+    item.entry = std::move(*entry);
+    state->items.push_back(std::move(item));
   }
-
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("action");
-  w.String(action_name);
-  w.Key("actor");
-  w.String(actor);
-  w.Key("results");
-  w.StartArray();
-  int64_t succeeded = 0;
-  for (const rapidjson::Value& e : entries.GetArray()) {
-    std::string tenant = e["tenant_id"].GetString(), entry = e["entry_id"].GetString();
-    std::optional<db::QueueRow> row;
-    db::Status s = ctx.reads->FindEntry(tenant, entry, &row);
-    pipeline::OperatorResult result;
+  // Start every action now; answer from the waiters' thread when all are
+  // done, so no Pistache thread waits for the pipeline (a stalled pipeline
+  // must not starve /health).
+  auto futures = std::make_shared<std::vector<std::future<pipeline::OperatorResult>>>();
+  futures->resize(state->items.size());
+  for (size_t i = 0; i < state->items.size(); ++i) {
+    BulkItem& item = state->items[i];
     // The audit row carries the time the operator asked (before the action's
     // own effects, e.g. a retried entry's `applied` row).
-    int64_t asked_at_ms = NowEpochMs();
+    item.asked_at_ms = NowEpochMs();
+    db::Status s = ctx.reads->FindEntry(item.tenant, item.entry, &item.row);
     if (!s.ok()) {
-      result.code = pipeline::OperatorResult::Code::kError;
-      result.message = "database: " + s.message();
-    } else {
-      result = RunOperate(ctx, tenant, entry, *op, detail);
+      std::fprintf(stderr, "syncd: console: entry read failed: %s\n", s.ToString().c_str());
+      item.result.code = pipeline::OperatorResult::Code::kError;
+      item.result.message = pipeline::kDatabaseUnavailable;
+      continue;
     }
-    bool ok = result.code == pipeline::OperatorResult::Code::kOk;
-    if (ok && row) {
-      db::SyncLogRecord log;
-      log.seq = row->seq;
-      log.tenant_id = tenant;
-      log.entry_id = entry;
-      log.type = row->entry.entity_type;
-      log.entity_id = row->entry.entity_id;
-      log.operation = row->entry.operation;
-      log.result = "operator_" + action_name;
-      log.finished_at_ms = asked_at_ms;
-      s = ctx.console_store->AppendOperatorLog(log, actor);
-      if (!s.ok()) result.message += " (the audit row could not be written: " + s.message() + ")";
-    }
-    if (ok) ++succeeded;
-    w.StartObject();
-    w.Key("tenant_id");
-    w.String(tenant);
-    w.Key("entry_id");
-    w.String(entry);
-    w.Key("success");
-    w.Bool(ok);
-    w.Key("code");
-    w.String(OperatorResultCode(result.code));
-    w.Key("message");
-    w.String(result.message);
-    w.Key("state");
-    if (result.state.empty()) {
-      w.Null();
-    } else {
-      w.String(result.state);
-    }
-    w.EndObject();
+    (*futures)[i] = ctx.pipeline->Operate(item.tenant, item.entry, *op, detail);
+    ++state->remaining;
   }
-  w.EndArray();
-  w.Key("succeeded");
-  w.Int64(succeeded);
-  w.Key("failed");
-  w.Int64(static_cast<int64_t>(entries.Size()) - succeeded);
-  w.EndObject();
-  return JsonResponse(JsonText(buf));
+  auto finish = [&ctx, state, action_name, actor]() {
+    int64_t succeeded = 0;
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("action");
+    w.String(action_name);
+    w.Key("actor");
+    w.String(actor);
+    w.Key("results");
+    w.StartArray();
+    for (BulkItem& item : state->items) {
+      pipeline::OperatorResult& result = item.result;
+      bool ok = result.code == pipeline::OperatorResult::Code::kOk;
+      if (ok && item.row) {
+        db::SyncLogRecord log;
+        log.seq = item.row->seq;
+        log.tenant_id = item.tenant;
+        log.entry_id = item.entry;
+        log.type = item.row->entry.entity_type;
+        log.entity_id = item.row->entry.entity_id;
+        log.operation = item.row->entry.operation;
+        log.result = "operator_" + action_name;
+        log.finished_at_ms = item.asked_at_ms;
+        db::Status s = ctx.console_store->AppendOperatorLog(log, actor);
+        if (!s.ok()) {
+          std::fprintf(stderr, "syncd: console: audit row: %s\n", s.ToString().c_str());
+          result.message += " (the audit row could not be written)";
+        }
+      }
+      if (ok) ++succeeded;
+      w.StartObject();
+      w.Key("tenant_id");
+      w.String(item.tenant);
+      w.Key("entry_id");
+      w.String(item.entry);
+      w.Key("success");
+      w.Bool(ok);
+      w.Key("code");
+      w.String(OperatorResultCode(result.code));
+      w.Key("message");
+      w.String(result.message);
+      w.Key("state");
+      if (result.state.empty()) {
+        w.Null();
+      } else {
+        w.String(result.state);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("succeeded");
+    w.Int64(succeeded);
+    w.Key("failed");
+    w.Int64(static_cast<int64_t>(state->items.size()) - succeeded);
+    w.EndObject();
+    return JsonResponse(JsonText(buf));
+  };
+  if (state->remaining == 0) return finish();
+  ApiResponse later;
+  later.deferred = [&ctx, state, futures, finish](Reply reply) {
+    auto deadline = std::chrono::steady_clock::now() + kOperateTimeout;
+    for (size_t i = 0; i < futures->size(); ++i) {
+      if (!(*futures)[i].valid()) continue;
+      ctx.waiters.WaitFuture(
+          std::move((*futures)[i]), deadline,
+          [state, i, finish, reply](std::optional<pipeline::OperatorResult> r) {
+            bool last = false;
+            {
+              std::lock_guard<std::mutex> lock(state->mu);
+              if (r) {
+                state->items[i].result = std::move(*r);
+              } else {
+                state->items[i].result.code = pipeline::OperatorResult::Code::kError;
+                state->items[i].result.message = "the pipeline did not answer in time";
+              }
+              last = --state->remaining == 0;
+            }
+            if (last) reply(finish());
+          });
+    }
+  };
+  return later;
 }
 
 ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req) {
@@ -739,8 +776,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   if (!id) return ErrorResponse(ApiError::kNotFound, "no conflict " + req.params.at("conflict_id"));
   rapidjson::Document doc;
   if (!ParseJsonBody(req, &doc, &error)) return error;
-  const rapidjson::Value* resolution = NonEmptyString(doc, "resolution");
-  std::string how = resolution != nullptr ? resolution->GetString() : "";
+  const std::string how(StringMember(doc, "resolution").value_or(std::string_view()));
   if (how != "take_incoming" && how != "keep_stored") {
     return ErrorResponse(ApiError::kValidation, "resolution must be take_incoming or keep_stored");
   }
@@ -782,65 +818,74 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     return ErrorResponse(ApiError::kConflict,
                          "conflict " + std::to_string(*id) + " was already resolved");
   }
-  std::optional<pipeline::Delivery> delivered;
-  if (how == "take_incoming") {
-    auto group = std::make_shared<ResultWaiters::Group>(1);
-    ctx.waiters.Expect(group, 0, entry.tenant_id, entry.id);
-    pipeline::SubmitResult submitted = ctx.pipeline->Submit(entry, pipeline::MonotonicMicros());
-    if (submitted != pipeline::SubmitResult::kAccepted) {
-      pipeline::Delivery none;
-      ctx.waiters.Fill(group, 0, std::move(none));
-      ctx.waiters.Wait(group, std::chrono::steady_clock::now());
-      ctx.console_store->ReopenConflict(*id);
-      return ErrorResponse(ApiError::kShuttingDown, submitted == pipeline::SubmitResult::kQueueFull
-                                                        ? "the queue is full; try again later"
-                                                        : "the server is shutting down");
+  // The rest of the answer, once the new change's result is in (or not).
+  auto finish = [&ctx, id = *id, how, entry_id, conflict = *conflict, actor,
+                 now](std::optional<pipeline::Delivery> delivered) -> ApiResponse {
+    db::Status s;
+    db::SyncLogRecord log;
+    log.tenant_id = conflict.record.tenant_id;
+    log.entry_id = how == "take_incoming" ? entry_id : conflict.record.entry_id;
+    log.type = conflict.record.type;
+    log.entity_id = conflict.record.entity_id;
+    log.operation =
+        domain::ParseOperation(conflict.incoming_operation).value_or(domain::Operation::kUpdate);
+    log.result = "conflict_" + how;
+    log.finished_at_ms = now;
+    std::string audit_error;
+    s = ctx.console_store->AppendOperatorLog(log, actor);
+    if (!s.ok()) {
+      std::fprintf(stderr, "syncd: console: audit row: %s\n", s.ToString().c_str());
+      audit_error = "the audit row could not be written";
     }
-    ctx.waiters.Wait(
-        group, std::chrono::steady_clock::now() + std::chrono::milliseconds(kTakeIncomingWaitMs));
-    delivered = group->TakeResults()[0];
-  }
-  db::SyncLogRecord log;
-  log.tenant_id = conflict->record.tenant_id;
-  log.entry_id = how == "take_incoming" ? entry_id : conflict->record.entry_id;
-  log.type = conflict->record.type;
-  log.entity_id = conflict->record.entity_id;
-  log.operation =
-      domain::ParseOperation(conflict->incoming_operation).value_or(domain::Operation::kUpdate);
-  log.result = "conflict_" + how;
-  log.finished_at_ms = now;
-  std::string audit_error;
-  s = ctx.console_store->AppendOperatorLog(log, actor);
-  if (!s.ok()) audit_error = s.message();
 
-  std::optional<db::ConsoleConflict> after;
-  s = ctx.console_store->GetConflict(*id, &after);
-  if (!s.ok()) return DatabaseError(s);
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("conflict");
-  WriteConflict(w, after ? *after : *conflict);
-  w.Key("entry_id");
-  if (entry_id.empty()) {
-    w.Null();
-  } else {
-    w.String(entry_id);
+    std::optional<db::ConsoleConflict> after;
+    s = ctx.console_store->GetConflict(id, &after);
+    if (!s.ok()) return DatabaseError(s);
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("conflict");
+    WriteConflict(w, after ? *after : conflict);
+    w.Key("entry_id");
+    if (entry_id.empty()) {
+      w.Null();
+    } else {
+      w.String(entry_id);
+    }
+    w.Key("result");
+    if (how != "take_incoming") {
+      w.Null();
+    } else if (delivered) {
+      WriteEntryResult(w, entry_id, delivered->result, delivered->duplicate);
+    } else {
+      WritePendingResult(w, entry_id);
+    }
+    if (!audit_error.empty()) {
+      w.Key("warning");
+      w.String(audit_error);
+    }
+    w.EndObject();
+    return JsonResponse(JsonText(buf));
+  };
+  if (how != "take_incoming") return finish(std::nullopt);
+  auto group = std::make_shared<ResultWaiters::Group>(1);
+  ctx.waiters.Expect(group, 0, entry.tenant_id, entry.id);
+  pipeline::SubmitResult submitted = ctx.pipeline->Submit(entry, pipeline::MonotonicMicros());
+  if (submitted != pipeline::SubmitResult::kAccepted) {
+    ctx.waiters.Fill(group, 0, pipeline::Delivery());
+    ctx.console_store->ReopenConflict(*id);
+    return ErrorResponse(ApiError::kShuttingDown, submitted == pipeline::SubmitResult::kQueueFull
+                                                      ? "the queue is full; try again later"
+                                                      : "the server is shutting down");
   }
-  w.Key("result");
-  if (how != "take_incoming") {
-    w.Null();
-  } else if (delivered) {
-    WriteEntryResult(w, entry_id, delivered->result, delivered->duplicate);
-  } else {
-    WritePendingResult(w, entry_id);
-  }
-  if (!audit_error.empty()) {
-    w.Key("warning");
-    w.String("the audit row could not be written: " + audit_error);
-  }
-  w.EndObject();
-  return JsonResponse(JsonText(buf));
+  // The answer comes from the waiters' thread: no Pistache thread waits.
+  ApiResponse later;
+  later.deferred = [&ctx, group, finish](Reply reply) {
+    ctx.waiters.WaitAsync(
+        group, std::chrono::steady_clock::now() + std::chrono::milliseconds(kTakeIncomingWaitMs),
+        [reply, finish](ResultWaiters::Results results) { reply(finish(results[0])); });
+  };
+  return later;
 }
 
 ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest&) {

@@ -324,8 +324,15 @@ class HttpServer::Impl {
       } else {
         ApiRequest request;
         std::string bad_url;
-        out = Decode(spec, req, &request, &bad_url) ? spec.handler(ctx_, request)
-                                                    : ErrorResponse(ApiError::kValidation, bad_url);
+        if (Decode(spec, req, &request, &bad_url)) {
+          out = spec.handler(ctx_, request);
+        } else if (std::string_view(spec.path).find("{file}") != std::string_view::npos) {
+          // A console file name that is no identifier (a '/', '%2f', a
+          // control character) names no file: 404 like any other.
+          out = ErrorResponse(ApiError::kNotFound, "no such file");
+        } else {
+          out = ErrorResponse(ApiError::kValidation, bad_url);
+        }
       }
     } catch (const std::exception& e) {
       out = ErrorResponse(ApiError::kInternal, e.what());

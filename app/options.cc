@@ -109,6 +109,7 @@ const std::vector<Spec>& Specs() {
        "comma-separated browser origins allowed (REST CORS, WebSocket Origin); "
        "default http://localhost:*,http://127.0.0.1:*,http://[::1]:*; * = any (logged)",
        [](const std::string& v, Options* o) -> std::string {
+         if (v.empty()) return "must not be empty (leave it out for the loopback default)";
          std::string error;
          auto policy = common::OriginPolicy::Parse(v, &error);
          if (!policy) return error;
@@ -124,6 +125,7 @@ const std::vector<Spec>& Specs() {
       {"--console-dir", "SYNCD_CONSOLE_DIR",
        "built operator console served at /console/ (default: console/dist of the source tree)",
        [](const std::string& v, Options* o) -> std::string {
+         if (v.empty()) return "must not be empty";
          o->console_dir = v;
          return "";
        }},

@@ -10,6 +10,9 @@ pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
 if [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime: the sanitizer build and the libFuzzer target.
   pkgs+=(libgtest-dev libgmock-dev clang-format curl clang libclang-rt-14-dev)
+  # The console's browser suite (Debian's Chromium: no browser download) and
+  # promtool for deploy/alerts.yml.
+  pkgs+=(chromium prometheus)
   # Node.js for the generated-client check: the machine image may ship its
   # own build (with npm inside); only install Debian's when there is none.
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs the Debian (and npm) packages the
 # build and tests need (idempotent), checks formatting, builds everything,
-# runs the GoogleTest suites with ctest, a seconds-long load-test smoke run
-# (every entry answered exactly once) and the generated TypeScript client
-# against a running syncd. Exits non-zero on the first failure.
+# runs the GoogleTest suites with ctest (failing on zero tests or fewer than
+# tests/expected_test_count), a seconds-long load-test smoke run (every entry
+# answered exactly once), the generated TypeScript client against a running
+# syncd, the deploy/ rules and dashboard, the operator console in headless
+# Chromium, the suites again under ASan+UBSan (clang, build-asan/) and a
+# 60-second libFuzzer run over message parsing. Exits non-zero on the first
+# failure. Long fuzzing: scripts/fuzz.sh SECONDS.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -34,4 +38,16 @@ trap 'stop_syncd || true; rm -rf "$work"' EXIT
 start_syncd "$root/build/syncd" "$work"
 tests/api-client/run.sh "$SYNCD_HTTP_URL" "${SYNCD_WS_URL/ws:/http:}"
 stop_syncd
+
+echo "== deploy/: alert rules (promtool), dashboard, metric names"
+scripts/check-deploy.sh
+
+echo "== operator console in headless Chromium"
+scripts/console-test.sh --no-screenshots
+
+echo "== sanitizer build (ASan+UBSan) and its suites"
+scripts/sanitize.sh
+
+echo "== fuzzing message parsing (60 s, committed corpus)"
+scripts/fuzz.sh 60
 echo "== all tests passed"

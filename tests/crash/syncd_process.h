@@ -51,10 +51,11 @@ class SyncdProcess {
   std::string ws_url(const std::string& tenant) const;
   const std::string& error() const { return error_; }
   std::string stderr_text() const;
+  // True once `needle` has appeared on its stderr (read by a thread).
+  bool WaitForStderr(const std::string& needle, Millis timeout);
 
  private:
   void Drain(int fd);
-  bool WaitForStderr(const std::string& needle, Millis timeout);
   bool WaitForEof(Millis timeout);
   int Reap();
 

@@ -237,8 +237,8 @@ TEST(BinaryTest, CreatesTheDatabaseFolderIfMissing) {
 
 // ---- the configuration surface (service.md, options table) ----
 
-// The options of service.md. --help must list exactly these, each with its
-// environment variable.
+// The options of service.md and those syncd added (README). --help must list
+// exactly these, each with its environment variable.
 const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
   static const std::vector<std::pair<std::string, std::string>> options = {
       {"--host", "SYNCD_HOST"},
@@ -256,6 +256,11 @@ const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
       {"--ws-max-buffered-bytes", "SYNCD_WS_MAX_BUFFERED_BYTES"},
       {"--sqlite-synchronous", "SYNCD_SQLITE_SYNCHRONOUS"},
       {"--openapi", "SYNCD_OPENAPI"},
+      // Added with the hardening and the console (README's options table).
+      {"--max-connections", "SYNCD_MAX_CONNECTIONS"},
+      {"--cors-origins", "SYNCD_CORS_ORIGINS"},
+      {"--http-header-timeout-ms", "SYNCD_HTTP_HEADER_TIMEOUT_MS"},
+      {"--console-dir", "SYNCD_CONSOLE_DIR"},
   };
   return options;
 }
