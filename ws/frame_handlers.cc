@@ -6,9 +6,10 @@
 #include <utility>
 #include <variant>
 
-#include "messages.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/json_limits.h"
+#include "syncd/wire/entry_results.h"
+#include "syncd/wire/ws_messages.h"
 
 namespace syncd::ws {
 
@@ -24,7 +25,8 @@ bool TenantMatches(const FrameContext& ctx, const rapidjson::Document& doc, Repl
       std::string_view(it->value.GetString(), it->value.GetStringLength()) == ctx.tenant) {
     return true;
   }
-  sink.Send(ErrorJson("permission_error", "tenant_id does not match this connection's tenant"));
+  sink.Send(
+      wire::ErrorJson("permission_error", "tenant_id does not match this connection's tenant"));
   return false;
 }
 
@@ -33,22 +35,23 @@ void Dispatch(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
   std::string error;
   switch (domain::ParseJsonLimited(text, &doc, &error)) {
     case domain::JsonParseError::kTooDeep:
-      sink.Send(ErrorJson("invalid_json", "JSON nested deeper than " +
-                                              std::to_string(domain::kMaxJsonDepth) + " levels"));
+      sink.Send(wire::ErrorJson(
+          "invalid_json",
+          "JSON nested deeper than " + std::to_string(domain::kMaxJsonDepth) + " levels"));
       return;
     case domain::JsonParseError::kInvalid:
-      sink.Send(ErrorJson("invalid_json", "invalid JSON: " + error));
+      sink.Send(wire::ErrorJson("invalid_json", "invalid JSON: " + error));
       return;
     case domain::JsonParseError::kNone:
       break;
   }
   if (!doc.IsObject()) {
-    sink.Send(ErrorJson("invalid_message", "a message must be a JSON object"));
+    sink.Send(wire::ErrorJson("invalid_message", "a message must be a JSON object"));
     return;
   }
   auto type_it = doc.FindMember("type");
   if (type_it == doc.MemberEnd() || !type_it->value.IsString()) {
-    sink.Send(ErrorJson("invalid_message", "a message needs a string \"type\""));
+    sink.Send(wire::ErrorJson("invalid_message", "a message needs a string \"type\""));
     return;
   }
   std::string type(type_it->value.GetString(), type_it->value.GetStringLength());
@@ -71,7 +74,7 @@ void Dispatch(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
   } else if (type == "tenant_disconnect") {
     HandleTenantDisconnect(ctx, sink);
   } else {
-    sink.Send(ErrorJson("unknown_type", "unknown message type", &type));
+    sink.Send(wire::ErrorJson("unknown_type", "unknown message type", &type));
   }
 }
 
@@ -81,13 +84,14 @@ void HandleFrame(const FrameContext& ctx, std::string_view text, ReplySink& sink
   try {
     Dispatch(ctx, text, sink);
   } catch (const std::exception& e) {
-    sink.Send(ErrorJson("invalid_message", std::string("could not handle message: ") + e.what()));
+    sink.Send(
+        wire::ErrorJson("invalid_message", std::string("could not handle message: ") + e.what()));
   }
 }
 
 void HandlePing(const FrameContext&, const rapidjson::Document& doc, ReplySink& sink) {
   auto ts = doc.FindMember("timestamp");
-  sink.Send(PongJson(ts == doc.MemberEnd() ? nullptr : &ts->value));
+  sink.Send(wire::PongJson(ts == doc.MemberEnd() ? nullptr : &ts->value));
 }
 
 void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySink& sink) {
@@ -96,7 +100,7 @@ void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySi
   domain::ParsedEntry parsed = domain::ParseSyncEntry(value, ctx.tenant);
   if (auto* error = std::get_if<domain::EntryError>(&parsed)) {
     pipeline->CountRejected(ctx.tenant);
-    sink.Send(EntryErrorNackJson(*error, NowMs(ctx)));
+    sink.Send(wire::EntryErrorNackJson(*error, NowMs(ctx)));
     return;
   }
   domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
@@ -110,22 +114,23 @@ void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySi
   domain::ParsedEntry again = domain::ParseSyncEntry(value, ctx.tenant);
   const domain::SyncEntry& e = std::get<domain::SyncEntry>(again);
   if (submitted == pipeline::SubmitResult::kQueueFull) {
-    sink.Send(RefusedNackJson(e, domain::NackReason::kRateLimit, "queue full; try again later",
-                              pipeline->RetryAfterMs(), NowMs(ctx)));
+    sink.Send(wire::RefusedNackJson(e, domain::NackReason::kRateLimit,
+                                    "queue full; try again later", pipeline->RetryAfterMs(),
+                                    NowMs(ctx)));
   } else {
-    sink.Send(
-        RefusedNackJson(e, domain::NackReason::kSystem, "server shutting down", 1000, NowMs(ctx)));
+    sink.Send(wire::RefusedNackJson(e, domain::NackReason::kSystem, "server shutting down", 1000,
+                                    NowMs(ctx)));
   }
 }
 
 void HandleBatch(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {
   auto entries = doc.FindMember("entries");
   if (entries == doc.MemberEnd() || !entries->value.IsArray()) {
-    sink.Send(ErrorJson("invalid_message", "process_sync_batch needs an \"entries\" array"));
+    sink.Send(wire::ErrorJson("invalid_message", "process_sync_batch needs an \"entries\" array"));
     return;
   }
   if (entries->value.Size() > kMaxBatchEntries) {
-    sink.Send(ErrorJson("too_large", "process_sync_batch takes at most 1000 entries"));
+    sink.Send(wire::ErrorJson("too_large", "process_sync_batch takes at most 1000 entries"));
     return;
   }
   for (const rapidjson::Value& value : entries->value.GetArray()) HandleEntry(ctx, value, sink);
@@ -138,10 +143,10 @@ void HandleInitialData(const FrameContext& ctx, ReplySink& sink) {
     std::vector<db::StoredEntity> entities;
     db::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
     if (!s.ok()) {
-      return ErrorJson("internal_error",
-                       std::string("could not read entities: ") + pipeline::kDatabaseUnavailable);
+      return wire::ErrorJson("internal_error", std::string("could not read entities: ") +
+                                                   pipeline::kDatabaseUnavailable);
     }
-    return InitialDataLoadJson(tenant, entities, clock->NowMs());
+    return wire::InitialDataLoadJson(tenant, entities, clock->NowMs());
   });
 }
 
@@ -151,8 +156,8 @@ void HandleDataStatus(const FrameContext& ctx, const std::string& type,
   auto it = doc.FindMember("entity_types");
   if (it != doc.MemberEnd() && !it->value.IsNull()) {
     if (!it->value.IsArray()) {
-      sink.Send(
-          ErrorJson("invalid_message", "entity_types must be an array of type names or null"));
+      sink.Send(wire::ErrorJson("invalid_message",
+                                "entity_types must be an array of type names or null"));
       return;
     }
     for (const rapidjson::Value& v : it->value.GetArray()) {
@@ -161,7 +166,7 @@ void HandleDataStatus(const FrameContext& ctx, const std::string& type,
         parsed = domain::ParseEntityType(std::string_view(v.GetString(), v.GetStringLength()));
       }
       if (!parsed) {
-        sink.Send(ErrorJson("invalid_message", "entity_types names an unknown entity type"));
+        sink.Send(wire::ErrorJson("invalid_message", "entity_types names an unknown entity type"));
         return;
       }
       if (std::find(types.begin(), types.end(), *parsed) == types.end()) {
@@ -171,7 +176,7 @@ void HandleDataStatus(const FrameContext& ctx, const std::string& type,
   }
   const FrameServices* services = ctx.services;
   if (!services->data_status_body) {
-    sink.Send(ErrorJson("internal_error", "data status is not available"));
+    sink.Send(wire::ErrorJson("internal_error", "data status is not available"));
     return;
   }
   sink.StartRead(type, "data_status", [services, tenant = ctx.tenant, types] {
@@ -182,12 +187,12 @@ void HandleDataStatus(const FrameContext& ctx, const std::string& type,
 void HandleConnectionStatus(const FrameContext& ctx, ReplySink& sink) {
   const ResultRouter& router = *ctx.services->router;
   int64_t healthy = sink.HealthyConnections();
-  sink.Send(ConnectionStatusJson(ctx.tenant, sink.Healthy(), router.connections(), healthy,
-                                 router.tenants()));
+  sink.Send(wire::ConnectionStatusJson(ctx.tenant, sink.Healthy(), router.connections(), healthy,
+                                       router.tenants()));
 }
 
 void HandleTenantDisconnect(const FrameContext& ctx, ReplySink& sink) {
-  sink.Send(TenantDisconnectAckJson(ctx.tenant));
+  sink.Send(wire::TenantDisconnectAckJson(ctx.tenant));
   sink.Close("tenant disconnect");
 }
 

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
-#include "messages.h"
 #include "syncd/pipeline/clock.h"
+#include "syncd/wire/entry_results.h"
+#include "syncd/wire/ws_messages.h"
 
 namespace syncd::ws {
 
@@ -71,7 +72,7 @@ void ResultRouter::Route(const std::vector<pipeline::Delivery>& deliveries, int6
       dead_waiters_.erase(kept);
     }
     if (!waiting.empty()) {
-      std::string reply = SyncReplyJson(d);
+      std::string reply = wire::SyncReplyJson(d);
       bool handed = false;
       for (uint64_t id : waiting) handed = send(id, reply) || handed;
       // A latency sample only for a reply that reached a socket.
@@ -91,11 +92,11 @@ void ResultRouter::Route(const std::vector<pipeline::Delivery>& deliveries, int6
       std::string update;
       for (uint64_t id : tenant->second) {
         if (std::find(waiting.begin(), waiting.end(), id) != waiting.end()) continue;
-        if (update.empty()) update = DataUpdateJson(d, now_ms);
+        if (update.empty()) update = wire::DataUpdateJson(d, now_ms);
         send(id, update);
       }
     } else if (d.result.outcome == domain::Outcome::kSuperseded && !waiting.empty()) {
-      std::string update = DataUpdateJson(d, now_ms);
+      std::string update = wire::DataUpdateJson(d, now_ms);
       std::set<uint64_t> once(waiting.begin(), waiting.end());
       for (uint64_t id : once) send(id, update);
     }

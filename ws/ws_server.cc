@@ -16,11 +16,11 @@
 #include <websocketpp/server.hpp>
 
 #include "frame_handlers.h"
-#include "messages.h"
 #include "reader_pool.h"
 #include "result_router.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/pipeline/clock.h"
+#include "syncd/wire/ws_messages.h"
 #include "ws_config.h"
 
 namespace syncd::ws {
@@ -209,7 +209,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     websocketpp::lib::asio::post(server_.get_io_service(), [this] {
       StopListening();
       websocketpp::lib::error_code ec;
-      std::string message = StatusJson("shutdown");
+      std::string message = wire::StatusJson("shutdown");
       for (auto& [id, conn] : conns_) {
         server_.send(conn.hdl, message, websocketpp::frame::opcode::text, ec);
         server_.close(conn.hdl, websocketpp::close::status::going_away, "server shutting down", ec);
@@ -409,7 +409,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     router_.Open(id, tenant);
     UpdateCounts();
     CountTenant(tenant);
-    Send(id, StatusJson("online"));
+    Send(id, wire::StatusJson("online"));
   }
 
   void OnClose(Hdl h) {
@@ -666,8 +666,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
         } catch (const std::exception& e) {
           // The exception's text is for the log, never for the client.
           std::fprintf(stderr, "syncd: websocket %s read failed: %s\n", kind, e.what());
-          reply = ErrorJson("internal_error",
-                            std::string("could not read: ") + pipeline::kDatabaseUnavailable);
+          reply = wire::ErrorJson("internal_error",
+                                  std::string("could not read: ") + pipeline::kDatabaseUnavailable);
         }
         websocketpp::lib::asio::post(server_.get_io_service(),
                                      [this, id, reply = std::move(reply)] {
@@ -677,9 +677,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
       });
     });
     if (admit == ReadQueues::Admit::kBusy) {
-      Send(id,
-           ErrorJson("busy", "too many reads in progress; wait for the answers to the earlier ones",
-                     &type));
+      Send(id, wire::ErrorJson(
+                   "busy", "too many reads in progress; wait for the answers to the earlier ones",
+                   &type));
     }
   }
 
