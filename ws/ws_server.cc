@@ -1,3 +1,9 @@
+// The WebSocket transport: the one file of syncd that knows websocketpp.
+// It accepts (our own loop, with a backoff on EMFILE), checks Origin, the
+// path's tenant and the connection cap, answers plain HTTP on this port
+// (health, CORS), sends with the buffered-bytes budgets and closes. What a
+// frame means is frame_handlers.cc's business, who hears about a result is
+// the ResultRouter's; the JSON is written by syncd_wire.
 #include "syncd/ws/ws_server.h"
 
 #include <algorithm>
@@ -234,7 +240,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   }
 
  private:
-  // One connection's side of a frame's handling (frame_handlers.h).
+  // One connection's side of a frame's handling (frame_handlers.h): lives
+  // for one frame, on the Asio thread.
   class ConnReplies final : public ReplySink {
    public:
     ConnReplies(Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
