@@ -26,6 +26,7 @@
 #include "syncd/domain/entry.h"
 #include "syncd/domain/version.h"
 #include "syncd/pipeline/clock.h"
+#include "syncd/wire/entry_results.h"
 
 namespace syncd::api {
 
@@ -856,9 +857,9 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     if (how != "take_incoming") {
       w.Null();
     } else if (delivered) {
-      WriteEntryResult(w, entry_id, delivered->result, delivered->duplicate);
+      wire::WriteEntryResult(w, entry_id, delivered->result, delivered->duplicate);
     } else {
-      WritePendingResult(w, entry_id);
+      wire::WritePendingResult(w, entry_id);
     }
     if (!audit_error.empty()) {
       w.Key("warning");
@@ -1107,7 +1108,7 @@ ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req) {
     return (a.at != 0 ? a.at : received) < (b.at != 0 ? b.at : received);
   });
 
-  std::string state_json = EntryStateJson(*row);
+  std::string state_json = wire::EntryStateJson(*row);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();

@@ -15,6 +15,7 @@
 #include "syncd/domain/entry.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/pipeline/clock.h"
+#include "syncd/wire/entry_results.h"
 
 namespace syncd::api {
 
@@ -70,13 +71,13 @@ ApiResponse SubmitAnswer(ApiContext& ctx, const std::vector<Pending>& items,
   for (size_t i = 0; i < items.size(); ++i) {
     const Pending& item = items[i];
     if (item.failed) {
-      WriteEntryResult(w, item.id, *item.failed, false);
+      wire::WriteEntryResult(w, item.id, *item.failed, false);
     } else if (results[i]) {
       const pipeline::Delivery& d = *results[i];
       if (d.received_us > 0) ctx.pipeline->metrics().RecordAck(now_us - d.received_us);
-      WriteEntryResult(w, item.id, d.result, d.duplicate || item.repeated);
+      wire::WriteEntryResult(w, item.id, d.result, d.duplicate || item.repeated);
     } else {
-      WritePendingResult(w, *item.id);
+      wire::WritePendingResult(w, *item.id);
     }
   }
   w.EndArray();
@@ -191,7 +192,7 @@ ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req) {
   if (!row) {
     return ErrorResponse(ApiError::kNotFound, "no entry " + entry_id + " for tenant " + tenant);
   }
-  return JsonResponse(EntryStateJson(*row));
+  return JsonResponse(wire::EntryStateJson(*row));
 }
 
 ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {

@@ -4,6 +4,7 @@
 
 #include "handlers.h"
 #include "metrics_text.h"
+#include "syncd/wire/health.h"
 
 namespace syncd::api {
 
@@ -31,8 +32,8 @@ bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse*) {
 
 ApiResponse HandleHealth(ApiContext& ctx, const ApiRequest&) {
   bool stopping = ctx.shutting_down.load();
-  return JsonResponse(HealthBody(*ctx.pipeline, *ctx.reads, ctx.ws, ctx.http_up.load(), stopping,
-                                 ctx.UptimeS(), ctx.options.version),
+  return JsonResponse(wire::HealthJson(*ctx.pipeline, *ctx.reads, ctx.ws.up, ctx.http_up.load(),
+                                       stopping, ctx.UptimeS(), ctx.options.version),
                       stopping ? HttpStatusOf(ApiError::kShuttingDown) : 200);
 }
 

@@ -8,7 +8,7 @@
 
 #include "handlers.h"
 #include "json_out.h"
-#include "syncd/api/data_status.h"
+#include "syncd/wire/data_status.h"
 
 namespace syncd::api {
 
@@ -116,7 +116,7 @@ ApiResponse HandleDataStatus(ApiContext& ctx, const ApiRequest& req) {
   s = LastSyncTimeS(*ctx.reads, tenant, &last_sync_s);
   if (!s.ok()) return DatabaseError(ctx, "data status read", s);
   return JsonResponse(
-      DataStatusJson(entities, types, tenant, last_sync_s, NowEpochMs() / 1000, false));
+      wire::DataStatusJson(entities, types, tenant, last_sync_s, NowEpochMs() / 1000, false));
 }
 
 ApiResponse HandleDetectConflicts(ApiContext& ctx, const ApiRequest& req) {

@@ -4,12 +4,13 @@
 #include <cstdio>
 #include <utility>
 
-#include "syncd/api/data_status.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/pipeline.h"
+#include "syncd/wire/data_status.h"
+#include "syncd/wire/health.h"
 #include "syncd/ws/ws_server.h"
 
 #ifndef SYNCD_SOURCE_DIR
@@ -90,22 +91,12 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now() - raw->started)
                       .count();
-    return api::HealthBody(*raw->pipeline, *raw->ws_reads, ws_info, raw->http != nullptr,
-                           raw->shut_down, uptime, "0.1.0");
+    return wire::HealthJson(*raw->pipeline, *raw->ws_reads, ws_info.up, raw->http != nullptr,
+                            raw->shut_down, uptime, "0.1.0");
   };
   w.data_status_body = [raw](const std::string& tenant,
                              const std::vector<domain::EntityType>& types) {
-    std::vector<db::StoredEntity> entities;
-    std::optional<db::Checkpoint> checkpoint;
-    db::Status s = raw->ws_reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
-    if (s.ok()) s = raw->ws_reads->GetCheckpoint(tenant, &checkpoint);
-    if (!s.ok()) {
-      return std::string(
-          "{\"type\":\"error\",\"code\":\"internal_error\",\"message\":\"database read failed\"}");
-    }
-    int64_t last_sync_s = checkpoint ? checkpoint->last_applied_at_ms / 1000 : 0;
-    return api::DataStatusJson(entities, types, tenant, last_sync_s, raw->clock.NowMs() / 1000,
-                               /*with_type_field=*/true);
+    return wire::DataStatusReplyJson(*raw->ws_reads, tenant, types, raw->clock.NowMs());
   };
   parts->ws =
       std::make_unique<ws::WsServer>(std::move(w), parts->pipeline.get(), parts->ws_reads.get());

@@ -1,3 +1,9 @@
+// The WebSocket transport: the one file of syncd that knows websocketpp.
+// It accepts (our own loop, with a backoff on EMFILE), checks Origin, the
+// path's tenant and the connection cap, answers plain HTTP on this port
+// (health, CORS), sends with the buffered-bytes budgets and closes. What a
+// frame means is frame_handlers.cc's business, who hears about a result is
+// the ResultRouter's; the JSON is written by syncd_wire.
 #include "syncd/ws/ws_server.h"
 
 #include <algorithm>
@@ -15,12 +21,12 @@
 #include <utility>
 #include <websocketpp/server.hpp>
 
-#include "messages.h"
+#include "frame_handlers.h"
 #include "reader_pool.h"
-#include "syncd/domain/entry.h"
+#include "result_router.h"
 #include "syncd/domain/identifier.h"
-#include "syncd/domain/json_limits.h"
 #include "syncd/pipeline/clock.h"
+#include "syncd/wire/ws_messages.h"
 #include "ws_config.h"
 
 namespace syncd::ws {
@@ -29,9 +35,6 @@ namespace {
 
 using Server = websocketpp::server<ServerConfig>;
 using Hdl = websocketpp::connection_hdl;
-using EntryKey = std::pair<std::string, std::string>;  // tenant, entry id
-
-int64_t NowMs() { return pipeline::SystemClock().NowMs(); }
 
 // At most `per_window` lines per `window`; the rest are counted and the
 // count is reported with the next line that is printed. Asio thread only.
@@ -117,14 +120,20 @@ PathTenant TenantFromPath(std::string path) {
 
 }  // namespace
 
-class WsServer::Impl final : public pipeline::ResultSink {
+class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSender {
  public:
   Impl(WsOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads)
       : options_(std::move(options)),
         pipeline_(pipeline),
         reads_(reads),
         pool_(std::max(1, options_.reader_threads)),
-        read_queues_(ReadQueues::Limits{kMaxReadsPerConnection, kMaxReadsTotal}) {
+        read_queues_(ReadQueues::Limits{kMaxReadsPerConnection, kMaxReadsTotal}),
+        router_(&pipeline->metrics()) {
+    services_.pipeline = pipeline_;
+    services_.router = &router_;
+    services_.reads = reads_;
+    services_.clock = &clock_;
+    services_.data_status_body = options_.data_status_body;
     pipeline_->AddSink(this);
   }
 
@@ -206,7 +215,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     websocketpp::lib::asio::post(server_.get_io_service(), [this] {
       StopListening();
       websocketpp::lib::error_code ec;
-      std::string message = StatusJson("shutdown");
+      std::string message = wire::StatusJson("shutdown");
       for (auto& [id, conn] : conns_) {
         server_.send(conn.hdl, message, websocketpp::frame::opcode::text, ec);
         server_.close(conn.hdl, websocketpp::close::status::going_away, "server shutting down", ec);
@@ -225,11 +234,40 @@ class WsServer::Impl final : public pipeline::ResultSink {
   // Pipeline thread: hand the results to the Asio thread.
   void Deliver(pipeline::Deliveries deliveries) override {
     if (!up_.load()) return;
-    websocketpp::lib::asio::post(server_.get_io_service(),
-                                 [this, d = std::move(deliveries)] { Route(*d); });
+    websocketpp::lib::asio::post(server_.get_io_service(), [this, d = std::move(deliveries)] {
+      router_.Route(*d, clock_.NowMs(), *this);
+    });
   }
 
  private:
+  // One connection's side of a frame's handling (frame_handlers.h): lives
+  // for one frame, on the Asio thread.
+  class ConnReplies final : public ReplySink {
+   public:
+    ConnReplies(Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
+    bool Send(const std::string& json) override { return impl_->Send(id_, json); }
+    void StartRead(const std::string& type, const char* kind,
+                   std::function<std::string()> read) override {
+      impl_->StartRead(id_, type, kind, std::move(read));
+    }
+    void Close(const std::string& reason) override {
+      auto conn = impl_->conns_.find(id_);
+      if (conn == impl_->conns_.end()) return;
+      websocketpp::lib::error_code ec;
+      impl_->server_.close(conn->second.hdl, websocketpp::close::status::normal, reason, ec);
+    }
+    bool Healthy() override { return impl_->Healthy(impl_->conns_[id_]); }
+    int64_t HealthyConnections() override {
+      int64_t healthy = 0;
+      for (const auto& [other, conn] : impl_->conns_) healthy += impl_->Healthy(conn) ? 1 : 0;
+      return healthy;
+    }
+
+   private:
+    Impl* const impl_;
+    const uint64_t id_;
+  };
+
   struct Conn {
     Hdl hdl;
     std::string tenant;
@@ -375,10 +413,10 @@ class WsServer::Impl final : public pipeline::ResultSink {
     conn.hdl = h;
     conn.tenant = tenant;
     conns_[id] = std::move(conn);
-    by_tenant_[tenant].insert(id);
+    router_.Open(id, tenant);
     UpdateCounts();
     CountTenant(tenant);
-    Send(id, StatusJson("online"));
+    Send(id, wire::StatusJson("online"));
   }
 
   void OnClose(Hdl h) {
@@ -391,11 +429,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
     if (conn != conns_.end()) {
       buffered_total_ -= conn->second.buffered;
       if (conn->second.close_timer) conn->second.close_timer->cancel();
-      auto tenant = by_tenant_.find(conn->second.tenant);
-      if (tenant != by_tenant_.end()) {
-        tenant->second.erase(id);
-        if (tenant->second.empty()) by_tenant_.erase(tenant);
-      }
+      router_.Close(id);
       CountTenant(conn->second.tenant);
       conns_.erase(conn);
     }
@@ -470,18 +504,18 @@ class WsServer::Impl final : public pipeline::ResultSink {
   }
 
   void UpdateCounts() {
-    connection_count_ = static_cast<int64_t>(conns_.size());
-    tenant_count_ = static_cast<int64_t>(by_tenant_.size());
+    connection_count_ = router_.connections();
+    tenant_count_ = router_.tenants();
   }
 
   // Mirrors one tenant's connection count for TenantConnections().
   void CountTenant(const std::string& tenant) {
-    auto it = by_tenant_.find(tenant);
+    int64_t open = router_.TenantConnections(tenant);
     std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
-    if (it == by_tenant_.end()) {
+    if (open == 0) {
       tenant_sizes_.erase(tenant);
     } else {
-      tenant_sizes_[tenant] = static_cast<int64_t>(it->second.size());
+      tenant_sizes_[tenant] = open;
     }
   }
 
@@ -568,7 +602,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
   // connection is gone or closing, it was closed now because too much is
   // unsent, or websocketpp refused the frame (then it is closed with 1011:
   // the client reconnects and resends, and results are durable).
-  bool Send(uint64_t id, const std::string& json) {
+  bool Send(uint64_t id, const std::string& json) override {
     auto it = conns_.find(id);
     if (it == conns_.end() || it->second.closing) return false;
     Conn& conn = it->second;
@@ -606,139 +640,18 @@ class WsServer::Impl final : public pipeline::ResultSink {
     return true;
   }
 
+  // Frames are handled by frame_handlers.cc; this only finds the connection.
   void OnMessage(Hdl h, Server::message_ptr msg) {
     int64_t received_us = pipeline::MonotonicMicros();
     auto it = ids_.find(h);
     if (it == ids_.end()) return;
-    uint64_t id = it->second;
-    const std::string tenant = conns_[id].tenant;
-    try {
-      HandleFrame(id, tenant, msg->get_payload(), received_us);
-    } catch (const std::exception& e) {
-      Send(id, ErrorJson("invalid_message", std::string("could not handle message: ") + e.what()));
-    }
-  }
-
-  void HandleFrame(uint64_t id, const std::string& tenant, const std::string& text,
-                   int64_t received_us) {
-    rapidjson::Document doc;
-    std::string error;
-    switch (domain::ParseJsonLimited(text, &doc, &error)) {
-      case domain::JsonParseError::kTooDeep:
-        Send(id, ErrorJson("invalid_json", "JSON nested deeper than " +
-                                               std::to_string(domain::kMaxJsonDepth) + " levels"));
-        return;
-      case domain::JsonParseError::kInvalid:
-        Send(id, ErrorJson("invalid_json", "invalid JSON: " + error));
-        return;
-      case domain::JsonParseError::kNone:
-        break;
-    }
-    if (!doc.IsObject()) {
-      Send(id, ErrorJson("invalid_message", "a message must be a JSON object"));
-      return;
-    }
-    auto type_it = doc.FindMember("type");
-    if (type_it == doc.MemberEnd() || !type_it->value.IsString()) {
-      Send(id, ErrorJson("invalid_message", "a message needs a string \"type\""));
-      return;
-    }
-    std::string type(type_it->value.GetString(), type_it->value.GetStringLength());
-    // Every message acts on the connection's tenant only.
-    if (!TenantMatches(id, tenant, doc)) return;
-    if (type == "ping") {
-      HandlePing(id, doc);
-    } else if (type == "process_sync_entry") {
-      auto payload = doc.FindMember("payload");
-      rapidjson::Value null_value;
-      HandleEntry(id, tenant, payload == doc.MemberEnd() ? null_value : payload->value,
-                  received_us);
-    } else if (type == "process_sync_batch") {
-      HandleBatch(id, tenant, doc, received_us);
-    } else if (type == "request_initial_data") {
-      HandleInitialData(id, tenant);
-    } else if (type == "data_status_request" || type == "request_data_status") {
-      HandleDataStatus(id, tenant, type, doc);
-    } else if (type == "connection_status_request") {
-      int64_t healthy = 0;
-      for (const auto& [other, conn] : conns_) healthy += Healthy(conn) ? 1 : 0;
-      Send(id,
-           ConnectionStatusJson(tenant, Healthy(conns_[id]), connections(), healthy, tenants()));
-    } else if (type == "tenant_disconnect") {
-      Send(id, TenantDisconnectAckJson(tenant));
-      auto conn = conns_.find(id);
-      if (conn != conns_.end()) {
-        websocketpp::lib::error_code ec;
-        server_.close(conn->second.hdl, websocketpp::close::status::normal, "tenant disconnect",
-                      ec);
-      }
-    } else {
-      Send(id, ErrorJson("unknown_type", "unknown message type", &type));
-    }
-  }
-
-  // A tenant_id that is not the connection's → permission_error, nothing else.
-  bool TenantMatches(uint64_t id, const std::string& tenant, const rapidjson::Document& doc) {
-    auto it = doc.FindMember("tenant_id");
-    if (it == doc.MemberEnd() || it->value.IsNull()) return true;
-    if (it->value.IsString() &&
-        std::string_view(it->value.GetString(), it->value.GetStringLength()) == tenant) {
-      return true;
-    }
-    Send(id, ErrorJson("permission_error", "tenant_id does not match this connection's tenant"));
-    return false;
-  }
-
-  void HandlePing(uint64_t id, const rapidjson::Document& doc) {
-    auto ts = doc.FindMember("timestamp");
-    Send(id, PongJson(ts == doc.MemberEnd() ? nullptr : &ts->value));
-  }
-
-  void HandleEntry(uint64_t id, const std::string& tenant, const rapidjson::Value& value,
-                   int64_t received_us) {
-    domain::ParsedEntry parsed = domain::ParseSyncEntry(value, tenant);
-    if (auto* error = std::get_if<domain::EntryError>(&parsed)) {
-      pipeline_->CountRejected(tenant);
-      Send(id, EntryErrorNackJson(*error, NowMs()));
-      return;
-    }
-    domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
-    EntryKey key{entry.tenant_id, entry.id};
-    std::vector<uint64_t>& waiting = waiters_[key];
-    waiting.push_back(id);
-    pipeline::SubmitResult submitted = pipeline_->Submit(std::move(entry), received_us);
-    if (submitted == pipeline::SubmitResult::kAccepted) return;
-    // Not queued: answer now and forget this waiter.
-    auto it = waiters_.find(key);
-    if (it != waiters_.end()) {
-      it->second.pop_back();
-      if (it->second.empty()) waiters_.erase(it);
-    }
-    domain::ParsedEntry again = domain::ParseSyncEntry(value, tenant);
-    const domain::SyncEntry& e = std::get<domain::SyncEntry>(again);
-    if (submitted == pipeline::SubmitResult::kQueueFull) {
-      Send(id, RefusedNackJson(e, domain::NackReason::kRateLimit, "queue full; try again later",
-                               pipeline_->RetryAfterMs(), NowMs()));
-    } else {
-      Send(id,
-           RefusedNackJson(e, domain::NackReason::kSystem, "server shutting down", 1000, NowMs()));
-    }
-  }
-
-  void HandleBatch(uint64_t id, const std::string& tenant, const rapidjson::Document& doc,
-                   int64_t received_us) {
-    auto entries = doc.FindMember("entries");
-    if (entries == doc.MemberEnd() || !entries->value.IsArray()) {
-      Send(id, ErrorJson("invalid_message", "process_sync_batch needs an \"entries\" array"));
-      return;
-    }
-    if (entries->value.Size() > kMaxBatchEntries) {
-      Send(id, ErrorJson("too_large", "process_sync_batch takes at most 1000 entries"));
-      return;
-    }
-    for (const rapidjson::Value& value : entries->value.GetArray()) {
-      HandleEntry(id, tenant, value, received_us);
-    }
+    FrameContext ctx;
+    ctx.connection = it->second;
+    ctx.tenant = conns_[ctx.connection].tenant;
+    ctx.received_us = received_us;
+    ctx.services = &services_;
+    ConnReplies replies(this, ctx.connection);
+    HandleFrame(ctx, msg->get_payload(), replies);
   }
 
   // --- Reads (request_initial_data, data_status_request) ----------------
@@ -760,8 +673,8 @@ class WsServer::Impl final : public pipeline::ResultSink {
         } catch (const std::exception& e) {
           // The exception's text is for the log, never for the client.
           std::fprintf(stderr, "syncd: websocket %s read failed: %s\n", kind, e.what());
-          reply = ErrorJson("internal_error",
-                            std::string("could not read: ") + pipeline::kDatabaseUnavailable);
+          reply = wire::ErrorJson("internal_error",
+                                  std::string("could not read: ") + pipeline::kDatabaseUnavailable);
         }
         websocketpp::lib::asio::post(server_.get_io_service(),
                                      [this, id, reply = std::move(reply)] {
@@ -771,124 +684,12 @@ class WsServer::Impl final : public pipeline::ResultSink {
       });
     });
     if (admit == ReadQueues::Admit::kBusy) {
-      Send(id,
-           ErrorJson("busy", "too many reads in progress; wait for the answers to the earlier ones",
-                     &type));
+      Send(id, wire::ErrorJson(
+                   "busy", "too many reads in progress; wait for the answers to the earlier ones",
+                   &type));
     }
   }
 
-  void HandleInitialData(uint64_t id, const std::string& tenant) {
-    db::ReadStore* reads = reads_;
-    StartRead(id, "request_initial_data", "initial_data", [reads, tenant] {
-      std::vector<db::StoredEntity> entities;
-      db::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
-      if (!s.ok()) {
-        return ErrorJson("internal_error",
-                         std::string("could not read entities: ") + pipeline::kDatabaseUnavailable);
-      }
-      return InitialDataLoadJson(tenant, entities, NowMs());
-    });
-  }
-
-  void HandleDataStatus(uint64_t id, const std::string& tenant, const std::string& type,
-                        const rapidjson::Document& doc) {
-    std::vector<domain::EntityType> types;
-    auto it = doc.FindMember("entity_types");
-    if (it != doc.MemberEnd() && !it->value.IsNull()) {
-      if (!it->value.IsArray()) {
-        Send(id,
-             ErrorJson("invalid_message", "entity_types must be an array of type names or null"));
-        return;
-      }
-      for (const rapidjson::Value& v : it->value.GetArray()) {
-        std::optional<domain::EntityType> parsed;
-        if (v.IsString()) {
-          parsed = domain::ParseEntityType(std::string_view(v.GetString(), v.GetStringLength()));
-        }
-        if (!parsed) {
-          Send(id, ErrorJson("invalid_message", "entity_types names an unknown entity type"));
-          return;
-        }
-        if (std::find(types.begin(), types.end(), *parsed) == types.end()) {
-          types.push_back(*parsed);
-        }
-      }
-    }
-    if (!options_.data_status_body) {
-      Send(id, ErrorJson("internal_error", "data status is not available"));
-      return;
-    }
-    StartRead(id, type, "data_status",
-              [this, tenant, types] { return options_.data_status_body(tenant, types); });
-  }
-
-  // Asio thread: send each result to every open connection waiting on it,
-  // and the entity state to the others.
-  void Route(const std::vector<pipeline::Delivery>& deliveries) {
-    int64_t now_us = pipeline::MonotonicMicros();
-    int64_t now_ms = NowMs();
-    for (const pipeline::Delivery& d : deliveries) {
-      EntryKey key{d.tenant_id, d.entry_id};
-      auto it = waiters_.find(key);
-      std::vector<uint64_t> waiting;
-      if (it != waiters_.end()) {
-        waiting = std::move(it->second);
-        waiters_.erase(it);
-      }
-      // Connections kept since the entry was dead-lettered get its final
-      // result (the operator's), once each. A duplicate replay of the dead
-      // NACK answers only the connection that resent the id.
-      auto kept = d.duplicate ? dead_waiters_.end() : dead_waiters_.find(key);
-      if (kept != dead_waiters_.end()) {
-        for (uint64_t id : kept->second) {
-          if (std::find(waiting.begin(), waiting.end(), id) == waiting.end()) {
-            waiting.push_back(id);
-          }
-        }
-        dead_waiters_.erase(kept);
-      }
-      if (!waiting.empty()) {
-        std::string reply = SyncReplyJson(d);
-        bool handed = false;
-        for (uint64_t id : waiting) handed = Send(id, reply) || handed;
-        // A latency sample only for a reply that reached a socket.
-        if (handed && d.received_us > 0) pipeline_->metrics().RecordAck(now_us - d.received_us);
-      }
-      if (!d.result.acked && d.result.reason == domain::NackReason::kSystem) {
-        // A dead-lettered entry is not finished for good: an operator's
-        // retry/ack/nack (REST) answers it later, on these same connections.
-        KeepWaiting(key, waiting);
-      }
-      if (d.duplicate || !d.result.acked || d.entity_data.empty()) continue;
-      if (d.result.outcome == domain::Outcome::kApplied) {
-        auto tenant = by_tenant_.find(d.tenant_id);
-        if (tenant == by_tenant_.end()) continue;
-        std::string update;
-        for (uint64_t id : tenant->second) {
-          if (std::find(waiting.begin(), waiting.end(), id) != waiting.end()) continue;
-          if (update.empty()) update = DataUpdateJson(d, now_ms);
-          Send(id, update);
-        }
-      } else if (d.result.outcome == domain::Outcome::kSuperseded && !waiting.empty()) {
-        std::string update = DataUpdateJson(d, now_ms);
-        std::set<uint64_t> once(waiting.begin(), waiting.end());
-        for (uint64_t id : once) Send(id, update);
-      }
-    }
-  }
-
-  // Keeps the still-open connections (once each) as waiters on `key`.
-  void KeepWaiting(const EntryKey& key, const std::vector<uint64_t>& waiting) {
-    std::vector<uint64_t>& kept = dead_waiters_[key];
-    for (uint64_t id : waiting) {
-      if (conns_.count(id) != 0 && std::find(kept.begin(), kept.end(), id) == kept.end()) {
-        kept.push_back(id);
-      }
-    }
-    if (kept.empty()) dead_waiters_.erase(key);
-  }
-
-  static constexpr rapidjson::SizeType kMaxBatchEntries = 1000;
   // One running + three waiting reads per connection; 1024 for the server.
   static constexpr size_t kMaxReadsPerConnection = 4;
   static constexpr size_t kMaxReadsTotal = 1024;
@@ -897,6 +698,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
   const WsOptions options_;
   pipeline::Pipeline* pipeline_;
   db::ReadStore* reads_;
+  pipeline::SystemClock clock_;
   Server server_;
   std::thread thread_;
   std::future<void> loop_done_;
@@ -924,11 +726,9 @@ class WsServer::Impl final : public pipeline::ResultSink {
   LogLimiter send_log_{5, std::chrono::seconds(10)};
   LogLimiter close_log_{5, std::chrono::seconds(10)};
   std::unordered_map<uint64_t, Conn> conns_;
-  std::map<std::string, std::set<uint64_t>> by_tenant_;
-  std::map<EntryKey, std::vector<uint64_t>> waiters_;
-  // Dead-lettered entries: the connections that sent them, for the
-  // operator's later ack/nack/retry (REST acknowledge).
-  std::map<EntryKey, std::vector<uint64_t>> dead_waiters_;
+  // Connection registry and waiters; Asio thread only.
+  ResultRouter router_;
+  FrameServices services_;
 };
 
 WsServer::WsServer(WsOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads)

@@ -57,12 +57,6 @@ struct HttpOptions {
   std::string console_dir;
 };
 
-// The JSON body of GET /health and GET /api/v1/websocket/health; `status` is
-// "ok", "degraded" (database failing) or "shutting_down".
-std::string HealthBody(pipeline::Pipeline& pipeline, db::ReadStore& reads, const WsInfo& ws,
-                       bool http_up, bool shutting_down, int64_t uptime_s,
-                       const std::string& version);
-
 // The REST server. Owned by the app; it must outlive the pipeline's worker
 // (destroy it after pipeline->Stop()), because the pipeline keeps a pointer to
 // it as a ResultSink.

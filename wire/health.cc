@@ -1,15 +1,15 @@
+#include "syncd/wire/health.h"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "syncd/api/http_server.h"
+namespace syncd::wire {
 
-namespace syncd::api {
-
-std::string HealthBody(pipeline::Pipeline& pipeline, db::ReadStore& reads, const WsInfo& ws,
-                       bool http_up, bool shutting_down, int64_t uptime_s,
-                       const std::string& version) {
+std::string HealthJson(pipeline::Pipeline& pipeline, db::ReadStore& reads,
+                       const std::function<bool()>& ws_up_fn, bool http_up, bool shutting_down,
+                       int64_t uptime_s, const std::string& version) {
   bool db_ok = reads.Ping().ok() && pipeline.health() == pipeline::Health::kOk;
-  bool ws_up = ws.up && ws.up();
+  bool ws_up = ws_up_fn && ws_up_fn();
   const char* status = "ok";
   if (shutting_down) {
     status = "shutting_down";
@@ -35,4 +35,4 @@ std::string HealthBody(pipeline::Pipeline& pipeline, db::ReadStore& reads, const
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-}  // namespace syncd::api
+}  // namespace syncd::wire

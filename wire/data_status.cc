@@ -1,11 +1,12 @@
-#include "syncd/api/data_status.h"
+#include "syncd/wire/data_status.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <map>
+#include <optional>
 
-namespace syncd::api {
+namespace syncd::wire {
 
 namespace {
 
@@ -71,4 +72,19 @@ std::string DataStatusJson(const std::vector<db::StoredEntity>& entities,
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-}  // namespace syncd::api
+std::string DataStatusReplyJson(db::ReadStore& reads, const std::string& tenant_id,
+                                const std::vector<domain::EntityType>& types, int64_t now_ms) {
+  std::vector<db::StoredEntity> entities;
+  std::optional<db::Checkpoint> checkpoint;
+  db::Status s = reads.ListEntities(tenant_id, types, /*include_deleted=*/true, &entities);
+  if (s.ok()) s = reads.GetCheckpoint(tenant_id, &checkpoint);
+  if (!s.ok()) {
+    return std::string(
+        "{\"type\":\"error\",\"code\":\"internal_error\",\"message\":\"database read failed\"}");
+  }
+  int64_t last_sync_s = checkpoint ? checkpoint->last_applied_at_ms / 1000 : 0;
+  return DataStatusJson(entities, types, tenant_id, last_sync_s, now_ms / 1000,
+                        /*with_type_field=*/true);
+}
+
+}  // namespace syncd::wire

@@ -1,7 +1,7 @@
-// Private: the JSON text of every server → client message (protocol.md).
-// Plain functions; any thread.
-#ifndef SYNCD_WS_MESSAGES_H_
-#define SYNCD_WS_MESSAGES_H_
+// The JSON text of the WebSocket server → client messages (protocol.md)
+// other than the entry results (entry_results.h). Plain functions; any thread.
+#ifndef SYNCD_WIRE_WS_MESSAGES_H_
+#define SYNCD_WIRE_WS_MESSAGES_H_
 
 #include <rapidjson/document.h>
 
@@ -11,18 +11,10 @@
 #include <vector>
 
 #include "syncd/db/store.h"
-#include "syncd/domain/entry.h"
 #include "syncd/pipeline/pipeline.h"
 
-namespace syncd::ws {
+namespace syncd::wire {
 
-// sync_ack / sync_nack for a pipeline result.
-std::string SyncReplyJson(const pipeline::Delivery& d);
-// sync_nack for an entry refused before it was queued.
-std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms);
-// sync_nack for a valid entry that could not be queued (queue full, stopping).
-std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
-                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms);
 // data_update carrying the entity state of a delivery (applied → other
 // connections; superseded → back to the sender).
 std::string DataUpdateJson(const pipeline::Delivery& d, int64_t now_ms);
@@ -40,6 +32,6 @@ std::string ConnectionStatusJson(const std::string& tenant_id, bool connection_h
                                  int64_t connections, int64_t healthy_connections, int64_t tenants);
 std::string TenantDisconnectAckJson(const std::string& tenant_id);
 
-}  // namespace syncd::ws
+}  // namespace syncd::wire
 
-#endif  // SYNCD_WS_MESSAGES_H_
+#endif  // SYNCD_WIRE_WS_MESSAGES_H_

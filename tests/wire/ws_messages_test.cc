@@ -1,6 +1,6 @@
 // The JSON text of the server → client messages (protocol.md, "Server
 // messages"), checked by parsing it back: what a client reads.
-#include "messages.h"
+#include "syncd/wire/ws_messages.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -10,8 +10,9 @@
 #include "syncd/domain/entry.h"
 #include "syncd/domain/lww.h"
 #include "syncd/pipeline/pipeline.h"
+#include "syncd/wire/entry_results.h"
 
-namespace syncd::ws {
+namespace syncd::wire {
 namespace {
 
 rapidjson::Document Parse(const std::string& text) {
@@ -169,4 +170,4 @@ TEST(MessagesTest, DataUpdateAfterSupersededSendsTheStoredState) {
 }
 
 }  // namespace
-}  // namespace syncd::ws
+}  // namespace syncd::wire

@@ -1,9 +1,9 @@
-#include "syncd/api/data_status.h"
+#include "syncd/wire/data_status.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-namespace syncd::api {
+namespace syncd::wire {
 namespace {
 
 db::StoredEntity Entity(domain::EntityType type, const std::string& id, int64_t version_ms,
@@ -54,4 +54,4 @@ TEST(DataStatusJsonTest, NoTypesMeansAllNineWithoutTypeField) {
 }
 
 }  // namespace
-}  // namespace syncd::api
+}  // namespace syncd::wire

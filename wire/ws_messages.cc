@@ -1,11 +1,11 @@
-#include "messages.h"
+#include "syncd/wire/ws_messages.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <array>
 
-namespace syncd::ws {
+namespace syncd::wire {
 
 namespace {
 
@@ -30,72 +30,6 @@ std::string Done(const rapidjson::StringBuffer& buffer) {
 }
 
 }  // namespace
-
-std::string SyncReplyJson(const pipeline::Delivery& d) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  const domain::EntryResult& r = d.result;
-  w.StartObject();
-  Str(w, "type", r.acked ? "sync_ack" : "sync_nack");
-  Str(w, "id", d.entry_id);
-  Str(w, "status", r.acked ? "processed" : "failed");
-  Str(w, "entityId", d.entity_id);
-  Str(w, "entityType", d.entity_type);
-  Str(w, "operationType", d.operation_type);
-  if (r.acked) {
-    if (r.outcome) Str(w, "outcome", domain::OutcomeName(*r.outcome));
-    Int(w, "server_timestamp", r.server_timestamp_ms);
-    if (!r.checksum.empty()) Str(w, "checksum", r.checksum);
-  } else {
-    Str(w, "reason", domain::NackReasonName(r.reason));
-    Str(w, "detail", r.detail);
-    Key(w, "is_permanent");
-    w.Bool(domain::IsPermanent(r.reason));
-    if (!domain::IsPermanent(r.reason)) Int(w, "retry_after", r.retry_after_ms);
-    Int(w, "server_timestamp", r.server_timestamp_ms);
-  }
-  if (d.duplicate) {
-    Key(w, "duplicate");
-    w.Bool(true);
-  }
-  w.EndObject();
-  return Done(buffer);
-}
-
-std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  Str(w, "type", "sync_nack");
-  if (e.id) Str(w, "id", *e.id);
-  Str(w, "status", "failed");
-  if (e.entity_id) Str(w, "entityId", *e.entity_id);
-  if (e.entity_type) Str(w, "entityType", *e.entity_type);
-  if (e.operation_type) Str(w, "operationType", *e.operation_type);
-  Str(w, "reason", domain::NackReasonName(e.reason));
-  Str(w, "detail", e.detail);
-  Key(w, "is_permanent");
-  w.Bool(domain::IsPermanent(e.reason));
-  if (!domain::IsPermanent(e.reason)) Int(w, "retry_after", 1000);
-  Int(w, "server_timestamp", now_ms);
-  w.EndObject();
-  return Done(buffer);
-}
-
-std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
-                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms) {
-  pipeline::Delivery d;
-  d.entry_id = e.id;
-  d.entity_id = e.entity_id;
-  d.entity_type = domain::EntityTypeName(e.entity_type);
-  d.operation_type = domain::OperationName(e.operation);
-  d.result.acked = false;
-  d.result.reason = reason;
-  d.result.detail = detail;
-  d.result.retry_after_ms = retry_after_ms;
-  d.result.server_timestamp_ms = now_ms;
-  return SyncReplyJson(d);
-}
 
 std::string DataUpdateJson(const pipeline::Delivery& d, int64_t now_ms) {
   rapidjson::StringBuffer buffer;
@@ -226,4 +160,4 @@ std::string TenantDisconnectAckJson(const std::string& tenant_id) {
   return Done(buffer);
 }
 
-}  // namespace syncd::ws
+}  // namespace syncd::wire

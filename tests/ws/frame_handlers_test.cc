@@ -1,0 +1,252 @@
+// The frame handlers over a fake ReplySink and a real pipeline (SQLite file
+// behind the FaultInjectingStore, fake clock, worker driven step by step),
+// as a client would see them: the reply to each frame, the entry reaching
+// the queue and its result coming back through the ResultRouter.
+#include "frame_handlers.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "syncd/db/fault_injecting_store.h"
+#include "syncd/db/sqlite_store.h"
+
+namespace syncd::ws {
+namespace {
+
+constexpr char kTenant[] = "tenant-1";
+
+// Everything a connection would have been sent; reads run at once.
+class FakeSink final : public ReplySink {
+ public:
+  bool Send(const std::string& json) override {
+    sent.push_back(json);
+    return true;
+  }
+  void StartRead(const std::string&, const char* kind, std::function<std::string()> read) override {
+    reads.push_back(kind);
+    sent.push_back(read());
+  }
+  void Close(const std::string& reason) override { closed = reason; }
+  bool Healthy() override { return true; }
+  int64_t HealthyConnections() override { return 1; }
+
+  std::string Last() const { return sent.empty() ? std::string() : sent.back(); }
+  std::vector<std::string> sent;
+  std::vector<std::string> reads;
+  std::string closed;
+};
+
+// Collects the pipeline's deliveries to route them by hand.
+class CapturingSink final : public pipeline::ResultSink {
+ public:
+  void Deliver(pipeline::Deliveries deliveries) override {
+    std::lock_guard<std::mutex> lock(mu);
+    all.insert(all.end(), deliveries->begin(), deliveries->end());
+  }
+  std::mutex mu;
+  std::vector<pipeline::Delivery> all;
+};
+
+class SinkSender final : public ConnectionSender {
+ public:
+  explicit SinkSender(FakeSink* sink) : sink_(sink) {}
+  bool Send(uint64_t, const std::string& json) override { return sink_->Send(json); }
+
+ private:
+  FakeSink* sink_;
+};
+
+std::string Entry(const std::string& id) {
+  return R"({"id":")" + id + R"(","tenantId":")" + std::string(kTenant) +
+         R"(","entityType":"Account","entityId":"a-1","operationType":"create",)"
+         R"("payload":{"name":"Cash","accountGroupId":"g-1"},"timestamp":1764130000000})";
+}
+
+std::string EntryFrame(const std::string& id) {
+  return R"({"type":"process_sync_entry","payload":)" + Entry(id) + "}";
+}
+
+class FrameHandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "syncd-ws-frames-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    db_options_.path = (dir_ / "syncd.db").string();
+    MakePipeline(pipeline::PipelineOptions{});
+  }
+  void TearDown() override {
+    pipeline_.reset();
+    reads_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void MakePipeline(pipeline::PipelineOptions options) {
+    pipeline_.reset();
+    db::Status s;
+    std::unique_ptr<db::WriteStore> inner = db::OpenSqliteWriteStore(db_options_, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    pipeline_ = std::make_unique<pipeline::Pipeline>(
+        std::make_unique<db::FaultInjectingStore>(std::move(inner)), options, &clock_);
+    pipeline_->AddSink(&results_);
+    ASSERT_TRUE(pipeline_->RecoverForTest().ok());
+    reads_ = db::OpenSqliteReadStore(db_options_, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    services_.pipeline = pipeline_.get();
+    services_.router = &router_;
+    services_.reads = reads_.get();
+    services_.clock = &clock_;
+    router_.Open(1, kTenant);
+  }
+
+  FrameContext Ctx() const {
+    FrameContext ctx;
+    ctx.connection = 1;
+    ctx.tenant = kTenant;
+    ctx.received_us = pipeline::MonotonicMicros();
+    ctx.services = &services_;
+    return ctx;
+  }
+  std::string Reply(const std::string& frame) {
+    HandleFrame(Ctx(), frame, sink_);
+    return sink_.Last();
+  }
+  void Drain() {
+    for (int i = 0; i < 1000 && pipeline_->RunOnceForTest(); ++i) {
+    }
+  }
+
+  std::filesystem::path dir_;
+  db::SqliteOptions db_options_;
+  pipeline::FakeClock clock_;
+  CapturingSink results_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<db::ReadStore> reads_;
+  ResultRouter router_{nullptr};
+  FrameServices services_;
+  FakeSink sink_;
+};
+
+TEST_F(FrameHandlersTest, PingEchoesItsTimestamp) {
+  EXPECT_EQ(Reply(R"({"type":"ping","timestamp":12.5})"), R"({"type":"pong","timestamp":12.5})");
+  EXPECT_EQ(Reply(R"({"type":"ping"})"), R"({"type":"pong"})");
+}
+
+TEST_F(FrameHandlersTest, UnknownTypeNamesIt) {
+  EXPECT_EQ(Reply(R"({"type":"dance"})"),
+            R"({"type":"error","code":"unknown_type","message":"unknown message type",)"
+            R"("original_type":"dance"})");
+}
+
+TEST_F(FrameHandlersTest, InvalidJsonAndNonObjectsAreRefused) {
+  EXPECT_NE(Reply("{not json").find(R"("code":"invalid_json")"), std::string::npos);
+  EXPECT_NE(Reply("[1]").find(R"("code":"invalid_message")"), std::string::npos);
+  EXPECT_NE(Reply(R"({"type":1})").find(R"("code":"invalid_message")"), std::string::npos);
+}
+
+TEST_F(FrameHandlersTest, ForeignTenantIdIsAPermissionErrorAndNothingElse) {
+  std::string frame =
+      R"({"type":"process_sync_entry","tenant_id":"someone-else","payload":)" + Entry("e1") + "}";
+  EXPECT_NE(Reply(frame).find(R"("code":"permission_error")"), std::string::npos);
+  EXPECT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(pipeline_->GlobalCounts().pending, 0);
+}
+
+TEST_F(FrameHandlersTest, BatchOverAThousandIsTooLarge) {
+  std::string frame = R"({"type":"process_sync_batch","entries":[)";
+  for (int i = 0; i <= 1000; ++i) frame += (i == 0 ? "" : ",") + std::string("{}");
+  frame += "]}";
+  EXPECT_EQ(Reply(frame), R"({"type":"error","code":"too_large",)"
+                          R"("message":"process_sync_batch takes at most 1000 entries"})");
+}
+
+TEST_F(FrameHandlersTest, AValidEntryReachesThePipelineAndIsAckedThroughTheRouter) {
+  HandleFrame(Ctx(), EntryFrame("e1"), sink_);
+  EXPECT_TRUE(sink_.sent.empty());  // the answer comes with the result
+  Drain();
+  ASSERT_EQ(results_.all.size(), 1u);
+  SinkSender sender(&sink_);
+  router_.Route(results_.all, clock_.NowMs(), sender);
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_NE(sink_.Last().find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
+}
+
+TEST_F(FrameHandlersTest, AnInvalidEntryIsNackedAtOnce) {
+  std::string reply = Reply(R"({"type":"process_sync_entry","payload":{"id":"e1"}})");
+  EXPECT_NE(reply.find(R"("type":"sync_nack","id":"e1")"), std::string::npos);
+  EXPECT_NE(reply.find(R"("reason":"validation_error")"), std::string::npos);
+}
+
+TEST_F(FrameHandlersTest, AnEntryRefusedWhileStoppingIsNackedAndNotWaitedFor) {
+  pipeline_->Stop(0);
+  std::string reply = Reply(EntryFrame("e1"));
+  EXPECT_NE(reply.find(R"("type":"sync_nack","id":"e1")"), std::string::npos);
+  EXPECT_NE(reply.find(R"("reason":"system_error","detail":"server shutting down")"),
+            std::string::npos);
+  // Its waiter is gone: a later result for the same id is no ack to it.
+  pipeline::Delivery d;
+  d.tenant_id = kTenant;
+  d.entry_id = "e1";
+  d.result.acked = true;
+  SinkSender sender(&sink_);
+  router_.Route({d}, clock_.NowMs(), sender);
+  EXPECT_EQ(sink_.sent.size(), 1u);
+}
+
+TEST_F(FrameHandlersTest, AnEntryRefusedByAFullQueueIsARateLimitNack) {
+  pipeline::PipelineOptions options;
+  options.queue_max = 0;
+  MakePipeline(options);
+  // Past the queue limit the pipeline still takes a bounded number of
+  // entries (answered later); beyond that they are refused at once.
+  std::string entries;
+  for (int i = 0; i < 1000; ++i) entries += (i == 0 ? "" : ",") + Entry("e" + std::to_string(i));
+  for (int i = 0; i < 5 && sink_.sent.empty(); ++i) {
+    HandleFrame(Ctx(), R"({"type":"process_sync_batch","entries":[)" + entries + "]}", sink_);
+  }
+  ASSERT_FALSE(sink_.sent.empty());
+  EXPECT_NE(sink_.sent.front().find(R"("type":"sync_nack")"), std::string::npos);
+  EXPECT_NE(sink_.sent.front().find(R"("reason":"rate_limit_error")"), std::string::npos);
+}
+
+TEST_F(FrameHandlersTest, InitialDataRunsAsARead) {
+  std::string reply = Reply(R"({"type":"request_initial_data"})");
+  EXPECT_EQ(sink_.reads, std::vector<std::string>{"initial_data"});
+  EXPECT_NE(reply.find(R"("type":"initial_data_load","event_type":"initial_data_load")"),
+            std::string::npos);
+}
+
+TEST_F(FrameHandlersTest, DataStatusChecksTypesAndNeedsABody) {
+  EXPECT_NE(Reply(R"({"type":"data_status_request","entity_types":["Nope"]})")
+                .find("entity_types names an unknown entity type"),
+            std::string::npos);
+  EXPECT_NE(Reply(R"({"type":"data_status_request"})").find("data status is not available"),
+            std::string::npos);
+  services_.data_status_body = [](const std::string& tenant,
+                                  const std::vector<domain::EntityType>& types) {
+    return tenant + ":" + std::to_string(types.size());
+  };
+  EXPECT_EQ(Reply(R"({"type":"request_data_status","entity_types":["Account","Account"]})"),
+            "tenant-1:1");
+}
+
+TEST_F(FrameHandlersTest, ConnectionStatusAndTenantDisconnect) {
+  EXPECT_EQ(Reply(R"({"type":"connection_status_request"})"),
+            R"({"type":"connection_status_response","tenant_id":"tenant-1",)"
+            R"("backend_status":"online","connection_healthy":true,)"
+            R"("stats":{"total_connections":1,"healthy_connections":1,"tenant_count":1}})");
+  EXPECT_NE(Reply(R"({"type":"tenant_disconnect"})").find(R"("type":"tenant_disconnect_ack")"),
+            std::string::npos);
+  EXPECT_EQ(sink_.closed, "tenant disconnect");
+}
+
+}  // namespace
+}  // namespace syncd::ws

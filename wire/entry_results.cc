@@ -1,0 +1,200 @@
+#include "syncd/wire/entry_results.h"
+
+#include <string_view>
+
+namespace syncd::wire {
+
+namespace {
+
+void Key(JsonWriter& w, const char* key) { w.Key(key); }
+void Str(JsonWriter& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+void Int(JsonWriter& w, const char* key, int64_t value) {
+  w.Key(key);
+  w.Int64(value);
+}
+
+std::string Done(const rapidjson::StringBuffer& buffer) {
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void StrValue(JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void StrOrNull(JsonWriter& w, const std::string& s) {
+  if (s.empty()) {
+    w.Null();
+  } else {
+    w.String(s);
+  }
+}
+
+void IntOrNull(JsonWriter& w, int64_t v) {
+  if (v == 0) {
+    w.Null();
+  } else {
+    w.Int64(v);
+  }
+}
+
+// The fields shared by a REST EntryResult and a stored result (no `id`).
+void WriteResultFields(JsonWriter& w, const domain::EntryResult& r, bool with_retry_after) {
+  w.Key("status");
+  w.String(r.acked ? "processed" : "failed");
+  if (r.acked) {
+    if (r.outcome) {
+      w.Key("outcome");
+      StrValue(w, domain::OutcomeName(*r.outcome));
+    }
+    if (!r.checksum.empty()) {
+      w.Key("checksum");
+      w.String(r.checksum);
+    }
+    return;
+  }
+  w.Key("reason");
+  StrValue(w, domain::NackReasonName(r.reason));
+  w.Key("detail");
+  w.String(r.detail);
+  bool permanent = domain::IsPermanent(r.reason);
+  w.Key("is_permanent");
+  w.Bool(permanent);
+  if (with_retry_after && !permanent) {
+    w.Key("retry_after");
+    w.Int64(r.retry_after_ms);
+  }
+}
+
+}  // namespace
+
+std::string SyncReplyJson(const pipeline::Delivery& d) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  const domain::EntryResult& r = d.result;
+  w.StartObject();
+  Str(w, "type", r.acked ? "sync_ack" : "sync_nack");
+  Str(w, "id", d.entry_id);
+  Str(w, "status", r.acked ? "processed" : "failed");
+  Str(w, "entityId", d.entity_id);
+  Str(w, "entityType", d.entity_type);
+  Str(w, "operationType", d.operation_type);
+  if (r.acked) {
+    if (r.outcome) Str(w, "outcome", domain::OutcomeName(*r.outcome));
+    Int(w, "server_timestamp", r.server_timestamp_ms);
+    if (!r.checksum.empty()) Str(w, "checksum", r.checksum);
+  } else {
+    Str(w, "reason", domain::NackReasonName(r.reason));
+    Str(w, "detail", r.detail);
+    Key(w, "is_permanent");
+    w.Bool(domain::IsPermanent(r.reason));
+    if (!domain::IsPermanent(r.reason)) Int(w, "retry_after", r.retry_after_ms);
+    Int(w, "server_timestamp", r.server_timestamp_ms);
+  }
+  if (d.duplicate) {
+    Key(w, "duplicate");
+    w.Bool(true);
+  }
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  Str(w, "type", "sync_nack");
+  if (e.id) Str(w, "id", *e.id);
+  Str(w, "status", "failed");
+  if (e.entity_id) Str(w, "entityId", *e.entity_id);
+  if (e.entity_type) Str(w, "entityType", *e.entity_type);
+  if (e.operation_type) Str(w, "operationType", *e.operation_type);
+  Str(w, "reason", domain::NackReasonName(e.reason));
+  Str(w, "detail", e.detail);
+  Key(w, "is_permanent");
+  w.Bool(domain::IsPermanent(e.reason));
+  if (!domain::IsPermanent(e.reason)) Int(w, "retry_after", 1000);
+  Int(w, "server_timestamp", now_ms);
+  w.EndObject();
+  return Done(buffer);
+}
+
+std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
+                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms) {
+  pipeline::Delivery d;
+  d.entry_id = e.id;
+  d.entity_id = e.entity_id;
+  d.entity_type = domain::EntityTypeName(e.entity_type);
+  d.operation_type = domain::OperationName(e.operation);
+  d.result.acked = false;
+  d.result.reason = reason;
+  d.result.detail = detail;
+  d.result.retry_after_ms = retry_after_ms;
+  d.result.server_timestamp_ms = now_ms;
+  return SyncReplyJson(d);
+}
+
+void WriteEntryResult(JsonWriter& w, const std::optional<std::string>& id,
+                      const domain::EntryResult& result, bool duplicate) {
+  w.StartObject();
+  w.Key("id");
+  if (id) {
+    w.String(*id);
+  } else {
+    w.Null();
+  }
+  WriteResultFields(w, result, /*with_retry_after=*/true);
+  if (duplicate) {
+    w.Key("duplicate");
+    w.Bool(true);
+  }
+  w.EndObject();
+}
+
+void WritePendingResult(JsonWriter& w, const std::string& id) {
+  w.StartObject();
+  w.Key("id");
+  w.String(id);
+  w.Key("status");
+  w.String("pending");
+  w.EndObject();
+}
+
+std::string EntryStateJson(const db::QueueRow& row) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("tenant_id");
+  w.String(row.entry.tenant_id);
+  w.Key("entry_id");
+  w.String(row.entry.id);
+  w.Key("state");
+  StrValue(w, db::EntryStateName(row.state));
+  w.Key("attempts");
+  w.Int(row.attempts);
+  w.Key("last_error");
+  StrOrNull(w, row.last_error);
+  w.Key("received_at_ms");
+  w.Int64(row.received_at_ms);
+  w.Key("finished_at_ms");
+  bool finished = row.state == db::EntryState::kDone || row.state == db::EntryState::kDead;
+  IntOrNull(w, finished ? row.finished_at_ms : 0);
+  w.Key("next_attempt_at_ms");
+  IntOrNull(w, row.state == db::EntryState::kRetryWait ? row.next_attempt_at_ms : 0);
+  w.Key("result");
+  if (row.result) {
+    w.StartObject();
+    WriteResultFields(w, *row.result, /*with_retry_after=*/false);
+    w.Key("server_timestamp");
+    w.Int64(row.result->server_timestamp_ms);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return Done(buf);
+}
+
+}  // namespace syncd::wire

@@ -1,0 +1,50 @@
+// The JSON of one entry's result, for both transports: the WebSocket
+// sync_ack / sync_nack (protocol.md) and the REST `results[]` items and
+// entry state (openapi.yaml: EntryResult, EntryState). Kept together so that
+// the two answers to the same result are written side by side. Plain
+// functions; any thread.
+#ifndef SYNCD_WIRE_ENTRY_RESULTS_H_
+#define SYNCD_WIRE_ENTRY_RESULTS_H_
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "syncd/db/store.h"
+#include "syncd/domain/entry.h"
+#include "syncd/domain/result.h"
+#include "syncd/pipeline/pipeline.h"
+
+namespace syncd::wire {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// --- WebSocket ---------------------------------------------------------------
+
+// sync_ack / sync_nack for a pipeline result.
+std::string SyncReplyJson(const pipeline::Delivery& d);
+// sync_nack for an entry refused before it was queued.
+std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms);
+// sync_nack for a valid entry that could not be queued (queue full, stopping).
+std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
+                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms);
+
+// --- REST --------------------------------------------------------------------
+
+// One element of `results` of POST /api/v1/sync/entries: `processed` or
+// `failed` from `result`; id null when none could be read.
+void WriteEntryResult(JsonWriter& w, const std::optional<std::string>& id,
+                      const domain::EntryResult& result, bool duplicate);
+// A `pending` element.
+void WritePendingResult(JsonWriter& w, const std::string& id);
+
+// GET /api/v1/sync/entries/{tenant_id}/{entry_id}.
+std::string EntryStateJson(const db::QueueRow& row);
+
+}  // namespace syncd::wire
+
+#endif  // SYNCD_WIRE_ENTRY_RESULTS_H_

@@ -1,0 +1,199 @@
+#include "frame_handlers.h"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "syncd/domain/entry.h"
+#include "syncd/domain/json_limits.h"
+#include "syncd/wire/entry_results.h"
+#include "syncd/wire/ws_messages.h"
+
+namespace syncd::ws {
+
+namespace {
+
+int64_t NowMs(const FrameContext& ctx) { return ctx.services->clock->NowMs(); }
+
+// A tenant_id that is not the connection's → permission_error, nothing else.
+bool TenantMatches(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {
+  auto it = doc.FindMember("tenant_id");
+  if (it == doc.MemberEnd() || it->value.IsNull()) return true;
+  if (it->value.IsString() &&
+      std::string_view(it->value.GetString(), it->value.GetStringLength()) == ctx.tenant) {
+    return true;
+  }
+  sink.Send(
+      wire::ErrorJson("permission_error", "tenant_id does not match this connection's tenant"));
+  return false;
+}
+
+void Dispatch(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
+  rapidjson::Document doc;
+  std::string error;
+  switch (domain::ParseJsonLimited(text, &doc, &error)) {
+    case domain::JsonParseError::kTooDeep:
+      sink.Send(wire::ErrorJson(
+          "invalid_json",
+          "JSON nested deeper than " + std::to_string(domain::kMaxJsonDepth) + " levels"));
+      return;
+    case domain::JsonParseError::kInvalid:
+      sink.Send(wire::ErrorJson("invalid_json", "invalid JSON: " + error));
+      return;
+    case domain::JsonParseError::kNone:
+      break;
+  }
+  if (!doc.IsObject()) {
+    sink.Send(wire::ErrorJson("invalid_message", "a message must be a JSON object"));
+    return;
+  }
+  auto type_it = doc.FindMember("type");
+  if (type_it == doc.MemberEnd() || !type_it->value.IsString()) {
+    sink.Send(wire::ErrorJson("invalid_message", "a message needs a string \"type\""));
+    return;
+  }
+  std::string type(type_it->value.GetString(), type_it->value.GetStringLength());
+  // Every message acts on the connection's tenant only.
+  if (!TenantMatches(ctx, doc, sink)) return;
+  if (type == "ping") {
+    HandlePing(ctx, doc, sink);
+  } else if (type == "process_sync_entry") {
+    auto payload = doc.FindMember("payload");
+    rapidjson::Value null_value;
+    HandleEntry(ctx, payload == doc.MemberEnd() ? null_value : payload->value, sink);
+  } else if (type == "process_sync_batch") {
+    HandleBatch(ctx, doc, sink);
+  } else if (type == "request_initial_data") {
+    HandleInitialData(ctx, sink);
+  } else if (type == "data_status_request" || type == "request_data_status") {
+    HandleDataStatus(ctx, type, doc, sink);
+  } else if (type == "connection_status_request") {
+    HandleConnectionStatus(ctx, sink);
+  } else if (type == "tenant_disconnect") {
+    HandleTenantDisconnect(ctx, sink);
+  } else {
+    sink.Send(wire::ErrorJson("unknown_type", "unknown message type", &type));
+  }
+}
+
+}  // namespace
+
+void HandleFrame(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
+  try {
+    Dispatch(ctx, text, sink);
+  } catch (const std::exception& e) {
+    sink.Send(
+        wire::ErrorJson("invalid_message", std::string("could not handle message: ") + e.what()));
+  }
+}
+
+void HandlePing(const FrameContext&, const rapidjson::Document& doc, ReplySink& sink) {
+  auto ts = doc.FindMember("timestamp");
+  sink.Send(wire::PongJson(ts == doc.MemberEnd() ? nullptr : &ts->value));
+}
+
+void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySink& sink) {
+  pipeline::Pipeline* pipeline = ctx.services->pipeline;
+  ResultRouter* router = ctx.services->router;
+  domain::ParsedEntry parsed = domain::ParseSyncEntry(value, ctx.tenant);
+  if (auto* error = std::get_if<domain::EntryError>(&parsed)) {
+    pipeline->CountRejected(ctx.tenant);
+    sink.Send(wire::EntryErrorNackJson(*error, NowMs(ctx)));
+    return;
+  }
+  domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
+  const std::string entry_tenant = entry.tenant_id;
+  const std::string entry_id = entry.id;
+  router->Wait(entry_tenant, entry_id, ctx.connection);
+  pipeline::SubmitResult submitted = pipeline->Submit(std::move(entry), ctx.received_us);
+  if (submitted == pipeline::SubmitResult::kAccepted) return;
+  // Not queued: answer now and forget this waiter.
+  router->CancelWait(entry_tenant, entry_id, ctx.connection);
+  domain::ParsedEntry again = domain::ParseSyncEntry(value, ctx.tenant);
+  const domain::SyncEntry& e = std::get<domain::SyncEntry>(again);
+  if (submitted == pipeline::SubmitResult::kQueueFull) {
+    sink.Send(wire::RefusedNackJson(e, domain::NackReason::kRateLimit,
+                                    "queue full; try again later", pipeline->RetryAfterMs(),
+                                    NowMs(ctx)));
+  } else {
+    sink.Send(wire::RefusedNackJson(e, domain::NackReason::kSystem, "server shutting down", 1000,
+                                    NowMs(ctx)));
+  }
+}
+
+void HandleBatch(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {
+  auto entries = doc.FindMember("entries");
+  if (entries == doc.MemberEnd() || !entries->value.IsArray()) {
+    sink.Send(wire::ErrorJson("invalid_message", "process_sync_batch needs an \"entries\" array"));
+    return;
+  }
+  if (entries->value.Size() > kMaxBatchEntries) {
+    sink.Send(wire::ErrorJson("too_large", "process_sync_batch takes at most 1000 entries"));
+    return;
+  }
+  for (const rapidjson::Value& value : entries->value.GetArray()) HandleEntry(ctx, value, sink);
+}
+
+void HandleInitialData(const FrameContext& ctx, ReplySink& sink) {
+  db::ReadStore* reads = ctx.services->reads;
+  const pipeline::Clock* clock = ctx.services->clock;
+  sink.StartRead("request_initial_data", "initial_data", [reads, clock, tenant = ctx.tenant] {
+    std::vector<db::StoredEntity> entities;
+    db::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
+    if (!s.ok()) {
+      return wire::ErrorJson("internal_error", std::string("could not read entities: ") +
+                                                   pipeline::kDatabaseUnavailable);
+    }
+    return wire::InitialDataLoadJson(tenant, entities, clock->NowMs());
+  });
+}
+
+void HandleDataStatus(const FrameContext& ctx, const std::string& type,
+                      const rapidjson::Document& doc, ReplySink& sink) {
+  std::vector<domain::EntityType> types;
+  auto it = doc.FindMember("entity_types");
+  if (it != doc.MemberEnd() && !it->value.IsNull()) {
+    if (!it->value.IsArray()) {
+      sink.Send(wire::ErrorJson("invalid_message",
+                                "entity_types must be an array of type names or null"));
+      return;
+    }
+    for (const rapidjson::Value& v : it->value.GetArray()) {
+      std::optional<domain::EntityType> parsed;
+      if (v.IsString()) {
+        parsed = domain::ParseEntityType(std::string_view(v.GetString(), v.GetStringLength()));
+      }
+      if (!parsed) {
+        sink.Send(wire::ErrorJson("invalid_message", "entity_types names an unknown entity type"));
+        return;
+      }
+      if (std::find(types.begin(), types.end(), *parsed) == types.end()) {
+        types.push_back(*parsed);
+      }
+    }
+  }
+  const FrameServices* services = ctx.services;
+  if (!services->data_status_body) {
+    sink.Send(wire::ErrorJson("internal_error", "data status is not available"));
+    return;
+  }
+  sink.StartRead(type, "data_status", [services, tenant = ctx.tenant, types] {
+    return services->data_status_body(tenant, types);
+  });
+}
+
+void HandleConnectionStatus(const FrameContext& ctx, ReplySink& sink) {
+  const ResultRouter& router = *ctx.services->router;
+  int64_t healthy = sink.HealthyConnections();
+  sink.Send(wire::ConnectionStatusJson(ctx.tenant, sink.Healthy(), router.connections(), healthy,
+                                       router.tenants()));
+}
+
+void HandleTenantDisconnect(const FrameContext& ctx, ReplySink& sink) {
+  sink.Send(wire::TenantDisconnectAckJson(ctx.tenant));
+  sink.Close("tenant disconnect");
+}
+
+}  // namespace syncd::ws
