@@ -22,9 +22,9 @@
 
 #include "handlers.h"
 #include "json_out.h"
+#include "syncd/common/clock.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/version.h"
-#include "syncd/pipeline/clock.h"
 
 namespace syncd::api {
 
@@ -151,7 +151,7 @@ constexpr size_t kMaxActionEntries = 500;
 constexpr auto kOperateTimeout = std::chrono::seconds(10);
 constexpr int64_t kTakeIncomingWaitMs = 5000;
 
-ApiResponse DatabaseError(const db::Status& s) {
+ApiResponse DatabaseError(const common::Status& s) {
   return ErrorResponse(ApiError::kInternal, "database: " + s.message());
 }
 
@@ -462,7 +462,7 @@ ApiResponse HandleMetricsHistory(ApiContext& ctx, const ApiRequest& req) {
   int64_t ring_start = ring.empty() ? now : ring.front().t_ms;
   // Older than the ring (a restart, or minutes > 15): the one-minute snapshots.
   std::vector<db::MetricSnapshotRow> snapshots;
-  db::Status s = ctx.console_store->MetricSnapshotsSince(since, &snapshots);
+  common::Status s = ctx.console_store->MetricSnapshotsSince(since, &snapshots);
   if (!s.ok()) return DatabaseError(s);
   std::vector<std::pair<const char*, StatsPoint>> points;
   for (const db::MetricSnapshotRow& row : snapshots) {
@@ -527,7 +527,7 @@ ApiResponse HandleListDeadLetters(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::QueueRow> rows;
   int64_t total = 0;
-  db::Status s = ctx.console_store->ListDead(f, &rows, &total);
+  common::Status s = ctx.console_store->ListDead(f, &rows, &total);
   if (!s.ok()) return DatabaseError(s);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -625,7 +625,7 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
   for (const rapidjson::Value& e : entries.GetArray()) {
     std::string tenant = e["tenant_id"].GetString(), entry = e["entry_id"].GetString();
     std::optional<db::QueueRow> row;
-    db::Status s = ctx.reads->FindEntry(tenant, entry, &row);
+    common::Status s = ctx.reads->FindEntry(tenant, entry, &row);
     pipeline::OperatorResult result;
     // The audit row carries the time the operator asked (before the action's
     // own effects, e.g. a retried entry's `applied` row).
@@ -692,7 +692,7 @@ ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::ConsoleConflict> rows;
   int64_t total = 0;
-  db::Status s = ctx.console_store->ListConflicts(f, &rows, &total);
+  common::Status s = ctx.console_store->ListConflicts(f, &rows, &total);
   if (!s.ok()) return DatabaseError(s);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -769,7 +769,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     return ErrorResponse(ApiError::kValidation, "resolution must be take_incoming or keep_stored");
   }
   std::optional<db::ConsoleConflict> conflict;
-  db::Status s = ctx.console_store->GetConflict(*id, &conflict);
+  common::Status s = ctx.console_store->GetConflict(*id, &conflict);
   if (!s.ok()) return DatabaseError(s);
   if (!conflict) return ErrorResponse(ApiError::kNotFound, "no conflict " + std::to_string(*id));
   if (conflict->resolved_at_ms != 0) {
@@ -810,7 +810,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   if (how == "take_incoming") {
     auto group = std::make_shared<ResultWaiters::Group>(1);
     ctx.waiters.Expect(group, 0, entry.tenant_id, entry.id);
-    pipeline::SubmitResult submitted = ctx.pipeline->Submit(entry, pipeline::MonotonicMicros());
+    pipeline::SubmitResult submitted = ctx.pipeline->Submit(entry, common::MonotonicMicros());
     if (submitted != pipeline::SubmitResult::kAccepted) {
       pipeline::Delivery none;
       ctx.waiters.Fill(group, 0, std::move(none));
@@ -870,7 +870,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
 ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest&) {
   if (ctx.console_store == nullptr) return NoConsoleStore();
   std::vector<db::TenantSummaryRow> rows;
-  db::Status s = ctx.console_store->ListTenants(&rows);
+  common::Status s = ctx.console_store->ListTenants(&rows);
   if (!s.ok()) return DatabaseError(s);
   std::map<std::string, int64_t> connections;
   if (ctx.tenant_connections) connections = ctx.tenant_connections();
@@ -941,8 +941,8 @@ ApiResponse HandleTenantEntities(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::StoredEntity> rows;
   int64_t total = 0;
-  db::Status s = ctx.console_store->SearchEntities(tenant, type, Query(req, "q"), limit, offset,
-                                                   &rows, &total);
+  common::Status s = ctx.console_store->SearchEntities(tenant, type, Query(req, "q"), limit, offset,
+                                                       &rows, &total);
   if (!s.ok()) return DatabaseError(s);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -994,7 +994,7 @@ ApiResponse HandleTenantEntity(ApiContext& ctx, const ApiRequest& req) {
   if (!type) return ErrorResponse(ApiError::kValidation, "unknown entity type " + type_text);
   std::string type_name(domain::EntityTypeName(*type));
   std::optional<db::StoredEntity> entity;
-  db::Status s = ctx.console_store->GetEntity(tenant, type_name, entity_id, &entity);
+  common::Status s = ctx.console_store->GetEntity(tenant, type_name, entity_id, &entity);
   if (!s.ok()) return DatabaseError(s);
   if (!entity) {
     return ErrorResponse(ApiError::kNotFound,
@@ -1035,7 +1035,7 @@ ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req) {
   const std::string& tenant = req.params.at("tenant_id");
   const std::string& entry_id = req.params.at("entry_id");
   std::optional<db::QueueRow> row;
-  db::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
+  common::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
   if (!s.ok()) return DatabaseError(s);
   if (!row) {
     return ErrorResponse(ApiError::kNotFound, "no entry " + entry_id + " for tenant " + tenant);

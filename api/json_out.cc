@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "syncd/common/entry_state.h"
+
 namespace syncd::api {
 
 namespace {
@@ -91,7 +93,7 @@ std::string EntryStateJson(const db::QueueRow& row) {
   w.Key("entry_id");
   w.String(row.entry.id);
   w.Key("state");
-  Str(w, db::EntryStateName(row.state));
+  Str(w, common::EntryStateName(row.state));
   w.Key("attempts");
   w.Int(row.attempts);
   w.Key("last_error");

@@ -6,6 +6,7 @@
 
 #include "syncd/api/data_status.h"
 #include "syncd/api/http_server.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -20,7 +21,7 @@ namespace syncd::app {
 
 struct App::Parts {
   Options options;
-  pipeline::SystemClock clock;
+  common::SystemClock clock;
   std::unique_ptr<db::ReadStore> ws_reads;
   std::unique_ptr<db::ReadStore> http_reads;
   std::unique_ptr<db::ConsoleStore> console_store;
@@ -31,7 +32,7 @@ struct App::Parts {
   bool shut_down = false;
 };
 
-std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
+std::unique_ptr<App> App::Create(const Options& options, common::Status* status) {
   auto parts = std::make_unique<Parts>();
   parts->options = options;
   if (parts->options.openapi_path.empty()) {
@@ -97,7 +98,8 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
                              const std::vector<domain::EntityType>& types) {
     std::vector<db::StoredEntity> entities;
     std::optional<db::Checkpoint> checkpoint;
-    db::Status s = raw->ws_reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
+    common::Status s =
+        raw->ws_reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
     if (s.ok()) s = raw->ws_reads->GetCheckpoint(tenant, &checkpoint);
     if (!s.ok()) {
       return std::string(
@@ -124,7 +126,7 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   parts->http->UseConsoleStore(parts->console_store.get(), [raw] {
     return raw->ws ? raw->ws->TenantConnections() : std::map<std::string, int64_t>();
   });
-  *status = db::Status::Ok();
+  *status = common::Status::Ok();
   return std::unique_ptr<App>(new App(std::move(parts)));
 }
 
@@ -132,8 +134,8 @@ App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 App::~App() { Shutdown(); }
 
-db::Status App::Start() {
-  db::Status s = parts_->pipeline->Start();
+common::Status App::Start() {
+  common::Status s = parts_->pipeline->Start();
   if (!s.ok()) return s;
   s = parts_->ws->Start();
   if (!s.ok()) return s;
@@ -150,7 +152,7 @@ db::Status App::Start() {
   }
   std::fprintf(stderr, "syncd: database %s (synchronous=%s)\n", parts_->options.db.c_str(),
                parts_->options.synchronous.c_str());
-  return db::Status::Ok();
+  return common::Status::Ok();
 }
 
 int App::ws_port() const { return parts_->ws->port(); }

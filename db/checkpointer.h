@@ -9,9 +9,11 @@
 #include <string>
 #include <thread>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace syncd::db {
+
+using common::Status;
 
 class Checkpointer {
  public:

@@ -11,9 +11,11 @@
 
 #include <string>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace syncd::db {
+
+using common::Status;
 
 class FileIdentity {
  public:

@@ -9,13 +9,15 @@
 #include <cstdint>
 #include <string_view>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace soci {
 class session;
 }
 
 namespace syncd::db {
+
+using common::Status;
 
 class NativeStatement {
  public:

@@ -9,22 +9,6 @@
 
 namespace syncd::db {
 
-std::string Status::ToString() const {
-  switch (code_) {
-    case Code::kOk:
-      return "ok";
-    case Code::kTransient:
-      return "transient: " + message_;
-    case Code::kPermanent:
-      return "permanent: " + message_;
-    case Code::kNotFound:
-      return "not found: " + message_;
-    case Code::kUnavailable:
-      return "unavailable: " + message_;
-  }
-  return message_;
-}
-
 namespace {
 
 bool IsTransientSqliteCode(int code) {

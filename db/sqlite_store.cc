@@ -22,50 +22,9 @@
 
 namespace syncd::db {
 
-std::string_view EntryStateName(EntryState state) {
-  switch (state) {
-    case EntryState::kPending:
-      return "pending";
-    case EntryState::kInFlight:
-      return "in_flight";
-    case EntryState::kRetryWait:
-      return "retry_wait";
-    case EntryState::kDone:
-      return "done";
-    case EntryState::kDead:
-      return "dead";
-  }
-  return "pending";
-}
-
-std::optional<EntryState> ParseEntryState(std::string_view name) {
-  for (EntryState s : {EntryState::kPending, EntryState::kInFlight, EntryState::kRetryWait,
-                       EntryState::kDone, EntryState::kDead}) {
-    if (EntryStateName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 using domain::EntityType;
-
-std::optional<domain::NackReason> ParseReason(std::string_view name) {
-  for (auto r : {domain::NackReason::kValidation, domain::NackReason::kPermission,
-                 domain::NackReason::kConstraint, domain::NackReason::kSystem,
-                 domain::NackReason::kRateLimit}) {
-    if (domain::NackReasonName(r) == name) return r;
-  }
-  return std::nullopt;
-}
-
-std::optional<domain::Outcome> ParseOutcome(std::string_view name) {
-  for (auto o :
-       {domain::Outcome::kApplied, domain::Outcome::kSuperseded, domain::Outcome::kManual}) {
-    if (domain::OutcomeName(o) == name) return o;
-  }
-  return std::nullopt;
-}
 
 // service.md: the database file is created with its folder if missing.
 Status CreateParentFolder(const std::string& db_path) {
@@ -144,8 +103,8 @@ class QueueRowColumns {
     if (result_kind_ != 0) {
       domain::EntryResult r;
       r.acked = result_kind_ == 1;
-      if (r.acked) r.outcome = ParseOutcome(outcome_);
-      r.reason = ParseReason(reason_).value_or(domain::NackReason::kSystem);
+      if (r.acked) r.outcome = domain::ParseOutcome(outcome_);
+      r.reason = domain::ParseNackReason(reason_).value_or(domain::NackReason::kSystem);
       r.detail = detail_;
       r.retry_after_ms = retry_after_;
       r.checksum = checksum_;
