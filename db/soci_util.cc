@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "native_statement.h"
+#include "sqlite/native_statement.h"
 
 namespace syncd::db {
 

@@ -1,5 +1,7 @@
 // SQLite ConsoleStore over SOCI: its own connection, the console's SQL in
-// one file, and the additive migrations of schema.cc.
+// one file, and the additive migrations of sql.h.
+#include "syncd/db/console_store.h"
+
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -10,9 +12,8 @@
 #include <set>
 #include <utility>
 
-#include "schema.h"
 #include "soci_util.h"
-#include "syncd/db/console_store.h"
+#include "sqlite/sql.h"
 
 namespace syncd::db {
 
@@ -20,12 +21,12 @@ namespace {
 
 using domain::EntityType;
 
-// Adds each missing column of kSqliteAddedColumns, then the console schema,
+// Adds each missing column of sqlite::kAddedColumns, then the console schema,
 // in one immediate transaction so two connections opening at once cannot
 // both add a column.
 void Migrate(soci::session& sql) {
   soci::transaction txn(sql);
-  for (const AddedColumn* c = kSqliteAddedColumns; c->table != nullptr; ++c) {
+  for (const sqlite::AddedColumn* c = sqlite::kAddedColumns; c->table != nullptr; ++c) {
     int present = 0;
     sql << std::string("SELECT count(*) FROM pragma_table_info('") + c->table +
                "') WHERE name = '" + c->column + "'",
@@ -35,7 +36,7 @@ void Migrate(soci::session& sql) {
                  c->definition;
     }
   }
-  for (const char* const* stmt = kSqliteConsoleSchema; *stmt != nullptr; ++stmt) sql << *stmt;
+  for (const char* const* stmt = sqlite::kConsoleSchema; *stmt != nullptr; ++stmt) sql << *stmt;
   txn.commit();
 }
 
@@ -66,11 +67,11 @@ class SqliteConsoleStore final : public ConsoleStore {
         std::filesystem::create_directories(path.parent_path(), ec);
       }
       sql_.open(soci::sqlite3, "db=" + options.path);
-      sql_ << "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms);
+      sql_ << sqlite::kPragmaBusyTimeout + std::to_string(options.busy_timeout_ms);
       std::string mode;
-      sql_ << "PRAGMA journal_mode=WAL", soci::into(mode);
-      sql_ << "PRAGMA synchronous=" + options.synchronous;
-      for (const char* const* stmt = kSqliteSchema; *stmt != nullptr; ++stmt) sql_ << *stmt;
+      sql_ << sqlite::kPragmaJournalModeWal, soci::into(mode);
+      sql_ << sqlite::kPragmaSynchronous + options.synchronous;
+      for (const char* const* stmt = sqlite::kSchema; *stmt != nullptr; ++stmt) sql_ << *stmt;
       Migrate(sql_);
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "open console store " + options.path);
