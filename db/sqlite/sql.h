@@ -72,7 +72,7 @@ inline constexpr const char* kSchema[] = {
 
 // Additive migrations (the operator console, console.md), applied after
 // kSchema by OpenSqliteConsoleStore on new and existing files alike: each
-// column is added only when PRAGMA table_info lacks it (kCountColumn), then
+// column is added only when PRAGMA table_info lacks it (kCountColumnOf), then
 // the statements of kConsoleSchema run (all IF NOT EXISTS).
 struct AddedColumn {
   const char* table;
@@ -274,6 +274,105 @@ inline constexpr char kDeleteSyncLogBefore[] =
 inline constexpr char kDeleteConflictsBefore[] =
     "DELETE FROM conflicts WHERE id IN (SELECT id FROM conflicts"
     " WHERE detected_at_ms < :c ORDER BY id LIMIT :n)";
+
+// ---- Operator console (console_store.cc) ----------------------------------
+// The console's list queries combine a FROM/WHERE from the fragments below
+// (filters appended as the request asks) with kSelectCount for the total and
+// a column list and a page for the rows.
+
+inline constexpr char kSelectCount[] = "SELECT count(*)";
+inline constexpr char kAndTenantIs[] = " AND tenant_id = :t";
+inline constexpr char kAndEntityTypeIs[] = " AND entity_type = :ty";
+
+// Migrations: SELECT count(*) FROM pragma_table_info('<table>') WHERE name = '<column>',
+// ALTER TABLE <table> ADD COLUMN <column> <definition> (names from kAddedColumns).
+inline constexpr char kCountColumnOf[] = "SELECT count(*) FROM pragma_table_info('";
+inline constexpr char kCountColumnNamed[] = "') WHERE name = '";
+inline constexpr char kAlterTable[] = "ALTER TABLE ";
+inline constexpr char kAddColumn[] = " ADD COLUMN ";
+
+// Dead letters.
+inline constexpr char kDeadFrom[] = " FROM sync_queue WHERE state = 'dead'";
+inline constexpr char kAndLastErrorLike[] = " AND last_error LIKE :e ESCAPE '\\'";
+inline constexpr char kSelectDeadColumns[] =
+    "SELECT seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, client_ts_ms, attempts, last_error,"
+    " received_at_ms, result_reason, result_detail, result_server_ts_ms";
+inline constexpr char kDeadPage[] = " ORDER BY seq DESC LIMIT :n OFFSET :o";
+
+// Conflicts.
+inline constexpr char kConflictsFrom[] = " FROM conflicts WHERE 1 = 1";
+inline constexpr char kAndConflictOpen[] = " AND resolved_at_ms = 0";
+inline constexpr char kAndConflictResolved[] = " AND resolved_at_ms <> 0";
+inline constexpr char kConflictPage[] = " ORDER BY id DESC LIMIT :n OFFSET :o";
+inline constexpr char kConflictById[] = " FROM conflicts WHERE id = :id";
+inline constexpr char kSelectConsoleConflictColumns[] =
+    "SELECT id, tenant_id, entity_type, entity_id, entry_id,"
+    " incoming_version_ms, stored_version_ms, incoming_checksum,"
+    " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
+    " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
+    " stored_data";
+inline constexpr char kResolveConflict[] =
+    "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
+    " resolved_at_ms = :a, resolution_entry_id = :e"
+    " WHERE id = :id AND resolved_at_ms = 0";
+inline constexpr char kReopenConflict[] =
+    "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
+    " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id";
+
+// Tenants.
+inline constexpr char kCountLiveEntitiesByTenantAndType[] =
+    "SELECT tenant_id, entity_type, count(*) FROM entities"
+    " WHERE deleted = 0 GROUP BY tenant_id, entity_type";
+inline constexpr char kTenantsWithCounters[] =
+    "SELECT DISTINCT scope FROM counters"
+    " WHERE scope <> ''";
+inline constexpr char kCountDeadByTenant[] =
+    "SELECT tenant_id, count(*) FROM sync_queue"
+    " WHERE state = 'dead' GROUP BY tenant_id";
+inline constexpr char kCountOpenConflictsByTenant[] =
+    "SELECT tenant_id, count(*) FROM conflicts"
+    " WHERE resolved_at_ms = 0 GROUP BY tenant_id";
+inline constexpr char kLastAppliedByTenant[] =
+    "SELECT tenant_id, last_applied_at_ms FROM checkpoints";
+
+// Entities.
+inline constexpr char kEntitiesOfTenantFrom[] = " FROM entities WHERE tenant_id = :t";
+inline constexpr char kAndEntityMatches[] =
+    " AND (entity_id LIKE :q ESCAPE '\\' OR"
+    " (json_valid(data) AND json_extract(data, '$.name') LIKE :q ESCAPE '\\'))";
+inline constexpr char kSelectEntityColumns[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum,"
+    " modified_at_ms, source_entry_id";
+inline constexpr char kEntityPage[] = " ORDER BY entity_type, entity_id LIMIT :n OFFSET :o";
+inline constexpr char kConsoleGetEntity[] =
+    "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities"
+    " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id";
+
+// History (sync_log) and attempts. The WHERE tails bind :t, :ty, :id, :e,
+// :floor, :since as they name them; kEntityHistoryWhere ends with LIMIT and
+// takes the number appended.
+inline constexpr char kMaxSyncLogId[] = "SELECT max(id) FROM sync_log";
+inline constexpr char kSelectHistoryFrom[] =
+    "SELECT seq, entry_id, entity_type, entity_id, operation, result,"
+    " finished_at_ms, actor FROM sync_log";
+inline constexpr char kEntityHistoryWhere[] =
+    " WHERE id > :floor AND tenant_id = :t AND entity_type = :ty AND entity_id = :id"
+    " ORDER BY id DESC LIMIT ";
+inline constexpr char kEntryReceivedAt[] =
+    "SELECT received_at_ms FROM sync_queue WHERE tenant_id = :t AND entry_id = :e";
+inline constexpr char kEntryHistoryWhere[] =
+    " WHERE finished_at_ms >= :since AND tenant_id = :t AND entry_id = :e ORDER BY id";
+inline constexpr char kEntryAttempts[] =
+    "SELECT attempt, state, error, at_ms, next_attempt_at_ms"
+    " FROM entry_attempts WHERE tenant_id = :t AND entry_id = :e ORDER BY id";
+inline constexpr char kInsertOperatorLog[] =
+    "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " result, finished_at_ms, actor) VALUES(:s, :t, :e, :ty, :id, :op, :r, :at, :a)";
+inline constexpr char kMetricSnapshotsSince[] =
+    "SELECT taken_at_ms, body FROM metric_snapshots"
+    " WHERE taken_at_ms >= :s ORDER BY taken_at_ms";
 
 }  // namespace syncd::db::sqlite
 
