@@ -43,7 +43,7 @@ struct ApiContext {
 // The 500 of a failed database read: clients get the stable
 // pipeline::kDatabaseUnavailable; the store's message (SQLite's text) goes to
 // the rate-limited log. `what` names the read in the log.
-ApiResponse DatabaseError(ApiContext& ctx, const char* what, const db::Status& s);
+ApiResponse DatabaseError(ApiContext& ctx, const char* what, const common::Status& s);
 
 using Handler = ApiResponse (*)(ApiContext&, const ApiRequest&);
 

@@ -23,6 +23,7 @@
 
 #include "handlers.h"
 #include "json_out.h"
+#include "syncd/common/clock.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/version.h"
 #include "syncd/pipeline/clock.h"
@@ -122,6 +123,30 @@ void StartConsole(ApiContext& ctx) {
 }
 
 namespace {
+
+// A member that is a non-empty string, else nullptr. (hc moved the shared
+// helper away; the console handlers were written against it.)
+const rapidjson::Value* NonEmptyString(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
+    return nullptr;
+  }
+  return &it->value;
+}
+
+// Blocks until the group's results are in or `deadline` passes. The console's
+// take_incoming still answers synchronously (hc made REST waits deferred; this
+// handler was merged from hf without that change).
+ResultWaiters::Results WaitBlocking(ResultWaiters& waiters,
+                                    const std::shared_ptr<ResultWaiters::Group>& group,
+                                    std::chrono::steady_clock::time_point deadline) {
+  auto done = std::make_shared<std::promise<ResultWaiters::Results>>();
+  std::future<ResultWaiters::Results> results = done->get_future();
+  waiters.WaitAsync(group, deadline,
+                    [done](ResultWaiters::Results r) { done->set_value(std::move(r)); });
+  return results.get();
+}
 
 constexpr int64_t kDefaultPage = 50;
 constexpr int64_t kMaxPage = 500;
@@ -435,7 +460,7 @@ ApiResponse HandleMetricsHistory(ApiContext& ctx, const ApiRequest& req) {
   int64_t ring_start = ring.empty() ? now : ring.front().t_ms;
   // Older than the ring (a restart, or minutes > 15): the one-minute snapshots.
   std::vector<db::MetricSnapshotRow> snapshots;
-  db::Status s = ctx.console_store->MetricSnapshotsSince(since, &snapshots);
+  common::Status s = ctx.console_store->MetricSnapshotsSince(since, &snapshots);
   if (!s.ok()) return DatabaseError(s);
   std::vector<std::pair<const char*, StatsPoint>> points;
   for (const db::MetricSnapshotRow& row : snapshots) {
@@ -500,7 +525,7 @@ ApiResponse HandleListDeadLetters(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::QueueRow> rows;
   int64_t total = 0;
-  db::Status s = ctx.console_store->ListDead(f, &rows, &total);
+  common::Status s = ctx.console_store->ListDead(f, &rows, &total);
   if (!s.ok()) return DatabaseError(s);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -706,7 +731,7 @@ ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::ConsoleConflict> rows;
   int64_t total = 0;
-  db::Status s = ctx.console_store->ListConflicts(f, &rows, &total);
+  common::Status s = ctx.console_store->ListConflicts(f, &rows, &total);
   if (!s.ok()) return DatabaseError(s);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -782,7 +807,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     return ErrorResponse(ApiError::kValidation, "resolution must be take_incoming or keep_stored");
   }
   std::optional<db::ConsoleConflict> conflict;
-  db::Status s = ctx.console_store->GetConflict(*id, &conflict);
+  common::Status s = ctx.console_store->GetConflict(*id, &conflict);
   if (!s.ok()) return DatabaseError(s);
   if (!conflict) return ErrorResponse(ApiError::kNotFound, "no conflict " + std::to_string(*id));
   if (conflict->resolved_at_ms != 0) {
@@ -892,7 +917,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
 ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest&) {
   if (ctx.console_store == nullptr) return NoConsoleStore();
   std::vector<db::TenantSummaryRow> rows;
-  db::Status s = ctx.console_store->ListTenants(&rows);
+  common::Status s = ctx.console_store->ListTenants(&rows);
   if (!s.ok()) return DatabaseError(s);
   std::map<std::string, int64_t> connections;
   if (ctx.tenant_connections) connections = ctx.tenant_connections();
@@ -963,8 +988,8 @@ ApiResponse HandleTenantEntities(ApiContext& ctx, const ApiRequest& req) {
   }
   std::vector<db::StoredEntity> rows;
   int64_t total = 0;
-  db::Status s = ctx.console_store->SearchEntities(tenant, type, Query(req, "q"), limit, offset,
-                                                   &rows, &total);
+  common::Status s = ctx.console_store->SearchEntities(tenant, type, Query(req, "q"), limit, offset,
+                                                       &rows, &total);
   if (!s.ok()) return DatabaseError(s);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -1016,7 +1041,7 @@ ApiResponse HandleTenantEntity(ApiContext& ctx, const ApiRequest& req) {
   if (!type) return ErrorResponse(ApiError::kValidation, "unknown entity type " + type_text);
   std::string type_name(domain::EntityTypeName(*type));
   std::optional<db::StoredEntity> entity;
-  db::Status s = ctx.console_store->GetEntity(tenant, type_name, entity_id, &entity);
+  common::Status s = ctx.console_store->GetEntity(tenant, type_name, entity_id, &entity);
   if (!s.ok()) return DatabaseError(s);
   if (!entity) {
     return ErrorResponse(ApiError::kNotFound,
@@ -1057,7 +1082,7 @@ ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req) {
   const std::string& tenant = req.params.at("tenant_id");
   const std::string& entry_id = req.params.at("entry_id");
   std::optional<db::QueueRow> row;
-  db::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
+  common::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
   if (!s.ok()) return DatabaseError(s);
   if (!row) {
     return ErrorResponse(ApiError::kNotFound, "no entry " + entry_id + " for tenant " + tenant);

@@ -12,6 +12,7 @@
 
 #include "handlers.h"
 #include "json_out.h"
+#include "syncd/common/clock.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/pipeline/clock.h"
@@ -67,7 +68,7 @@ ApiResponse SubmitAnswer(ApiContext& ctx, const std::vector<Pending>& items,
   w.StartObject();
   w.Key("results");
   w.StartArray();
-  int64_t now_us = pipeline::MonotonicMicros();
+  int64_t now_us = common::MonotonicMicros();
   for (size_t i = 0; i < items.size(); ++i) {
     const Pending& item = items[i];
     if (item.failed) {
@@ -155,7 +156,7 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     pipeline::Delivery refused;
     refused.tenant_id = entry.tenant_id;
     refused.entry_id = entry.id;
-    switch (ctx.pipeline->Submit(std::move(entry), pipeline::MonotonicMicros())) {
+    switch (ctx.pipeline->Submit(std::move(entry), common::MonotonicMicros())) {
       case pipeline::SubmitResult::kAccepted:
         break;
       case pipeline::SubmitResult::kQueueFull:  // Submit counted the rejection
@@ -187,7 +188,7 @@ ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req) {
   const std::string& tenant = req.params.at("tenant_id");
   const std::string& entry_id = req.params.at("entry_id");
   std::optional<db::QueueRow> row;
-  db::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
+  common::Status s = ctx.reads->FindEntry(tenant, entry_id, &row);
   if (!s.ok()) return DatabaseError(ctx, "entry read", s);
   if (!row) {
     return ErrorResponse(ApiError::kNotFound, "no entry " + entry_id + " for tenant " + tenant);

@@ -18,9 +18,9 @@ constexpr int64_t kDefaultConflictLimit = 100;
 constexpr int64_t kMaxConflictLimit = 1000;
 
 // Epoch seconds of the tenant's last applied change, 0 if none.
-db::Status LastSyncTimeS(db::ReadStore& reads, const std::string& tenant, int64_t* out) {
+common::Status LastSyncTimeS(db::ReadStore& reads, const std::string& tenant, int64_t* out) {
   std::optional<db::Checkpoint> checkpoint;
-  db::Status s = reads.GetCheckpoint(tenant, &checkpoint);
+  common::Status s = reads.GetCheckpoint(tenant, &checkpoint);
   *out = checkpoint ? checkpoint->last_applied_at_ms / 1000 : 0;
   return s;
 }
@@ -52,7 +52,7 @@ int64_t EpochSeconds(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 
 
 }  // namespace
 
-ApiResponse DatabaseError(ApiContext& ctx, const char* what, const db::Status& s) {
+ApiResponse DatabaseError(ApiContext& ctx, const char* what, const common::Status& s) {
   ctx.log.Log(what, std::string("syncd: http ") + what + " failed: " + s.ToString());
   return ErrorResponse(ApiError::kInternal, pipeline::kDatabaseUnavailable);
 }
@@ -61,7 +61,7 @@ ApiResponse HandleTenantStatus(ApiContext& ctx, const ApiRequest& req) {
   const std::string& tenant = req.params.at("tenant_id");
   pipeline::QueueCounts c = ctx.pipeline->TenantCounts(tenant);
   int64_t last_sync_s = 0;
-  db::Status s = LastSyncTimeS(*ctx.reads, tenant, &last_sync_s);
+  common::Status s = LastSyncTimeS(*ctx.reads, tenant, &last_sync_s);
   if (!s.ok()) return DatabaseError(ctx, "tenant status read", s);
   std::optional<int64_t> oldest;
   s = ctx.reads->OldestUnfinished(tenant, &oldest);
@@ -110,7 +110,7 @@ ApiResponse HandleDataStatus(ApiContext& ctx, const ApiRequest& req) {
     return ErrorResponse(ApiError::kValidation, error);
   }
   std::vector<db::StoredEntity> entities;
-  db::Status s = ctx.reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
+  common::Status s = ctx.reads->ListEntities(tenant, types, /*include_deleted=*/true, &entities);
   if (!s.ok()) return DatabaseError(ctx, "data status read", s);
   int64_t last_sync_s = 0;
   s = LastSyncTimeS(*ctx.reads, tenant, &last_sync_s);
@@ -169,7 +169,7 @@ ApiResponse HandleDetectConflicts(ApiContext& ctx, const ApiRequest& req) {
   std::map<std::string, std::map<std::string, const db::StoredEntity*>> server;
   std::vector<db::StoredEntity> entities;
   if (!types.empty()) {
-    db::Status s = ctx.reads->ListEntities(*tenant, types, /*include_deleted=*/true, &entities);
+    common::Status s = ctx.reads->ListEntities(*tenant, types, /*include_deleted=*/true, &entities);
     if (!s.ok()) return DatabaseError(ctx, "conflict detection read", s);
   }
   for (const db::StoredEntity& e : entities) {
@@ -237,7 +237,7 @@ ApiResponse HandleConflicts(ApiContext& ctx, const ApiRequest& req) {
       QueryInt(req, "limit", 1, kMaxConflictLimit, &error).value_or(kDefaultConflictLimit);
   if (!error.empty()) return ErrorResponse(ApiError::kValidation, error);
   std::vector<db::ConflictRecord> conflicts;
-  db::Status s = ctx.reads->ListConflicts(tenant, static_cast<int>(limit), &conflicts);
+  common::Status s = ctx.reads->ListConflicts(tenant, static_cast<int>(limit), &conflicts);
   if (!s.ok()) return DatabaseError(ctx, "conflicts read", s);
   return JsonResponse(ConflictListJson(tenant, conflicts, NowEpochMs() / 1000));
 }

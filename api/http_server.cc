@@ -24,8 +24,9 @@
 
 #include "handlers.h"
 #include "http_connection.h"
+#include "syncd/common/clock.h"
+#include "syncd/common/percent_decoding.h"
 #include "syncd/domain/identifier.h"
-#include "syncd/pipeline/clock.h"
 
 namespace syncd::api {
 
@@ -190,13 +191,13 @@ class HttpServer::Impl {
     ctx_.pipeline = pipeline;
     ctx_.reads = reads;
     ctx_.ws = std::move(ws);
-    ctx_.started_us = pipeline::MonotonicMicros();
+    ctx_.started_us = common::MonotonicMicros();
     pipeline->AddSink(&ctx_.waiters);
   }
 
   ~Impl() { Stop(); }
 
-  db::Status Start() {
+  common::Status Start() {
     try {
       Pistache::Address address(ctx_.options.host,
                                 Pistache::Port(static_cast<uint16_t>(ctx_.options.port)));
@@ -240,11 +241,11 @@ class HttpServer::Impl {
       port_ = static_cast<uint16_t>(endpoint_->getPort());
     } catch (const std::exception& e) {
       endpoint_.reset();
-      return db::Status::Permanent("http server on " + ctx_.options.host + ":" +
-                                   std::to_string(ctx_.options.port) + ": " + e.what());
+      return common::Status::Permanent("http server on " + ctx_.options.host + ":" +
+                                       std::to_string(ctx_.options.port) + ": " + e.what());
     }
     ctx_.http_up = true;
-    return db::Status::Ok();
+    return common::Status::Ok();
   }
 
   int port() const { return port_; }
@@ -419,8 +420,8 @@ class HttpServer::Impl {
     }
     const auto& query = req.query();
     for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-      std::optional<std::string> name = domain::PercentDecode(it->first);
-      std::optional<std::string> value = domain::PercentDecode(it->second);
+      std::optional<std::string> name = common::PercentDecode(it->first);
+      std::optional<std::string> value = common::PercentDecode(it->second);
       if (!name || !value) {
         *error = "a query parameter has a '%' not followed by two hex digits";
         return false;
@@ -450,7 +451,7 @@ HttpServer::HttpServer(HttpOptions options, pipeline::Pipeline* pipeline, db::Re
                        WsInfo ws)
     : impl_(std::make_unique<Impl>(std::move(options), pipeline, reads, std::move(ws))) {}
 HttpServer::~HttpServer() = default;
-db::Status HttpServer::Start() { return impl_->Start(); }
+common::Status HttpServer::Start() { return impl_->Start(); }
 int HttpServer::port() const { return impl_->port(); }
 void HttpServer::BeginShutdown() { impl_->BeginShutdown(); }
 void HttpServer::Stop() { impl_->Stop(); }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "syncd/common/percent_decoding.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/domain/json_limits.h"
 #include "syncd/pipeline/pipeline.h"
@@ -81,7 +82,7 @@ ApiResponse JsonResponse(std::string body, int status) {
 
 std::optional<std::string> PathParam(std::string_view name, std::string_view raw,
                                      std::string* error) {
-  std::optional<std::string> decoded = domain::PercentDecode(raw);
+  std::optional<std::string> decoded = common::PercentDecode(raw);
   if (!decoded) {
     *error = std::string(name) + " has a '%' that is not followed by two hex digits";
     return std::nullopt;

@@ -77,7 +77,7 @@ inline std::string JsonText(const rapidjson::StringBuffer& buf) {
 }
 
 // A path parameter ({tenant_id}, {entry_id}) as sent in the URL: strictly
-// percent-decoded (domain::PercentDecode), then an identifier
+// percent-decoded (common::PercentDecode), then an identifier
 // (domain::CheckIdentifier). nullopt and *error (the 400 message) otherwise.
 std::optional<std::string> PathParam(std::string_view name, std::string_view raw,
                                      std::string* error);

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "syncd/common/entry_state.h"
+
 namespace syncd::api {
 
 namespace {

@@ -1,5 +1,5 @@
 #include "handlers.h"
-#include "syncd/pipeline/clock.h"
+#include "syncd/common/clock.h"
 
 namespace syncd::api {
 
@@ -37,7 +37,7 @@ const std::vector<RouteSpec>& RouteTable() {
   return kRoutes;
 }
 
-int64_t ApiContext::UptimeS() const { return (pipeline::MonotonicMicros() - started_us) / 1000000; }
+int64_t ApiContext::UptimeS() const { return (common::MonotonicMicros() - started_us) / 1000000; }
 
 std::vector<std::string> HttpServer::Routes() {
   std::vector<std::string> out;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "syncd/api/http_server.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -21,7 +22,7 @@ namespace syncd::app {
 
 struct App::Parts {
   Options options;
-  pipeline::SystemClock clock;
+  common::SystemClock clock;
   std::unique_ptr<db::ReadStore> ws_reads;
   std::unique_ptr<db::ReadStore> http_reads;
   std::unique_ptr<db::ConsoleStore> console_store;
@@ -32,7 +33,7 @@ struct App::Parts {
   bool shut_down = false;
 };
 
-std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
+std::unique_ptr<App> App::Create(const Options& options, common::Status* status) {
   auto parts = std::make_unique<Parts>();
   parts->options = options;
   if (parts->options.openapi_path.empty()) {
@@ -115,7 +116,7 @@ std::unique_ptr<App> App::Create(const Options& options, db::Status* status) {
   parts->http->UseConsoleStore(parts->console_store.get(), [raw] {
     return raw->ws ? raw->ws->TenantConnections() : std::map<std::string, int64_t>();
   });
-  *status = db::Status::Ok();
+  *status = common::Status::Ok();
   return std::unique_ptr<App>(new App(std::move(parts)));
 }
 
@@ -123,8 +124,8 @@ App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 App::~App() { Shutdown(); }
 
-db::Status App::Start() {
-  db::Status s = parts_->pipeline->Start();
+common::Status App::Start() {
+  common::Status s = parts_->pipeline->Start();
   if (!s.ok()) return s;
   s = parts_->ws->Start();
   if (!s.ok()) return s;
@@ -141,7 +142,7 @@ db::Status App::Start() {
   }
   std::fprintf(stderr, "syncd: database %s (synchronous=%s)\n", parts_->options.db.c_str(),
                parts_->options.synchronous.c_str());
-  return db::Status::Ok();
+  return common::Status::Ok();
 }
 
 int App::ws_port() const { return parts_->ws->port(); }

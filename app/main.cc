@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  syncd::db::Status status;
+  syncd::common::Status status;
   std::unique_ptr<syncd::app::App> app = syncd::app::App::Create(options, &status);
   if (!app) {
     std::fprintf(stderr, "syncd: cannot open database %s: %s\n", options.db.c_str(),

@@ -5,25 +5,9 @@
 
 #include <string>
 
-#include "native_statement.h"
+#include "sqlite/native_statement.h"
 
 namespace syncd::db {
-
-std::string Status::ToString() const {
-  switch (code_) {
-    case Code::kOk:
-      return "ok";
-    case Code::kTransient:
-      return "transient: " + message_;
-    case Code::kPermanent:
-      return "permanent: " + message_;
-    case Code::kNotFound:
-      return "not found: " + message_;
-    case Code::kUnavailable:
-      return "unavailable: " + message_;
-  }
-  return message_;
-}
 
 namespace {
 

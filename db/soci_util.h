@@ -7,9 +7,11 @@
 
 #include <string_view>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace syncd::db {
+
+using common::Status;
 
 // SQLite: BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL are transient;
 // PostgreSQL (SOCI categories): connection errors and unknown transaction

@@ -1,45 +1,43 @@
 #include "syncd/domain/entity.h"
 
-#include <cstddef>
+#include "syncd/common/enum_table.h"
 
 namespace syncd::domain {
 namespace {
 
-struct TypeInfo {
-  EntityType type;
-  std::string_view name;
-  std::string_view collection;
-};
-
 // Protocol order: the order of initial_data_load's arrays.
-constexpr TypeInfo kTypes[kEntityTypeCount] = {
-    {EntityType::kAccount, "Account", "accounts"},
-    {EntityType::kAccountGroup, "AccountGroup", "account_groups"},
-    {EntityType::kCategory, "Category", "categories"},
-    {EntityType::kCategoryGroup, "CategoryGroup", "category_groups"},
-    {EntityType::kRecipient, "Recipient", "recipients"},
-    {EntityType::kTag, "Tag", "tags"},
-    {EntityType::kAutomationRule, "AutomationRule", "automation_rules"},
-    {EntityType::kPlanningTransaction, "PlanningTransaction", "planning_transactions"},
-    {EntityType::kTransaction, "Transaction", "transactions"},
-};
+constexpr auto kEntityTypes = common::MakeEnumTable<EntityType>({
+    {EntityType::kAccount, "Account"},
+    {EntityType::kAccountGroup, "AccountGroup"},
+    {EntityType::kCategory, "Category"},
+    {EntityType::kCategoryGroup, "CategoryGroup"},
+    {EntityType::kRecipient, "Recipient"},
+    {EntityType::kTag, "Tag"},
+    {EntityType::kAutomationRule, "AutomationRule"},
+    {EntityType::kPlanningTransaction, "PlanningTransaction"},
+    {EntityType::kTransaction, "Transaction"},
+});
+static_assert(kEntityTypes.entries().size() == kEntityTypeCount);
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+// Keys of initial_data_load's payload; names only, never parsed.
+constexpr auto kCollections = common::MakeEnumTable<EntityType>({
+    {EntityType::kAccount, "accounts"},
+    {EntityType::kAccountGroup, "account_groups"},
+    {EntityType::kCategory, "categories"},
+    {EntityType::kCategoryGroup, "category_groups"},
+    {EntityType::kRecipient, "recipients"},
+    {EntityType::kTag, "tags"},
+    {EntityType::kAutomationRule, "automation_rules"},
+    {EntityType::kPlanningTransaction, "planning_transactions"},
+    {EntityType::kTransaction, "transactions"},
+});
+static_assert(kCollections.entries().size() == kEntityTypeCount);
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
-const TypeInfo& Info(EntityType type) {
-  for (const TypeInfo& info : kTypes) {
-    if (info.type == type) return info;
-  }
-  return kTypes[0];  // unreachable for valid enum values
-}
+constexpr auto kOperations = common::MakeEnumTable<Operation>({
+    {Operation::kCreate, "create"},
+    {Operation::kUpdate, "update"},
+    {Operation::kDelete, "delete"},
+});
 
 }  // namespace
 
@@ -53,34 +51,19 @@ const std::array<EntityType, kEntityTypeCount>& AllEntityTypes() {
 }
 
 std::optional<EntityType> ParseEntityType(std::string_view name) {
-  for (const TypeInfo& info : kTypes) {
-    if (EqualsIgnoreCase(name, info.name)) return info.type;
-  }
-  if (EqualsIgnoreCase(name, "Rule")) return EntityType::kAutomationRule;
+  if (auto type = kEntityTypes.ParseIgnoreCase(name)) return type;
+  if (common::EqualsIgnoreAsciiCase(name, "Rule")) return EntityType::kAutomationRule;
   return std::nullopt;
 }
 
-std::string_view EntityTypeName(EntityType type) { return Info(type).name; }
+std::string_view EntityTypeName(EntityType type) { return kEntityTypes.Name(type); }
 
-std::string_view CollectionName(EntityType type) { return Info(type).collection; }
+std::string_view CollectionName(EntityType type) { return kCollections.Name(type); }
 
 std::optional<Operation> ParseOperation(std::string_view name) {
-  if (EqualsIgnoreCase(name, "create")) return Operation::kCreate;
-  if (EqualsIgnoreCase(name, "update")) return Operation::kUpdate;
-  if (EqualsIgnoreCase(name, "delete")) return Operation::kDelete;
-  return std::nullopt;
+  return kOperations.ParseIgnoreCase(name);
 }
 
-std::string_view OperationName(Operation op) {
-  switch (op) {
-    case Operation::kCreate:
-      return "create";
-    case Operation::kUpdate:
-      return "update";
-    case Operation::kDelete:
-      return "delete";
-  }
-  return "update";
-}
+std::string_view OperationName(Operation op) { return kOperations.Name(op); }
 
 }  // namespace syncd::domain

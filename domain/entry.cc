@@ -4,12 +4,22 @@
 #include <cstddef>
 #include <utility>
 
+#include "syncd/common/enum_table.h"
 #include "syncd/domain/canonical_json.h"
 #include "syncd/domain/identifier.h"
 #include "syncd/domain/version.h"
 
 namespace syncd::domain {
 namespace {
+
+// The wire names of NACK reasons (protocol.md), also stored with dead entries.
+constexpr auto kNackReasons = common::MakeEnumTable<NackReason>({
+    {NackReason::kValidation, "validation_error"},
+    {NackReason::kPermission, "permission_error"},
+    {NackReason::kConstraint, "constraint_error"},
+    {NackReason::kSystem, "system_error"},
+    {NackReason::kRateLimit, "rate_limit_error"},
+});
 
 using rapidjson::Value;
 
@@ -177,20 +187,10 @@ std::string BuildData(const Value* payload, const SyncEntry& entry) {
 
 }  // namespace
 
-std::string_view NackReasonName(NackReason reason) {
-  switch (reason) {
-    case NackReason::kValidation:
-      return "validation_error";
-    case NackReason::kPermission:
-      return "permission_error";
-    case NackReason::kConstraint:
-      return "constraint_error";
-    case NackReason::kSystem:
-      return "system_error";
-    case NackReason::kRateLimit:
-      return "rate_limit_error";
-  }
-  return "system_error";
+std::string_view NackReasonName(NackReason reason) { return kNackReasons.Name(reason); }
+
+std::optional<NackReason> ParseNackReason(std::string_view name) {
+  return kNackReasons.Parse(name);
 }
 
 bool IsPermanent(NackReason reason) {

@@ -1,18 +1,22 @@
 #include "syncd/domain/lww.h"
 
+#include "syncd/common/enum_table.h"
+
 namespace syncd::domain {
 
-std::string_view OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kApplied:
-      return "applied";
-    case Outcome::kSuperseded:
-      return "superseded";
-    case Outcome::kManual:
-      return "manual";
-  }
-  return "applied";
-}
+namespace {
+
+constexpr auto kOutcomes = common::MakeEnumTable<Outcome>({
+    {Outcome::kApplied, "applied"},
+    {Outcome::kSuperseded, "superseded"},
+    {Outcome::kManual, "manual"},
+});
+
+}  // namespace
+
+std::string_view OutcomeName(Outcome outcome) { return kOutcomes.Name(outcome); }
+
+std::optional<Outcome> ParseOutcome(std::string_view name) { return kOutcomes.Parse(name); }
 
 Outcome DecideLww(const std::optional<StoredVersion>& stored, int64_t incoming_version_ms) {
   // A tombstone is just a stored version: the operation and the deleted flag

@@ -148,7 +148,7 @@ class ConsoleRoutesTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   std::unique_ptr<db::ReadStore> reads_;
   std::unique_ptr<db::ConsoleStore> console_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;

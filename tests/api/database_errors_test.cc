@@ -101,7 +101,7 @@ class DatabaseErrorsTest : public ::testing::Test {
   }
 
   std::string dir_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   std::unique_ptr<FailingReadStore> reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;

@@ -17,6 +17,7 @@
 
 #include "http_client.h"
 #include "http_types.h"  // api/ private: ErrorResponse
+#include "support/fake_clock.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -80,7 +81,7 @@ class HttpServerTest : public ::testing::Test {
 
   // The whole stack on the database file; apply commits fail at `apply_fail_rate`.
   // `clock` (default: the system clock) drives leases and retries.
-  void Start(double apply_fail_rate = 0, const pipeline::Clock* clock = nullptr) {
+  void Start(double apply_fail_rate = 0, const common::Clock* clock = nullptr) {
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
     sqlite.synchronous = "NORMAL";
@@ -121,7 +122,7 @@ class HttpServerTest : public ::testing::Test {
     reads_.reset();
   }
 
-  void Restart(double apply_fail_rate = 0, const pipeline::Clock* clock = nullptr) {
+  void Restart(double apply_fail_rate = 0, const common::Clock* clock = nullptr) {
     Stop();
     Start(apply_fail_rate, clock);
   }
@@ -211,8 +212,8 @@ class HttpServerTest : public ::testing::Test {
   std::string dir_;
   HttpOptions http_options_;  // what Start() uses, but for port, body limit and openapi path
   db::FaultInjectingStore* faulty_ = nullptr;  // owned by pipeline_
-  pipeline::SystemClock clock_;
-  pipeline::FakeClock frozen_;  // for tests that move time themselves; outlives pipeline_
+  common::SystemClock clock_;
+  test::FakeClock frozen_;  // for tests that move time themselves; outlives pipeline_
   std::unique_ptr<db::ReadStore> reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;
@@ -625,7 +626,7 @@ TEST_F(HttpServerTest, EveryRouteAnswers503AfterBeginShutdown) {
 TEST_F(HttpServerTest, StopWakesWaitingRequests) {
   // Every apply fails and the clock stands still: the entry waits for a retry
   // that does not come.
-  pipeline::FakeClock frozen;
+  test::FakeClock frozen;
   Restart(/*apply_fail_rate=*/1.0, &frozen);
   std::thread client([&] {
     HttpReply r =

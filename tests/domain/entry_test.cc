@@ -480,5 +480,15 @@ TEST(EntryTest, NackReasonsMapToTheWire) {
   EXPECT_FALSE(IsPermanent(NackReason::kRateLimit));
 }
 
+// Dead entries store the reason by name; reading it back must give the same reason.
+TEST(EntryTest, NackReasonNamesParseBack) {
+  for (NackReason r : {NackReason::kValidation, NackReason::kPermission, NackReason::kConstraint,
+                       NackReason::kSystem, NackReason::kRateLimit}) {
+    EXPECT_EQ(ParseNackReason(NackReasonName(r)), r);
+  }
+  EXPECT_EQ(ParseNackReason("validation"), std::nullopt);
+  EXPECT_EQ(ParseNackReason("SYSTEM_ERROR"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace syncd::domain

@@ -51,5 +51,13 @@ TEST(LwwTest, OutcomeNames) {
   EXPECT_EQ(OutcomeName(Outcome::kManual), "manual");
 }
 
+TEST(LwwTest, OutcomeNamesParseBack) {
+  for (Outcome o : {Outcome::kApplied, Outcome::kSuperseded, Outcome::kManual}) {
+    EXPECT_EQ(ParseOutcome(OutcomeName(o)), o);
+  }
+  EXPECT_EQ(ParseOutcome("Applied"), std::nullopt);
+  EXPECT_EQ(ParseOutcome(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace syncd::domain

@@ -112,10 +112,10 @@ class E2eTest : public ::testing::Test {
 
   void StartApp() { StartApp(MakeOptions()); }
   void StartApp(const app::Options& options) {
-    db::Status status;
+    common::Status status;
     app_ = app::App::Create(options, &status);
     ASSERT_NE(app_, nullptr) << status.message();
-    db::Status started = app_->Start();
+    common::Status started = app_->Start();
     ASSERT_TRUE(started.ok()) << started.message();
     ASSERT_GT(app_->ws_port(), 0);
   }

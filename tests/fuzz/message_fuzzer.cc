@@ -21,6 +21,7 @@
 #include <string_view>
 #include <variant>
 
+#include "syncd/common/percent_decoding.h"
 #include "syncd/domain/canonical_json.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/identifier.h"
@@ -103,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (const std::optional<int64_t> ms = syncd::domain::ParseIso8601Ms(text)) {
     CheckVersionRoundTrip(*ms);
   }
-  std::optional<std::string> decoded = syncd::domain::PercentDecode(text);
+  std::optional<std::string> decoded = syncd::common::PercentDecode(text);
   if (decoded) (void)syncd::domain::CheckIdentifier(*decoded, "tenant");
 
   rapidjson::Document doc;

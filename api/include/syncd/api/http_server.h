@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "syncd/common/origin_policy.h"
+#include "syncd/common/status.h"
 #include "syncd/db/console_store.h"
-#include "syncd/db/status.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
 
@@ -68,9 +68,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  db::Status Start();    // binds and serves in background threads
-  int port() const;      // the bound port
-  void BeginShutdown();  // from now on every route answers 503
+  common::Status Start();  // binds and serves in background threads
+  int port() const;        // the bound port
+  void BeginShutdown();    // from now on every route answers 503
   // Answers requests waiting for results (entries `pending`, operator
   // actions 503), stops listening and returns once no handler runs and no
   // answer is still being written. Idempotent.

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "syncd/app/options.h"
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace syncd::app {
 
@@ -15,13 +15,13 @@ class App {
  public:
   // Opens the database (creating it) and builds every part. nullptr and
   // *status on failure (unreadable database, database in use, ...).
-  static std::unique_ptr<App> Create(const Options& options, db::Status* status);
+  static std::unique_ptr<App> Create(const Options& options, common::Status* status);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
   // Recovers the queue, starts the pipeline, then both servers.
-  db::Status Start();
+  common::Status Start();
   int ws_port() const;
   int http_port() const;
 

@@ -18,11 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "syncd/common/status.h"
 #include "syncd/db/sqlite_store.h"
-#include "syncd/db/status.h"
 #include "syncd/db/store.h"
 
 namespace syncd::db {
+
+using common::Status;
 
 struct DeadLetterFilter {
   std::string tenant_id;    // "" = every tenant

@@ -13,17 +13,22 @@
 #include <utility>
 #include <vector>
 
-#include "syncd/db/status.h"
+#include "syncd/common/entry_state.h"
+#include "syncd/common/status.h"
 #include "syncd/domain/entity.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/result.h"
 
 namespace syncd::db {
 
-// Where an entry is in its life (service.md, durability rules).
-enum class EntryState { kPending, kInFlight, kRetryWait, kDone, kDead };
-std::string_view EntryStateName(EntryState state);  // "pending", "in_flight", ...
-std::optional<EntryState> ParseEntryState(std::string_view name);
+// The store interfaces answer with the base library's Status.
+using common::Status;
+
+// Where an entry is in its life (service.md, durability rules): the queue's
+// state column. The enum and its name table live in common/entry_state.h.
+using common::EntryState;
+using common::EntryStateName;
+using common::ParseEntryState;
 
 // One row of the queue table.
 struct QueueRow {

@@ -24,6 +24,8 @@ enum class NackReason {
   kRateLimit,   // "rate_limit_error", queue full, not permanent
 };
 std::string_view NackReasonName(NackReason reason);
+// The inverse of NackReasonName (exact match), e.g. for a stored result.
+std::optional<NackReason> ParseNackReason(std::string_view name);
 bool IsPermanent(NackReason reason);
 
 // One accepted change, ready to queue and apply.

@@ -1,5 +1,5 @@
 // Text that names things: which tenant ids and entry/entity ids we accept,
-// strict UTF-8, and the one percent-decoder of URL paths (WebSocket and REST).
+// and strict UTF-8.
 // Plain functions; any thread.
 //
 // An identifier ends up in SQLite keys, URL paths, log lines and replies to
@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "syncd/common/percent_decoding.h"
 
 namespace syncd::domain {
 
@@ -34,11 +36,9 @@ bool IsPrintableUtf8(std::string_view text);
 // the field, e.g. "entityId must be 1-128 characters".
 std::optional<std::string> CheckIdentifier(std::string_view value, std::string_view what);
 
-// Strict percent-decoding of a URL path segment or query value: "%41" -> "A",
-// '+' is kept (RFC 3986 paths, and openapi-fetch queries use %20). nullopt
-// when a '%' is not followed by two hex digits. The result may hold any
-// byte, so an id read this way still needs CheckIdentifier.
-std::optional<std::string> PercentDecode(std::string_view text);
+// FORWARDER, removed after the parallel refactors merge: percent-decoding
+// moved to syncd/common/percent_decoding.h; use common::PercentDecode.
+using common::PercentDecode;
 
 }  // namespace syncd::domain
 

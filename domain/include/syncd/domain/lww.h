@@ -20,6 +20,8 @@ enum class Outcome {
   kManual,      // an operator acknowledged it through the REST API
 };
 std::string_view OutcomeName(Outcome outcome);  // "applied" | "superseded" | "manual"
+// The inverse of OutcomeName (exact match), e.g. for a stored result.
+std::optional<Outcome> ParseOutcome(std::string_view name);
 
 // Higher version wins; on a tie the stored state wins. The operation does not
 // matter: create on an existing id is an update, update of a missing id

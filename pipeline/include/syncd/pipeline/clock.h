@@ -1,28 +1,23 @@
-// Time sources, so tests can drive retries, leases and retention with a fake.
+// FORWARDER, removed after the parallel refactors merge: the clock moved to
+// syncd/common/clock.h (syncd::common), the fake clock to
+// tests/support/fake_clock.h (syncd::test::FakeClock). Code written
+// against this path keeps compiling meanwhile.
 #ifndef SYNCD_PIPELINE_CLOCK_H_
 #define SYNCD_PIPELINE_CLOCK_H_
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
+
+#include "syncd/common/clock.h"
 
 namespace syncd::pipeline {
 
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t NowMs() const = 0;  // Unix epoch milliseconds
-};
+using common::Clock;
+using common::MonotonicMicros;
+using common::SystemClock;
 
-class SystemClock final : public Clock {
- public:
-  int64_t NowMs() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
-
+// Test only, moving to tests/support/fake_clock.h (syncd::test::FakeClock):
+// kept here until the tests that include this header are moved.
 // Stands still until advanced. Any thread.
 class FakeClock final : public Clock {
  public:
@@ -33,13 +28,6 @@ class FakeClock final : public Clock {
  private:
   std::atomic<int64_t> now_;
 };
-
-// Microseconds on the monotonic clock, for latencies.
-inline int64_t MonotonicMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace syncd::pipeline
 

@@ -3,19 +3,21 @@
 // converts every bound value to text and copies every row; on the hot path
 // that cost more than SQLite itself (see docs/benchmarks.md). The session,
 // schema, reads and maintenance stay on SOCI.
-#ifndef SYNCD_DB_NATIVE_STATEMENT_H_
-#define SYNCD_DB_NATIVE_STATEMENT_H_
+#ifndef SYNCD_DB_SQLITE_NATIVE_STATEMENT_H_
+#define SYNCD_DB_SQLITE_NATIVE_STATEMENT_H_
 
 #include <cstdint>
 #include <string_view>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace soci {
 class session;
 }
 
 namespace syncd::db {
+
+using common::Status;
 
 class NativeStatement {
  public:
@@ -58,4 +60,4 @@ Status StatusFromSqliteCode(int rc, std::string_view message);
 
 }  // namespace syncd::db
 
-#endif  // SYNCD_DB_NATIVE_STATEMENT_H_
+#endif  // SYNCD_DB_SQLITE_NATIVE_STATEMENT_H_

@@ -1,11 +1,12 @@
-#include "checkpointer.h"
+#include "sqlite/checkpointer.h"
 
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <cstdio>
 
-#include "native_statement.h"
+#include "sqlite/native_statement.h"
+#include "sqlite/sql.h"
 
 namespace syncd::db {
 
@@ -24,7 +25,7 @@ Status Checkpointer::Start(const std::string& path, const std::string& synchrono
   }
   sqlite_api::sqlite3_busy_timeout(db, 5000);
   // The checkpoint's fsync of the database file follows this connection's setting.
-  std::string pragma = "PRAGMA synchronous=" + synchronous;
+  std::string pragma = sqlite::kPragmaSynchronous + synchronous;
   sqlite_api::sqlite3_exec(db, pragma.c_str(), nullptr, nullptr, nullptr);
   db_ = db;
   thread_ = std::thread([this] { Run(); });

@@ -4,16 +4,18 @@
 // write store checks the identity after each commit, before anything that
 // commit wrote can be acknowledged (a stat(2) per file and commit, not per
 // entry).
-#ifndef SYNCD_DB_FILE_IDENTITY_H_
-#define SYNCD_DB_FILE_IDENTITY_H_
+#ifndef SYNCD_DB_SQLITE_FILE_IDENTITY_H_
+#define SYNCD_DB_SQLITE_FILE_IDENTITY_H_
 
 #include <sys/types.h>
 
 #include <string>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace syncd::db {
+
+using common::Status;
 
 class FileIdentity {
  public:
@@ -35,4 +37,4 @@ class FileIdentity {
 
 }  // namespace syncd::db
 
-#endif  // SYNCD_DB_FILE_IDENTITY_H_
+#endif  // SYNCD_DB_SQLITE_FILE_IDENTITY_H_

@@ -1,4 +1,4 @@
-#include "native_statement.h"
+#include "sqlite/native_statement.h"
 
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>

@@ -1,17 +1,19 @@
 // Private: runs WAL checkpoints on a thread of its own, so the pipeline
 // thread's commits never pay for copying the log into the database file.
 // The write connection's WAL hook calls Notify (on the pipeline thread).
-#ifndef SYNCD_DB_CHECKPOINTER_H_
-#define SYNCD_DB_CHECKPOINTER_H_
+#ifndef SYNCD_DB_SQLITE_CHECKPOINTER_H_
+#define SYNCD_DB_SQLITE_CHECKPOINTER_H_
 
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 
 namespace syncd::db {
+
+using common::Status;
 
 class Checkpointer {
  public:
@@ -42,4 +44,4 @@ class Checkpointer {
 
 }  // namespace syncd::db
 
-#endif  // SYNCD_DB_CHECKPOINTER_H_
+#endif  // SYNCD_DB_SQLITE_CHECKPOINTER_H_

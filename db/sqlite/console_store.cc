@@ -1,5 +1,8 @@
-// SQLite ConsoleStore over SOCI: its own connection, the console's SQL in
-// one file, and the additive migrations of schema.cc.
+// SQLite ConsoleStore over SOCI: its own connection and the additive
+// migrations; its SQL (whole statements, and the fragments its filters
+// combine) is in sql.h.
+#include "syncd/db/console_store.h"
+
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -10,9 +13,8 @@
 #include <set>
 #include <utility>
 
-#include "schema.h"
 #include "soci_util.h"
-#include "syncd/db/console_store.h"
+#include "sqlite/sql.h"
 
 namespace syncd::db {
 
@@ -20,22 +22,22 @@ namespace {
 
 using domain::EntityType;
 
-// Adds each missing column of kSqliteAddedColumns, then the console schema,
+// Adds each missing column of sqlite::kAddedColumns, then the console schema,
 // in one immediate transaction so two connections opening at once cannot
 // both add a column.
 void Migrate(soci::session& sql) {
   soci::transaction txn(sql);
-  for (const AddedColumn* c = kSqliteAddedColumns; c->table != nullptr; ++c) {
+  for (const sqlite::AddedColumn* c = sqlite::kAddedColumns; c->table != nullptr; ++c) {
     int present = 0;
-    sql << std::string("SELECT count(*) FROM pragma_table_info('") + c->table +
-               "') WHERE name = '" + c->column + "'",
+    sql << std::string(sqlite::kCountColumnOf) + c->table + sqlite::kCountColumnNamed + c->column +
+               "'",
         soci::into(present);
     if (present == 0) {
-      sql << std::string("ALTER TABLE ") + c->table + " ADD COLUMN " + c->column + " " +
+      sql << std::string(sqlite::kAlterTable) + c->table + sqlite::kAddColumn + c->column + " " +
                  c->definition;
     }
   }
-  for (const char* const* stmt = kSqliteConsoleSchema; *stmt != nullptr; ++stmt) sql << *stmt;
+  for (const char* const* stmt = sqlite::kConsoleSchema; *stmt != nullptr; ++stmt) sql << *stmt;
   txn.commit();
 }
 
@@ -66,11 +68,11 @@ class SqliteConsoleStore final : public ConsoleStore {
         std::filesystem::create_directories(path.parent_path(), ec);
       }
       sql_.open(soci::sqlite3, "db=" + options.path);
-      sql_ << "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms);
+      sql_ << sqlite::kPragmaBusyTimeout + std::to_string(options.busy_timeout_ms);
       std::string mode;
-      sql_ << "PRAGMA journal_mode=WAL", soci::into(mode);
-      sql_ << "PRAGMA synchronous=" + options.synchronous;
-      for (const char* const* stmt = kSqliteSchema; *stmt != nullptr; ++stmt) sql_ << *stmt;
+      sql_ << sqlite::kPragmaJournalModeWal, soci::into(mode);
+      sql_ << sqlite::kPragmaSynchronous + options.synchronous;
+      for (const char* const* stmt = sqlite::kSchema; *stmt != nullptr; ++stmt) sql_ << *stmt;
       Migrate(sql_);
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "open console store " + options.path);
@@ -81,12 +83,12 @@ class SqliteConsoleStore final : public ConsoleStore {
   Status ListDead(const DeadLetterFilter& f, std::vector<QueueRow>* out, int64_t* total) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
-      std::string where = " FROM sync_queue WHERE state = 'dead'";
+      std::string where = sqlite::kDeadFrom;
       std::string tenant = f.tenant_id, type = f.entity_type,
                   error = "%" + LikeEscaped(f.error) + "%";
-      if (!tenant.empty()) where += " AND tenant_id = :t";
-      if (!type.empty()) where += " AND entity_type = :ty";
-      if (!f.error.empty()) where += " AND last_error LIKE :e ESCAPE '\\'";
+      if (!tenant.empty()) where += sqlite::kAndTenantIs;
+      if (!type.empty()) where += sqlite::kAndEntityTypeIs;
+      if (!f.error.empty()) where += sqlite::kAndLastErrorLike;
       auto bind = [&](soci::details::prepare_temp_type& p) {
         if (!tenant.empty()) p, soci::use(tenant, "t");
         if (!type.empty()) p, soci::use(type, "ty");
@@ -94,7 +96,7 @@ class SqliteConsoleStore final : public ConsoleStore {
       };
       long long count = 0;
       {
-        soci::details::prepare_temp_type p = (sql_.prepare << "SELECT count(*)" + where);
+        soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectCount + where);
         p, soci::into(count);
         bind(p);
         soci::statement st(p);
@@ -105,10 +107,7 @@ class SqliteConsoleStore final : public ConsoleStore {
       int attempts = 0, limit = f.limit, offset = f.offset;
       std::string t, entry, ty, entity, op, data, last_error, reason, detail;
       soci::details::prepare_temp_type p =
-          (sql_.prepare << "SELECT seq, tenant_id, entry_id, entity_type, entity_id, operation,"
-                           " data, version_ms, client_ts_ms, attempts, last_error,"
-                           " received_at_ms, result_reason, result_detail, result_server_ts_ms" +
-                               where + " ORDER BY seq DESC LIMIT :n OFFSET :o");
+          (sql_.prepare << sqlite::kSelectDeadColumns + where + sqlite::kDeadPage);
       p, soci::into(seq), soci::into(t), soci::into(entry), soci::into(ty), soci::into(entity),
           soci::into(op), soci::into(data), soci::into(version), soci::into(client_ts),
           soci::into(attempts), soci::into(last_error), soci::into(received), soci::into(reason),
@@ -148,23 +147,22 @@ class SqliteConsoleStore final : public ConsoleStore {
   Status ListConflicts(const ConflictFilter& f, std::vector<ConsoleConflict>* out,
                        int64_t* total) override {
     std::lock_guard<std::mutex> lock(mu_);
-    std::string where = " FROM conflicts WHERE 1 = 1";
+    std::string where = sqlite::kConflictsFrom;
     std::string tenant = f.tenant_id;
-    if (!tenant.empty()) where += " AND tenant_id = :t";
-    if (f.status == "open") where += " AND resolved_at_ms = 0";
-    if (f.status == "resolved") where += " AND resolved_at_ms <> 0";
+    if (!tenant.empty()) where += sqlite::kAndTenantIs;
+    if (f.status == "open") where += sqlite::kAndConflictOpen;
+    if (f.status == "resolved") where += sqlite::kAndConflictResolved;
     try {
       long long count = 0;
       {
-        soci::details::prepare_temp_type p = (sql_.prepare << "SELECT count(*)" + where);
+        soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectCount + where);
         p, soci::into(count);
         if (!tenant.empty()) p, soci::use(tenant, "t");
         soci::statement st(p);
         st.execute(true);
       }
       *total = count;
-      return SelectConflicts(where + " ORDER BY id DESC LIMIT :n OFFSET :o", tenant, 0, f.limit,
-                             f.offset, out);
+      return SelectConflicts(where + sqlite::kConflictPage, tenant, 0, f.limit, f.offset, out);
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "list conflicts");
     }
@@ -174,7 +172,7 @@ class SqliteConsoleStore final : public ConsoleStore {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<ConsoleConflict> rows;
     try {
-      Status s = SelectConflicts(" FROM conflicts WHERE id = :id", "", id, 0, 0, &rows);
+      Status s = SelectConflicts(sqlite::kConflictById, "", id, 0, 0, &rows);
       if (!s.ok()) return s;
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "get conflict");
@@ -191,11 +189,8 @@ class SqliteConsoleStore final : public ConsoleStore {
       long long key = id, at = at_ms;
       std::string how = resolution, by = resolved_by, entry = entry_id;
       soci::statement st =
-          (sql_.prepare << "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
-                           " resolved_at_ms = :a, resolution_entry_id = :e"
-                           " WHERE id = :id AND resolved_at_ms = 0",
-           soci::use(how, "r"), soci::use(by, "b"), soci::use(at, "a"), soci::use(entry, "e"),
-           soci::use(key, "id"));
+          (sql_.prepare << sqlite::kResolveConflict, soci::use(how, "r"), soci::use(by, "b"),
+           soci::use(at, "a"), soci::use(entry, "e"), soci::use(key, "id"));
       st.execute(true);
       *changed = st.get_affected_rows() > 0;
     } catch (const soci::soci_error& e) {
@@ -208,9 +203,7 @@ class SqliteConsoleStore final : public ConsoleStore {
     std::lock_guard<std::mutex> lock(mu_);
     try {
       long long key = id;
-      sql_ << "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
-              " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id",
-          soci::use(key);
+      sql_ << sqlite::kReopenConflict, soci::use(key);
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "reopen conflict");
     }
@@ -229,38 +222,31 @@ class SqliteConsoleStore final : public ConsoleStore {
       std::string tenant, type;
       long long n = 0;
       {
-        soci::statement st =
-            (sql_.prepare << "SELECT tenant_id, entity_type, count(*) FROM entities"
-                             " WHERE deleted = 0 GROUP BY tenant_id, entity_type",
-             soci::into(tenant), soci::into(type), soci::into(n));
+        soci::statement st = (sql_.prepare << sqlite::kCountLiveEntitiesByTenantAndType,
+                              soci::into(tenant), soci::into(type), soci::into(n));
         st.execute();
         while (st.fetch()) row(tenant).entities_by_type.emplace_back(type, n);
       }
       {
-        soci::statement st = (sql_.prepare << "SELECT DISTINCT scope FROM counters"
-                                              " WHERE scope <> ''",
-                              soci::into(tenant));
+        soci::statement st = (sql_.prepare << sqlite::kTenantsWithCounters, soci::into(tenant));
         st.execute();
         while (st.fetch()) row(tenant);
       }
       {
-        soci::statement st = (sql_.prepare << "SELECT tenant_id, count(*) FROM sync_queue"
-                                              " WHERE state = 'dead' GROUP BY tenant_id",
-                              soci::into(tenant), soci::into(n));
+        soci::statement st =
+            (sql_.prepare << sqlite::kCountDeadByTenant, soci::into(tenant), soci::into(n));
         st.execute();
         while (st.fetch()) row(tenant).dead = n;
       }
       {
-        soci::statement st = (sql_.prepare << "SELECT tenant_id, count(*) FROM conflicts"
-                                              " WHERE resolved_at_ms = 0 GROUP BY tenant_id",
+        soci::statement st = (sql_.prepare << sqlite::kCountOpenConflictsByTenant,
                               soci::into(tenant), soci::into(n));
         st.execute();
         while (st.fetch()) row(tenant).open_conflicts = n;
       }
       {
         soci::statement st =
-            (sql_.prepare << "SELECT tenant_id, last_applied_at_ms FROM checkpoints",
-             soci::into(tenant), soci::into(n));
+            (sql_.prepare << sqlite::kLastAppliedByTenant, soci::into(tenant), soci::into(n));
         st.execute();
         while (st.fetch()) row(tenant).last_applied_at_ms = n;
       }
@@ -277,13 +263,9 @@ class SqliteConsoleStore final : public ConsoleStore {
     std::lock_guard<std::mutex> lock(mu_);
     try {
       std::string tenant = tenant_id, type = entity_type, like = "%" + LikeEscaped(query) + "%";
-      std::string where = " FROM entities WHERE tenant_id = :t";
-      if (!type.empty()) where += " AND entity_type = :ty";
-      if (!query.empty()) {
-        where +=
-            " AND (entity_id LIKE :q ESCAPE '\\' OR"
-            " (json_valid(data) AND json_extract(data, '$.name') LIKE :q ESCAPE '\\'))";
-      }
+      std::string where = sqlite::kEntitiesOfTenantFrom;
+      if (!type.empty()) where += sqlite::kAndEntityTypeIs;
+      if (!query.empty()) where += sqlite::kAndEntityMatches;
       auto bind = [&](soci::details::prepare_temp_type& p) {
         p, soci::use(tenant, "t");
         if (!type.empty()) p, soci::use(type, "ty");
@@ -291,7 +273,7 @@ class SqliteConsoleStore final : public ConsoleStore {
       };
       long long count = 0;
       {
-        soci::details::prepare_temp_type p = (sql_.prepare << "SELECT count(*)" + where);
+        soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectCount + where);
         p, soci::into(count);
         bind(p);
         soci::statement st(p);
@@ -303,9 +285,7 @@ class SqliteConsoleStore final : public ConsoleStore {
       long long version = 0, modified = 0;
       int deleted = 0;
       soci::details::prepare_temp_type p =
-          (sql_.prepare << "SELECT entity_type, entity_id, version_ms, deleted, data, checksum,"
-                           " modified_at_ms, source_entry_id" +
-                               where + " ORDER BY entity_type, entity_id LIMIT :n OFFSET :o");
+          (sql_.prepare << sqlite::kSelectEntityColumns + where + sqlite::kEntityPage);
       p, soci::into(ty), soci::into(e.entity_id), soci::into(version), soci::into(deleted),
           soci::into(e.data), soci::into(e.checksum), soci::into(modified),
           soci::into(e.source_entry_id);
@@ -337,12 +317,9 @@ class SqliteConsoleStore final : public ConsoleStore {
       int deleted = 0;
       std::string t = tenant_id, ty = entity_type, id = entity_id;
       soci::statement st =
-          (sql_.prepare << "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
-                           " source_entry_id FROM entities"
-                           " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id",
-           soci::into(version), soci::into(deleted), soci::into(e.data), soci::into(e.checksum),
-           soci::into(modified), soci::into(e.source_entry_id), soci::use(t), soci::use(ty),
-           soci::use(id));
+          (sql_.prepare << sqlite::kConsoleGetEntity, soci::into(version), soci::into(deleted),
+           soci::into(e.data), soci::into(e.checksum), soci::into(modified),
+           soci::into(e.source_entry_id), soci::use(t), soci::use(ty), soci::use(id));
       out->reset();
       if (st.execute(true)) {
         e.tenant_id = t;
@@ -369,7 +346,7 @@ class SqliteConsoleStore final : public ConsoleStore {
     long long floor = 0;
     try {
       soci::indicator ind = soci::i_null;
-      sql_ << "SELECT max(id) FROM sync_log", soci::into(floor, ind);
+      sql_ << sqlite::kMaxSyncLogId, soci::into(floor, ind);
       floor = ind == soci::i_ok ? floor - kHistoryScanRows : 0;
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "entity history");
@@ -379,11 +356,7 @@ class SqliteConsoleStore final : public ConsoleStore {
     q.type = entity_type;
     q.entity = entity_id;
     q.floor = floor;
-    Status s = SelectHistory(
-        " WHERE id > :floor AND tenant_id = :t AND entity_type = :ty AND entity_id = :id"
-        " ORDER BY id DESC LIMIT " +
-            std::to_string(limit),
-        q, out);
+    Status s = SelectHistory(sqlite::kEntityHistoryWhere + std::to_string(limit), q, out);
     if (!s.ok()) return s;
     // Newest first by time: an operator's row is stamped when it was asked,
     // before the effects the pipeline logged.
@@ -405,15 +378,13 @@ class SqliteConsoleStore final : public ConsoleStore {
       std::string t = tenant_id, e = entry_id;
       soci::indicator ind = soci::i_null;
       long long received = 0;
-      sql_ << "SELECT received_at_ms FROM sync_queue WHERE tenant_id = :t AND entry_id = :e",
-          soci::into(received, ind), soci::use(t), soci::use(e);
+      sql_ << sqlite::kEntryReceivedAt, soci::into(received, ind), soci::use(t), soci::use(e);
       if (ind != soci::i_ok) return Status::Ok();
       q.since = received;
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "entry history");
     }
-    return SelectHistory(
-        " WHERE finished_at_ms >= :since AND tenant_id = :t AND entry_id = :e ORDER BY id", q, out);
+    return SelectHistory(sqlite::kEntryHistoryWhere, q, out);
   }
 
   Status EntryAttempts(const std::string& tenant_id, const std::string& entry_id,
@@ -424,11 +395,8 @@ class SqliteConsoleStore final : public ConsoleStore {
       AttemptRow row;
       long long at = 0, next = 0;
       soci::statement st =
-          (sql_.prepare
-               << "SELECT attempt, state, error, at_ms, next_attempt_at_ms"
-                  " FROM entry_attempts WHERE tenant_id = :t AND entry_id = :e ORDER BY id",
-           soci::into(row.attempt), soci::into(row.state), soci::into(row.error), soci::into(at),
-           soci::into(next), soci::use(t), soci::use(e));
+          (sql_.prepare << sqlite::kEntryAttempts, soci::into(row.attempt), soci::into(row.state),
+           soci::into(row.error), soci::into(at), soci::into(next), soci::use(t), soci::use(e));
       st.execute();
       while (st.fetch()) {
         AttemptRow r = row;
@@ -449,10 +417,9 @@ class SqliteConsoleStore final : public ConsoleStore {
       std::string t = r.tenant_id, entry = r.entry_id, type(domain::EntityTypeName(r.type)),
                   entity = r.entity_id, op(domain::OperationName(r.operation)), result = r.result,
                   who = actor;
-      sql_ << "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
-              " result, finished_at_ms, actor) VALUES(:s, :t, :e, :ty, :id, :op, :r, :at, :a)",
-          soci::use(seq), soci::use(t), soci::use(entry), soci::use(type), soci::use(entity),
-          soci::use(op), soci::use(result), soci::use(at), soci::use(who);
+      sql_ << sqlite::kInsertOperatorLog, soci::use(seq), soci::use(t), soci::use(entry),
+          soci::use(type), soci::use(entity), soci::use(op), soci::use(result), soci::use(at),
+          soci::use(who);
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "operator log");
     }
@@ -464,9 +431,8 @@ class SqliteConsoleStore final : public ConsoleStore {
     try {
       long long since = since_ms, at = 0;
       std::string body;
-      soci::statement st = (sql_.prepare << "SELECT taken_at_ms, body FROM metric_snapshots"
-                                            " WHERE taken_at_ms >= :s ORDER BY taken_at_ms",
-                            soci::into(at), soci::into(body), soci::use(since));
+      soci::statement st = (sql_.prepare << sqlite::kMetricSnapshotsSince, soci::into(at),
+                            soci::into(body), soci::use(since));
       st.execute();
       while (st.fetch()) out->push_back({at, body});
     } catch (const soci::soci_error& e) {
@@ -483,12 +449,7 @@ class SqliteConsoleStore final : public ConsoleStore {
     std::string type;
     long long key = id, row_id = 0, incoming = 0, stored = 0, detected = 0, resolved = 0;
     soci::details::prepare_temp_type p =
-        (sql_.prepare << "SELECT id, tenant_id, entity_type, entity_id, entry_id,"
-                         " incoming_version_ms, stored_version_ms, incoming_checksum,"
-                         " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
-                         " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
-                         " stored_data" +
-                             tail);
+        (sql_.prepare << sqlite::kSelectConsoleConflictColumns + tail);
     p, soci::into(row_id), soci::into(c.record.tenant_id), soci::into(type),
         soci::into(c.record.entity_id), soci::into(c.record.entry_id), soci::into(incoming),
         soci::into(stored), soci::into(c.record.incoming_checksum),
@@ -523,10 +484,7 @@ class SqliteConsoleStore final : public ConsoleStore {
     try {
       std::string entry, type, entity, op, result, actor;
       long long seq = 0, at = 0;
-      soci::details::prepare_temp_type p =
-          (sql_.prepare << "SELECT seq, entry_id, entity_type, entity_id, operation, result,"
-                           " finished_at_ms, actor FROM sync_log" +
-                               tail);
+      soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectHistoryFrom + tail);
       p, soci::into(seq), soci::into(entry), soci::into(type), soci::into(entity), soci::into(op),
           soci::into(result), soci::into(at), soci::into(actor);
       p, soci::use(q.tenant, "t");

@@ -1,0 +1,379 @@
+// Every SQL statement of the SQLite engine, as a named constant: the one file
+// to read for what syncd asks SQLite (the PostgreSQL engine keeps its twin in
+// db/postgres/). Private to db/; header only, so the constants are usable in
+// constant expressions and need no definitions elsewhere.
+//
+// Placeholders: native statements (the write path, native_statement.h) use
+// ?N; SOCI statements use :name.
+#ifndef SYNCD_DB_SQLITE_SQL_H_
+#define SYNCD_DB_SQLITE_SQL_H_
+
+namespace syncd::db::sqlite {
+
+// ---- Schema, created idempotently at open ---------------------------------
+
+// Statements run in order on every open (all IF NOT EXISTS). Columns are NOT
+// NULL with defaults (0 / '') so that reads need no indicators.
+inline constexpr const char* kSchema[] = {
+    // The queue is the source of truth for every entry's state and result.
+    "CREATE TABLE IF NOT EXISTS sync_queue ("
+    " seq INTEGER PRIMARY KEY,"
+    " tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, operation TEXT NOT NULL,"
+    " data TEXT NOT NULL, version_ms INTEGER NOT NULL, client_ts_ms INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " lease_until_ms INTEGER NOT NULL DEFAULT 0, next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " received_at_ms INTEGER NOT NULL, finished_at_ms INTEGER NOT NULL DEFAULT 0,"
+    // result_kind: 0 none, 1 ack, 2 nack
+    " result_kind INTEGER NOT NULL DEFAULT 0, result_outcome TEXT NOT NULL DEFAULT '',"
+    " result_reason TEXT NOT NULL DEFAULT '', result_detail TEXT NOT NULL DEFAULT '',"
+    " result_retry_after_ms INTEGER NOT NULL DEFAULT 0, result_checksum TEXT NOT NULL DEFAULT '',"
+    " result_server_ts_ms INTEGER NOT NULL DEFAULT 0)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS sync_queue_entry ON sync_queue(tenant_id, entry_id)",
+    // Small partial indexes: only unfinished rows, only finished rows.
+    // The predicate avoids IN (...): SQLite evaluates a partial index's WHERE
+    // on every UPDATE of the row, and an IN list builds an ephemeral table each
+    // time (two per UPDATE; it dominated the write path's CPU).
+    "DROP INDEX IF EXISTS sync_queue_unfinished",
+    "CREATE INDEX IF NOT EXISTS sync_queue_open ON sync_queue(tenant_id, seq)"
+    " WHERE finished_at_ms = 0 AND state <> 'dead'",
+    "CREATE INDEX IF NOT EXISTS sync_queue_finished ON sync_queue(finished_at_ms)"
+    " WHERE finished_at_ms > 0",
+    "CREATE TABLE IF NOT EXISTS entities ("
+    " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " version_ms INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
+    " checksum TEXT NOT NULL, modified_at_ms INTEGER NOT NULL,"
+    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (tenant_id, entity_type, entity_id)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS conflicts ("
+    " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL,"
+    " entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " incoming_version_ms INTEGER NOT NULL, stored_version_ms INTEGER NOT NULL,"
+    " incoming_checksum TEXT NOT NULL, stored_checksum TEXT NOT NULL,"
+    " resolution TEXT NOT NULL, detected_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS conflicts_tenant ON conflicts(tenant_id, id)",
+    "CREATE TABLE IF NOT EXISTS sync_log ("
+    " id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, tenant_id TEXT NOT NULL,"
+    " entry_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " operation TEXT NOT NULL, result TEXT NOT NULL, finished_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sync_log_finished ON sync_log(finished_at_ms)",
+    "CREATE TABLE IF NOT EXISTS counters ("
+    " scope TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
+    " PRIMARY KEY (scope, name)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS checkpoints ("
+    " tenant_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_entry_id TEXT NOT NULL,"
+    " last_applied_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS metric_snapshots ("
+    " id INTEGER PRIMARY KEY, taken_at_ms INTEGER NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS metric_snapshots_taken ON metric_snapshots(taken_at_ms)",
+    nullptr,
+};
+
+// Additive migrations (the operator console, console.md), applied after
+// kSchema by OpenSqliteConsoleStore on new and existing files alike: each
+// column is added only when PRAGMA table_info lacks it (kCountColumnOf), then
+// the statements of kConsoleSchema run (all IF NOT EXISTS).
+struct AddedColumn {
+  const char* table;
+  const char* column;
+  const char* definition;  // "TEXT NOT NULL DEFAULT ''"
+};
+inline constexpr AddedColumn kAddedColumns[] = {
+    // Who resolved a conflict, when, and how ("take incoming" names the new
+    // entry that carried the incoming state through the pipeline).
+    {"conflicts", "resolved_at_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"conflicts", "resolved_by", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "resolution_entry_id", "TEXT NOT NULL DEFAULT ''"},
+    // Both states of a conflict, captured when it is detected: a finished
+    // entry's payload is cleared from the queue, and the stored entity moves on.
+    {"conflicts", "incoming_operation", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "incoming_data", "TEXT NOT NULL DEFAULT ''"},
+    {"conflicts", "stored_data", "TEXT NOT NULL DEFAULT ''"},
+    // The operator behind a sync-log row ('' for a client's entry).
+    {"sync_log", "actor", "TEXT NOT NULL DEFAULT ''"},
+    {nullptr, nullptr, nullptr},
+};  // ends with {nullptr, ...}
+
+inline constexpr const char* kConsoleSchema[] = {
+    // The pipeline inserts a conflict before it finishes the superseded entry
+    // (the queue row still has its payload) and before any later change of the
+    // entity: copy both states in the same transaction, without the pipeline
+    // knowing these columns.
+    "CREATE TRIGGER IF NOT EXISTS conflicts_capture AFTER INSERT ON conflicts"
+    " WHEN NEW.incoming_data = '' BEGIN"
+    " UPDATE conflicts SET"
+    " incoming_operation = coalesce((SELECT operation FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), ''),"
+    " incoming_data = coalesce((SELECT data FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), ''),"
+    " stored_data = coalesce((SELECT data FROM entities WHERE tenant_id = NEW.tenant_id"
+    " AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id), '')"
+    " WHERE id = NEW.id; END",
+    // Each failed attempt of an entry (the queue row keeps only the last
+    // error). Only statements that set `attempts` run this trigger: the retry
+    // schedule, a claim of a retried or recovered entry, an operator's
+    // re-queue (which records the dead attempt it ends) -- never the insert
+    // or the finish of an entry that succeeds at once, so the normal write
+    // path pays nothing. Removed with the queue row (retention).
+    "CREATE TABLE IF NOT EXISTS entry_attempts ("
+    " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL, next_attempt_at_ms INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS entry_attempts_entry ON entry_attempts(tenant_id, entry_id)",
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_capture AFTER UPDATE OF attempts ON sync_queue"
+    " WHEN NEW.state = 'retry_wait' OR OLD.state = 'dead' BEGIN"
+    " INSERT INTO entry_attempts(tenant_id, entry_id, attempt, state, error, at_ms,"
+    " next_attempt_at_ms) SELECT NEW.tenant_id, NEW.entry_id,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.attempts ELSE NEW.attempts END,"
+    " CASE WHEN OLD.state = 'dead' THEN 'dead' ELSE 'retry_wait' END,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.last_error ELSE NEW.last_error END,"
+    " CASE WHEN OLD.state = 'dead' AND OLD.result_server_ts_ms > 0 THEN OLD.result_server_ts_ms"
+    " ELSE CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) END,"
+    " CASE WHEN OLD.state = 'dead' THEN 0 ELSE NEW.next_attempt_at_ms END; END",
+    "CREATE TRIGGER IF NOT EXISTS entry_attempts_retention AFTER DELETE ON sync_queue BEGIN"
+    " DELETE FROM entry_attempts WHERE tenant_id = OLD.tenant_id AND entry_id = OLD.entry_id;"
+    " END",
+    // Dead letters across tenants, newest first, without scanning done rows.
+    "CREATE INDEX IF NOT EXISTS sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
+    nullptr,
+};
+
+// ---- Connection setup (connection.cc, checkpointer.cc) --------------------
+
+// Prefixes: the value (from SqliteOptions) is appended.
+inline constexpr char kPragmaBusyTimeout[] = "PRAGMA busy_timeout=";
+inline constexpr char kPragmaSynchronous[] = "PRAGMA synchronous=";
+inline constexpr char kPragmaCacheSize[] = "PRAGMA cache_size=-";  // KiB, hence the minus
+inline constexpr char kPragmaMmapSize[] = "PRAGMA mmap_size=";
+inline constexpr char kPragmaJournalModeWal[] = "PRAGMA journal_mode=WAL";
+inline constexpr char kPragmaTempStoreMemory[] = "PRAGMA temp_store=MEMORY";
+// A read that fails tells us early that the file is not a database.
+inline constexpr char kCountTables[] = "SELECT count(*) FROM sqlite_master";
+inline constexpr char kPing[] = "SELECT 1";
+
+// ---- Transactions (write store) -------------------------------------------
+
+inline constexpr char kBegin[] = "BEGIN IMMEDIATE";
+inline constexpr char kCommit[] = "COMMIT";
+inline constexpr char kRollback[] = "ROLLBACK";
+inline constexpr char kSavepoint[] = "SAVEPOINT entry";
+inline constexpr char kReleaseSavepoint[] = "RELEASE entry";
+inline constexpr char kRollbackToSavepoint[] = "ROLLBACK TO entry";
+
+// ---- Queue ------------------------------------------------------------------
+
+// The columns of a queue row, in the order QueueRowColumns (row_mapping.h)
+// binds them.
+#define SYNCD_SQLITE_QUEUE_ROW_COLUMNS                                              \
+  "seq, tenant_id, entry_id, entity_type, entity_id, operation, data, version_ms,"  \
+  " client_ts_ms, state, attempts, lease_until_ms, next_attempt_at_ms, last_error," \
+  " received_at_ms, finished_at_ms, result_kind, result_outcome, result_reason,"    \
+  " result_detail, result_retry_after_ms, result_checksum, result_server_ts_ms"
+
+inline constexpr char kFindEntry[] = "SELECT " SYNCD_SQLITE_QUEUE_ROW_COLUMNS
+                                     " FROM sync_queue WHERE tenant_id = :t AND entry_id = :e";
+inline constexpr char kLoadUnfinished[] =
+    "SELECT " SYNCD_SQLITE_QUEUE_ROW_COLUMNS
+    " FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead' ORDER BY seq";
+
+#undef SYNCD_SQLITE_QUEUE_ROW_COLUMNS
+
+inline constexpr char kInsertEntry[] =
+    "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, client_ts_ms, state, lease_until_ms, received_at_ms, attempts)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+inline constexpr char kClaimEntry[] =
+    "UPDATE sync_queue SET state = 'in_flight', attempts = ?1, lease_until_ms = ?2"
+    " WHERE seq = ?3";
+inline constexpr char kScheduleRetry[] =
+    "UPDATE sync_queue SET state = 'retry_wait', attempts = ?1, next_attempt_at_ms = ?2,"
+    " last_error = ?3, lease_until_ms = 0 WHERE seq = ?4";
+inline constexpr char kRequeueEntry[] =
+    "UPDATE sync_queue SET state = 'pending', attempts = 0, lease_until_ms = 0,"
+    " next_attempt_at_ms = 0, result_kind = 0, result_outcome = '', result_reason = '',"
+    " result_detail = '', result_retry_after_ms = 0, result_checksum = '',"
+    " result_server_ts_ms = 0 WHERE seq = ?1";
+inline constexpr char kFinishEntry[] =
+    "UPDATE sync_queue SET state = ?1, result_kind = ?2, result_outcome = ?3,"
+    " result_reason = ?4, result_detail = ?5, result_retry_after_ms = ?6,"
+    " result_checksum = ?7, result_server_ts_ms = ?8, finished_at_ms = ?9,"
+    " last_error = ?10, lease_until_ms = 0, next_attempt_at_ms = 0,"
+    // A finished entry keeps its result, not its payload (the entity has
+    // it): the queue stays small over the retention period.
+    " data = CASE WHEN ?1 = 'done' THEN '' ELSE data END WHERE seq = ?11";
+// Arrival order is seq order: the first row of the tenant in the
+// sync_queue_open index (tenant_id, seq), without scanning the rest.
+inline constexpr char kOldestUnfinishedOfTenant[] =
+    "SELECT received_at_ms FROM sync_queue"
+    " WHERE tenant_id = :t AND finished_at_ms = 0 AND state <> 'dead'"
+    " ORDER BY seq LIMIT 1";
+inline constexpr char kOldestUnfinished[] =
+    "SELECT min(received_at_ms) FROM sync_queue"
+    " WHERE finished_at_ms = 0 AND state <> 'dead'";
+
+// ---- Entities, conflicts, audit, checkpoints ------------------------------
+
+inline constexpr char kGetEntity[] =
+    "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
+    " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3";
+inline constexpr char kPutEntity[] =
+    "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
+    " checksum, modified_at_ms, source_entry_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
+    " version_ms = excluded.version_ms, deleted = excluded.deleted, data = excluded.data,"
+    " checksum = excluded.checksum, modified_at_ms = excluded.modified_at_ms,"
+    " source_entry_id = excluded.source_entry_id";
+inline constexpr char kListEntities[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities WHERE tenant_id = :t"
+    " ORDER BY entity_type, entity_id";
+inline constexpr char kListLiveEntities[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities WHERE tenant_id = :t AND deleted = 0"
+    " ORDER BY entity_type, entity_id";
+inline constexpr char kInsertConflict[] =
+    "INSERT INTO conflicts(tenant_id, entity_type, entity_id, entry_id, incoming_version_ms,"
+    " stored_version_ms, incoming_checksum, stored_checksum, resolution, detected_at_ms)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+inline constexpr char kListConflicts[] =
+    "SELECT entity_type, entity_id, entry_id, incoming_version_ms,"
+    " stored_version_ms, incoming_checksum, stored_checksum, resolution,"
+    " detected_at_ms FROM conflicts WHERE tenant_id = :t"
+    " ORDER BY id DESC LIMIT :n";
+inline constexpr char kInsertSyncLog[] =
+    "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " result, finished_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr char kPutCheckpoint[] =
+    "INSERT OR REPLACE INTO checkpoints(tenant_id, last_seq, last_entry_id,"
+    " last_applied_at_ms) VALUES(?1, ?2, ?3, ?4)";
+inline constexpr char kGetCheckpoint[] =
+    "SELECT last_seq, last_entry_id, last_applied_at_ms FROM checkpoints"
+    " WHERE tenant_id = :t";
+
+// ---- Counters and metric snapshots ----------------------------------------
+
+inline constexpr char kAddCounter[] =
+    "INSERT INTO counters(scope, name, value) VALUES(?1, ?2, ?3)"
+    " ON CONFLICT(scope, name) DO UPDATE SET value = value + excluded.value";
+inline constexpr char kLoadCounters[] = "SELECT scope, name, value FROM counters";
+inline constexpr char kInsertMetricSnapshot[] =
+    "INSERT INTO metric_snapshots(taken_at_ms, body) VALUES(:t, :b)";
+inline constexpr char kDeleteMetricSnapshotsBefore[] =
+    "DELETE FROM metric_snapshots WHERE taken_at_ms < :b";
+
+// ---- Retention: at most :n rows per statement, oldest first ---------------
+
+inline constexpr char kDeleteFinishedEntries[] =
+    "DELETE FROM sync_queue WHERE seq IN (SELECT seq FROM sync_queue"
+    " WHERE finished_at_ms > 0 AND finished_at_ms < :c"
+    " ORDER BY finished_at_ms LIMIT :n)";
+inline constexpr char kDeleteSyncLogBefore[] =
+    "DELETE FROM sync_log WHERE id IN (SELECT id FROM sync_log"
+    " WHERE finished_at_ms < :c ORDER BY finished_at_ms LIMIT :n)";
+inline constexpr char kDeleteConflictsBefore[] =
+    "DELETE FROM conflicts WHERE id IN (SELECT id FROM conflicts"
+    " WHERE detected_at_ms < :c ORDER BY id LIMIT :n)";
+
+// ---- Operator console (console_store.cc) ----------------------------------
+// The console's list queries combine a FROM/WHERE from the fragments below
+// (filters appended as the request asks) with kSelectCount for the total and
+// a column list and a page for the rows.
+
+inline constexpr char kSelectCount[] = "SELECT count(*)";
+inline constexpr char kAndTenantIs[] = " AND tenant_id = :t";
+inline constexpr char kAndEntityTypeIs[] = " AND entity_type = :ty";
+
+// Migrations: SELECT count(*) FROM pragma_table_info('<table>') WHERE name = '<column>',
+// ALTER TABLE <table> ADD COLUMN <column> <definition> (names from kAddedColumns).
+inline constexpr char kCountColumnOf[] = "SELECT count(*) FROM pragma_table_info('";
+inline constexpr char kCountColumnNamed[] = "') WHERE name = '";
+inline constexpr char kAlterTable[] = "ALTER TABLE ";
+inline constexpr char kAddColumn[] = " ADD COLUMN ";
+
+// Dead letters.
+inline constexpr char kDeadFrom[] = " FROM sync_queue WHERE state = 'dead'";
+inline constexpr char kAndLastErrorLike[] = " AND last_error LIKE :e ESCAPE '\\'";
+inline constexpr char kSelectDeadColumns[] =
+    "SELECT seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, client_ts_ms, attempts, last_error,"
+    " received_at_ms, result_reason, result_detail, result_server_ts_ms";
+inline constexpr char kDeadPage[] = " ORDER BY seq DESC LIMIT :n OFFSET :o";
+
+// Conflicts.
+inline constexpr char kConflictsFrom[] = " FROM conflicts WHERE 1 = 1";
+inline constexpr char kAndConflictOpen[] = " AND resolved_at_ms = 0";
+inline constexpr char kAndConflictResolved[] = " AND resolved_at_ms <> 0";
+inline constexpr char kConflictPage[] = " ORDER BY id DESC LIMIT :n OFFSET :o";
+inline constexpr char kConflictById[] = " FROM conflicts WHERE id = :id";
+inline constexpr char kSelectConsoleConflictColumns[] =
+    "SELECT id, tenant_id, entity_type, entity_id, entry_id,"
+    " incoming_version_ms, stored_version_ms, incoming_checksum,"
+    " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
+    " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
+    " stored_data";
+inline constexpr char kResolveConflict[] =
+    "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
+    " resolved_at_ms = :a, resolution_entry_id = :e"
+    " WHERE id = :id AND resolved_at_ms = 0";
+inline constexpr char kReopenConflict[] =
+    "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
+    " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id";
+
+// Tenants.
+inline constexpr char kCountLiveEntitiesByTenantAndType[] =
+    "SELECT tenant_id, entity_type, count(*) FROM entities"
+    " WHERE deleted = 0 GROUP BY tenant_id, entity_type";
+inline constexpr char kTenantsWithCounters[] =
+    "SELECT DISTINCT scope FROM counters"
+    " WHERE scope <> ''";
+inline constexpr char kCountDeadByTenant[] =
+    "SELECT tenant_id, count(*) FROM sync_queue"
+    " WHERE state = 'dead' GROUP BY tenant_id";
+inline constexpr char kCountOpenConflictsByTenant[] =
+    "SELECT tenant_id, count(*) FROM conflicts"
+    " WHERE resolved_at_ms = 0 GROUP BY tenant_id";
+inline constexpr char kLastAppliedByTenant[] =
+    "SELECT tenant_id, last_applied_at_ms FROM checkpoints";
+
+// Entities.
+inline constexpr char kEntitiesOfTenantFrom[] = " FROM entities WHERE tenant_id = :t";
+inline constexpr char kAndEntityMatches[] =
+    " AND (entity_id LIKE :q ESCAPE '\\' OR"
+    " (json_valid(data) AND json_extract(data, '$.name') LIKE :q ESCAPE '\\'))";
+inline constexpr char kSelectEntityColumns[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum,"
+    " modified_at_ms, source_entry_id";
+inline constexpr char kEntityPage[] = " ORDER BY entity_type, entity_id LIMIT :n OFFSET :o";
+inline constexpr char kConsoleGetEntity[] =
+    "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities"
+    " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id";
+
+// History (sync_log) and attempts. The WHERE tails bind :t, :ty, :id, :e,
+// :floor, :since as they name them; kEntityHistoryWhere ends with LIMIT and
+// takes the number appended.
+inline constexpr char kMaxSyncLogId[] = "SELECT max(id) FROM sync_log";
+inline constexpr char kSelectHistoryFrom[] =
+    "SELECT seq, entry_id, entity_type, entity_id, operation, result,"
+    " finished_at_ms, actor FROM sync_log";
+inline constexpr char kEntityHistoryWhere[] =
+    " WHERE id > :floor AND tenant_id = :t AND entity_type = :ty AND entity_id = :id"
+    " ORDER BY id DESC LIMIT ";
+inline constexpr char kEntryReceivedAt[] =
+    "SELECT received_at_ms FROM sync_queue WHERE tenant_id = :t AND entry_id = :e";
+inline constexpr char kEntryHistoryWhere[] =
+    " WHERE finished_at_ms >= :since AND tenant_id = :t AND entry_id = :e ORDER BY id";
+inline constexpr char kEntryAttempts[] =
+    "SELECT attempt, state, error, at_ms, next_attempt_at_ms"
+    " FROM entry_attempts WHERE tenant_id = :t AND entry_id = :e ORDER BY id";
+inline constexpr char kInsertOperatorLog[] =
+    "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " result, finished_at_ms, actor) VALUES(:s, :t, :e, :ty, :id, :op, :r, :at, :a)";
+inline constexpr char kMetricSnapshotsSince[] =
+    "SELECT taken_at_ms, body FROM metric_snapshots"
+    " WHERE taken_at_ms >= :s ORDER BY taken_at_ms";
+
+}  // namespace syncd::db::sqlite
+
+#endif  // SYNCD_DB_SQLITE_SQL_H_
