@@ -7,6 +7,10 @@ start_syncd() {
   local bin=$1 dir=$2 i ws_port="" http_port=""
   shift 2
   SYNCD_LOG=$dir/syncd.log
+  # Created here, not by the background job's redirect: that runs in the
+  # child after the fork, so the first poll below could find no file (and
+  # under set -e -o pipefail a failing sed ends the calling script).
+  : >"$SYNCD_LOG"
   "$bin" --host 127.0.0.1 --ws-port 0 --http-port 0 --db "$dir/syncd.db" "$@" >"$SYNCD_LOG" 2>&1 &
   SYNCD_PID=$!
   for ((i = 0; i < 200; i++)); do
