@@ -786,15 +786,13 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   if (how == "take_incoming") {
     auto group = std::make_shared<ResultWaiters::Group>(1);
     ctx.waiters.Expect(group, 0, entry.tenant_id, entry.id);
-    pipeline::SubmitResult submitted = ctx.pipeline->Submit(entry, pipeline::MonotonicMicros());
-    if (submitted != pipeline::SubmitResult::kAccepted) {
+    pipeline::SubmitOutcome submitted = ctx.pipeline->Submit(entry, pipeline::MonotonicMicros());
+    if (!submitted.accepted()) {
       pipeline::Delivery none;
       ctx.waiters.Fill(group, 0, std::move(none));
       ctx.waiters.Wait(group, std::chrono::steady_clock::now());
       ctx.console_store->ReopenConflict(*id);
-      return ErrorResponse(ApiError::kShuttingDown, submitted == pipeline::SubmitResult::kQueueFull
-                                                        ? "the queue is full; try again later"
-                                                        : "the server is shutting down");
+      return ErrorResponse(ApiError::kShuttingDown, submitted.refused->result.detail);
     }
     ctx.waiters.Wait(
         group, std::chrono::steady_clock::now() + std::chrono::milliseconds(kTakeIncomingWaitMs));

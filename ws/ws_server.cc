@@ -706,23 +706,15 @@ class WsServer::Impl final : public pipeline::ResultSink {
     EntryKey key{entry.tenant_id, entry.id};
     std::vector<uint64_t>& waiting = waiters_[key];
     waiting.push_back(id);
-    pipeline::SubmitResult submitted = pipeline_->Submit(std::move(entry), received_us);
-    if (submitted == pipeline::SubmitResult::kAccepted) return;
-    // Not queued: answer now and forget this waiter.
+    pipeline::SubmitOutcome submitted = pipeline_->Submit(std::move(entry), received_us);
+    if (submitted.accepted()) return;
+    // Not queued: answer now with the pipeline's refusal and forget this waiter.
     auto it = waiters_.find(key);
     if (it != waiters_.end()) {
       it->second.pop_back();
       if (it->second.empty()) waiters_.erase(it);
     }
-    domain::ParsedEntry again = domain::ParseSyncEntry(value, tenant);
-    const domain::SyncEntry& e = std::get<domain::SyncEntry>(again);
-    if (submitted == pipeline::SubmitResult::kQueueFull) {
-      Send(id, RefusedNackJson(e, domain::NackReason::kRateLimit, "queue full; try again later",
-                               pipeline_->RetryAfterMs(), NowMs()));
-    } else {
-      Send(id,
-           RefusedNackJson(e, domain::NackReason::kSystem, "server shutting down", 1000, NowMs()));
-    }
+    Send(id, SyncReplyJson(*submitted.refused));
   }
 
   void HandleBatch(uint64_t id, const std::string& tenant, const rapidjson::Document& doc,
@@ -854,7 +846,7 @@ class WsServer::Impl final : public pipeline::ResultSink {
         // A latency sample only for a reply that reached a socket.
         if (handed && d.received_us > 0) pipeline_->metrics().RecordAck(now_us - d.received_us);
       }
-      if (!d.result.acked && d.result.reason == domain::NackReason::kSystem) {
+      if (d.state == pipeline::FinalState::kDead) {
         // A dead-lettered entry is not finished for good: an operator's
         // retry/ack/nack (REST) answers it later, on these same connections.
         KeepWaiting(key, waiting);
