@@ -896,13 +896,12 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   if (how != "take_incoming") return finish(std::nullopt);
   auto group = std::make_shared<ResultWaiters::Group>(1);
   ctx.waiters.Expect(group, 0, entry.tenant_id, entry.id);
-  pipeline::SubmitResult submitted = ctx.pipeline->Submit(entry, pipeline::MonotonicMicros());
-  if (submitted != pipeline::SubmitResult::kAccepted) {
+  pipeline::SubmitOutcome submitted = ctx.pipeline->Submit(entry, common::MonotonicMicros());
+  if (!submitted.accepted()) {
     ctx.waiters.Fill(group, 0, pipeline::Delivery());
     ctx.console_store->ReopenConflict(*id);
-    return ErrorResponse(ApiError::kShuttingDown, submitted == pipeline::SubmitResult::kQueueFull
-                                                      ? "the queue is full; try again later"
-                                                      : "the server is shutting down");
+    // The pipeline's refusal text (queue full, shutting down), as on every route.
+    return ErrorResponse(ApiError::kShuttingDown, submitted.refused->result.detail);
   }
   // The answer comes from the waiters' thread: no Pistache thread waits.
   ApiResponse later;

@@ -153,23 +153,10 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     item.id = entry.id;
     item.repeated = !seen.emplace(entry.tenant_id, entry.id).second;
     ctx.waiters.Expect(group, i, entry.tenant_id, entry.id);
-    pipeline::Delivery refused;
-    refused.tenant_id = entry.tenant_id;
-    refused.entry_id = entry.id;
-    switch (ctx.pipeline->Submit(std::move(entry), common::MonotonicMicros())) {
-      case pipeline::SubmitResult::kAccepted:
-        break;
-      case pipeline::SubmitResult::kQueueFull:  // Submit counted the rejection
-        refused.result =
-            Nack(domain::NackReason::kRateLimit, "the queue is full", ctx.pipeline->RetryAfterMs());
-        ctx.waiters.Fill(group, i, std::move(refused));
-        break;
-      case pipeline::SubmitResult::kStopping:
-        refused.result = Nack(domain::NackReason::kSystem, "the server is shutting down",
-                              ctx.pipeline->RetryAfterMs());
-        ctx.waiters.Fill(group, i, std::move(refused));
-        break;
-    }
+    pipeline::SubmitOutcome submitted =
+        ctx.pipeline->Submit(std::move(entry), common::MonotonicMicros());
+    // Refused (queue full, shutting down): the pipeline's NACK, counted there.
+    if (!submitted.accepted()) ctx.waiters.Fill(group, i, std::move(*submitted.refused));
   }
   // Answer when the results are in (or at wait_ms), on the waiters' thread:
   // no Pistache thread waits for the pipeline.

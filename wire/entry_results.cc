@@ -121,21 +121,6 @@ std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms) {
   return Done(buffer);
 }
 
-std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
-                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms) {
-  pipeline::Delivery d;
-  d.entry_id = e.id;
-  d.entity_id = e.entity_id;
-  d.entity_type = domain::EntityTypeName(e.entity_type);
-  d.operation_type = domain::OperationName(e.operation);
-  d.result.acked = false;
-  d.result.reason = reason;
-  d.result.detail = detail;
-  d.result.retry_after_ms = retry_after_ms;
-  d.result.server_timestamp_ms = now_ms;
-  return SyncReplyJson(d);
-}
-
 void WriteEntryResult(JsonWriter& w, const std::optional<std::string>& id,
                       const domain::EntryResult& result, bool duplicate) {
   w.StartObject();

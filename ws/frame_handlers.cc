@@ -107,20 +107,11 @@ void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySi
   const std::string entry_tenant = entry.tenant_id;
   const std::string entry_id = entry.id;
   router->Wait(entry_tenant, entry_id, ctx.connection);
-  pipeline::SubmitResult submitted = pipeline->Submit(std::move(entry), ctx.received_us);
-  if (submitted == pipeline::SubmitResult::kAccepted) return;
-  // Not queued: answer now and forget this waiter.
+  pipeline::SubmitOutcome submitted = pipeline->Submit(std::move(entry), ctx.received_us);
+  if (submitted.accepted()) return;
+  // Not queued: answer now with the pipeline's refusal and forget this waiter.
   router->CancelWait(entry_tenant, entry_id, ctx.connection);
-  domain::ParsedEntry again = domain::ParseSyncEntry(value, ctx.tenant);
-  const domain::SyncEntry& e = std::get<domain::SyncEntry>(again);
-  if (submitted == pipeline::SubmitResult::kQueueFull) {
-    sink.Send(wire::RefusedNackJson(e, domain::NackReason::kRateLimit,
-                                    "queue full; try again later", pipeline->RetryAfterMs(),
-                                    NowMs(ctx)));
-  } else {
-    sink.Send(wire::RefusedNackJson(e, domain::NackReason::kSystem, "server shutting down", 1000,
-                                    NowMs(ctx)));
-  }
+  sink.Send(wire::SyncReplyJson(*submitted.refused));
 }
 
 void HandleBatch(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {

@@ -80,7 +80,7 @@ void ResultRouter::Route(const std::vector<pipeline::Delivery>& deliveries, int6
         metrics_->RecordAck(now_us - d.received_us);
       }
     }
-    if (!d.result.acked && d.result.reason == domain::NackReason::kSystem) {
+    if (d.state == pipeline::FinalState::kDead) {
       // A dead-lettered entry is not finished for good: an operator's
       // retry/ack/nack (REST) answers it later, on these same connections.
       KeepWaiting(key, waiting);

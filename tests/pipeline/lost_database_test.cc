@@ -99,7 +99,7 @@ class DatabaseFaultTest : public ::testing::Test {
   }
 
   void Submit(const std::string& id) {
-    EXPECT_EQ(pipeline_->Submit(MakeEntry(id), MonotonicMicros()), SubmitResult::kAccepted);
+    EXPECT_TRUE(pipeline_->Submit(MakeEntry(id), MonotonicMicros()).accepted());
   }
   // Runs the worker until nothing is due, then past every backoff, a few times.
   void Settle() {
@@ -289,7 +289,10 @@ TEST_F(DatabaseFaultTest, RefusalsAreCountedAtOnceAndWrittenOnce) {
 TEST_F(DatabaseFaultTest, EntriesRefusedWhileStoppingAreCounted) {
   MakePipeline();
   pipeline_->Stop(0);
-  EXPECT_EQ(pipeline_->Submit(MakeEntry("late"), MonotonicMicros()), SubmitResult::kStopping);
+  SubmitOutcome late = pipeline_->Submit(MakeEntry("late"), MonotonicMicros());
+  ASSERT_FALSE(late.accepted());
+  EXPECT_EQ(late.refused->result.detail, kShuttingDown);
+  EXPECT_EQ(late.refused->state, FinalState::kRefused);
   QueueCounts counts = pipeline_->GlobalCounts();
   EXPECT_EQ(counts.nacked, 1);
   EXPECT_EQ(counts.received, 1);

@@ -166,7 +166,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   void Submit(SyncEntry entry) {
-    EXPECT_EQ(pipeline_->Submit(std::move(entry), MonotonicMicros()), SubmitResult::kAccepted);
+    EXPECT_TRUE(pipeline_->Submit(std::move(entry), MonotonicMicros()).accepted());
   }
   // Runs the worker until it has nothing due.
   void Drain() {
@@ -1160,8 +1160,8 @@ TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {
   auto submit = [&](const std::string& prefix) {
     for (int i = 0; i < kPerThread; ++i) {
       std::string id = prefix + std::to_string(i);
-      EXPECT_EQ(pipeline_->Submit(MakeEntry(id, id, "create", kT0), MonotonicMicros()),
-                SubmitResult::kAccepted);
+      EXPECT_TRUE(
+          pipeline_->Submit(MakeEntry(id, id, "create", kT0), MonotonicMicros()).accepted());
     }
   };
   std::thread a(submit, "x-"), b(submit, "y-");
@@ -1193,8 +1193,12 @@ TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
   }
   pipeline_->Stop();
   EXPECT_EQ(sink_.size(), 100u) << "Stop() must drain what was accepted";
-  EXPECT_EQ(pipeline_->Submit(MakeEntry("late", "late", "create", kT0), MonotonicMicros()),
-            SubmitResult::kStopping);
+  SubmitOutcome late =
+      pipeline_->Submit(MakeEntry("late", "late", "create", kT0), MonotonicMicros());
+  ASSERT_FALSE(late.accepted());
+  EXPECT_EQ(late.refused->entry_id, "late");
+  EXPECT_EQ(late.refused->result.reason, domain::NackReason::kSystem);
+  EXPECT_EQ(late.refused->result.retry_after_ms, kShuttingDownRetryAfterMs);
   EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue WHERE state = 'done'"), 100);
 }
 

@@ -54,13 +54,15 @@ TEST(EntryResultsTest, AnAckOnBothTransports) {
 }
 
 TEST(EntryResultsTest, ATransientNackOnBothTransportsCarriesRetryAfter) {
-  domain::SyncEntry e;
-  e.id = "e-2";
-  e.entity_id = "a-2";
-  e.entity_type = domain::EntityType::kAccount;
-  e.operation = domain::Operation::kUpdate;
-  EXPECT_EQ(RefusedNackJson(e, domain::NackReason::kRateLimit, "queue full; try again later", 250,
-                            1764130000123),
+  // A refusal as the pipeline hands it back from Submit (queue full).
+  pipeline::Delivery d;
+  d.entry_id = "e-2";
+  d.entity_id = "a-2";
+  d.entity_type = "Account";
+  d.operation_type = "update";
+  d.result = RateLimited();
+  d.result.server_timestamp_ms = 1764130000123;
+  EXPECT_EQ(SyncReplyJson(d),
             R"({"type":"sync_nack","id":"e-2","status":"failed","entityId":"a-2",)"
             R"("entityType":"Account","operationType":"update","reason":"rate_limit_error",)"
             R"("detail":"queue full; try again later","is_permanent":false,"retry_after":250,)"

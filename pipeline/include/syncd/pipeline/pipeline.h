@@ -21,6 +21,7 @@
 #include "syncd/domain/result.h"
 #include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/metrics.h"
+#include "syncd/pipeline/results.h"
 #include "syncd/pipeline/retry.h"
 
 namespace syncd::pipeline {
@@ -48,7 +49,11 @@ struct Delivery {
   std::string entity_type;  // canonical spelling
   std::string entity_id;
   std::string operation_type;  // "create" | "update" | "delete"
-  domain::EntryResult result;
+  domain::EntryResult result;  // made by results.h
+  // What the entry's queue row says after this result: a transport keeps
+  // waiting for a kDead entry (an operator answers it later), and a
+  // kRefused one has no row to wait on.
+  FinalState state = FinalState::kDone;
   bool duplicate = false;   // a resent id whose result was already known
   int64_t received_us = 0;  // monotonic receipt time; 0 when unknown (after a restart)
   // The entity after this entry: for `applied` the new state (fan-out to the
@@ -76,15 +81,13 @@ struct QueueCounts {
           retries = 0, dead_lettered = 0;
 };
 
-// Submit counts kQueueFull and kStopping refusals itself (received, nacked).
-enum class SubmitResult { kAccepted, kQueueFull, kStopping };
-
-// What clients are told about a database fault, in NACK details, entry
-// `last_error`s and REST/WebSocket error messages (docs/reliability.md). The
-// store's own message (SQLite's text, paths) goes to the log only.
-inline constexpr char kDatabaseUnavailable[] = "database unavailable; retry later";
-inline constexpr char kDatabaseRefused[] = "the database refused this entry";
-inline constexpr char kRetriesExhausted[] = "retries exhausted; database unavailable";
+// Submit's answer. Not accepted: `refused` is the NACK to send now (queue
+// full or shutting down, from results.h, state kRefused), with the entry's
+// id, entity and operation; Submit counted it (received, nacked).
+struct SubmitOutcome {
+  std::optional<Delivery> refused;
+  bool accepted() const { return !refused.has_value(); }
+};
 
 // Operator actions on one entry (REST /api/v1/sync/acknowledge).
 enum class OperatorAction { kRetry, kAck, kNack };
@@ -113,9 +116,10 @@ class Pipeline {
   // then joins the worker (at most `deadline_ms`).
   void Stop(int64_t deadline_ms = 3000);
 
-  // Queues one validated entry. kQueueFull: unfinished entries reached
-  // queue_max, nothing persisted (answer rate_limit_error, RetryAfterMs()).
-  SubmitResult Submit(domain::SyncEntry entry, int64_t received_us);
+  // Queues one validated entry. Refused when unfinished entries reached
+  // queue_max (rate_limit_error, retry after RetryAfterMs()) or when stopping;
+  // nothing is persisted then.
+  SubmitOutcome Submit(domain::SyncEntry entry, int64_t received_us);
   // Counts an entry NACKed before it reached the queue (validation,
   // permission); nothing else is written. The count shows in the statistics
   // at once and reaches the counters table with the next ingest commit.

@@ -29,9 +29,6 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 std::string SyncReplyJson(const pipeline::Delivery& d);
 // sync_nack for an entry refused before it was queued.
 std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms);
-// sync_nack for a valid entry that could not be queued (queue full, stopping).
-std::string RefusedNackJson(const domain::SyncEntry& e, domain::NackReason reason,
-                            std::string_view detail, int64_t retry_after_ms, int64_t now_ms);
 
 // --- REST --------------------------------------------------------------------
 
