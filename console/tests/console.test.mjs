@@ -199,7 +199,7 @@ try {
     await page.goto(`${HTTP}/console/#/entry/acme/dead-1`);
     await page.locator('[data-testid="entry-state"]', { hasText: 'done' }).waitFor();
     await page.locator('.timeline', { hasText: 'operator_retry' }).waitFor();
-    await page.locator('.timeline li', { hasText: 'attempt 1: injected commit failure' }).waitFor();
+    await page.locator('.timeline li', { hasText: 'attempt 1: database unavailable; retry later' }).waitFor();
   });
 
   await step('every page at 1280×800 and 390×844: no sideways scrolling, screenshots', async () => {

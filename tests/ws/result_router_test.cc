@@ -55,6 +55,7 @@ pipeline::Delivery DeadLettered(const std::string& entry_id) {
   d.result.reason = domain::NackReason::kSystem;
   d.result.detail = "database unavailable";
   d.entity_data.clear();
+  d.state = pipeline::FinalState::kDead;  // the pipeline says so; the router does not guess
   return d;
 }
 
@@ -104,6 +105,22 @@ TEST(ResultRouterTest, DeadLetteredWaitersGetTheOperatorsReply) {
   // And only once.
   router.Route({Applied("e1")}, kNow, sender);
   EXPECT_EQ(sender.Count(1, "sync_ack"), 1u);
+}
+
+// A system_error NACK of an entry that was never queued (a lost database,
+// failed ingest commits) is final for this send: nothing durable exists for
+// an operator to answer, so the connection is not kept waiting.
+TEST(ResultRouterTest, ARefusedEntrysWaitersAreNotKept) {
+  ResultRouter router(nullptr);
+  router.Open(1, kTenant);
+  router.Wait(kTenant, "e1", 1);
+  FakeSender sender;
+  pipeline::Delivery refused = DeadLettered("e1");
+  refused.state = pipeline::FinalState::kRefused;
+  router.Route({refused}, kNow, sender);
+  EXPECT_EQ(sender.Count(1, "\"reason\":\"system_error\""), 1u);
+  router.Route({Applied("e1")}, kNow, sender);
+  EXPECT_EQ(sender.Count(1, "sync_ack"), 0u);
 }
 
 TEST(ResultRouterTest, AWaiterThatClosedIsSkipped) {
