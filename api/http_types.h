@@ -38,7 +38,6 @@ struct ApiResponse {
   // which may be called from any thread, exactly once. Then no Pistache thread
   // waits (ARCHITECTURE.md); status and body of this ApiResponse are unused.
   std::function<void(std::function<void(ApiResponse)>)> deferred;
-  std::string allow;                                         // the Allow header of a 405
   std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, Cache-Control
 };
 
