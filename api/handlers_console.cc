@@ -121,6 +121,30 @@ void StartConsole(ApiContext& ctx) {
 
 namespace {
 
+// A member that is a non-empty string, else nullptr. (hc moved the shared
+// helper away; the console handlers were written against it.)
+const rapidjson::Value* NonEmptyString(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
+    return nullptr;
+  }
+  return &it->value;
+}
+
+// Blocks until the group's results are in or `deadline` passes. The console's
+// take_incoming still answers synchronously (hc made REST waits deferred; this
+// handler was merged from hf without that change).
+ResultWaiters::Results WaitBlocking(ResultWaiters& waiters,
+                                    const std::shared_ptr<ResultWaiters::Group>& group,
+                                    std::chrono::steady_clock::time_point deadline) {
+  auto done = std::make_shared<std::promise<ResultWaiters::Results>>();
+  std::future<ResultWaiters::Results> results = done->get_future();
+  waiters.WaitAsync(group, deadline,
+                    [done](ResultWaiters::Results r) { done->set_value(std::move(r)); });
+  return results.get();
+}
+
 constexpr int64_t kDefaultPage = 50;
 constexpr int64_t kMaxPage = 500;
 constexpr size_t kMaxActionEntries = 500;
@@ -790,15 +814,15 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     if (submitted != pipeline::SubmitResult::kAccepted) {
       pipeline::Delivery none;
       ctx.waiters.Fill(group, 0, std::move(none));
-      ctx.waiters.Wait(group, std::chrono::steady_clock::now());
+      WaitBlocking(ctx.waiters, group, std::chrono::steady_clock::now());
       ctx.console_store->ReopenConflict(*id);
       return ErrorResponse(ApiError::kShuttingDown, submitted == pipeline::SubmitResult::kQueueFull
                                                         ? "the queue is full; try again later"
                                                         : "the server is shutting down");
     }
-    ctx.waiters.Wait(
-        group, std::chrono::steady_clock::now() + std::chrono::milliseconds(kTakeIncomingWaitMs));
-    delivered = group->TakeResults()[0];
+    delivered = WaitBlocking(
+        ctx.waiters, group,
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kTakeIncomingWaitMs))[0];
   }
   db::SyncLogRecord log;
   log.tenant_id = conflict->record.tenant_id;
