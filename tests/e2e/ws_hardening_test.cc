@@ -19,6 +19,7 @@
 
 #include "e2e_fixture.h"
 #include "raw_socket.h"
+#include "syncd/api/data_status.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
@@ -99,8 +100,12 @@ class WsHardeningTest : public ::testing::Test {
                                 const std::vector<domain::EntityType>& types) {
       std::vector<db::StoredEntity> entities;
       reads_->ListEntities(tenant, types, true, &entities);
-      return "{\"type\":\"data_status_response\",\"count\":" + std::to_string(entities.size()) +
-             "}";
+      // The real body (asyncapi.yaml checks every frame the tests receive).
+      const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+      return api::DataStatusJson(entities, types, tenant, /*last_sync_time_s=*/0, now_s,
+                                 /*with_type_field=*/true);
     };
     o.test_before_read = [this](const std::string& kind) { gate_.Before(kind); };
     return o;
