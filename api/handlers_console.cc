@@ -44,7 +44,7 @@ struct StatsPoint {
 class ConsoleState {
  public:
   static constexpr int64_t kIntervalMs = 2000;
-  static constexpr size_t kPoints = 15 * 60 * 1000 / kIntervalMs;
+  static constexpr size_t kPoints = int64_t{15} * 60 * 1000 / kIntervalMs;
 
   explicit ConsoleState(ApiContext* ctx) : ctx_(ctx), thread_([this] { Run(); }) {}
   ~ConsoleState() {
@@ -438,7 +438,9 @@ ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest&) {
   w.Key("count");
   w.Int64(m.batch_count);
   w.Key("avg_size");
-  Num(w, m.batch_count > 0 ? static_cast<double>(m.batch_entries) / m.batch_count : 0);
+  Num(w, m.batch_count > 0
+             ? static_cast<double>(m.batch_entries) / static_cast<double>(m.batch_count)
+             : 0);
   w.Key("max_size");
   w.Int64(m.batch_max_size);
   w.Key("avg_commit_ms");
@@ -875,8 +877,10 @@ ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest&) {
   std::map<std::string, int64_t> connections;
   if (ctx.tenant_connections) connections = ctx.tenant_connections();
   for (const auto& [tenant, n] : connections) {
+    // A lambda may not capture a structured binding before C++20 (clang refuses).
+    const std::string& name = tenant;
     if (std::none_of(rows.begin(), rows.end(),
-                     [&](const db::TenantSummaryRow& r) { return r.tenant_id == tenant; })) {
+                     [&name](const db::TenantSummaryRow& r) { return r.tenant_id == name; })) {
       db::TenantSummaryRow r;
       r.tenant_id = tenant;
       rows.push_back(r);

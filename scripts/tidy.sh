@@ -116,7 +116,9 @@ if [[ -f "$out/failed" ]]; then
 fi
 if ((failed > 0)); then
   echo "tidy.sh: findings by check:"
-  cat "$out"/*.log | grep -oE '\[[a-z0-9.-]+(,-warnings-as-errors)?\]$' | sed -E 's/^\[|(,-warnings-as-errors)?\]$//g' |
+  # A header's finding shows once per file that includes it: count it once.
+  cat "$out"/*.log | grep -E '^[^ ].*: (warning|error): .*\]$' | sort -u |
+    grep -oE '\[[a-z0-9.-]+(,-warnings-as-errors)?\]$' | sed -E 's/^\[|(,-warnings-as-errors)?\]$//g' |
     sort | uniq -c | sort -rn
 fi
 echo "tidy.sh: ${#files[@]} file(s) in $(($(date +%s) - start)) s; $failed with findings"

@@ -33,7 +33,9 @@ using Hdl = websocketpp::connection_hdl;
 // One write(2) per line on an O_APPEND descriptor: lines from parallel
 // clients and test processes do not interleave.
 void RecordFrame(const char* dir, const std::string& text) {
-  static const char* const path = std::getenv("SYNCD_RECORD_FRAMES");
+  // Read once (a function-local static); nothing in the tests sets it.
+  static const char* const path =
+      std::getenv("SYNCD_RECORD_FRAMES");  // NOLINT(concurrency-mt-unsafe)
   if (path == nullptr || *path == '\0') return;
   static const int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return;
