@@ -3,7 +3,7 @@
 // that its test hooks (reads that wait, sends that fail) can be set; real
 // clients over TCP.
 #include <gtest/gtest.h>
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): POSIX mkdtemp is declared here
 
 #include <algorithm>
 #include <atomic>
@@ -263,6 +263,7 @@ TEST_F(WsHardeningTest, UpgradeBeyondMaxConnectionsGets503UntilOneCloses) {
   o.max_connections = 3;
   Start(std::move(o));
   std::vector<WsClient*> open;
+  open.reserve(3);
   for (int i = 0; i < 3; ++i) open.push_back(Open("t1"));
   for (WsClient* c : open) ASSERT_NE(c, nullptr);
 
