@@ -47,7 +47,7 @@ struct StatsPoint {
 class ConsoleState {
  public:
   static constexpr int64_t kIntervalMs = 2000;
-  static constexpr size_t kPoints = 15 * 60 * 1000 / kIntervalMs;
+  static constexpr size_t kPoints = int64_t{15} * 60 * 1000 / kIntervalMs;
 
   explicit ConsoleState(ApiContext* ctx) : ctx_(ctx), thread_([this] { Run(); }) {}
   ~ConsoleState() {
@@ -123,30 +123,6 @@ void StartConsole(ApiContext& ctx) {
 }
 
 namespace {
-
-// A member that is a non-empty string, else nullptr. (hc moved the shared
-// helper away; the console handlers were written against it.)
-const rapidjson::Value* NonEmptyString(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
-    return nullptr;
-  }
-  return &it->value;
-}
-
-// Blocks until the group's results are in or `deadline` passes. The console's
-// take_incoming still answers synchronously (hc made REST waits deferred; this
-// handler was merged from hf without that change).
-ResultWaiters::Results WaitBlocking(ResultWaiters& waiters,
-                                    const std::shared_ptr<ResultWaiters::Group>& group,
-                                    std::chrono::steady_clock::time_point deadline) {
-  auto done = std::make_shared<std::promise<ResultWaiters::Results>>();
-  std::future<ResultWaiters::Results> results = done->get_future();
-  waiters.WaitAsync(group, deadline,
-                    [done](ResultWaiters::Results r) { done->set_value(std::move(r)); });
-  return results.get();
-}
 
 constexpr int64_t kDefaultPage = 50;
 constexpr int64_t kMaxPage = 500;
@@ -436,7 +412,9 @@ ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest&) {
   w.Key("count");
   w.Int64(m.batch_count);
   w.Key("avg_size");
-  Num(w, m.batch_count > 0 ? static_cast<double>(m.batch_entries) / m.batch_count : 0);
+  Num(w, m.batch_count > 0
+             ? static_cast<double>(m.batch_entries) / static_cast<double>(m.batch_count)
+             : 0);
   w.Key("max_size");
   w.Int64(m.batch_max_size);
   w.Key("avg_commit_ms");
@@ -921,8 +899,10 @@ ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest&) {
   std::map<std::string, int64_t> connections;
   if (ctx.tenant_connections) connections = ctx.tenant_connections();
   for (const auto& [tenant, n] : connections) {
+    // A lambda may not capture a structured binding before C++20 (clang refuses).
+    const std::string& name = tenant;
     if (std::none_of(rows.begin(), rows.end(),
-                     [&](const db::TenantSummaryRow& r) { return r.tenant_id == tenant; })) {
+                     [&name](const db::TenantSummaryRow& r) { return r.tenant_id == name; })) {
       db::TenantSummaryRow r;
       r.tenant_id = tenant;
       rows.push_back(r);

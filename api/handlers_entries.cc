@@ -149,7 +149,7 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
       ctx.pipeline->CountRejected(RejectedTenant(entries[i]).value_or(""));
       continue;
     }
-    domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
+    auto& entry = std::get<domain::SyncEntry>(parsed);
     item.id = entry.id;
     item.repeated = !seen.emplace(entry.tenant_id, entry.id).second;
     ctx.waiters.Expect(group, i, entry.tenant_id, entry.id);
@@ -162,12 +162,14 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
   // no Pistache thread waits for the pipeline.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   ApiResponse later;
-  later.deferred = [&ctx, group, deadline,
-                    items = std::make_shared<std::vector<Pending>>(std::move(items))](Reply reply) {
-    ctx.waiters.WaitAsync(group, deadline, [&ctx, items, reply](ResultWaiters::Results results) {
-      reply(SubmitAnswer(ctx, *items, results));
-    });
-  };
+  later.deferred =
+      [&ctx, group, deadline,
+       items = std::make_shared<std::vector<Pending>>(std::move(items))](const Reply& reply) {
+        ctx.waiters.WaitAsync(group, deadline,
+                              [&ctx, items, reply](const ResultWaiters::Results& results) {
+                                reply(SubmitAnswer(ctx, *items, results));
+                              });
+      };
   return later;
 }
 
@@ -211,7 +213,8 @@ ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {
       ctx.pipeline->Operate(*tenant, *entry_id, *op, detail));
   auto deadline = std::chrono::steady_clock::now() + kOperateTimeout;
   ApiResponse later;
-  later.deferred = [&ctx, future, deadline, tenant_id = *tenant, entry = *entry_id](Reply reply) {
+  later.deferred = [&ctx, future, deadline, tenant_id = *tenant,
+                    entry = *entry_id](const Reply& reply) {
     ctx.waiters.WaitFuture(
         std::move(*future), deadline,
         [&ctx, reply, tenant_id, entry](std::optional<pipeline::OperatorResult> r) {

@@ -40,7 +40,7 @@ namespace {
 // refused before its body arrives (http_connection.cc); this bounds the rest
 // (chunked bodies, endless headers), answered with the JSON 413 too.
 size_t HardRequestCap(int64_t max_body_bytes) {
-  return static_cast<size_t>(max_body_bytes) + 64 * 1024;
+  return static_cast<size_t>(max_body_bytes) + size_t{64} * 1024;
 }
 
 std::chrono::milliseconds HeaderTimeout(const HttpOptions& options) {
@@ -346,7 +346,7 @@ class HttpServer::Impl {
     // (it only holds the peer weakly) and this request counted until then.
     auto writer = std::make_shared<Http::ResponseWriter>(std::move(resp));
     auto writes = writes_;
-    Reply reply = [writer, writes, allow_origin, counted](ApiResponse later) {
+    Reply reply = [writer, writes, allow_origin, counted](const ApiResponse& later) {
       Send(*writer, later, allow_origin, writes);
     };
     try {

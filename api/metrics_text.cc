@@ -9,7 +9,9 @@ namespace syncd::api {
 namespace {
 
 double AvgBatchSize(const pipeline::Metrics::Snapshot& m) {
-  return m.batch_count > 0 ? static_cast<double>(m.batch_entries) / m.batch_count : 0.0;
+  return m.batch_count > 0
+             ? static_cast<double>(m.batch_entries) / static_cast<double>(m.batch_count)
+             : 0.0;
 }
 
 std::string Num(double v) {
@@ -137,7 +139,7 @@ std::string MetricsText(const StatsInput& in) {
   p.Sample("syncd_queue_depth{state=\"retry_wait\"}", std::to_string(c.retry_wait));
   p.Sample("syncd_queue_depth{state=\"dead\"}", std::to_string(c.dead));
   p.One("syncd_oldest_pending_age_seconds", "gauge", "Age of the oldest unfinished entry.",
-        Num(in.oldest_pending_age_ms / 1000.0));
+        Num(static_cast<double>(in.oldest_pending_age_ms) / 1000.0));
   p.One("syncd_received_total", "counter", "Entries received since the database was created.",
         std::to_string(c.received));
   p.Header("syncd_entries_total", "counter",

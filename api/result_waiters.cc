@@ -157,8 +157,9 @@ void ResultWaiters::Run() {
     }
     if (!groups_done.empty() || !ops_done.empty()) {
       lock.unlock();
-      for (auto& [done, results] : groups_done) RunGuarded([&] { done(std::move(results)); });
-      for (auto& [done, result] : ops_done) RunGuarded([&] { done(std::move(result)); });
+      // Not structured bindings: a lambda may not capture those before C++20.
+      for (auto& g : groups_done) RunGuarded([&g] { g.first(std::move(g.second)); });
+      for (auto& op : ops_done) RunGuarded([&op] { op.first(std::move(op.second)); });
       lock.lock();
       continue;  // new waits may have come meanwhile
     }

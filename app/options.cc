@@ -29,7 +29,7 @@ struct Spec {
 };
 
 std::function<std::string(const std::string&, Options*)> IntField(
-    int64_t min, int64_t max, std::function<void(Options*, int64_t)> set) {
+    int64_t min, int64_t max, const std::function<void(Options*, int64_t)>& set) {
   return [=](const std::string& v, Options* o) -> std::string {
     int64_t n = 0;
     if (!ParseInt(v, min, max, &n)) {
@@ -82,7 +82,7 @@ const std::vector<Spec>& Specs() {
        IntField(1024, 1LL << 30, [](Options* o, int64_t n) { o->max_message_bytes = n; })},
       {"--result-retention-h", "SYNCD_RESULT_RETENTION_H",
        "hours finished entries and their results are kept (default 168)",
-       IntField(1, 24 * 3650, [](Options* o, int64_t n) { o->result_retention_h = n; })},
+       IntField(1, int64_t{24} * 3650, [](Options* o, int64_t n) { o->result_retention_h = n; })},
       {"--ws-max-buffered-bytes", "SYNCD_WS_MAX_BUFFERED_BYTES",
        "unsent bytes after which a client that does not read is closed (default 67108864)",
        IntField(4096, 1LL << 40, [](Options* o, int64_t n) { o->ws_max_buffered_bytes = n; })},
@@ -154,6 +154,7 @@ std::string HelpText() {
 
 ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* error) {
   for (const Spec& s : Specs()) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): options are read once, before any thread starts
     if (const char* v = std::getenv(s.env)) {
       std::string problem = s.apply(v, options);
       if (!problem.empty()) {
@@ -162,6 +163,7 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
       }
     }
   }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): as above, before any thread starts
   if (const char* v = std::getenv("SYNCD_FAULT_COMMIT_RATE")) {
     char* end = nullptr;
     double rate = std::strtod(v, &end);
@@ -171,6 +173,7 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
     }
     options->fault_commit_rate = rate;
   }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): as above, before any thread starts
   if (const char* v = std::getenv("SYNCD_FAULT_SEED")) {
     int64_t seed = 0;
     if (!ParseInt(v, 0, INT64_MAX, &seed)) {
@@ -206,7 +209,8 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
     }
     std::string problem = spec->apply(value, options);
     if (!problem.empty()) {
-      *error = arg + " " + problem;
+      *error = arg;
+      *error += " " + problem;
       return ParseOutcome::kError;
     }
   }

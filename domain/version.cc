@@ -141,7 +141,7 @@ std::optional<int64_t> ParseIso8601Ms(std::string_view text) {
   if (!c.AtEnd()) return std::nullopt;
 
   const int64_t days = DaysFromCivil(year, month, day);
-  const int64_t local_seconds = days * 86400 + hour * 3600 + minute * 60 + second;
+  const int64_t local_seconds = days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second;
   const int64_t utc_seconds = local_seconds - static_cast<int64_t>(offset_minutes) * 60;
   return utc_seconds * kMsPerSecond + millis;
 }

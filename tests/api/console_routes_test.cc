@@ -83,7 +83,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void Start(double apply_fail_rate = 0, std::string console_dir = "") {
+  void Start(double apply_fail_rate = 0, const std::string& console_dir = "") {
     db::SqliteOptions sqlite;
     sqlite.path = (dir_ / "syncd.db").string();
     sqlite.synchronous = "NORMAL";

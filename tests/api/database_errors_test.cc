@@ -3,7 +3,7 @@
 // NACK the REST route gives is counted in the statistics.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): POSIX mkdtemp is declared here
 
 #include <atomic>
 #include <filesystem>

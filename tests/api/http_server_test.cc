@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <regex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -76,7 +78,8 @@ class HttpServerTest : public ::testing::Test {
 
   void TearDown() override {
     Stop();
-    std::system(("rm -rf " + dir_).c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
   }
 
   // The whole stack on the database file; apply commits fail at `apply_fail_rate`.
@@ -102,7 +105,7 @@ class HttpServerTest : public ::testing::Test {
                                                      clock != nullptr ? clock : &clock_);
     HttpOptions http = http_options_;
     http.port = 0;
-    http.max_body_bytes = 64 * 1024;
+    http.max_body_bytes = int64_t{64} * 1024;
     http.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
     WsInfo ws{[] { return int64_t{3}; }, [] { return int64_t{2}; }, [] { return true; }};
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
@@ -358,8 +361,8 @@ TEST_F(HttpServerTest, RequestErrors) {
   EXPECT_EQ(Post("/api/v1/sync/entries", R"({"entries":[]})", "").status, 200);
   // Over max_body_bytes (64 KiB): JSON 413; far over it Pistache refuses
   // before reading it all, still with 413.
-  ExpectError(Post("/api/v1/sync/entries", std::string(100 * 1024, ' ')), 413, "too_large");
-  EXPECT_EQ(Post("/api/v1/sync/entries", std::string(4 * 1024 * 1024, ' ')).status, 413);
+  ExpectError(Post("/api/v1/sync/entries", std::string(size_t{100} * 1024, ' ')), 413, "too_large");
+  EXPECT_EQ(Post("/api/v1/sync/entries", std::string(size_t{4} * 1024 * 1024, ' ')).status, 413);
   ExpectError(Get("/api/v1/no-such-route"), 404, "not_found");
   ExpectError(Get("/api/v1/sync/entries/t1/nope"), 404, "not_found");
   HttpReply r = Post("/health", "{}");
@@ -779,7 +782,7 @@ TEST_F(HttpServerTest, MalformedRequestsGetJsonErrors) {
 }
 
 TEST_F(HttpServerTest, OversizeBodiesGetJson413) {
-  const std::string big(300 * 1024, 'x');  // the test server takes 64 KiB
+  const std::string big(size_t{300} * 1024, 'x');  // the test server takes 64 KiB
   std::string head =
       "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
   bool closed = false;
@@ -916,6 +919,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
   Restart(/*apply_fail_rate=*/1.0, &frozen_);
   constexpr int kWaiting = 4;  // the server has 2 threads
   std::vector<std::future<HttpReply>> posts;
+  posts.reserve(kWaiting);
   for (int i = 0; i < kWaiting; ++i) {
     posts.push_back(std::async(std::launch::async, [this, i] {
       std::string id = "w" + std::to_string(i);

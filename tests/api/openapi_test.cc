@@ -34,7 +34,8 @@ std::set<std::string> DocumentedRoutes(const std::string& yaml) {
       std::string key = line.substr(4, line.find(':') - 4);
       if (kMethods.count(key) != 0) {
         for (char& c : key) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-        routes.insert(key + " " + path);
+        key += ' ';
+        routes.insert(key + path);
       }
     }
   }

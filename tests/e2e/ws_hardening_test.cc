@@ -3,7 +3,7 @@
 // that its test hooks (reads that wait, sends that fail) can be set; real
 // clients over TCP.
 #include <gtest/gtest.h>
-#include <stdlib.h>
+#include <stdlib.h>  // NOLINT(modernize-deprecated-headers): POSIX mkdtemp is declared here
 
 #include <algorithm>
 #include <atomic>
@@ -22,6 +22,7 @@
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
+#include "syncd/wire/data_status.h"
 #include "syncd/ws/ws_server.h"
 #include "ws_client.h"
 
@@ -99,8 +100,12 @@ class WsHardeningTest : public ::testing::Test {
                                 const std::vector<domain::EntityType>& types) {
       std::vector<db::StoredEntity> entities;
       reads_->ListEntities(tenant, types, true, &entities);
-      return "{\"type\":\"data_status_response\",\"count\":" + std::to_string(entities.size()) +
-             "}";
+      // The real body (asyncapi.yaml checks every frame the tests receive).
+      const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+      return wire::DataStatusJson(entities, types, tenant, /*last_sync_time_s=*/0, now_s,
+                                  /*with_type_field=*/true);
     };
     o.test_before_read = [this](const std::string& kind) { gate_.Before(kind); };
     return o;
@@ -258,6 +263,7 @@ TEST_F(WsHardeningTest, UpgradeBeyondMaxConnectionsGets503UntilOneCloses) {
   o.max_connections = 3;
   Start(std::move(o));
   std::vector<WsClient*> open;
+  open.reserve(3);
   for (int i = 0; i < 3; ++i) open.push_back(Open("t1"));
   for (WsClient* c : open) ASSERT_NE(c, nullptr);
 
