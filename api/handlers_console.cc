@@ -671,7 +671,7 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
   };
   if (state->remaining == 0) return finish();
   ApiResponse later;
-  later.deferred = [&ctx, state, futures, finish](Reply reply) {
+  later.deferred = [&ctx, state, futures, finish](const Reply& reply) {
     auto deadline = std::chrono::steady_clock::now() + kOperateTimeout;
     for (size_t i = 0; i < futures->size(); ++i) {
       if (!(*futures)[i].valid()) continue;
@@ -883,7 +883,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   }
   // The answer comes from the waiters' thread: no Pistache thread waits.
   ApiResponse later;
-  later.deferred = [&ctx, group, finish](Reply reply) {
+  later.deferred = [&ctx, group, finish](const Reply& reply) {
     ctx.waiters.WaitAsync(
         group, std::chrono::steady_clock::now() + std::chrono::milliseconds(kTakeIncomingWaitMs),
         [reply, finish](ResultWaiters::Results results) { reply(finish(results[0])); });

@@ -9,7 +9,7 @@ pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
       rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime: the sanitizer build and the libFuzzer target.
-  pkgs+=(libgtest-dev libgmock-dev clang-format curl clang libclang-rt-14-dev)
+  pkgs+=(libgtest-dev libgmock-dev clang-format clang-tidy curl clang libclang-rt-14-dev)
   # The console's browser suite (Debian's Chromium: no browser download) and
   # promtool for deploy/alerts.yml.
   pkgs+=(chromium prometheus)

@@ -4,7 +4,8 @@
 # runs the GoogleTest suites with ctest (failing on zero tests or fewer than
 # tests/expected_test_count), a seconds-long load-test smoke run (every entry
 # answered exactly once), the generated TypeScript client against a running
-# syncd, the deploy/ rules and dashboard, the operator console in headless
+# syncd, asyncapi.yaml against every WebSocket frame the tests saw,
+# clang-tidy, the deploy/ rules and dashboard, the operator console in headless
 # Chromium, the suites again under ASan+UBSan (clang, build-asan/) and a
 # 60-second libFuzzer run over message parsing. Exits non-zero on the first
 # failure. Long fuzzing: scripts/fuzz.sh SECONDS.
@@ -26,7 +27,14 @@ cmake --build build -j"$(nproc)"
 
 echo "== unit and end-to-end tests"
 # Fails on zero tests and on fewer tests than tests/expected_test_count.
-scripts/ctest.sh build -j2
+# Every WebSocket frame the tests send or receive is recorded for the
+# AsyncAPI check below.
+frames="$root/build/frames.jsonl"
+rm -f "$frames"
+SYNCD_RECORD_FRAMES="$frames" scripts/ctest.sh build -j2
+
+echo "== asyncapi.yaml, and every recorded frame against it"
+tests/asyncapi/run.sh "$frames"
 
 echo "== load-test smoke"
 scripts/load-test.sh --smoke
@@ -38,6 +46,9 @@ trap 'stop_syncd || true; rm -rf "$work"' EXIT
 start_syncd "$root/build/syncd" "$work"
 tests/api-client/run.sh "$SYNCD_HTTP_URL" "${SYNCD_WS_URL/ws:/http:}"
 stop_syncd
+
+echo "== clang-tidy (.clang-tidy) over domain, common, wire, api, app"
+scripts/tidy.sh --modules "domain common wire api app"
 
 echo "== deploy/: alert rules (promtool), dashboard, metric names"
 scripts/check-deploy.sh
