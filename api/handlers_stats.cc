@@ -21,6 +21,7 @@ bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse*) {
   in->oldest_pending_age_ms = oldest > 0 ? std::max<int64_t>(0, NowEpochMs() - oldest) : 0;
   in->ws_connections = Call(ctx.ws.connections);
   in->ws_tenants = Call(ctx.ws.tenants);
+  in->ws_slow_closes = Call(ctx.ws.slow_closes);
   in->uptime_s = ctx.UptimeS();
   bool ws_up = ctx.ws.up && ctx.ws.up();
   in->degraded = !ctx.reads->Ping().ok() || ctx.pipeline->health() != pipeline::Health::kOk ||

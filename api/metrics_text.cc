@@ -122,6 +122,8 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Int64(in.ws_connections);
   w.Key("tenants");
   w.Int64(in.ws_tenants);
+  w.Key("closed_slow");
+  w.Int64(in.ws_slow_closes);
   w.EndObject();
   w.Key("uptime_s");
   w.Int64(in.uptime_s);
@@ -180,6 +182,9 @@ std::string MetricsText(const StatsInput& in) {
         std::to_string(in.ws_connections));
   p.One("syncd_websocket_tenants", "gauge", "Distinct tenants with an open WebSocket connection.",
         std::to_string(in.ws_tenants));
+  p.One("syncd_websocket_slow_closes_total", "counter",
+        "WebSocket connections closed (1008) because they did not read, since start.",
+        std::to_string(in.ws_slow_closes));
   p.One("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
         std::to_string(in.uptime_s));
   p.One("syncd_health_degraded", "gauge",

@@ -193,6 +193,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   int port() const { return port_; }
   int64_t connections() const { return connection_count_.load(); }
   int64_t tenants() const { return tenant_count_.load(); }
+  int64_t slow_closes() const { return slow_closes_.load(); }
   std::map<std::string, int64_t> TenantConnections() const {
     std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
     return tenant_sizes_;
@@ -592,6 +593,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
                      static_cast<long long>(options_.max_buffered_total_bytes),
                      static_cast<long long>(suppressed));
       }
+      slow_closes_.fetch_add(1);
       CloseConn(it->second, websocketpp::close::status::policy_violation,
                 "server send buffers full");
     }
@@ -613,6 +615,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (conn.buffered > options_.max_buffered_bytes) {
       // The client does not read: stop buffering for it. Its results are
       // durable; resending after a reconnect replays them.
+      slow_closes_.fetch_add(1);
       CloseConn(conn, websocketpp::close::status::policy_violation, "client too slow");
       return false;
     }
@@ -705,6 +708,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   int port_ = 0;
   std::atomic<bool> up_{false};
   std::atomic<int64_t> connection_count_{0}, tenant_count_{0};
+  // Connections closed with 1008 because they did not read (their own
+  // --ws-max-buffered-bytes, or the budget of all connections), since start.
+  std::atomic<int64_t> slow_closes_{0};
   // Declared after server_: stopped and destroyed before it.
   ReaderPool pool_;
   mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads
@@ -738,6 +744,7 @@ db::Status WsServer::Start() { return impl_->Start(); }
 int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }
+int64_t WsServer::slow_closes() const { return impl_->slow_closes(); }
 std::map<std::string, int64_t> WsServer::TenantConnections() const {
   return impl_->TenantConnections();
 }

@@ -219,17 +219,20 @@ class SlowClientTest : public E2eTest {
   }
 
   // connections.websocket of GET /api/v1/queue/stats; -1 when unreadable.
-  int64_t WsConnections() {
+  // connections.<name> of the queue statistics, or -1.
+  int64_t ConnectionsStat(const char* name) {
     HttpResponse r = HttpGet(kHost, app_->http_port(), "/api/v1/queue/stats", Millis(2000));
     if (r.status != 200) return -1;
     rapidjson::Document d = ParseJson(r.body);
     if (d.HasParseError() || !d.IsObject() || !d.HasMember("connections") ||
-        !d["connections"].IsObject() || !d["connections"].HasMember("websocket") ||
-        !d["connections"]["websocket"].IsInt64()) {
+        !d["connections"].IsObject() || !d["connections"].HasMember(name) ||
+        !d["connections"][name].IsInt64()) {
       return -1;
     }
-    return d["connections"]["websocket"].GetInt64();
+    return d["connections"][name].GetInt64();
   }
+  int64_t WsConnections() { return ConnectionsStat("websocket"); }
+  int64_t SlowCloses() { return ConnectionsStat("closed_slow"); }
 
   // Stores kEntities tags with ~1 KB each for kTenant over `c` (pipelined)
   // and waits for every ack.
@@ -324,8 +327,11 @@ TEST_F(SlowClientTest, ClientThatDoesNotReadIsClosedAndMemoryStaysBounded) {
   RecordProperty("slow_text_frames", slow.text_frames());
   RecordProperty("slow_closed_after_ms", static_cast<int>(closed_after));
   RecordProperty("rss_growth_kb", static_cast<int>(peak_kb - rss_before_kb));
+  // The server closed it for not reading (1008), whether or not the close
+  // frame got through before the TCP connection was cut: its count says so.
+  EXPECT_EQ(SlowCloses(), 1) << "queue stats connections.closed_slow";
   // When the close frame got through (the kernel absorbed what was written
-  // before it), it says why.
+  // before it), it says why too.
   if (slow.close_code() != 0) {
     EXPECT_EQ(slow.close_code(), 1008);
   }
@@ -369,6 +375,7 @@ TEST_F(SlowClientTest, ClientThatReadsGetsEveryReplyUnderTheSameCap) {
   EXPECT_FALSE(reader->closed());
   EXPECT_FALSE(writer->closed());
   EXPECT_EQ(WsConnections(), 2);
+  EXPECT_EQ(SlowCloses(), 0);  // nobody was closed for not reading
 }
 
 // connection_status measures health (it used to say true and count every

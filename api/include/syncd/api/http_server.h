@@ -26,6 +26,7 @@ namespace syncd::api {
 struct WsInfo {
   std::function<int64_t()> connections;  // open WebSocket connections
   std::function<int64_t()> tenants;      // distinct tenants among them
+  std::function<int64_t()> slow_closes;  // closed (1008) for not reading, since start
   std::function<bool()> up;              // listening
 };
 

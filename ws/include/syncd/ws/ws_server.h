@@ -69,6 +69,8 @@ class WsServer {
   int port() const;
   int64_t connections() const;
   int64_t tenants() const;
+  // Connections closed (1008) because they did not read, since start.
+  int64_t slow_closes() const;
   // Open connections per tenant (any thread; the operator console).
   std::map<std::string, int64_t> TenantConnections() const;
   bool up() const;
