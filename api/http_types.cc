@@ -33,6 +33,7 @@ constexpr ErrorRow kErrorTable[] = {
     {ApiError::kForbiddenOrigin, 403, "forbidden_origin"},
     {ApiError::kRequestTimeout, 408, "request_timeout"},
     {ApiError::kTooManyConnections, 503, "too_many_connections"},
+    {ApiError::kLengthRequired, 411, "length_required"},
 };
 
 const std::string kInternalMessage = "internal error";

@@ -59,6 +59,7 @@ enum class ApiError {
   kForbiddenOrigin,     // a state-changing request from a browser origin not allowed
   kRequestTimeout,      // the request did not arrive in time
   kTooManyConnections,  // --max-connections reached
+  kLengthRequired,      // a body sent with Transfer-Encoding (chunked) instead of a length
 };
 
 // The one table: HTTP status and `error.code` of each ApiError.

@@ -26,8 +26,10 @@ namespace syncd::api {
 struct WsInfo {
   std::function<int64_t()> connections;  // open WebSocket connections
   std::function<int64_t()> tenants;      // distinct tenants among them
-  std::function<int64_t()> slow_closes;  // closed (1008) for not reading, since start
   std::function<bool()> up;              // listening
+  // Connections closed (1008) for not reading, since start. Last, so that
+  // brace-initialised WsInfo{connections, tenants, up} stays what it says.
+  std::function<int64_t()> slow_closes;
 };
 
 // Open connections per tenant (the console's tenant list).
