@@ -8,7 +8,7 @@
 namespace syncd::pipeline {
 
 namespace counters = db::counters;
-using db::EntryState;
+using common::EntryState;
 
 namespace {
 

@@ -156,7 +156,7 @@ std::string EntryStateJson(const db::QueueRow& row) {
   w.Key("entry_id");
   w.String(row.entry.id);
   w.Key("state");
-  StrValue(w, db::EntryStateName(row.state));
+  StrValue(w, common::EntryStateName(row.state));
   w.Key("attempts");
   w.Int(row.attempts);
   w.Key("last_error");
@@ -164,10 +164,10 @@ std::string EntryStateJson(const db::QueueRow& row) {
   w.Key("received_at_ms");
   w.Int64(row.received_at_ms);
   w.Key("finished_at_ms");
-  bool finished = row.state == db::EntryState::kDone || row.state == db::EntryState::kDead;
+  bool finished = row.state == common::EntryState::kDone || row.state == common::EntryState::kDead;
   IntOrNull(w, finished ? row.finished_at_ms : 0);
   w.Key("next_attempt_at_ms");
-  IntOrNull(w, row.state == db::EntryState::kRetryWait ? row.next_attempt_at_ms : 0);
+  IntOrNull(w, row.state == common::EntryState::kRetryWait ? row.next_attempt_at_ms : 0);
   w.Key("result");
   if (row.result) {
     w.StartObject();

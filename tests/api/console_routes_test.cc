@@ -87,7 +87,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     db::SqliteOptions sqlite;
     sqlite.path = (dir_ / "syncd.db").string();
     sqlite.synchronous = "NORMAL";
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));

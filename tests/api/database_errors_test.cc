@@ -30,38 +30,39 @@ class FailingReadStore final : public db::ReadStore {
   explicit FailingReadStore(std::unique_ptr<db::ReadStore> inner) : inner_(std::move(inner)) {}
   std::atomic<bool> failing{false};
 
-  db::Status ListEntities(std::string_view tenant_id, const std::vector<domain::EntityType>& types,
-                          bool include_deleted, std::vector<db::StoredEntity>* out) override {
+  common::Status ListEntities(std::string_view tenant_id,
+                              const std::vector<domain::EntityType>& types, bool include_deleted,
+                              std::vector<db::StoredEntity>* out) override {
     if (failing) return Fail();
     return inner_->ListEntities(tenant_id, types, include_deleted, out);
   }
-  db::Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
-                       std::optional<db::QueueRow>* row) override {
+  common::Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
+                           std::optional<db::QueueRow>* row) override {
     if (failing) return Fail();
     return inner_->FindEntry(tenant_id, entry_id, row);
   }
-  db::Status ListConflicts(std::string_view tenant_id, int limit,
-                           std::vector<db::ConflictRecord>* out) override {
+  common::Status ListConflicts(std::string_view tenant_id, int limit,
+                               std::vector<db::ConflictRecord>* out) override {
     if (failing) return Fail();
     return inner_->ListConflicts(tenant_id, limit, out);
   }
-  db::Status GetCheckpoint(std::string_view tenant_id,
-                           std::optional<db::Checkpoint>* out) override {
+  common::Status GetCheckpoint(std::string_view tenant_id,
+                               std::optional<db::Checkpoint>* out) override {
     if (failing) return Fail();
     return inner_->GetCheckpoint(tenant_id, out);
   }
-  db::Status OldestUnfinished(std::string_view tenant_id,
-                              std::optional<int64_t>* received_at_ms) override {
+  common::Status OldestUnfinished(std::string_view tenant_id,
+                                  std::optional<int64_t>* received_at_ms) override {
     if (failing) return Fail();
     return inner_->OldestUnfinished(tenant_id, received_at_ms);
   }
-  db::Status LoadCounters(db::CounterMap* counters) override {
+  common::Status LoadCounters(db::CounterMap* counters) override {
     return inner_->LoadCounters(counters);
   }
-  db::Status Ping() override { return failing ? Fail() : inner_->Ping(); }
+  common::Status Ping() override { return failing ? Fail() : inner_->Ping(); }
 
  private:
-  static db::Status Fail() { return db::Status::Transient(kRawError); }
+  static common::Status Fail() { return common::Status::Transient(kRawError); }
   std::unique_ptr<db::ReadStore> inner_;
 };
 
@@ -74,7 +75,7 @@ class DatabaseErrorsTest : public ::testing::Test {
     dir_ = tmpl;
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto reads = db::OpenSqliteReadStore(sqlite, &s);

@@ -88,7 +88,7 @@ class HttpServerTest : public ::testing::Test {
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
     sqlite.synchronous = "NORMAL";
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
@@ -644,7 +644,7 @@ TEST_F(HttpServerTest, StopWakesWaitingRequests) {
   auto failed_once = [&] {
     std::optional<db::QueueRow> row;
     return reads_->FindEntry("t1", "slow", &row).ok() && row &&
-           row->state == db::EntryState::kRetryWait;
+           row->state == common::EntryState::kRetryWait;
   };
   for (int i = 0; i < 3000 && !failed_once(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "syncd/api/http_server.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/sqlite_store.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/ws/ws_server.h"
 #include "ws_client.h"
@@ -26,25 +26,28 @@ constexpr char kHost[] = "127.0.0.1";
 // Every read fails as a broken disk would (transient: an I/O error).
 class FailingReadStore final : public db::ReadStore {
  public:
-  db::Status ListEntities(std::string_view, const std::vector<domain::EntityType>&, bool,
-                          std::vector<db::StoredEntity>*) override {
+  common::Status ListEntities(std::string_view, const std::vector<domain::EntityType>&, bool,
+                              std::vector<db::StoredEntity>*) override {
     return Fail();
   }
-  db::Status FindEntry(std::string_view, std::string_view, std::optional<db::QueueRow>*) override {
+  common::Status FindEntry(std::string_view, std::string_view,
+                           std::optional<db::QueueRow>*) override {
     return Fail();
   }
-  db::Status ListConflicts(std::string_view, int, std::vector<db::ConflictRecord>*) override {
+  common::Status ListConflicts(std::string_view, int, std::vector<db::ConflictRecord>*) override {
     return Fail();
   }
-  db::Status GetCheckpoint(std::string_view, std::optional<db::Checkpoint>*) override {
+  common::Status GetCheckpoint(std::string_view, std::optional<db::Checkpoint>*) override {
     return Fail();
   }
-  db::Status OldestUnfinished(std::string_view, std::optional<int64_t>*) override { return Fail(); }
-  db::Status LoadCounters(db::CounterMap*) override { return Fail(); }
-  db::Status Ping() override { return Fail(); }
+  common::Status OldestUnfinished(std::string_view, std::optional<int64_t>*) override {
+    return Fail();
+  }
+  common::Status LoadCounters(db::CounterMap*) override { return Fail(); }
+  common::Status Ping() override { return Fail(); }
 
  private:
-  static db::Status Fail() { return db::Status::Transient("disk I/O error (injected)"); }
+  static common::Status Fail() { return common::Status::Transient("disk I/O error (injected)"); }
 };
 
 class ReadFailureTest : public ::testing::Test {
@@ -56,7 +59,7 @@ class ReadFailureTest : public ::testing::Test {
     dir_ = tmpl;
     db::SqliteOptions sqlite;
     sqlite.path = (dir_ / "syncd.db").string();
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     pipeline_ = std::make_unique<pipeline::Pipeline>(std::move(writes), pipeline::PipelineOptions{},
@@ -87,7 +90,7 @@ class ReadFailureTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   FailingReadStore reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<ws::WsServer> ws_;

@@ -19,8 +19,8 @@
 
 #include "e2e_fixture.h"
 #include "raw_socket.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/sqlite_store.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/wire/data_status.h"
 #include "syncd/ws/ws_server.h"
@@ -93,7 +93,7 @@ class WsHardeningTest : public ::testing::Test {
     o.host = "127.0.0.1";
     o.port = 0;
     o.health_body = [this] {
-      db::Status s = reads_->Ping();
+      common::Status s = reads_->Ping();
       return std::string(s.ok() ? "{\"status\":\"healthy\"}" : "{\"status\":\"unhealthy\"}");
     };
     o.data_status_body = [this](const std::string& tenant,
@@ -115,7 +115,7 @@ class WsHardeningTest : public ::testing::Test {
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
     sqlite.synchronous = "NORMAL";
-    db::Status status;
+    common::Status status;
     auto writes = db::OpenSqliteWriteStore(sqlite, &status);
     ASSERT_NE(writes, nullptr) << status.message();
     reads_ = db::OpenSqliteReadStore(sqlite, &status);
@@ -124,7 +124,7 @@ class WsHardeningTest : public ::testing::Test {
                                                      &clock_);
     server_ = std::make_unique<ws::WsServer>(std::move(options), pipeline_.get(), reads_.get());
     ASSERT_TRUE(pipeline_->Start().ok());
-    db::Status started = server_->Start();
+    common::Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.message();
     port_ = server_->port();
   }
@@ -204,7 +204,7 @@ class WsHardeningTest : public ::testing::Test {
   std::string dir_;
   int port_ = 0;
   ReadGate gate_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   std::unique_ptr<db::ReadStore> reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<ws::WsServer> server_;

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "support/fake_clock.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -31,7 +32,7 @@
 namespace syncd::pipeline {
 namespace {
 
-using db::EntryState;
+using common::EntryState;
 using domain::NackReason;
 using domain::Outcome;
 using domain::SyncEntry;
@@ -148,10 +149,10 @@ class PipelineTest : public ::testing::Test {
 
   // A pipeline on the test file behind a FaultInjectingStore (faults_), with
   // the sink attached and unfinished entries recovered.
-  void MakePipeline(PipelineOptions options = TestOptions(), const Clock* clock = nullptr,
+  void MakePipeline(PipelineOptions options = TestOptions(), const common::Clock* clock = nullptr,
                     bool recover = true) {
     pipeline_.reset();
-    db::Status s;
+    common::Status s;
     std::unique_ptr<db::WriteStore> inner = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(inner));
@@ -166,7 +167,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   void Submit(SyncEntry entry) {
-    EXPECT_TRUE(pipeline_->Submit(std::move(entry), MonotonicMicros()).accepted());
+    EXPECT_TRUE(pipeline_->Submit(std::move(entry), common::MonotonicMicros()).accepted());
   }
   // Runs the worker until it has nothing due.
   void Drain() {
@@ -178,7 +179,7 @@ class PipelineTest : public ::testing::Test {
 
   db::ReadStore& Read() {
     if (!read_) {
-      db::Status s;
+      common::Status s;
       read_ = db::OpenSqliteReadStore(db_options_, &s);
       EXPECT_TRUE(s.ok()) << s.ToString();
     }
@@ -187,7 +188,7 @@ class PipelineTest : public ::testing::Test {
   std::optional<db::QueueRow> Row(const std::string& entry_id,
                                   const std::string& tenant = kTenant) {
     std::optional<db::QueueRow> row;
-    db::Status s = Read().FindEntry(tenant, entry_id, &row);
+    common::Status s = Read().FindEntry(tenant, entry_id, &row);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return row;
   }
@@ -224,7 +225,7 @@ class PipelineTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   db::SqliteOptions db_options_;
-  FakeClock clock_{kT0};
+  test::FakeClock clock_{kT0};
   CapturingSink sink_;
   db::FaultInjectingStore* faults_ = nullptr;  // owned by pipeline_
   std::unique_ptr<Pipeline> pipeline_;
@@ -593,7 +594,7 @@ TEST_F(PipelineTest, AnEntryWhoseIngestCommitFailedOnceIsAppliedUnchanged) {
   std::optional<db::QueueRow> row = Row("q-1");
   ASSERT_TRUE(row.has_value()) << "the entry was not persisted under its id";
   // A done entry keeps its result, not its payload: the entity holds that.
-  EXPECT_EQ(row->state, db::EntryState::kDone);
+  EXPECT_EQ(row->state, common::EntryState::kDone);
   EXPECT_EQ(row->entry.entity_id, "a-1");
   ASSERT_TRUE(Entity("a-1").has_value());
   EXPECT_EQ(Entity("a-1")->data, entry.data);
@@ -605,7 +606,7 @@ TEST_F(PipelineTest, AnEntryWhoseIngestCommitFailedOnceIsAppliedUnchanged) {
 // backoff), and are applied once commits work again.
 TEST_F(PipelineTest, FailedClaimCommitsAreRetriedWithBackoff) {
   {
-    db::Status s;
+    common::Status s;
     auto store = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(store->Begin(db::TxnKind::kIngest).ok());
@@ -808,7 +809,7 @@ TEST_F(PipelineTest, ATransientFailureDelaysLaterEntriesOfTheSameEntity) {
 TEST_F(PipelineTest, EntriesLeftByADeadProcessAreAppliedOnceAfterRestart) {
   {
     // What a process that died mid-batch leaves behind.
-    db::Status s;
+    common::Status s;
     auto store = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(store->Begin(db::TxnKind::kIngest).ok());
@@ -1153,15 +1154,15 @@ TEST_F(CountersTest, CountersMatchTheDatabaseThroughAMixedWorkloadAndARestart) {
 // ---- the real worker thread ----
 
 TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {
-  SystemClock clock;
+  common::SystemClock clock;
   MakePipeline(TestOptions(), &clock, /*recover=*/false);
   ASSERT_TRUE(pipeline_->Start().ok());
   constexpr int kPerThread = 150;
   auto submit = [&](const std::string& prefix) {
     for (int i = 0; i < kPerThread; ++i) {
       std::string id = prefix + std::to_string(i);
-      EXPECT_TRUE(
-          pipeline_->Submit(MakeEntry(id, id, "create", kT0), MonotonicMicros()).accepted());
+      EXPECT_TRUE(pipeline_->Submit(MakeEntry(id, id, "create", kT0), common::MonotonicMicros())
+                      .accepted());
     }
   };
   std::thread a(submit, "x-"), b(submit, "y-");
@@ -1184,7 +1185,7 @@ TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {
 }
 
 TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
-  SystemClock clock;
+  common::SystemClock clock;
   MakePipeline(TestOptions(), &clock, /*recover=*/false);
   ASSERT_TRUE(pipeline_->Start().ok());
   for (int i = 0; i < 100; ++i) {
@@ -1194,7 +1195,7 @@ TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
   pipeline_->Stop();
   EXPECT_EQ(sink_.size(), 100u) << "Stop() must drain what was accepted";
   SubmitOutcome late =
-      pipeline_->Submit(MakeEntry("late", "late", "create", kT0), MonotonicMicros());
+      pipeline_->Submit(MakeEntry("late", "late", "create", kT0), common::MonotonicMicros());
   ASSERT_FALSE(late.accepted());
   EXPECT_EQ(late.refused->entry_id, "late");
   EXPECT_EQ(late.refused->result.reason, domain::NackReason::kSystem);
@@ -1203,7 +1204,7 @@ TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
 }
 
 TEST_F(PipelineTest, TheWorkerThreadRetriesFailedCommitsUntilApplied) {
-  SystemClock clock;
+  common::SystemClock clock;
   PipelineOptions options;
   options.retry = RetryPolicy{12, 1, 4};
   MakePipeline(options, &clock, /*recover=*/false);

@@ -81,7 +81,7 @@ TEST(EntryResultsTest, PendingItemAndEntryState) {
   db::QueueRow row;
   row.entry.tenant_id = "t-1";
   row.entry.id = "e-4";
-  row.state = db::EntryState::kDone;
+  row.state = common::EntryState::kDone;
   row.attempts = 1;
   row.received_at_ms = 1000;
   row.finished_at_ms = 2000;
