@@ -79,8 +79,8 @@ std::string SyncReplyJson(const pipeline::Delivery& d) {
   Str(w, "id", d.entry_id);
   Str(w, "status", r.acked ? "processed" : "failed");
   Str(w, "entityId", d.entity_id);
-  Str(w, "entityType", d.entity_type);
-  Str(w, "operationType", d.operation_type);
+  Str(w, "entityType", domain::EntityTypeName(d.entity_type));
+  Str(w, "operationType", domain::OperationName(d.operation_type));
   if (r.acked) {
     if (r.outcome) Str(w, "outcome", domain::OutcomeName(*r.outcome));
     Int(w, "server_timestamp", r.server_timestamp_ms);

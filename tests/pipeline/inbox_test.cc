@@ -53,8 +53,8 @@ TEST_F(InboxTest, OverTheLimitEntriesWaitToBeToldApartThenAreRefused) {
   const Delivery& d = *refused.refused;
   EXPECT_EQ(d.entry_id, "late");
   EXPECT_EQ(d.entity_id, "a-late");
-  EXPECT_EQ(d.entity_type, "Account");
-  EXPECT_EQ(d.operation_type, "update");
+  EXPECT_EQ(d.entity_type, domain::EntityType::kAccount);
+  EXPECT_EQ(d.operation_type, domain::Operation::kUpdate);
   EXPECT_EQ(d.received_us, 7);
   EXPECT_EQ(d.state, FinalState::kRefused);
   EXPECT_EQ(d.result.reason, domain::NackReason::kRateLimit);

@@ -251,9 +251,9 @@ TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
   Delivery created = Only("q-create");
   EXPECT_TRUE(created.result.acked);
   EXPECT_TRUE(IsAck(created, Outcome::kApplied));
-  EXPECT_EQ(created.entity_type, "Account");
+  EXPECT_EQ(created.entity_type, domain::EntityType::kAccount);
   EXPECT_EQ(created.entity_id, "a-1");
-  EXPECT_EQ(created.operation_type, "create");
+  EXPECT_EQ(created.operation_type, domain::Operation::kCreate);
   EXPECT_FALSE(created.duplicate);
   std::optional<db::StoredEntity> stored = Entity("a-1");
   ASSERT_TRUE(stored.has_value());
@@ -358,7 +358,7 @@ TEST_F(PipelineTest, ADeleteIsDecidedByItsVersionLikeAnUpdate) {
   Drain();
   Delivery deleted = Only("q-new-delete");
   EXPECT_TRUE(IsAck(deleted, Outcome::kApplied));
-  EXPECT_EQ(deleted.operation_type, "delete");
+  EXPECT_EQ(deleted.operation_type, domain::Operation::kDelete);
   EXPECT_TRUE(deleted.entity_deleted);
   stored = Entity("a-1");
   ASSERT_TRUE(stored.has_value());
@@ -408,7 +408,7 @@ TEST_F(PipelineTest, AFinishedIdSentAgainGetsTheSameResultMarkedDuplicate) {
   EXPECT_EQ(again.result.checksum, first.result.checksum);
   EXPECT_EQ(again.result.server_timestamp_ms, first.result.server_timestamp_ms);
   EXPECT_EQ(again.entity_id, "a-1");
-  EXPECT_EQ(again.operation_type, "create");  // the first entry's
+  EXPECT_EQ(again.operation_type, domain::Operation::kCreate);  // the first entry's
   EXPECT_NE(Entity("a-1")->data.find("\"First\""), std::string::npos);
 
   // The same id from another tenant is another entry.

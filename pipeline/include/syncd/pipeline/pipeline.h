@@ -18,6 +18,7 @@
 
 #include "syncd/common/clock.h"
 #include "syncd/db/store.h"
+#include "syncd/domain/entity.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/result.h"
 #include "syncd/pipeline/metrics.h"
@@ -46,9 +47,10 @@ struct PipelineOptions {
 struct Delivery {
   std::string tenant_id;
   std::string entry_id;
-  std::string entity_type;  // canonical spelling
+  domain::EntityType entity_type = domain::EntityType::kAccount;
   std::string entity_id;
-  std::string operation_type;  // "create" | "update" | "delete"
+  // Enums until the wire: the writers (wire/) spell them.
+  domain::Operation operation_type = domain::Operation::kCreate;
   domain::EntryResult result;  // made by results.h
   // What the entry's queue row says after this result: a transport keeps
   // waiting for a kDead entry (an operator answers it later), and a
