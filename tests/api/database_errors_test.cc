@@ -10,16 +10,13 @@
 #include <memory>
 #include <string>
 
-#include "http_client.h"
+#include "support/http_client.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::api {
 namespace {
-
-using testing::HttpReply;
-using testing::HttpRequest;
 
 constexpr char kRawError[] = "disk I/O error reading /var/lib/syncd/syncd.db";
 
@@ -112,7 +109,7 @@ TEST_F(DatabaseErrorsTest, FailedReadsAnswer500WithAStableMessage) {
   reads_->failing = true;
   for (const char* target : {"/api/v1/sync/entries/t1/e1", "/api/v1/sync/status/t1",
                              "/api/v1/sync/data-status/t1", "/api/v1/sync/conflicts/t1"}) {
-    HttpReply r = HttpRequest(server_->port(), "GET", target);
+    test::HttpReply r = test::HttpRequest(server_->port(), "GET", target);
     EXPECT_EQ(r.status, 500) << target;
     rapidjson::Document doc;
     doc.Parse(r.body.c_str());
@@ -127,8 +124,8 @@ TEST_F(DatabaseErrorsTest, FailedReadsAnswer500WithAStableMessage) {
 // An entry without a readable tenantId is NACKed validation_error; the
 // statistics count it (globally) like any other NACK.
 TEST_F(DatabaseErrorsTest, AValidationNackWithoutATenantIsCounted) {
-  HttpReply r = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries",
-                            R"({"entries":[{"id":"e1","entityType":"Account"}]})");
+  test::HttpReply r = test::HttpRequest(server_->port(), "POST", "/api/v1/sync/entries",
+                                        R"({"entries":[{"id":"e1","entityType":"Account"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("validation_error"), std::string::npos) << r.body;
   pipeline::QueueCounts counts = pipeline_->GlobalCounts();

@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 #include "syncd/api/http_server.h"
 #include "syncd/common/clock.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/ws/ws_server.h"
-#include "ws_client.h"
 
 namespace syncd::e2e {
 namespace {
@@ -100,37 +102,38 @@ class ReadFailureTest : public ::testing::Test {
 TEST_F(ReadFailureTest, RestRoutesThatReadAnswer500WithTheErrorJson) {
   for (const std::string path : {"/api/v1/sync/entries/t-1/e-1", "/api/v1/sync/conflicts/t-1",
                                  "/api/v1/sync/status/t-1", "/api/v1/sync/data-status/t-1"}) {
-    HttpResponse r = HttpGet(kHost, http_->port(), path);
+    test::HttpResponse r = test::HttpGet(kHost, http_->port(), path);
     EXPECT_EQ(r.status, 500) << path << ": " << r.body;
-    rapidjson::Document d = ParseJson(r.body);
+    rapidjson::Document d = test::ParseJson(r.body);
     ASSERT_TRUE(d.IsObject() && d.HasMember("error") && d["error"].IsObject()) << r.body;
-    EXPECT_EQ(GetString(d["error"], "code"), "internal_error") << path;
+    EXPECT_EQ(test::GetString(d["error"], "code"), "internal_error") << path;
     // The stable text, never the database's own (issue #8, item 9).
-    EXPECT_EQ(GetString(d["error"], "message"), pipeline::kDatabaseUnavailable) << r.body;
+    EXPECT_EQ(test::GetString(d["error"], "message"), pipeline::kDatabaseUnavailable) << r.body;
     EXPECT_EQ(r.body.find("disk I/O error"), std::string::npos) << r.body;
   }
 }
 
 TEST_F(ReadFailureTest, InitialDataAnswersInternalErrorAndTheConnectionStaysUsable) {
-  WsClient client;
-  ConnectResult c = client.Connect("ws://" + std::string(kHost) + ":" +
-                                   std::to_string(ws_->port()) + "/ws_finwise/ws/t-1");
+  test::WsClient client;
+  test::ConnectResult c = client.Connect("ws://" + std::string(kHost) + ":" +
+                                         std::to_string(ws_->port()) + "/ws_finwise/ws/t-1");
   ASSERT_TRUE(c.ok) << c.error;
   ASSERT_TRUE(client.Send(R"({"type":"request_initial_data"})"));
   auto error = client.WaitFor([](const rapidjson::Document& d) {
-    return GetString(d, "type") == "error" || GetString(d, "type") == "initial_data_load";
+    return test::GetString(d, "type") == "error" ||
+           test::GetString(d, "type") == "initial_data_load";
   });
   ASSERT_TRUE(error.has_value());
-  rapidjson::Document d = ParseJson(*error);
-  EXPECT_EQ(GetString(d, "type"), "error") << *error;
-  EXPECT_EQ(GetString(d, "code"), "internal_error") << *error;
-  EXPECT_NE(GetString(d, "message").find(pipeline::kDatabaseUnavailable), std::string::npos)
+  rapidjson::Document d = test::ParseJson(*error);
+  EXPECT_EQ(test::GetString(d, "type"), "error") << *error;
+  EXPECT_EQ(test::GetString(d, "code"), "internal_error") << *error;
+  EXPECT_NE(test::GetString(d, "message").find(pipeline::kDatabaseUnavailable), std::string::npos)
       << *error;
   EXPECT_EQ(error->find("disk I/O error"), std::string::npos) << *error;
 
   ASSERT_TRUE(client.Send(R"({"type":"ping","timestamp":7})"));
-  auto pong =
-      client.WaitFor([](const rapidjson::Document& p) { return GetString(p, "type") == "pong"; });
+  auto pong = client.WaitFor(
+      [](const rapidjson::Document& p) { return test::GetString(p, "type") == "pong"; });
   EXPECT_TRUE(pong.has_value());
   EXPECT_FALSE(client.closed());
 }

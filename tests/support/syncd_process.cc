@@ -1,4 +1,4 @@
-#include "syncd_process.h"
+#include "support/syncd_process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #error "SYNCD_BINARY must name the syncd executable"
 #endif
 
-namespace syncd::crash {
+namespace syncd::test {
 
 namespace {
 
@@ -182,11 +182,6 @@ std::string SyncdProcess::stderr_text() const {
   return err_text_;
 }
 
-e2e::HttpResponse HttpRequest(int port, const std::string& method, const std::string& path,
-                              const std::string& body, Millis timeout) {
-  return e2e::HttpRequest("127.0.0.1", port, method, path, body, timeout);
-}
-
 TempDir::TempDir() {
   std::string dir = (std::filesystem::temp_directory_path() / "syncd-crash-XXXXXX").string();
   if (mkdtemp(dir.data()) != nullptr) path_ = dir;
@@ -198,4 +193,4 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-}  // namespace syncd::crash
+}  // namespace syncd::test
