@@ -122,16 +122,6 @@ std::string Tail(const std::string& text, size_t n = 2000) {
   return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-// Connects and waits for {"type":"status","status":"online"}.
-::testing::AssertionResult ConnectOnline(test::WsClient& client, const std::string& url) {
-  test::ConnectResult r = client.Connect(url);
-  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
-  std::optional<std::string> online = client.WaitFor(
-      [](const rapidjson::Document& d) { return test::GetString(d, "status") == "online"; });
-  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
-  return ::testing::AssertionSuccess();
-}
-
 TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
   unsigned seed = std::random_device{}();
   if (const char* s = std::getenv("SYNCD_CRASH_SEED")) seed = static_cast<unsigned>(std::atoll(s));
@@ -170,7 +160,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
       std::vector<std::unique_ptr<test::WsClient>> clients;
       for (int c = 0; c < kConnections; ++c) {
         clients.push_back(std::make_unique<test::WsClient>());
-        ASSERT_TRUE(ConnectOnline(*clients.back(), server.ws_url(kTenant)));
+        ASSERT_TRUE(test::ConnectOnline(*clients.back(), server.ws_url(kTenant)));
       }
       std::vector<std::thread> readers;
       for (auto& client : clients) {
@@ -212,7 +202,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
     // ---- restart on the same database ----
     ASSERT_TRUE(server.Start(args, {})) << server.error();
     test::WsClient client;
-    ASSERT_TRUE(ConnectOnline(client, server.ws_url(kTenant)));
+    ASSERT_TRUE(test::ConnectOnline(client, server.ws_url(kTenant)));
     ASSERT_TRUE(client.Send(std::string("{\"type\":\"request_initial_data\",\"tenant_id\":\"") +
                             kTenant + "\"}"));
     std::optional<std::string> load = client.WaitFor(

@@ -22,15 +22,6 @@ namespace {
 
 using test::Millis;
 
-::testing::AssertionResult ConnectOnline(test::WsClient& client, const std::string& url) {
-  test::ConnectResult r = client.Connect(url);
-  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
-  std::optional<std::string> online = client.WaitFor(
-      [](const rapidjson::Document& d) { return test::GetString(d, "status") == "online"; });
-  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
-  return ::testing::AssertionSuccess();
-}
-
 std::string Entry(const std::string& tenant, const std::string& prefix, int i) {
   return test::AccountEntryJson(
       tenant, prefix + std::to_string(i), prefix + "acc-" + std::to_string(i), "create",
@@ -72,7 +63,7 @@ TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
       << "no start-up warning about the fault hook:\n"
       << server.stderr_text();
   test::WsClient client;
-  ASSERT_TRUE(ConnectOnline(client, server.ws_url("fault")));
+  ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("fault")));
   // Sent in chunks of 10, each after the previous one's replies, as the
   // frontend does: that makes at least 50 apply commits, so the seeded 30%
   // failure rate is certain to hit some (one big batch might all succeed).
@@ -123,7 +114,7 @@ TEST(FaultTest, AllCommitsFailingDeadLettersThenManualAckReachesClient) {
                            {{"SYNCD_FAULT_COMMIT_RATE", "1"}}))
       << server.error();
   test::WsClient client;
-  ASSERT_TRUE(ConnectOnline(client, server.ws_url("dead")));
+  ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("dead")));
   ASSERT_TRUE(client.Send(Entry("dead", "d-", 1)));
   std::optional<std::string> nack_text = client.WaitFor(
       [](const rapidjson::Document& d) { return test::IsSyncReply(d); }, Millis(10000));
@@ -185,7 +176,7 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
                      {{"SYNCD_FAULT_COMMIT_RATE", "1"}}))
         << server.error();
     test::WsClient client;
-    ASSERT_TRUE(ConnectOnline(client, server.ws_url("bp")));
+    ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("bp")));
     for (int i = 0; i < kFirst; ++i) ASSERT_TRUE(client.Send(Entry("bp", "b-", i)));
     std::vector<std::string> twice;
     auto replies = CollectReplies(client, kFirst - kQueueMax, Millis(10000), &twice);
@@ -230,7 +221,7 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
     ASSERT_TRUE(server.Start({"--db", db, "--queue-max", std::to_string(kQueueMax)}, {}))
         << server.error();
     test::WsClient client;
-    ASSERT_TRUE(ConnectOnline(client, server.ws_url("bp")));
+    ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("bp")));
     // The recovered entries wait out their backoff (at most --retry-max-ms of
     // the first run), then apply. Wait on the queue depth, with a deadline.
     std::string last_stats;

@@ -30,6 +30,7 @@
 
 #include "support/http_client.h"
 #include "support/json_helpers.h"
+#include "support/syncd_process.h"
 #include "support/ws_client.h"
 
 namespace syncd::e2e {
@@ -47,17 +48,9 @@ class Child {
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
     std::vector<std::string> all = {SYNCD_BINARY};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("SYNCD_", 0) != 0) env_strings.emplace_back(*e);
-    }
-    for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-    std::vector<char*> envp;
-    for (std::string& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    std::vector<char*> argv = test::ExecPointers(all);
+    std::vector<std::string> env_strings = test::ChildEnvironment(env);
+    std::vector<char*> envp = test::ExecPointers(env_strings);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], 1);

@@ -65,6 +65,15 @@ class SyncdProcess {
   bool eof_ = false;
 };
 
+// The environment of a child syncd: this process's without any SYNCD_*
+// variable (so only the flags and `env` given count), plus `env`.
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& env);
+
+// Pointers to `strings` for execve, ending in nullptr; built before fork()
+// (between fork and exec only async-signal-safe calls are allowed). `strings`
+// must outlive them.
+std::vector<char*> ExecPointers(std::vector<std::string>& strings);
+
 // A temporary folder, removed with its contents at destruction.
 class TempDir {
  public:

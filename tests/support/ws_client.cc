@@ -250,4 +250,13 @@ bool FlushWithPing(WsClient* client, std::vector<std::string>* before, int64_t t
   return pong.has_value();
 }
 
+::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url) {
+  ConnectResult r = client.Connect(url);
+  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
+  std::optional<std::string> online = client.WaitFor(
+      [](const rapidjson::Document& d) { return GetString(d, "status") == "online"; });
+  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace syncd::test

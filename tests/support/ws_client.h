@@ -8,6 +8,7 @@
 #ifndef SYNCD_TESTS_SUPPORT_WS_CLIENT_H_
 #define SYNCD_TESTS_SUPPORT_WS_CLIENT_H_
 
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <chrono>
@@ -72,6 +73,9 @@ class WsClient {
 // The frames read before the pong go to *before (when given). false when no
 // pong came within 5 s.
 bool FlushWithPing(WsClient* client, std::vector<std::string>* before, int64_t timestamp = 42);
+
+// Connects `client` to `url` and waits for {"type":"status","status":"online"}.
+::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url);
 
 }  // namespace syncd::test
 
