@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "support/entry_builders.h"
 #include "support/fake_clock.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
@@ -44,21 +45,7 @@ constexpr int64_t kT0 = 1764130000000;
 SyncEntry MakeEntry(const std::string& id, const std::string& entity_id, const std::string& op,
                     int64_t version_ms, const std::string& name = "Cash",
                     const std::string& tenant = kTenant) {
-  std::string payload =
-      op == "delete" ? "null" : R"({"name":")" + name + R"(","accountGroupId":"g-1"})";
-  std::string text = R"({"id":")" + id + R"(","tenantId":")" + tenant +
-                     R"(","entityType":"Account","entityId":")" + entity_id +
-                     R"(","operationType":")" + op + R"(","payload":)" + payload +
-                     R"(,"timestamp":)" + std::to_string(version_ms) + "}";
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, tenant);
-  if (const auto* error = std::get_if<domain::EntryError>(&parsed)) {
-    ADD_FAILURE() << "invalid test entry: " << error->detail;
-    return SyncEntry{};
-  }
-  return std::get<SyncEntry>(std::move(parsed));
+  return test::AccountEntry(tenant, id, entity_id, op, version_ms, name);
 }
 
 // Collects every delivery; tests on the real thread wait on it.

@@ -1,10 +1,14 @@
 #include "support/entry_builders.h"
 
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <time.h>
 
 #include <cstdio>
+#include <utility>
+#include <variant>
 
 namespace syncd::test {
 
@@ -73,6 +77,26 @@ std::string SyncEntryMessage(const std::string& entry_json) {
 
 std::string AccountPayload(const std::string& name) {
   return "{\"name\":\"" + name + "\",\"accountGroupId\":\"g1\"}";
+}
+
+domain::SyncEntry AccountEntry(const std::string& tenant, const std::string& id,
+                               const std::string& entity_id, const std::string& op,
+                               int64_t version_ms, const std::string& name) {
+  std::string payload =
+      op == "delete" ? "null" : R"({"name":")" + name + R"(","accountGroupId":"g-1"})";
+  std::string text = R"({"id":")" + id + R"(","tenantId":")" + tenant +
+                     R"(","entityType":"Account","entityId":")" + entity_id +
+                     R"(","operationType":")" + op + R"(","payload":)" + payload +
+                     R"(,"timestamp":)" + std::to_string(version_ms) + "}";
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, tenant);
+  if (const auto* error = std::get_if<domain::EntryError>(&parsed)) {
+    ADD_FAILURE() << "invalid test entry: " << error->detail;
+    return domain::SyncEntry{};
+  }
+  return std::get<domain::SyncEntry>(std::move(parsed));
 }
 
 }  // namespace syncd::test

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "syncd/domain/entry.h"
+
 namespace syncd::test {
 
 // ms since the epoch as the normalised form the server stores
@@ -31,6 +33,13 @@ std::string AccountEntryJson(const std::string& tenant, const std::string& id,
                              const std::string& entity_id, const std::string& op,
                              const std::string& name, const std::string& group, int n,
                              int64_t version_ms);
+
+// A valid Account entry as the web client sends it, parsed by the domain's
+// own parser; its version is `version_ms`, its payload null for "delete".
+// Reports a test failure (and returns an empty entry) if it does not parse.
+domain::SyncEntry AccountEntry(const std::string& tenant, const std::string& id,
+                               const std::string& entity_id, const std::string& op,
+                               int64_t version_ms, const std::string& name = "Cash");
 
 }  // namespace syncd::test
 
