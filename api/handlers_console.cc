@@ -26,7 +26,6 @@
 #include "syncd/common/clock.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/version.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/wire/entry_results.h"
 
 namespace syncd::api {
@@ -130,7 +129,7 @@ constexpr size_t kMaxActionEntries = 500;
 constexpr auto kOperateTimeout = std::chrono::seconds(10);
 constexpr int64_t kTakeIncomingWaitMs = 5000;
 
-ApiResponse DatabaseError(const db::Status& s) {
+ApiResponse DatabaseError(const common::Status& s) {
   // The database's own text is for the log; clients get the stable one.
   std::fprintf(stderr, "syncd: console: database: %s\n", s.ToString().c_str());
   return ErrorResponse(ApiError::kInternal, pipeline::kDatabaseUnavailable);
@@ -601,7 +600,7 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
     // The audit row carries the time the operator asked (before the action's
     // own effects, e.g. a retried entry's `applied` row).
     item.asked_at_ms = NowEpochMs();
-    db::Status s = ctx.reads->FindEntry(item.tenant, item.entry, &item.row);
+    common::Status s = ctx.reads->FindEntry(item.tenant, item.entry, &item.row);
     if (!s.ok()) {
       std::fprintf(stderr, "syncd: console: entry read failed: %s\n", s.ToString().c_str());
       item.result.code = pipeline::OperatorResult::Code::kError;
@@ -635,7 +634,7 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
         log.operation = item.row->entry.operation;
         log.result = "operator_" + action_name;
         log.finished_at_ms = item.asked_at_ms;
-        db::Status s = ctx.console_store->AppendOperatorLog(log, actor);
+        common::Status s = ctx.console_store->AppendOperatorLog(log, actor);
         if (!s.ok()) {
           std::fprintf(stderr, "syncd: console: audit row: %s\n", s.ToString().c_str());
           result.message += " (the audit row could not be written)";
@@ -825,7 +824,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   // The rest of the answer, once the new change's result is in (or not).
   auto finish = [&ctx, id = *id, how, entry_id, conflict = *conflict, actor,
                  now](std::optional<pipeline::Delivery> delivered) -> ApiResponse {
-    db::Status s;
+    common::Status s;
     db::SyncLogRecord log;
     log.tenant_id = conflict.record.tenant_id;
     log.entry_id = how == "take_incoming" ? entry_id : conflict.record.entry_id;
@@ -1096,7 +1095,7 @@ ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req) {
   }
   // A dead entry's last attempt is logged when an operator re-queues it;
   // while it is dead it comes from the queue row.
-  if (row->state == db::EntryState::kDead && row->result) {
+  if (row->state == common::EntryState::kDead && row->result) {
     events.push_back({row->result->server_timestamp_ms, "dead_lettered",
                       "attempt " + std::to_string(row->attempts) + ": " + row->last_error, ""});
   } else if (attempts.empty() && !row->last_error.empty()) {

@@ -15,7 +15,6 @@
 #include "syncd/common/clock.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/identifier.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/wire/entry_results.h"
 
 namespace syncd::api {

@@ -14,8 +14,8 @@
 namespace syncd::pipeline {
 
 namespace counters = db::counters;
-using db::EntryState;
-using db::Status;
+using common::EntryState;
+using common::Status;
 using domain::Outcome;
 
 namespace {
@@ -95,11 +95,11 @@ Status ApplyOne(db::WriteStore* store, const Item& item, int64_t now, Applied* o
 // The first pass runs without savepoints (two statements less per entry); if
 // any entry fails, the whole transaction is rolled back and the batch runs
 // again with a savepoint per entry, which isolates the failure.
-ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const Clock* clock,
+ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const common::Clock* clock,
                  std::mt19937_64* rng, std::vector<Item> batch, FailureLog* failures,
                  bool isolate_entries) {
   int64_t now = clock->NowMs();
-  int64_t started_us = MonotonicMicros();
+  int64_t started_us = common::MonotonicMicros();
   ApplyOutcome out;
   out.batch_size = static_cast<int64_t>(batch.size());
   std::vector<Applied> applied(batch.size());
@@ -166,7 +166,7 @@ ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const Cl
   }
   if (s.ok()) s = store->AddCounters(deltas.map());
   if (s.ok()) s = store->Commit();
-  out.commit_us = MonotonicMicros() - started_us;
+  out.commit_us = common::MonotonicMicros() - started_us;
   out.commit = s;
   if (!s.ok()) {
     store->Rollback();
@@ -196,14 +196,15 @@ ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const Cl
 
 }  // namespace
 
-ApplyOutcome ApplyBatch(db::WriteStore* store, const PipelineOptions& options, const Clock* clock,
-                        std::mt19937_64* rng, std::vector<Item> batch, FailureLog* failures) {
+ApplyOutcome ApplyBatch(db::WriteStore* store, const PipelineOptions& options,
+                        const common::Clock* clock, std::mt19937_64* rng, std::vector<Item> batch,
+                        FailureLog* failures) {
   return Run(store, options, clock, rng, std::move(batch), failures, false);
 }
 
 FailBatchOutcome FailBatch(db::WriteStore* store, const PipelineOptions& options,
-                           const Clock* clock, std::mt19937_64* rng, std::vector<Item> batch,
-                           const Status& failure, FailureLog* failures) {
+                           const common::Clock* clock, std::mt19937_64* rng,
+                           std::vector<Item> batch, const Status& failure, FailureLog* failures) {
   FailBatchOutcome out;
   int64_t now = clock->NowMs();
   int max_attempts = 0;

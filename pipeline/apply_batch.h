@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "item.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/store.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::pipeline {
 
 struct ApplyOutcome {
-  db::Status commit;                 // failed: nothing was written; `failed` holds the batch
+  common::Status commit;             // failed: nothing was written; `failed` holds the batch
   int64_t batch_size = 0;            // entries in the batch
   int64_t commit_us = 0;             // how long the transaction took
   Deltas deltas;                     // to mirror after a successful commit
@@ -28,8 +28,9 @@ struct ApplyOutcome {
 
 // One savepoint per entry: a transient failure of one entry sends only that
 // entry (and later entries of its entity) to retry; a permanent one NACKs it.
-ApplyOutcome ApplyBatch(db::WriteStore* store, const PipelineOptions& options, const Clock* clock,
-                        std::mt19937_64* rng, std::vector<Item> batch, FailureLog* failures);
+ApplyOutcome ApplyBatch(db::WriteStore* store, const PipelineOptions& options,
+                        const common::Clock* clock, std::mt19937_64* rng, std::vector<Item> batch,
+                        FailureLog* failures);
 
 struct FailBatchOutcome {
   bool persisted = false;            // the retry times and dead letters were committed
@@ -42,8 +43,9 @@ struct FailBatchOutcome {
 // shared, jittered delay keeps their order) or, out of attempts, is
 // dead-lettered.
 FailBatchOutcome FailBatch(db::WriteStore* store, const PipelineOptions& options,
-                           const Clock* clock, std::mt19937_64* rng, std::vector<Item> batch,
-                           const db::Status& failure, FailureLog* failures);
+                           const common::Clock* clock, std::mt19937_64* rng,
+                           std::vector<Item> batch, const common::Status& failure,
+                           FailureLog* failures);
 
 }  // namespace syncd::pipeline
 

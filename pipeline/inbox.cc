@@ -109,7 +109,7 @@ void Inbox::WaitForWork(const WorkerView& view) {
       static_cast<int>(inbox_.size()) < options_.batch_max && options_.batch_wait_ms > 0) {
     int64_t deadline_us = inbox_.front().received_us + options_.batch_wait_ms * 1000LL;
     while (!stopping_ && static_cast<int>(inbox_.size()) < options_.batch_max) {
-      int64_t wait_us = deadline_us - MonotonicMicros();
+      int64_t wait_us = deadline_us - common::MonotonicMicros();
       if (wait_us <= 0) break;
       cv_.WaitFor(std::chrono::microseconds(wait_us));
     }
@@ -143,7 +143,7 @@ Inbox::StopState Inbox::stop_state(bool lost) {
   MutexLock lock(&mu_);
   StopState s;
   s.stopping = stopping_;
-  s.past_deadline = MonotonicMicros() > stop_deadline_us_;
+  s.past_deadline = common::MonotonicMicros() > stop_deadline_us_;
   s.drained = inbox_.empty() && ops_.empty() && (refusals_.empty() || lost);
   return s;
 }

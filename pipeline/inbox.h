@@ -14,8 +14,8 @@
 
 #include "counter_mirror.h"
 #include "item.h"
+#include "syncd/common/clock.h"
 #include "syncd/common/mutex.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/metrics.h"
 #include "syncd/pipeline/pipeline.h"
 
@@ -27,7 +27,7 @@ inline constexpr size_t kMaxOverLimitInbox = 4096;
 
 class Inbox {
  public:
-  Inbox(const PipelineOptions& options, const Clock* clock, const Metrics* metrics,
+  Inbox(const PipelineOptions& options, const common::Clock* clock, const Metrics* metrics,
         CounterMirror* mirror)
       : options_(options), clock_(clock), metrics_(metrics), mirror_(mirror) {}
 
@@ -89,7 +89,7 @@ class Inbox {
 
  private:
   const PipelineOptions& options_;
-  const Clock* clock_;
+  const common::Clock* clock_;
   const Metrics* metrics_;
   CounterMirror* mirror_;
   std::atomic<int64_t> unfinished_{0};

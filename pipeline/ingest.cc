@@ -10,8 +10,8 @@
 namespace syncd::pipeline {
 
 namespace counters = db::counters;
-using db::EntryState;
-using db::Status;
+using common::EntryState;
+using common::Status;
 
 namespace {
 

@@ -27,7 +27,7 @@ struct IngestInput {
 };
 
 struct IngestOutcome {
-  db::Status status;  // the commit; on failure nothing was written
+  common::Status status;  // the commit; on failure nothing was written
   // Success: entries to apply now, and new ones that wait (claimed or pending).
   std::vector<Item> batch;
   std::vector<Item> held;

@@ -8,7 +8,7 @@
 namespace syncd::pipeline {
 
 namespace counters = db::counters;
-using db::EntryState;
+using common::EntryState;
 
 namespace {
 
@@ -48,9 +48,9 @@ Delivery MakeDelivery(const domain::SyncEntry& entry, int64_t received_us,
   Delivery d;
   d.tenant_id = entry.tenant_id;
   d.entry_id = entry.id;
-  d.entity_type = domain::EntityTypeName(entry.entity_type);
+  d.entity_type = entry.entity_type;
   d.entity_id = entry.entity_id;
-  d.operation_type = domain::OperationName(entry.operation);
+  d.operation_type = entry.operation;
   d.result = std::move(result);
   d.state = state;
   d.received_us = received_us;

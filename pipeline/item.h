@@ -22,7 +22,7 @@ struct Item {
   int64_t seq = 0;
   domain::SyncEntry entry;
   int attempts = 0;
-  db::EntryState db_state = db::EntryState::kPending;
+  common::EntryState db_state = common::EntryState::kPending;
   int64_t next_attempt_at_ms = 0;
   int64_t received_us = 0;
   int64_t received_ms = 0;  // wall clock, for the age of the oldest unfinished entry
@@ -66,7 +66,7 @@ class Deltas {
   void Refused(const std::string& tenant);
   void AddAll(const db::CounterMap& other);
   // One entry moved between queue states (depth counters).
-  void Move(const std::string& tenant, db::EntryState from, db::EntryState to);
+  void Move(const std::string& tenant, common::EntryState from, common::EntryState to);
   const db::CounterMap& map() const { return map_; }
   bool empty() const { return map_.empty(); }
 
@@ -79,8 +79,8 @@ class Deltas {
 // Worker thread (lost() any thread).
 class FailureLog {
  public:
-  explicit FailureLog(const Clock* clock) : log_(5, clock) {}
-  void Record(const char* what, const db::Status& s) {
+  explicit FailureLog(const common::Clock* clock) : log_(5, clock) {}
+  void Record(const char* what, const common::Status& s) {
     if (s.unavailable()) lost_ = true;
     log_.Log(what, std::string("syncd: ") + what + " failed: " + s.ToString());
   }
@@ -95,7 +95,7 @@ class FailureLog {
 
 // The entry's last_error as clients see it (GET /api/v1/sync/entries/…);
 // the store's message went to the log.
-inline const char* ClientError(const db::Status& s) {
+inline const char* ClientError(const common::Status& s) {
   return s.transient() ? kDatabaseUnavailable : kDatabaseRefused;
 }
 

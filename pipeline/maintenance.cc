@@ -4,7 +4,7 @@
 
 namespace syncd::pipeline {
 
-using db::Status;
+using common::Status;
 
 namespace {
 

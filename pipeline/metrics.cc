@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
-#include "syncd/pipeline/clock.h"
+#include "syncd/common/clock.h"
 
 namespace syncd::pipeline {
 
 namespace {
 constexpr double kBinGrowth = 1.05;
-int64_t NowSeconds() { return MonotonicMicros() / 1000000; }
+int64_t NowSeconds() { return common::MonotonicMicros() / 1000000; }
 }  // namespace
 
 Metrics::Metrics() : seconds_(kLatencyWindowS) {}

@@ -8,10 +8,10 @@
 namespace syncd::pipeline {
 
 namespace counters = db::counters;
-using db::EntryState;
-using db::Status;
+using common::EntryState;
+using common::Status;
 
-OperatorOutcome RunOperatorAction(db::WriteStore* store, const Clock* clock,
+OperatorOutcome RunOperatorAction(db::WriteStore* store, const common::Clock* clock,
                                   const std::string& tenant_id, const std::string& entry_id,
                                   OperatorAction action, const std::string& detail,
                                   FailureLog* failures) {
@@ -32,9 +32,9 @@ OperatorOutcome RunOperatorAction(db::WriteStore* store, const Clock* clock,
   }
   if (row->state != EntryState::kDead) {
     result.code = OperatorResult::Code::kNotDead;
-    result.message = "entry is " + std::string(db::EntryStateName(row->state)) +
+    result.message = "entry is " + std::string(common::EntryStateName(row->state)) +
                      "; only dead entries can be acknowledged, retried or rejected";
-    result.state = std::string(db::EntryStateName(row->state));
+    result.state = std::string(common::EntryStateName(row->state));
     return out;
   }
   int64_t now = clock->NowMs();
@@ -81,7 +81,7 @@ OperatorOutcome RunOperatorAction(db::WriteStore* store, const Clock* clock,
     return out;
   }
   out.committed = true;
-  result.state = std::string(db::EntryStateName(next));
+  result.state = std::string(common::EntryStateName(next));
   Item item;
   item.seq = row->seq;
   item.entry = std::move(row->entry);

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "item.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/store.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::pipeline {
@@ -23,7 +23,7 @@ struct OperatorOutcome {
   std::optional<Delivery> delivery;  // ack/nack: the entry's final result
 };
 
-OperatorOutcome RunOperatorAction(db::WriteStore* store, const Clock* clock,
+OperatorOutcome RunOperatorAction(db::WriteStore* store, const common::Clock* clock,
                                   const std::string& tenant_id, const std::string& entry_id,
                                   OperatorAction action, const std::string& detail,
                                   FailureLog* failures);

@@ -8,13 +8,13 @@
 namespace syncd::pipeline {
 
 Pipeline::Pipeline(std::unique_ptr<db::WriteStore> store, PipelineOptions options,
-                   const Clock* clock)
+                   const common::Clock* clock)
     : worker_(std::make_unique<Worker>(std::move(store), options, clock)) {}
 
 Pipeline::~Pipeline() { worker_->Stop(0); }
 
 void Pipeline::AddSink(ResultSink* sink) { worker_->AddSink(sink); }
-db::Status Pipeline::Start() { return worker_->Start(); }
+common::Status Pipeline::Start() { return worker_->Start(); }
 void Pipeline::Stop(int64_t deadline_ms) { worker_->Stop(deadline_ms); }
 SubmitOutcome Pipeline::Submit(domain::SyncEntry entry, int64_t received_us) {
   worker_->metrics().RecordReceived(1);
@@ -46,7 +46,7 @@ int64_t Pipeline::TenantCount() const { return worker_->counters().TenantCount()
 int64_t Pipeline::OldestUnfinishedReceivedMs() const { return worker_->OldestUnfinishedMs(); }
 Health Pipeline::health() const { return worker_->health(); }
 Metrics& Pipeline::metrics() { return worker_->metrics(); }
-db::Status Pipeline::RecoverForTest() { return worker_->Recover(); }
+common::Status Pipeline::RecoverForTest() { return worker_->Recover(); }
 bool Pipeline::RunOnceForTest() { return worker_->RunOnce(); }
 
 }  // namespace syncd::pipeline

@@ -9,7 +9,7 @@ namespace {
 constexpr int64_t kWindowMs = 1000;
 }  // namespace
 
-RateLimitedLog::RateLimitedLog(int per_second, const Clock* clock, Writer writer)
+RateLimitedLog::RateLimitedLog(int per_second, const common::Clock* clock, Writer writer)
     : per_second_(per_second), clock_(clock), writer_(std::move(writer)) {
   if (!writer_) {
     writer_ = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
@@ -18,7 +18,7 @@ RateLimitedLog::RateLimitedLog(int per_second, const Clock* clock, Writer writer
 
 int64_t RateLimitedLog::NowMs() const {
   if (clock_ != nullptr) return clock_->NowMs();
-  return SystemClock().NowMs();
+  return common::SystemClock().NowMs();
 }
 
 void RateLimitedLog::SummariseLocked(const std::string& key, KeyState* state) {

@@ -12,11 +12,11 @@
 
 namespace syncd::pipeline {
 
-using db::EntryState;
-using db::Status;
+using common::EntryState;
+using common::Status;
 
 Pipeline::Worker::Worker(std::unique_ptr<db::WriteStore> store, PipelineOptions options,
-                         const Clock* clock)
+                         const common::Clock* clock)
     : store_(std::move(store)),
       options_(options),
       clock_(clock),
@@ -63,7 +63,7 @@ Status Pipeline::Worker::Start() {
 }
 
 void Pipeline::Worker::Stop(int64_t deadline_ms) {
-  if (!inbox_.BeginStop(MonotonicMicros() + deadline_ms * 1000, thread_.joinable())) return;
+  if (!inbox_.BeginStop(common::MonotonicMicros() + deadline_ms * 1000, thread_.joinable())) return;
   if (thread_.joinable()) thread_.join();
   // The worker stopped: this thread owns the store now. Refusals after this
   // are counted in memory only.

@@ -26,7 +26,8 @@ namespace syncd::pipeline {
 
 class Pipeline::Worker {
  public:
-  Worker(std::unique_ptr<db::WriteStore> store, PipelineOptions options, const Clock* clock);
+  Worker(std::unique_ptr<db::WriteStore> store, PipelineOptions options,
+         const common::Clock* clock);
 
   // ---- any thread ----
   Inbox& inbox() { return inbox_; }
@@ -41,8 +42,8 @@ class Pipeline::Worker {
   void AddSink(ResultSink* sink) { sinks_.push_back(sink); }  // before Start
 
   // ---- lifecycle ----
-  db::Status Recover();
-  db::Status Start();
+  common::Status Recover();
+  common::Status Start();
   void Stop(int64_t deadline_ms);
   bool RunOnce() { return Step(/*block=*/false); }
 
@@ -67,7 +68,7 @@ class Pipeline::Worker {
 
   std::unique_ptr<db::WriteStore> store_;
   const PipelineOptions options_;
-  const Clock* clock_;
+  const common::Clock* clock_;
   std::vector<ResultSink*> sinks_;
   Metrics metrics_;
   FailureLog failures_;

@@ -76,7 +76,7 @@ std::string DataStatusReplyJson(db::ReadStore& reads, const std::string& tenant_
                                 const std::vector<domain::EntityType>& types, int64_t now_ms) {
   std::vector<db::StoredEntity> entities;
   std::optional<db::Checkpoint> checkpoint;
-  db::Status s = reads.ListEntities(tenant_id, types, /*include_deleted=*/true, &entities);
+  common::Status s = reads.ListEntities(tenant_id, types, /*include_deleted=*/true, &entities);
   if (s.ok()) s = reads.GetCheckpoint(tenant_id, &checkpoint);
   if (!s.ok()) {
     return std::string(

@@ -79,8 +79,8 @@ std::string SyncReplyJson(const pipeline::Delivery& d) {
   Str(w, "id", d.entry_id);
   Str(w, "status", r.acked ? "processed" : "failed");
   Str(w, "entityId", d.entity_id);
-  Str(w, "entityType", d.entity_type);
-  Str(w, "operationType", d.operation_type);
+  Str(w, "entityType", domain::EntityTypeName(d.entity_type));
+  Str(w, "operationType", domain::OperationName(d.operation_type));
   if (r.acked) {
     if (r.outcome) Str(w, "outcome", domain::OutcomeName(*r.outcome));
     Int(w, "server_timestamp", r.server_timestamp_ms);
@@ -156,7 +156,7 @@ std::string EntryStateJson(const db::QueueRow& row) {
   w.Key("entry_id");
   w.String(row.entry.id);
   w.Key("state");
-  StrValue(w, db::EntryStateName(row.state));
+  StrValue(w, common::EntryStateName(row.state));
   w.Key("attempts");
   w.Int(row.attempts);
   w.Key("last_error");
@@ -164,10 +164,10 @@ std::string EntryStateJson(const db::QueueRow& row) {
   w.Key("received_at_ms");
   w.Int64(row.received_at_ms);
   w.Key("finished_at_ms");
-  bool finished = row.state == db::EntryState::kDone || row.state == db::EntryState::kDead;
+  bool finished = row.state == common::EntryState::kDone || row.state == common::EntryState::kDead;
   IntOrNull(w, finished ? row.finished_at_ms : 0);
   w.Key("next_attempt_at_ms");
-  IntOrNull(w, row.state == db::EntryState::kRetryWait ? row.next_attempt_at_ms : 0);
+  IntOrNull(w, row.state == common::EntryState::kRetryWait ? row.next_attempt_at_ms : 0);
   w.Key("result");
   if (row.result) {
     w.StartObject();

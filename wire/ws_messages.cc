@@ -38,12 +38,12 @@ std::string DataUpdateJson(const pipeline::Delivery& d, int64_t now_ms) {
   // After `superseded` the sender gets the stored state: update, or delete
   // when the stored state is a deletion.
   std::string_view operation =
-      applied ? std::string_view(d.operation_type) : (d.entity_deleted ? "delete" : "update");
+      applied ? domain::OperationName(d.operation_type) : (d.entity_deleted ? "delete" : "update");
   w.StartObject();
   Str(w, "type", "data_update");
   Str(w, "event_type", "data_update");
   Str(w, "tenant_id", d.tenant_id);
-  Str(w, "entity_type", d.entity_type);
+  Str(w, "entity_type", domain::EntityTypeName(d.entity_type));
   Str(w, "operation_type", operation);
   Key(w, "data");
   w.StartObject();

@@ -129,10 +129,10 @@ void HandleBatch(const FrameContext& ctx, const rapidjson::Document& doc, ReplyS
 
 void HandleInitialData(const FrameContext& ctx, ReplySink& sink) {
   db::ReadStore* reads = ctx.services->reads;
-  const pipeline::Clock* clock = ctx.services->clock;
+  const common::Clock* clock = ctx.services->clock;
   sink.StartRead("request_initial_data", "initial_data", [reads, clock, tenant = ctx.tenant] {
     std::vector<db::StoredEntity> entities;
-    db::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
+    common::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
     if (!s.ok()) {
       return wire::ErrorJson("internal_error", std::string("could not read entities: ") +
                                                    pipeline::kDatabaseUnavailable);

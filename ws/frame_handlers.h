@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "result_router.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/store.h"
 #include "syncd/domain/entity.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::ws {
@@ -49,7 +49,7 @@ struct FrameServices {
   pipeline::Pipeline* pipeline = nullptr;
   ResultRouter* router = nullptr;  // waiters and the connection counts
   db::ReadStore* reads = nullptr;  // only inside StartRead's closures
-  const pipeline::Clock* clock = nullptr;
+  const common::Clock* clock = nullptr;
   // data_status_response body for (tenant, types; empty = all); may be unset.
   std::function<std::string(const std::string&, const std::vector<domain::EntityType>&)>
       data_status_body;
@@ -59,7 +59,7 @@ struct FrameServices {
 struct FrameContext {
   uint64_t connection = 0;
   std::string tenant;       // the connection's tenant (from its path)
-  int64_t received_us = 0;  // pipeline::MonotonicMicros() at receipt
+  int64_t received_us = 0;  // common::MonotonicMicros() at receipt
   const FrameServices* services = nullptr;
 };
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "syncd/pipeline/clock.h"
+#include "syncd/common/clock.h"
 #include "syncd/wire/entry_results.h"
 #include "syncd/wire/ws_messages.h"
 
@@ -46,7 +46,7 @@ void ResultRouter::CancelWait(const std::string& tenant, const std::string& entr
 
 void ResultRouter::Route(const std::vector<pipeline::Delivery>& deliveries, int64_t now_ms,
                          ConnectionSender& sender) {
-  int64_t now_us = pipeline::MonotonicMicros();
+  int64_t now_us = common::MonotonicMicros();
   // A connection that closed since it sent the entry is skipped.
   auto send = [&](uint64_t id, const std::string& json) {
     return IsOpen(id) && sender.Send(id, json);

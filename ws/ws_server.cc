@@ -24,8 +24,9 @@
 #include "frame_handlers.h"
 #include "reader_pool.h"
 #include "result_router.h"
+#include "syncd/common/clock.h"
+#include "syncd/common/percent_decoding.h"
 #include "syncd/domain/identifier.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/wire/ws_messages.h"
 #include "ws_config.h"
 
@@ -103,7 +104,7 @@ PathTenant TenantFromPath(std::string path) {
     if (path.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string segment = path.substr(prefix.size());
     if (segment.empty() || segment.find('/') != std::string::npos) return out;
-    std::optional<std::string> decoded = domain::PercentDecode(segment);
+    std::optional<std::string> decoded = common::PercentDecode(segment);
     out.kind = PathTenant::Kind::kInvalidTenant;
     if (!decoded) {
       out.error = "tenant has a '%' that is not followed by two hex digits";
@@ -142,7 +143,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     pool_.Stop();
   }
 
-  db::Status Start() {
+  common::Status Start() {
     try {
       server_.init_asio();
       server_.set_reuse_addr(true);
@@ -168,26 +169,26 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
           [this](Hdl h, Server::message_ptr msg) { OnMessage(h, std::move(msg)); });
       websocketpp::lib::asio::error_code ec;
       auto address = websocketpp::lib::asio::ip::make_address(options_.host, ec);
-      if (ec) return db::Status::Permanent("bad --host " + options_.host + ": " + ec.message());
+      if (ec) return common::Status::Permanent("bad --host " + options_.host + ": " + ec.message());
       server_.listen(websocketpp::lib::asio::ip::tcp::endpoint(address, options_.port), ec);
       if (ec) {
-        return db::Status::Permanent("cannot listen on " + options_.host + ":" +
-                                     std::to_string(options_.port) + ": " + ec.message());
+        return common::Status::Permanent("cannot listen on " + options_.host + ":" +
+                                         std::to_string(options_.port) + ": " + ec.message());
       }
       accept_timer_ =
           std::make_unique<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
-      if (!Accept()) return db::Status::Permanent("cannot accept connections");
+      if (!Accept()) return common::Status::Permanent("cannot accept connections");
       auto local = server_.get_local_endpoint(ec);
       port_ = ec ? options_.port : local.port();
     } catch (const std::exception& e) {
-      return db::Status::Permanent(std::string("websocket server: ") + e.what());
+      return common::Status::Permanent(std::string("websocket server: ") + e.what());
     }
     up_ = true;
     // The future exists before the thread does: Shutdown may wait on it at once.
     std::promise<void> done;
     loop_done_ = done.get_future();
     thread_ = std::thread([this, done = std::move(done)]() mutable { RunLoop(std::move(done)); });
-    return db::Status::Ok();
+    return common::Status::Ok();
   }
 
   int port() const { return port_; }
@@ -645,7 +646,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
 
   // Frames are handled by frame_handlers.cc; this only finds the connection.
   void OnMessage(Hdl h, Server::message_ptr msg) {
-    int64_t received_us = pipeline::MonotonicMicros();
+    int64_t received_us = common::MonotonicMicros();
     auto it = ids_.find(h);
     if (it == ids_.end()) return;
     FrameContext ctx;
@@ -701,7 +702,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   const WsOptions options_;
   pipeline::Pipeline* pipeline_;
   db::ReadStore* reads_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   Server server_;
   std::thread thread_;
   std::future<void> loop_done_;
@@ -740,7 +741,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
 WsServer::WsServer(WsOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads)
     : impl_(std::make_unique<Impl>(std::move(options), pipeline, reads)) {}
 WsServer::~WsServer() = default;
-db::Status WsServer::Start() { return impl_->Start(); }
+common::Status WsServer::Start() { return impl_->Start(); }
 int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }

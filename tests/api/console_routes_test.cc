@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "http_client.h"
+#include "support/http_client.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
@@ -23,8 +23,6 @@ namespace syncd::api {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::HttpReply;
-using testing::HttpRequest;
 
 rapidjson::Document Json(const std::string& text) {
   rapidjson::Document doc;
@@ -87,7 +85,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     db::SqliteOptions sqlite;
     sqlite.path = (dir_ / "syncd.db").string();
     sqlite.synchronous = "NORMAL";
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
@@ -125,16 +123,20 @@ class ConsoleRoutesTest : public ::testing::Test {
     reads_.reset();
   }
 
-  HttpReply Get(const std::string& target) { return HttpRequest(server_->port(), "GET", target); }
+  test::HttpReply Get(const std::string& target) {
+    return test::HttpRequest(server_->port(), "GET", target);
+  }
   // `user` is sent as X-User-Id (after the Content-Type line of the helper).
-  HttpReply Post(const std::string& target, const std::string& body, const std::string& user = "") {
+  test::HttpReply Post(const std::string& target, const std::string& body,
+                       const std::string& user = "") {
     std::string type = "application/json";
     if (!user.empty()) type += "\r\nX-User-Id: " + user;
-    return HttpRequest(server_->port(), "POST", target, body, type);
+    return test::HttpRequest(server_->port(), "POST", target, body, type);
   }
 
   void SubmitAndWait(const std::string& entries) {
-    HttpReply r = Post("/api/v1/sync/entries?wait_ms=5000", R"({"entries":[)" + entries + "]}");
+    test::HttpReply r =
+        Post("/api/v1/sync/entries?wait_ms=5000", R"({"entries":[)" + entries + "]}");
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
@@ -156,18 +158,18 @@ class ConsoleRoutesTest : public ::testing::Test {
 };
 
 TEST_F(ConsoleRoutesTest, ServesTheBuiltConsoleWithTypesAndCaching) {
-  HttpReply root = Get("/");
+  test::HttpReply root = Get("/");
   EXPECT_EQ(root.status, 302);
   EXPECT_EQ(root.headers["location"], "/console/");
 
   for (const char* index : {"/console", "/console/", "/console/index.html"}) {
-    HttpReply r = Get(index);
+    test::HttpReply r = Get(index);
     EXPECT_EQ(r.status, 200) << index;
     EXPECT_EQ(r.headers["content-type"].rfind("text/html", 0), 0u) << index;
     EXPECT_EQ(r.headers["cache-control"], "no-cache") << index;
     EXPECT_NE(r.body.find("<title>console</title>"), std::string::npos);
   }
-  HttpReply js = Get("/console/assets/index-abc123.js");
+  test::HttpReply js = Get("/console/assets/index-abc123.js");
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.headers["content-type"].rfind("text/javascript", 0), 0u);
   EXPECT_EQ(js.headers["cache-control"], "public, max-age=31536000, immutable");
@@ -196,7 +198,7 @@ TEST_F(ConsoleRoutesTest, NoPathLeavesTheConsoleFolder) {
            "/console/index.html%00.js",  // NUL
            "/console/missing.js",
        }) {
-    HttpReply r = Get(target);
+    test::HttpReply r = Get(target);
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << target;
   }
@@ -205,7 +207,7 @@ TEST_F(ConsoleRoutesTest, NoPathLeavesTheConsoleFolder) {
 TEST_F(ConsoleRoutesTest, MissingConsoleSaysHowToBuildIt) {
   Stop();
   Start(0, (dir_ / "not-built").string());
-  HttpReply r = Get("/console/");
+  test::HttpReply r = Get("/console/");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.headers["content-type"].rfind("text/html", 0), 0u);
   EXPECT_NE(r.body.find("scripts/build-console.sh"), std::string::npos);
@@ -240,7 +242,7 @@ TEST_F(ConsoleRoutesTest, DeadLettersAreListedFilteredAndRetriedInBulk) {
       R"({"action":"retry","entries":[{"tenant_id":"t1","entry_id":"e1"},)"
       R"({"tenant_id":"t1","entry_id":"e2"},{"tenant_id":"t1","entry_id":"nope"}]})";
   EXPECT_EQ(Post("/api/v1/dead-letters/actions", body, "bad user!").status, 400);
-  HttpReply r = Post("/api/v1/dead-letters/actions", body, "alice");
+  test::HttpReply r = Post("/api/v1/dead-letters/actions", body, "alice");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document out = Json(r.body);
   EXPECT_EQ(Str(out, "actor"), "alice");
@@ -279,8 +281,8 @@ TEST_F(ConsoleRoutesTest, TakeIncomingAppliesTheIncomingStateAsANewerChange) {
   EXPECT_EQ(Str(c, "incoming_operation"), "update");
   int64_t id = Int(c, "id");
 
-  HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
-                     R"({"resolution":"take_incoming"})");
+  test::HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                           R"({"resolution":"take_incoming"})");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document out = Json(r.body);
   EXPECT_EQ(Str(out["result"], "status"), "processed");
@@ -310,8 +312,8 @@ TEST_F(ConsoleRoutesTest, KeepStoredOnlyMarksTheConflictResolved) {
   SubmitAndWait(Account("new", "a1", "Stored", kT0 + 1000));
   SubmitAndWait(Account("old", "a1", "Incoming", kT0));
   int64_t id = Int(Json(Get("/api/v1/conflicts").body)["items"][0], "id");
-  HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
-                     R"({"resolution":"keep_stored"})", "bob");
+  test::HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                           R"({"resolution":"keep_stored"})", "bob");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document out = Json(r.body);
   EXPECT_EQ(Str(out["conflict"], "resolution"), "keep_stored");

@@ -10,16 +10,13 @@
 #include <memory>
 #include <string>
 
-#include "http_client.h"
+#include "support/http_client.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::api {
 namespace {
-
-using testing::HttpReply;
-using testing::HttpRequest;
 
 constexpr char kRawError[] = "disk I/O error reading /var/lib/syncd/syncd.db";
 
@@ -30,38 +27,39 @@ class FailingReadStore final : public db::ReadStore {
   explicit FailingReadStore(std::unique_ptr<db::ReadStore> inner) : inner_(std::move(inner)) {}
   std::atomic<bool> failing{false};
 
-  db::Status ListEntities(std::string_view tenant_id, const std::vector<domain::EntityType>& types,
-                          bool include_deleted, std::vector<db::StoredEntity>* out) override {
+  common::Status ListEntities(std::string_view tenant_id,
+                              const std::vector<domain::EntityType>& types, bool include_deleted,
+                              std::vector<db::StoredEntity>* out) override {
     if (failing) return Fail();
     return inner_->ListEntities(tenant_id, types, include_deleted, out);
   }
-  db::Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
-                       std::optional<db::QueueRow>* row) override {
+  common::Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
+                           std::optional<db::QueueRow>* row) override {
     if (failing) return Fail();
     return inner_->FindEntry(tenant_id, entry_id, row);
   }
-  db::Status ListConflicts(std::string_view tenant_id, int limit,
-                           std::vector<db::ConflictRecord>* out) override {
+  common::Status ListConflicts(std::string_view tenant_id, int limit,
+                               std::vector<db::ConflictRecord>* out) override {
     if (failing) return Fail();
     return inner_->ListConflicts(tenant_id, limit, out);
   }
-  db::Status GetCheckpoint(std::string_view tenant_id,
-                           std::optional<db::Checkpoint>* out) override {
+  common::Status GetCheckpoint(std::string_view tenant_id,
+                               std::optional<db::Checkpoint>* out) override {
     if (failing) return Fail();
     return inner_->GetCheckpoint(tenant_id, out);
   }
-  db::Status OldestUnfinished(std::string_view tenant_id,
-                              std::optional<int64_t>* received_at_ms) override {
+  common::Status OldestUnfinished(std::string_view tenant_id,
+                                  std::optional<int64_t>* received_at_ms) override {
     if (failing) return Fail();
     return inner_->OldestUnfinished(tenant_id, received_at_ms);
   }
-  db::Status LoadCounters(db::CounterMap* counters) override {
+  common::Status LoadCounters(db::CounterMap* counters) override {
     return inner_->LoadCounters(counters);
   }
-  db::Status Ping() override { return failing ? Fail() : inner_->Ping(); }
+  common::Status Ping() override { return failing ? Fail() : inner_->Ping(); }
 
  private:
-  static db::Status Fail() { return db::Status::Transient(kRawError); }
+  static common::Status Fail() { return common::Status::Transient(kRawError); }
   std::unique_ptr<db::ReadStore> inner_;
 };
 
@@ -74,7 +72,7 @@ class DatabaseErrorsTest : public ::testing::Test {
     dir_ = tmpl;
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto reads = db::OpenSqliteReadStore(sqlite, &s);
@@ -111,7 +109,7 @@ TEST_F(DatabaseErrorsTest, FailedReadsAnswer500WithAStableMessage) {
   reads_->failing = true;
   for (const char* target : {"/api/v1/sync/entries/t1/e1", "/api/v1/sync/status/t1",
                              "/api/v1/sync/data-status/t1", "/api/v1/sync/conflicts/t1"}) {
-    HttpReply r = HttpRequest(server_->port(), "GET", target);
+    test::HttpReply r = test::HttpRequest(server_->port(), "GET", target);
     EXPECT_EQ(r.status, 500) << target;
     rapidjson::Document doc;
     doc.Parse(r.body.c_str());
@@ -126,8 +124,8 @@ TEST_F(DatabaseErrorsTest, FailedReadsAnswer500WithAStableMessage) {
 // An entry without a readable tenantId is NACKed validation_error; the
 // statistics count it (globally) like any other NACK.
 TEST_F(DatabaseErrorsTest, AValidationNackWithoutATenantIsCounted) {
-  HttpReply r = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries",
-                            R"({"entries":[{"id":"e1","entityType":"Account"}]})");
+  test::HttpReply r = test::HttpRequest(server_->port(), "POST", "/api/v1/sync/entries",
+                                        R"({"entries":[{"id":"e1","entityType":"Account"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("validation_error"), std::string::npos) << r.body;
   pipeline::QueueCounts counts = pipeline_->GlobalCounts();

@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "http_client.h"
 #include "http_types.h"  // api/ private: ErrorResponse
 #include "support/fake_clock.h"
+#include "support/http_client.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -28,13 +28,6 @@
 
 namespace syncd::api {
 namespace {
-
-using testing::ClosedWithin;
-using testing::Connect;
-using testing::HttpReply;
-using testing::HttpRequest;
-using testing::RawExchange;
-using testing::ReadReply;
 
 rapidjson::Document Json(const std::string& text) {
   rapidjson::Document doc;
@@ -88,7 +81,7 @@ class HttpServerTest : public ::testing::Test {
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
     sqlite.synchronous = "NORMAL";
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
@@ -130,15 +123,18 @@ class HttpServerTest : public ::testing::Test {
     Start(apply_fail_rate, clock);
   }
 
-  HttpReply Get(const std::string& target) { return HttpRequest(server_->port(), "GET", target); }
-  HttpReply Post(const std::string& target, const std::string& body,
-                 const std::string& content_type = "application/json") {
-    return HttpRequest(server_->port(), "POST", target, body, content_type);
+  test::HttpReply Get(const std::string& target) {
+    return test::HttpRequest(server_->port(), "GET", target);
+  }
+  test::HttpReply Post(const std::string& target, const std::string& body,
+                       const std::string& content_type = "application/json") {
+    return test::HttpRequest(server_->port(), "POST", target, body, content_type);
   }
 
   // POSTs entries and returns `results`.
   rapidjson::Document Submit(const std::string& joined, int wait_ms = 5000) {
-    HttpReply r = Post("/api/v1/sync/entries?wait_ms=" + std::to_string(wait_ms), Entries(joined));
+    test::HttpReply r =
+        Post("/api/v1/sync/entries?wait_ms=" + std::to_string(wait_ms), Entries(joined));
     EXPECT_EQ(r.status, 200) << r.body;
     rapidjson::Document doc = Json(r.body);
     rapidjson::Document results;
@@ -157,7 +153,7 @@ class HttpServerTest : public ::testing::Test {
     return doc;
   }
 
-  void ExpectError(const HttpReply& r, int status, const std::string& code) {
+  void ExpectError(const test::HttpReply& r, int status, const std::string& code) {
     EXPECT_EQ(r.status, status) << r.body;
     EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "",
               "application/json")
@@ -224,7 +220,7 @@ class HttpServerTest : public ::testing::Test {
 
 TEST_F(HttpServerTest, HealthIsOkOnBothRoutes) {
   for (const char* route : {"/health", "/api/v1/websocket/health"}) {
-    HttpReply r = Get(route);
+    test::HttpReply r = Get(route);
     EXPECT_EQ(r.status, 200) << route;
     rapidjson::Document doc = Json(r.body);
     EXPECT_EQ(Str(doc, "status"), "ok");
@@ -323,7 +319,7 @@ TEST_F(HttpServerTest, DeleteLeavesTombstoneAndDetectConflicts) {
   EXPECT_EQ(ds["deleted_entities"]["Account"].Size(), 1u);
   EXPECT_EQ(ds["entity_checksums"]["Account"].Size(), 1u);
 
-  HttpReply r =
+  test::HttpReply r =
       Post("/api/v1/sync/detect-conflicts",
            R"({"tenant_id":"t1","client_checksums":{"account":[)"
            R"({"entity_id":"acc1","checksum":"00","last_modified":5},)"
@@ -365,7 +361,7 @@ TEST_F(HttpServerTest, RequestErrors) {
   EXPECT_EQ(Post("/api/v1/sync/entries", std::string(size_t{4} * 1024 * 1024, ' ')).status, 413);
   ExpectError(Get("/api/v1/no-such-route"), 404, "not_found");
   ExpectError(Get("/api/v1/sync/entries/t1/nope"), 404, "not_found");
-  HttpReply r = Post("/health", "{}");
+  test::HttpReply r = Post("/health", "{}");
   ExpectError(r, 405, "method_not_allowed");
   EXPECT_EQ(r.headers["allow"], "GET");
   ExpectError(Get("/api/v1/sync/conflicts/t1?limit=0"), 400, "validation_error");
@@ -405,7 +401,7 @@ TEST_F(HttpServerTest, DeadEntryAckedAsManualAndRetried) {
   EXPECT_EQ(Int(status, "failed_entries_count"), 2);
   ExpectNumbersMatchDatabase();
 
-  HttpReply r =
+  test::HttpReply r =
       Post("/api/v1/sync/acknowledge", R"({"tenant_id":"t1","entry_id":"x1","action":"ack"})");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document ack = Json(r.body);
@@ -455,7 +451,7 @@ TEST_F(HttpServerTest, AcknowledgeRefusesIdsWithNulAndLeavesTheEntryAlone) {
   EXPECT_EQ(Str(entry, "state"), "dead");
   EXPECT_EQ(Str(entry["result"], "reason"), "system_error");
 
-  HttpReply r = Post(ack, R"({"tenant_id":"t1","entry_id":"x","action":"ack"})");
+  test::HttpReply r = Post(ack, R"({"tenant_id":"t1","entry_id":"x","action":"ack"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Str(Json(r.body), "entry_id"), "x");
 }
@@ -474,7 +470,7 @@ TEST_F(HttpServerTest, PathParametersMustBeIdentifiers) {
     ExpectError(Get(target), 400, "validation_error");
   }
   const std::string t128(128, 't');
-  HttpReply r = Get("/api/v1/sync/status/" + t128);
+  test::HttpReply r = Get("/api/v1/sync/status/" + t128);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Str(Json(r.body), "tenant_id"), t128);
   ExpectError(Get("/api/v1/sync/status/" + t128 + "t"), 400, "validation_error");
@@ -587,7 +583,7 @@ TEST_F(HttpServerTest, StatsMatchDatabaseAfterWorkloadAndRestart) {
 
 TEST_F(HttpServerTest, MetricsAreWellFormedPrometheus) {
   Submit(Account("p1", "a1", "A", kT0));
-  HttpReply r = Get("/metrics");
+  test::HttpReply r = Get("/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"].rfind("text/plain", 0), 0u);
   std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eE]+$)");
@@ -609,7 +605,7 @@ TEST_F(HttpServerTest, MetricsAreWellFormedPrometheus) {
 }
 
 TEST_F(HttpServerTest, OpenApiDocumentIsServed) {
-  HttpReply r = Get("/openapi.yaml");
+  test::HttpReply r = Get("/openapi.yaml");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"], "application/yaml");
   EXPECT_EQ(r.body.rfind("openapi: 3.", 0), 0u);
@@ -621,7 +617,7 @@ TEST_F(HttpServerTest, EveryRouteAnswers503AfterBeginShutdown) {
   ExpectError(Post("/api/v1/sync/entries", Entries(Account("z", "a", "A", kT0))), 503,
               "shutting_down");
   ExpectError(Get("/api/v1/no-such-route"), 503, "shutting_down");
-  HttpReply health = Get("/health");
+  test::HttpReply health = Get("/health");
   EXPECT_EQ(health.status, 503);
   EXPECT_EQ(Str(Json(health.body), "status"), "shutting_down");
 }
@@ -632,7 +628,7 @@ TEST_F(HttpServerTest, StopWakesWaitingRequests) {
   test::FakeClock frozen;
   Restart(/*apply_fail_rate=*/1.0, &frozen);
   std::thread client([&] {
-    HttpReply r =
+    test::HttpReply r =
         Post("/api/v1/sync/entries?wait_ms=60000", Entries(Account("slow", "a", "A", kT0)));
     EXPECT_EQ(r.status, 200);
     rapidjson::Document doc = Json(r.body);
@@ -644,7 +640,7 @@ TEST_F(HttpServerTest, StopWakesWaitingRequests) {
   auto failed_once = [&] {
     std::optional<db::QueueRow> row;
     return reads_->FindEntry("t1", "slow", &row).ok() && row &&
-           row->state == db::EntryState::kRetryWait;
+           row->state == common::EntryState::kRetryWait;
   };
   for (int i = 0; i < 3000 && !failed_once(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -667,23 +663,24 @@ std::string OriginHeader(const std::string& origin) { return "Origin: " + origin
 // accounts.md, CORS: the allowed origin is echoed, others get no CORS headers
 // (the answer is still sent: the browser keeps it from the page).
 TEST_F(HttpServerTest, CorsAnswersOnlyAllowedOrigins) {
-  HttpReply ok = HttpRequest(server_->port(), "GET", "/health", "", "", OriginHeader(kLocalPage));
+  test::HttpReply ok =
+      test::HttpRequest(server_->port(), "GET", "/health", "", "", OriginHeader(kLocalPage));
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.headers["access-control-allow-origin"], kLocalPage);
   EXPECT_EQ(ok.headers["vary"], "Origin");
 
-  HttpReply error = HttpRequest(server_->port(), "GET", "/api/v1/no-such-route", "", "",
-                                OriginHeader(kLocalPage));
+  test::HttpReply error = test::HttpRequest(server_->port(), "GET", "/api/v1/no-such-route", "", "",
+                                            OriginHeader(kLocalPage));
   EXPECT_EQ(error.status, 404);
   EXPECT_EQ(error.headers["access-control-allow-origin"], kLocalPage);
 
-  HttpReply foreign =
-      HttpRequest(server_->port(), "GET", "/health", "", "", OriginHeader("https://evil.example"));
+  test::HttpReply foreign = test::HttpRequest(server_->port(), "GET", "/health", "", "",
+                                              OriginHeader("https://evil.example"));
   EXPECT_EQ(foreign.status, 200);
   EXPECT_EQ(foreign.headers.count("access-control-allow-origin"), 0u);
   EXPECT_EQ(foreign.headers["vary"], "Origin");
 
-  HttpReply no_origin = Get("/health");  // not a browser
+  test::HttpReply no_origin = Get("/health");  // not a browser
   EXPECT_EQ(no_origin.status, 200);
   EXPECT_EQ(no_origin.headers.count("access-control-allow-origin"), 0u);
 }
@@ -695,9 +692,9 @@ TEST_F(HttpServerTest, PreflightAnswersEveryRoute) {
     std::string method = route.substr(0, route.find(' '));
     std::string path =
         std::regex_replace(route.substr(route.find(' ') + 1), std::regex("\\{[a-z_]+\\}"), "x");
-    HttpReply r = HttpRequest(server_->port(), "OPTIONS", path, "", "",
-                              OriginHeader("http://127.0.0.1:5173") +
-                                  "Access-Control-Request-Method: " + method + "\r\n");
+    test::HttpReply r = test::HttpRequest(server_->port(), "OPTIONS", path, "", "",
+                                          OriginHeader("http://127.0.0.1:5173") +
+                                              "Access-Control-Request-Method: " + method + "\r\n");
     EXPECT_EQ(r.status, 204) << route;
     EXPECT_EQ(r.headers["access-control-allow-origin"], "http://127.0.0.1:5173") << route;
     EXPECT_NE(r.headers["access-control-allow-methods"].find(method), std::string::npos)
@@ -707,12 +704,12 @@ TEST_F(HttpServerTest, PreflightAnswersEveryRoute) {
         << route;
     EXPECT_EQ(r.headers["vary"], "Origin") << route;
   }
-  HttpReply foreign = HttpRequest(server_->port(), "OPTIONS", "/api/v1/sync/entries", "", "",
-                                  OriginHeader("https://evil.example"));
+  test::HttpReply foreign = test::HttpRequest(server_->port(), "OPTIONS", "/api/v1/sync/entries",
+                                              "", "", OriginHeader("https://evil.example"));
   EXPECT_EQ(foreign.headers.count("access-control-allow-origin"), 0u);
   EXPECT_EQ(foreign.headers.count("access-control-allow-methods"), 0u);
   // Not a route: still 404.
-  EXPECT_EQ(HttpRequest(server_->port(), "OPTIONS", "/nope", "", "").status, 404);
+  EXPECT_EQ(test::HttpRequest(server_->port(), "OPTIONS", "/nope", "", "").status, 404);
 }
 
 // A page on another site can send a simple POST (text/plain, no preflight):
@@ -720,19 +717,19 @@ TEST_F(HttpServerTest, PreflightAnswersEveryRoute) {
 TEST_F(HttpServerTest, PostFromAnOriginNotAllowedIsRefused) {
   std::string body = Entries(Account("x1", "acc1", "A", kT0));
   for (const char* type : {"text/plain", "application/json"}) {
-    HttpReply r = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries?wait_ms=0", body, type,
-                              OriginHeader("https://evil.example"));
+    test::HttpReply r = test::HttpRequest(server_->port(), "POST", "/api/v1/sync/entries?wait_ms=0",
+                                          body, type, OriginHeader("https://evil.example"));
     ExpectError(r, 403, "forbidden_origin");
     EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
   }
-  ExpectError(HttpRequest(server_->port(), "POST", "/api/v1/sync/acknowledge",
-                          R"({"tenant_id":"t1","entry_id":"x1","action":"ack"})",
-                          "application/json", OriginHeader("null")),
+  ExpectError(test::HttpRequest(server_->port(), "POST", "/api/v1/sync/acknowledge",
+                                R"({"tenant_id":"t1","entry_id":"x1","action":"ack"})",
+                                "application/json", OriginHeader("null")),
               403, "forbidden_origin");
   ExpectError(Get("/api/v1/sync/entries/t1/x1"), 404, "not_found");  // nothing was written
 
-  HttpReply allowed = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries", body,
-                                  "application/json", OriginHeader(kLocalPage));
+  test::HttpReply allowed = test::HttpRequest(server_->port(), "POST", "/api/v1/sync/entries", body,
+                                              "application/json", OriginHeader(kLocalPage));
   EXPECT_EQ(allowed.status, 200) << allowed.body;
   EXPECT_EQ(allowed.headers["access-control-allow-origin"], kLocalPage);
 }
@@ -743,9 +740,9 @@ TEST_F(HttpServerTest, AnyOriginAnswersStar) {
   ASSERT_TRUE(any) << error;
   http_options_.origins = *any;
   Restart();
-  HttpReply r = HttpRequest(server_->port(), "POST", "/api/v1/sync/entries",
-                            Entries(Account("s1", "acc1", "A", kT0)), "application/json",
-                            OriginHeader("https://elsewhere.example"));
+  test::HttpReply r = test::HttpRequest(
+      server_->port(), "POST", "/api/v1/sync/entries", Entries(Account("s1", "acc1", "A", kT0)),
+      "application/json", OriginHeader("https://elsewhere.example"));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.headers["access-control-allow-origin"], "*");
   EXPECT_EQ(r.headers["vary"], "Origin");
@@ -770,7 +767,7 @@ TEST_F(HttpServerTest, MalformedRequestsGetJsonErrors) {
   };
   for (const Case& c : cases) {
     bool closed = false;
-    HttpReply r = RawExchange(server_->port(), c.head, &closed);
+    test::HttpReply r = test::RawExchange(server_->port(), c.head, &closed);
     SCOPED_TRACE(c.head);
     ExpectError(r, c.status, c.code);
     for (const char* leak : {"basic_string", "stoull", "_M_", "exception"}) {
@@ -786,7 +783,7 @@ TEST_F(HttpServerTest, OversizeBodiesGetJson413) {
   std::string head =
       "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
   bool closed = false;
-  HttpReply declared = RawExchange(
+  test::HttpReply declared = test::RawExchange(
       server_->port(), head + "Content-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big,
       &closed);
   ExpectError(declared, 413, "too_large");
@@ -798,7 +795,7 @@ TEST_F(HttpServerTest, OversizeBodiesGetJson413) {
   for (size_t i = 0; i < big.size(); i += 8192)
     chunked += "2000\r\n" + big.substr(i, 8192) + "\r\n";
   chunked += "0\r\n\r\n";
-  HttpReply streamed = RawExchange(server_->port(), chunked, &closed);
+  test::HttpReply streamed = test::RawExchange(server_->port(), chunked, &closed);
   ExpectError(streamed, 411, "length_required");
   EXPECT_EQ(Get("/health").status, 200);
 }
@@ -810,13 +807,13 @@ TEST_F(HttpServerTest, ChunkedRequestBodiesAreRefusedWith411) {
   const std::string head =
       "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
   bool closed = false;
-  HttpReply small =
-      RawExchange(server_->port(),
-                  head + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\"}\r\n0\r\n\r\n", &closed);
+  test::HttpReply small = test::RawExchange(
+      server_->port(), head + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\"}\r\n0\r\n\r\n",
+      &closed);
   ExpectError(small, 411, "length_required");
   EXPECT_TRUE(closed);
 
-  int fd = Connect(server_->port());
+  int fd = test::Connect(server_->port());
   ASSERT_GE(fd, 0);
   const std::string first = head + "Transfer-Enc";
   const std::string second = "oding: chunked\r\n\r\n5\r\n";
@@ -824,11 +821,11 @@ TEST_F(HttpServerTest, ChunkedRequestBodiesAreRefusedWith411) {
             static_cast<ssize_t>(first.size()));
   ASSERT_EQ(::send(fd, second.data(), second.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(second.size()));
-  ExpectError(ReadReply(fd), 411, "length_required");
+  ExpectError(test::ReadReply(fd), 411, "length_required");
   ::close(fd);
 
   const std::string body = R"({"entries":[],"note":"Transfer-Encoding: chunked"})";
-  HttpReply served = RawExchange(
+  test::HttpReply served = test::RawExchange(
       server_->port(), head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
       &closed);
   EXPECT_NE(served.status, 411) << served.body;
@@ -837,13 +834,13 @@ TEST_F(HttpServerTest, ChunkedRequestBodiesAreRefusedWith411) {
 // A refused client that keeps sending does not keep its connection (and its
 // place): the server stops reading it shortly after its answer.
 TEST_F(HttpServerTest, ARefusedClientThatKeepsSendingIsCutOff) {
-  int fd = Connect(server_->port());
+  int fd = test::Connect(server_->port());
   ASSERT_GE(fd, 0);
   std::string head =
       "POST /api/v1/sync/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
       "Content-Length: 1000000000\r\n\r\n";
   ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
-  ExpectError(ReadReply(fd), 413, "too_large");
+  ExpectError(test::ReadReply(fd), 413, "too_large");
   const std::string chunk(1024, 'x');
   bool cut = false;
   for (int i = 0; i < 100 && !cut; ++i) {  // 10 s at most
@@ -861,19 +858,19 @@ TEST_F(HttpServerTest, ConnectionsPastTheCapAreRefused) {
   Restart();
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
-    int fd = Connect(server_->port());
+    int fd = test::Connect(server_->port());
     ASSERT_GE(fd, 0);
     // An answer on it proves the connection holds a place.
     std::string req = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
     ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
-    ASSERT_EQ(ReadReply(fd).status, 200);
+    ASSERT_EQ(test::ReadReply(fd).status, 200);
     held.push_back(fd);
   }
-  int extra = Connect(server_->port());
+  int extra = test::Connect(server_->port());
   ASSERT_GE(extra, 0);
-  HttpReply refused = ReadReply(extra);
+  test::HttpReply refused = test::ReadReply(extra);
   ExpectError(refused, 503, "too_many_connections");
-  EXPECT_TRUE(ClosedWithin(extra, 2000));
+  EXPECT_TRUE(test::ClosedWithin(extra, 2000));
   ::close(extra);
 
   for (int fd : held) ::close(fd);
@@ -891,15 +888,15 @@ TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
   http_options_.header_timeout_ms = 500;
   http_options_.max_connections = 2;
   Restart();
-  int silent = Connect(server_->port());
-  int partial = Connect(server_->port());
+  int silent = test::Connect(server_->port());
+  int partial = test::Connect(server_->port());
   ASSERT_GE(silent, 0);
   ASSERT_GE(partial, 0);
   std::string half = "GET /health HTTP/1.1\r\nHost: x\r\n";
   ASSERT_GT(::send(partial, half.data(), half.size(), MSG_NOSIGNAL), 0);
   for (int fd : {silent, partial}) {
-    ExpectError(ReadReply(fd), 408, "request_timeout");
-    EXPECT_TRUE(ClosedWithin(fd, 5000));
+    ExpectError(test::ReadReply(fd), 408, "request_timeout");
+    EXPECT_TRUE(test::ClosedWithin(fd, 5000));
   }
   ::close(silent);
   ::close(partial);
@@ -916,16 +913,16 @@ TEST_F(HttpServerTest, HalfOpenConnectionsTimeOut) {
 TEST_F(HttpServerTest, ASecondRequestThatStallsTimesOut) {
   http_options_.header_timeout_ms = 500;
   Restart();
-  int fd = Connect(server_->port());
+  int fd = test::Connect(server_->port());
   ASSERT_GE(fd, 0);
   std::string whole = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
   ASSERT_EQ(::send(fd, whole.data(), whole.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(whole.size()));
-  EXPECT_EQ(ReadReply(fd).status, 200);
+  EXPECT_EQ(test::ReadReply(fd).status, 200);
   std::string half = "GET /health HTTP/1.1\r\nHost: x\r\n";
   ASSERT_GT(::send(fd, half.data(), half.size(), MSG_NOSIGNAL), 0);
-  ExpectError(ReadReply(fd), 408, "request_timeout");
-  EXPECT_TRUE(ClosedWithin(fd, 5000));
+  ExpectError(test::ReadReply(fd), 408, "request_timeout");
+  EXPECT_TRUE(test::ClosedWithin(fd, 5000));
   ::close(fd);
 }
 
@@ -933,12 +930,12 @@ TEST_F(HttpServerTest, ASecondRequestThatStallsTimesOut) {
 TEST_F(HttpServerTest, IdleKeepAliveConnectionsAreClosed) {
   http_options_.keepalive_timeout_ms = 500;
   Restart();
-  int fd = Connect(server_->port());
+  int fd = test::Connect(server_->port());
   ASSERT_GE(fd, 0);
   std::string req = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
   ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
-  EXPECT_EQ(ReadReply(fd).status, 200);
-  EXPECT_TRUE(ClosedWithin(fd, 5000));
+  EXPECT_EQ(test::ReadReply(fd).status, 200);
+  EXPECT_TRUE(test::ClosedWithin(fd, 5000));
   ::close(fd);
 }
 
@@ -950,7 +947,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
   // retry that comes only when the test moves the clock.
   Restart(/*apply_fail_rate=*/1.0, &frozen_);
   constexpr int kWaiting = 4;  // the server has 2 threads
-  std::vector<std::future<HttpReply>> posts;
+  std::vector<std::future<test::HttpReply>> posts;
   posts.reserve(kWaiting);
   for (int i = 0; i < kWaiting; ++i) {
     posts.push_back(std::async(std::launch::async, [this, i] {
@@ -966,7 +963,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
     if (retry_wait < kWaiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(retry_wait, kWaiting);
-  HttpReply health = Get("/health");
+  test::HttpReply health = Get("/health");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(Get("/api/v1/sync/status/t1").status, 200);
   for (auto& post : posts) {
@@ -985,7 +982,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
   }
   for (int i = 0; i < kWaiting; ++i) {
     ASSERT_EQ(posts[i].wait_for(std::chrono::seconds(5)), std::future_status::ready);
-    HttpReply r = posts[i].get();
+    test::HttpReply r = posts[i].get();
     EXPECT_EQ(r.status, 200) << r.body;
     rapidjson::Document doc = Json(r.body);
     ASSERT_TRUE(doc.IsObject() && doc.HasMember("results")) << r.body;
@@ -1001,7 +998,7 @@ TEST_F(HttpServerTest, WaitingRequestsDoNotHoldServerThreads) {
 TEST_F(HttpServerTest, AClientThatLeavesBeforeItsAnswerDisturbsNobody) {
   Restart(/*apply_fail_rate=*/1.0, &frozen_);
   for (int i = 0; i < 3; ++i) {
-    int fd = Connect(server_->port());
+    int fd = test::Connect(server_->port());
     ASSERT_GE(fd, 0);
     std::string body = Entries(Account("gone" + std::to_string(i), "acc-g", "A", kT0));
     std::string req =

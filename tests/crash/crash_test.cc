@@ -23,16 +23,16 @@
 #include <thread>
 #include <vector>
 
-#include "syncd_process.h"
-#include "test_util.h"
-#include "ws_client.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/syncd_process.h"
+#include "support/ws_client.h"
 
 namespace syncd::crash {
 namespace {
 
-using e2e::GetString;
-using e2e::ParseJson;
-using e2e::WsClient;
+using test::Millis;
 
 constexpr int kRounds = 4;
 constexpr int kEntriesPerRound = 2000;
@@ -64,12 +64,12 @@ struct Collector {
 
   void Add(const rapidjson::Document& d) {
     Reply r;
-    r.acked = GetString(d, "type") == "sync_ack";
-    r.duplicate = GetBool(d, "duplicate");
-    r.outcome = GetString(d, "outcome");
-    r.checksum = GetString(d, "checksum");
-    r.reason = GetString(d, "reason");
-    std::string id = GetString(d, "id");
+    r.acked = test::GetString(d, "type") == "sync_ack";
+    r.duplicate = test::GetBool(d, "duplicate");
+    r.outcome = test::GetString(d, "outcome");
+    r.checksum = test::GetString(d, "checksum");
+    r.reason = test::GetString(d, "reason");
+    std::string id = test::GetString(d, "id");
     std::lock_guard<std::mutex> lock(mu);
     if (!replies.emplace(id, r).second) problems.push_back("entry " + id + " answered twice");
     if (!r.acked) problems.push_back("entry " + id + " NACKed " + r.reason);
@@ -91,10 +91,10 @@ std::vector<SentEntry> MakeRound(int round) {
     e.group = "g-" + std::to_string(k % 7);
     e.n = i;
     int64_t version_ms = base_ms + i * 1000LL + (i % 1000);
-    e.updated_at = IsoMs(version_ms);
-    e.json =
-        AccountEntryJson(kTenant, e.id, e.entity_id, i < kEntitiesPerRound ? "create" : "update",
-                         e.name, e.group, e.n, version_ms);
+    e.updated_at = test::IsoMs(version_ms);
+    e.json = test::AccountEntryJson(kTenant, e.id, e.entity_id,
+                                    i < kEntitiesPerRound ? "create" : "update", e.name, e.group,
+                                    e.n, version_ms);
     entries.push_back(std::move(e));
   }
   return entries;
@@ -103,16 +103,16 @@ std::vector<SentEntry> MakeRound(int round) {
 // Whether `stored` (an element of initial_data_load) holds exactly the data of `e`.
 bool SameData(const rapidjson::Value& stored, const SentEntry& e, std::string* why) {
   auto str = [&](const char* key, const std::string& want) {
-    if (GetString(stored, key) == want) return true;
-    *why = std::string(key) + " is '" + GetString(stored, key) + "', want '" + want + "'";
+    if (test::GetString(stored, key) == want) return true;
+    *why = std::string(key) + " is '" + test::GetString(stored, key) + "', want '" + want + "'";
     return false;
   };
   if (!str("id", e.entity_id) || !str("name", e.name) || !str("accountGroupId", e.group) ||
       !str("updated_at", e.updated_at)) {
     return false;
   }
-  if (GetInt(stored, "n") != e.n) {
-    *why = "n is " + std::to_string(GetInt(stored, "n")) + ", want " + std::to_string(e.n);
+  if (test::GetInt(stored, "n") != e.n) {
+    *why = "n is " + std::to_string(test::GetInt(stored, "n")) + ", want " + std::to_string(e.n);
     return false;
   }
   return true;
@@ -122,16 +122,6 @@ std::string Tail(const std::string& text, size_t n = 2000) {
   return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-// Connects and waits for {"type":"status","status":"online"}.
-::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url) {
-  e2e::ConnectResult r = client.Connect(url);
-  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
-  std::optional<std::string> online = client.WaitFor(
-      [](const rapidjson::Document& d) { return GetString(d, "status") == "online"; });
-  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
-  return ::testing::AssertionSuccess();
-}
-
 TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
   unsigned seed = std::random_device{}();
   if (const char* s = std::getenv("SYNCD_CRASH_SEED")) seed = static_cast<unsigned>(std::atoll(s));
@@ -139,7 +129,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
   std::mt19937 rng(seed);
   auto test_start = std::chrono::steady_clock::now();
 
-  TempDir dir;
+  test::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   const std::vector<std::string> args = {"--db", dir.path() + "/syncd.db"};
 
@@ -148,7 +138,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
   std::map<std::string, SentEntry> settled;
   int64_t acked_checked = 0, lost = 0, settled_checks = 0, resent = 0;
 
-  SyncdProcess server;
+  test::SyncdProcess server;
   ASSERT_TRUE(server.Start(args, {})) << server.error();
   for (int round = 0; round < kRounds; ++round) {
     std::vector<SentEntry> entries = MakeRound(round);
@@ -167,19 +157,19 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
       killed = true;
     };
     {
-      std::vector<std::unique_ptr<WsClient>> clients;
+      std::vector<std::unique_ptr<test::WsClient>> clients;
       for (int c = 0; c < kConnections; ++c) {
-        clients.push_back(std::make_unique<WsClient>());
-        ASSERT_TRUE(ConnectOnline(*clients.back(), server.ws_url(kTenant)));
+        clients.push_back(std::make_unique<test::WsClient>());
+        ASSERT_TRUE(test::ConnectOnline(*clients.back(), server.ws_url(kTenant)));
       }
       std::vector<std::thread> readers;
       for (auto& client : clients) {
-        WsClient* c = client.get();
+        test::WsClient* c = client.get();
         readers.emplace_back([c, &pushed] {
           // Ends when the killed server's connection closes (or nothing comes for 20 s).
           while (std::optional<std::string> frame = c->Next(Millis(20000))) {
-            rapidjson::Document d = ParseJson(*frame);
-            if (!d.HasParseError() && IsSyncReply(d)) pushed.Add(d);
+            rapidjson::Document d = test::ParseJson(*frame);
+            if (!d.HasParseError() && test::IsSyncReply(d)) pushed.Add(d);
           }
         });
       }
@@ -211,20 +201,22 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
 
     // ---- restart on the same database ----
     ASSERT_TRUE(server.Start(args, {})) << server.error();
-    WsClient client;
-    ASSERT_TRUE(ConnectOnline(client, server.ws_url(kTenant)));
+    test::WsClient client;
+    ASSERT_TRUE(test::ConnectOnline(client, server.ws_url(kTenant)));
     ASSERT_TRUE(client.Send(std::string("{\"type\":\"request_initial_data\",\"tenant_id\":\"") +
                             kTenant + "\"}"));
     std::optional<std::string> load = client.WaitFor(
-        [](const rapidjson::Document& d) { return GetString(d, "type") == "initial_data_load"; },
+        [](const rapidjson::Document& d) {
+          return test::GetString(d, "type") == "initial_data_load";
+        },
         Millis(15000));
     ASSERT_TRUE(load.has_value());
-    rapidjson::Document doc = ParseJson(*load);
+    rapidjson::Document doc = test::ParseJson(*load);
     ASSERT_TRUE(doc.HasMember("payload") && doc["payload"].HasMember("accounts") &&
                 doc["payload"]["accounts"].IsArray());
     std::map<std::string, const rapidjson::Value*> stored;
     for (const rapidjson::Value& v : doc["payload"]["accounts"].GetArray()) {
-      stored[GetString(v, "id")] = &v;
+      stored[test::GetString(v, "id")] = &v;
     }
 
     // Every acked entry: its entity holds that entry's data, or the data of a
@@ -241,7 +233,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
                       << e.entity_id << " is missing";
         continue;
       }
-      std::string version = GetString(*it->second, "updated_at");
+      std::string version = test::GetString(*it->second, "updated_at");
       auto found = by_version[e.entity_id].find(version);
       std::string why;
       if (found == by_version[e.entity_id].end() || found->second->index < e.index ||
@@ -270,22 +262,18 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (static_cast<int>(again.replies.size()) < kEntriesPerRound) {
       auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-      std::optional<std::string> frame = client.WaitFor(
-          [](const rapidjson::Document& d) { return IsSyncReply(d); }, std::max(left, Millis(0)));
+      std::optional<std::string> frame =
+          client.WaitFor([](const rapidjson::Document& d) { return test::IsSyncReply(d); },
+                         std::max(left, Millis(0)));
       if (!frame) break;
-      again.Add(ParseJson(*frame));
+      again.Add(test::ParseJson(*frame));
     }
     // Flush: nothing more may come for these ids after a ping's pong.
-    ASSERT_TRUE(client.Send("{\"type\":\"ping\",\"timestamp\":42}"));
     std::vector<std::string> before_pong;
-    ASSERT_TRUE(
-        client
-            .WaitFor([](const rapidjson::Document& d) { return GetString(d, "type") == "pong"; },
-                     Millis(5000), &before_pong)
-            .has_value());
+    ASSERT_TRUE(test::FlushWithPing(&client, &before_pong, 42));
     for (const std::string& f : before_pong) {
-      rapidjson::Document d = ParseJson(f);
-      if (IsSyncReply(d)) again.Add(d);
+      rapidjson::Document d = test::ParseJson(f);
+      if (test::IsSyncReply(d)) again.Add(d);
     }
     EXPECT_EQ(static_cast<int>(again.replies.size()), kEntriesPerRound) << "round " << round;
     for (const std::string& p : again.problems) ADD_FAILURE() << "round " << round << ": " << p;
@@ -312,13 +300,14 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
         entries.size() - acked.size() - static_cast<size_t>(unacked_duplicates));
 
     // Nothing is left unfinished.
-    e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+    test::HttpResponse stats =
+        test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/queue/stats");
     ASSERT_EQ(stats.status, 200) << stats.body;
-    rapidjson::Document s = ParseJson(stats.body);
-    EXPECT_EQ(GetInt2(s, "depth", "pending"), 0) << stats.body;
-    EXPECT_EQ(GetInt2(s, "depth", "in_flight"), 0) << stats.body;
-    EXPECT_EQ(GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
-    EXPECT_EQ(GetInt2(s, "depth", "dead"), 0) << stats.body;
+    rapidjson::Document s = test::ParseJson(stats.body);
+    EXPECT_EQ(test::GetInt2(s, "depth", "pending"), 0) << stats.body;
+    EXPECT_EQ(test::GetInt2(s, "depth", "in_flight"), 0) << stats.body;
+    EXPECT_EQ(test::GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
+    EXPECT_EQ(test::GetInt2(s, "depth", "dead"), 0) << stats.body;
 
     // Every entry is answered now: each entity ends at its last entry.
     for (const SentEntry& e : entries) settled[e.entity_id] = e;

@@ -17,19 +17,19 @@
 #include <string>
 #include <vector>
 
-#include "syncd_process.h"
-#include "test_util.h"
-#include "ws_client.h"
-
 #ifndef SYNCD_FSYNC_SHIM
 #error "SYNCD_FSYNC_SHIM must name the fsync shim library"
 #endif
 
+#include "support/entry_builders.h"
+#include "support/json_helpers.h"
+#include "support/syncd_process.h"
+#include "support/ws_client.h"
+
 namespace syncd::crash {
 namespace {
 
-using e2e::GetString;
-using e2e::WsClient;
+using test::Millis;
 
 constexpr char kTenant[] = "durability-tenant";
 constexpr int64_t kT0 = 1764130000000;
@@ -58,19 +58,21 @@ class DurabilityTest : public ::testing::Test {
                                      {"SYNCD_SYNC_LOG", log_},
                                      {"SYNCD_SYNC_FAIL", fail_trigger_}}))
         << server_.error();
-    e2e::ConnectResult r = client_.Connect(server_.ws_url(kTenant));
+    test::ConnectResult r = client_.Connect(server_.ws_url(kTenant));
     ASSERT_TRUE(r.ok) << r.error;
     ASSERT_TRUE(client_.WaitFor(
-        [](const rapidjson::Document& d) { return GetString(d, "status") == "online"; }));
+        [](const rapidjson::Document& d) { return test::GetString(d, "status") == "online"; }));
   }
 
   // Sends one entry and returns its sync_ack / sync_nack.
   rapidjson::Document SendAndWait(int i) {
     std::string id = "dur-" + std::to_string(i);
-    EXPECT_TRUE(client_.Send(AccountEntryJson(kTenant, id, "acc-" + std::to_string(i), "create",
-                                              "name", "g", i, kT0 + i)));
+    EXPECT_TRUE(client_.Send(test::AccountEntryJson(kTenant, id, "acc-" + std::to_string(i),
+                                                    "create", "name", "g", i, kT0 + i)));
     std::optional<std::string> reply = client_.WaitFor(
-        [&](const rapidjson::Document& d) { return IsSyncReply(d) && GetString(d, "id") == id; },
+        [&](const rapidjson::Document& d) {
+          return test::IsSyncReply(d) && test::GetString(d, "id") == id;
+        },
         Millis(20000));
     rapidjson::Document d;
     if (!reply) {
@@ -78,7 +80,7 @@ class DurabilityTest : public ::testing::Test {
       d.SetObject();
       return d;
     }
-    return e2e::ParseJson(*reply);
+    return test::ParseJson(*reply);
   }
 
   // Of `count` entries sent one at a time, how many were acknowledged after
@@ -88,7 +90,7 @@ class DurabilityTest : public ::testing::Test {
     for (int i = first; i < first + count; ++i) {
       int before = WalSyncs(log_);
       rapidjson::Document reply = SendAndWait(i);
-      EXPECT_EQ(GetString(reply, "type"), "sync_ack") << i;
+      EXPECT_EQ(test::GetString(reply, "type"), "sync_ack") << i;
       if (WalSyncs(log_) > before) ++synced;
     }
     std::printf("[ durability ] %d of %d acks followed a flush of the WAL\n", synced, count);
@@ -98,16 +100,16 @@ class DurabilityTest : public ::testing::Test {
   // Flushes fail with EIO from now on.
   void BreakTheDisk() { std::ofstream(fail_trigger_) << "fail\n"; }
 
-  TempDir dir_;
+  test::TempDir dir_;
   std::string log_ = dir_.path() + "/sync.log";
   std::string fail_trigger_ = dir_.path() + "/fail-syncs";
-  SyncdProcess server_;
-  WsClient client_;
+  test::SyncdProcess server_;
+  test::WsClient client_;
 };
 
 TEST_F(DurabilityTest, TheDatabaseFileIsInWalModeWhileTheServerRuns) {
   StartServer("");
-  ASSERT_EQ(GetString(SendAndWait(1), "type"), "sync_ack");
+  ASSERT_EQ(test::GetString(SendAndWait(1), "type"), "sync_ack");
   // journal_mode=WAL is recorded in the file itself: a read-only connection
   // of our own sees what the running server set.
   sqlite3* db = nullptr;
@@ -139,21 +141,23 @@ TEST_F(DurabilityTest, WithSynchronousNormalAcksComeWithoutAFlushSoTheCheckCanTe
 // gets a NACK system_error (the client resends it later).
 TEST_F(DurabilityTest, WhenTheWalCannotBeFlushedNoEntryIsAcknowledged) {
   StartServer("", {"--max-attempts", "2", "--retry-base-ms", "1", "--retry-max-ms", "20"});
-  ASSERT_EQ(GetString(SendAndWait(0), "type"), "sync_ack");
+  ASSERT_EQ(test::GetString(SendAndWait(0), "type"), "sync_ack");
   BreakTheDisk();
   for (int i = 1; i <= 5; ++i) {
     rapidjson::Document reply = SendAndWait(i);
-    EXPECT_EQ(GetString(reply, "type"), "sync_nack") << "acknowledged although no flush worked";
-    EXPECT_EQ(GetString(reply, "reason"), "system_error");
+    EXPECT_EQ(test::GetString(reply, "type"), "sync_nack")
+        << "acknowledged although no flush worked";
+    EXPECT_EQ(test::GetString(reply, "reason"), "system_error");
   }
 }
 
 TEST_F(DurabilityTest, WithSynchronousNormalAFailingFlushGoesUnnoticedSoTheCheckCanTell) {
   StartServer("NORMAL", {"--max-attempts", "2", "--retry-base-ms", "1", "--retry-max-ms", "20"});
-  ASSERT_EQ(GetString(SendAndWait(0), "type"), "sync_ack");
+  ASSERT_EQ(test::GetString(SendAndWait(0), "type"), "sync_ack");
   BreakTheDisk();
   int acks = 0;
-  for (int i = 1; i <= 5; ++i) acks += GetString(SendAndWait(i), "type") == "sync_ack" ? 1 : 0;
+  for (int i = 1; i <= 5; ++i)
+    acks += test::GetString(SendAndWait(i), "type") == "sync_ack" ? 1 : 0;
   EXPECT_EQ(acks, 5) << "NORMAL does not flush per commit; the FULL check relies on that";
 }
 

@@ -11,36 +11,26 @@
 #include <string>
 #include <vector>
 
-#include "syncd_process.h"
-#include "test_util.h"
-#include "ws_client.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/syncd_process.h"
+#include "support/ws_client.h"
 
 namespace syncd::crash {
 namespace {
 
-using e2e::GetString;
-using e2e::Has;
-using e2e::ParseJson;
-using e2e::WsClient;
-
-::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url) {
-  e2e::ConnectResult r = client.Connect(url);
-  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
-  std::optional<std::string> online = client.WaitFor(
-      [](const rapidjson::Document& d) { return GetString(d, "status") == "online"; });
-  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
-  return ::testing::AssertionSuccess();
-}
+using test::Millis;
 
 std::string Entry(const std::string& tenant, const std::string& prefix, int i) {
-  return AccountEntryJson(tenant, prefix + std::to_string(i), prefix + "acc-" + std::to_string(i),
-                          "create", "account " + std::to_string(i), "g-1", i,
-                          1764130000000LL + i * 1000LL);
+  return test::AccountEntryJson(
+      tenant, prefix + std::to_string(i), prefix + "acc-" + std::to_string(i), "create",
+      "account " + std::to_string(i), "g-1", i, 1764130000000LL + i * 1000LL);
 }
 
 // Reads sync replies until `count` distinct ids are answered or `timeout`
 // passes; a second reply for an id is reported in *twice.
-std::map<std::string, rapidjson::Document> CollectReplies(WsClient& client, size_t count,
+std::map<std::string, rapidjson::Document> CollectReplies(test::WsClient& client, size_t count,
                                                           Millis timeout,
                                                           std::vector<std::string>* twice) {
   std::map<std::string, rapidjson::Document> replies;
@@ -49,10 +39,10 @@ std::map<std::string, rapidjson::Document> CollectReplies(WsClient& client, size
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
     if (left.count() < 0) break;
     std::optional<std::string> frame =
-        client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, left);
+        client.WaitFor([](const rapidjson::Document& d) { return test::IsSyncReply(d); }, left);
     if (!frame) break;
-    rapidjson::Document d = ParseJson(*frame);
-    std::string id = GetString(d, "id");
+    rapidjson::Document d = test::ParseJson(*frame);
+    std::string id = test::GetString(d, "id");
     if (replies.count(id) != 0) {
       twice->push_back(id);
       continue;
@@ -63,8 +53,8 @@ std::map<std::string, rapidjson::Document> CollectReplies(WsClient& client, size
 }
 
 TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
-  TempDir dir;
-  SyncdProcess server;
+  test::TempDir dir;
+  test::SyncdProcess server;
   ASSERT_TRUE(server.Start(
       {"--db", dir.path() + "/syncd.db", "--retry-base-ms", "1", "--retry-max-ms", "20"},
       {{"SYNCD_FAULT_COMMIT_RATE", "0.3"}, {"SYNCD_FAULT_SEED", "7"}}))
@@ -72,8 +62,8 @@ TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
   EXPECT_NE(server.stderr_text().find("SYNCD_FAULT_COMMIT_RATE"), std::string::npos)
       << "no start-up warning about the fault hook:\n"
       << server.stderr_text();
-  WsClient client;
-  ASSERT_TRUE(ConnectOnline(client, server.ws_url("fault")));
+  test::WsClient client;
+  ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("fault")));
   // Sent in chunks of 10, each after the previous one's replies, as the
   // frontend does: that makes at least 50 apply commits, so the seeded 30%
   // failure rate is certain to hit some (one big batch might all succeed).
@@ -93,121 +83,120 @@ TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
   EXPECT_TRUE(twice.empty()) << twice.size() << " entries answered twice, first " << twice[0];
   int acked = 0;
   for (const auto& [id, d] : replies) {
-    if (GetString(d, "type") == "sync_ack" && GetString(d, "outcome") == "applied") {
+    if (test::GetString(d, "type") == "sync_ack" && test::GetString(d, "outcome") == "applied") {
       ++acked;
     } else {
-      ADD_FAILURE() << id << " not acked applied: " << GetString(d, "type") << " "
-                    << GetString(d, "reason") << " " << GetString(d, "detail");
+      ADD_FAILURE() << id << " not acked applied: " << test::GetString(d, "type") << " "
+                    << test::GetString(d, "reason") << " " << test::GetString(d, "detail");
     }
   }
   EXPECT_EQ(acked, kEntries);
 
-  e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+  test::HttpResponse stats =
+      test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/queue/stats");
   ASSERT_EQ(stats.status, 200) << stats.body;
-  rapidjson::Document s = ParseJson(stats.body);
+  rapidjson::Document s = test::ParseJson(stats.body);
   std::printf("[ fault    ] 30%% commit failures: %d/%d acked, totals.retries=%lld applied=%lld\n",
-              acked, kEntries, static_cast<long long>(GetInt2(s, "totals", "retries")),
-              static_cast<long long>(GetInt2(s, "totals", "applied")));
-  EXPECT_GT(GetInt2(s, "totals", "retries"), 0) << stats.body;
-  EXPECT_EQ(GetInt2(s, "totals", "applied"), kEntries) << stats.body;
-  EXPECT_EQ(GetInt2(s, "totals", "dead_lettered"), 0) << stats.body;
-  EXPECT_EQ(GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
+              acked, kEntries, static_cast<long long>(test::GetInt2(s, "totals", "retries")),
+              static_cast<long long>(test::GetInt2(s, "totals", "applied")));
+  EXPECT_GT(test::GetInt2(s, "totals", "retries"), 0) << stats.body;
+  EXPECT_EQ(test::GetInt2(s, "totals", "applied"), kEntries) << stats.body;
+  EXPECT_EQ(test::GetInt2(s, "totals", "dead_lettered"), 0) << stats.body;
+  EXPECT_EQ(test::GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
   EXPECT_EQ(server.Terminate(), 0);
 }
 
 TEST(FaultTest, AllCommitsFailingDeadLettersThenManualAckReachesClient) {
-  TempDir dir;
-  SyncdProcess server;
+  test::TempDir dir;
+  test::SyncdProcess server;
   ASSERT_TRUE(server.Start({"--db", dir.path() + "/syncd.db", "--max-attempts", "3",
                             "--retry-base-ms", "1", "--retry-max-ms", "5"},
                            {{"SYNCD_FAULT_COMMIT_RATE", "1"}}))
       << server.error();
-  WsClient client;
-  ASSERT_TRUE(ConnectOnline(client, server.ws_url("dead")));
+  test::WsClient client;
+  ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("dead")));
   ASSERT_TRUE(client.Send(Entry("dead", "d-", 1)));
-  std::optional<std::string> nack_text =
-      client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, Millis(10000));
+  std::optional<std::string> nack_text = client.WaitFor(
+      [](const rapidjson::Document& d) { return test::IsSyncReply(d); }, Millis(10000));
   ASSERT_TRUE(nack_text.has_value());
-  rapidjson::Document nack = ParseJson(*nack_text);
-  EXPECT_EQ(GetString(nack, "type"), "sync_nack") << *nack_text;
-  EXPECT_EQ(GetString(nack, "id"), "d-1") << *nack_text;
-  EXPECT_EQ(GetString(nack, "status"), "failed") << *nack_text;
-  EXPECT_EQ(GetString(nack, "reason"), "system_error") << *nack_text;
-  EXPECT_EQ(GetString(nack, "entityId"), "d-acc-1") << *nack_text;
-  EXPECT_EQ(GetString(nack, "entityType"), "Account") << *nack_text;
-  ASSERT_TRUE(Has(nack, "is_permanent") && nack["is_permanent"].IsBool()) << *nack_text;
+  rapidjson::Document nack = test::ParseJson(*nack_text);
+  EXPECT_EQ(test::GetString(nack, "type"), "sync_nack") << *nack_text;
+  EXPECT_EQ(test::GetString(nack, "id"), "d-1") << *nack_text;
+  EXPECT_EQ(test::GetString(nack, "status"), "failed") << *nack_text;
+  EXPECT_EQ(test::GetString(nack, "reason"), "system_error") << *nack_text;
+  EXPECT_EQ(test::GetString(nack, "entityId"), "d-acc-1") << *nack_text;
+  EXPECT_EQ(test::GetString(nack, "entityType"), "Account") << *nack_text;
+  ASSERT_TRUE(test::Has(nack, "is_permanent") && nack["is_permanent"].IsBool()) << *nack_text;
   EXPECT_FALSE(nack["is_permanent"].GetBool()) << *nack_text;
-  EXPECT_GT(GetInt(nack, "retry_after"), 0) << *nack_text;
+  EXPECT_GT(test::GetInt(nack, "retry_after"), 0) << *nack_text;
 
-  e2e::HttpResponse entry = HttpRequest(server.http_port(), "GET", "/api/v1/sync/entries/dead/d-1");
+  test::HttpResponse entry =
+      test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/sync/entries/dead/d-1");
   ASSERT_EQ(entry.status, 200) << entry.body;
-  rapidjson::Document e = ParseJson(entry.body);
-  EXPECT_EQ(GetString(e, "state"), "dead") << entry.body;
-  EXPECT_EQ(GetInt(e, "attempts"), 3) << entry.body;
+  rapidjson::Document e = test::ParseJson(entry.body);
+  EXPECT_EQ(test::GetString(e, "state"), "dead") << entry.body;
+  EXPECT_EQ(test::GetInt(e, "attempts"), 3) << entry.body;
 
-  e2e::HttpResponse health = HttpRequest(server.http_port(), "GET", "/health");
+  test::HttpResponse health = test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/health");
   EXPECT_EQ(health.status, 200) << health.body;
-  EXPECT_EQ(GetString(ParseJson(health.body), "status"), "degraded") << health.body;
+  EXPECT_EQ(test::GetString(test::ParseJson(health.body), "status"), "degraded") << health.body;
 
-  e2e::HttpResponse ack = HttpRequest(server.http_port(), "POST", "/api/v1/sync/acknowledge",
-                                      R"({"tenant_id":"dead","entry_id":"d-1","action":"ack"})");
+  test::HttpResponse ack =
+      test::HttpRequest("127.0.0.1", server.http_port(), "POST", "/api/v1/sync/acknowledge",
+                        R"({"tenant_id":"dead","entry_id":"d-1","action":"ack"})");
   ASSERT_EQ(ack.status, 200) << ack.body;
-  rapidjson::Document a = ParseJson(ack.body);
-  EXPECT_TRUE(GetBool(a, "success")) << ack.body;
-  EXPECT_EQ(GetString(a, "state"), "done") << ack.body;
+  rapidjson::Document a = test::ParseJson(ack.body);
+  EXPECT_TRUE(test::GetBool(a, "success")) << ack.body;
+  EXPECT_EQ(test::GetString(a, "state"), "done") << ack.body;
 
   // protocol/service.md: the resulting sync_ack goes to every open connection
   // of the tenant that has sent that entry id: this one.
-  std::optional<std::string> manual =
-      client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, Millis(5000));
+  std::optional<std::string> manual = client.WaitFor(
+      [](const rapidjson::Document& d) { return test::IsSyncReply(d); }, Millis(5000));
   ASSERT_TRUE(manual.has_value())
       << "the operator's ack never reached the connection that sent d-1";
-  rapidjson::Document m = ParseJson(*manual);
-  EXPECT_EQ(GetString(m, "type"), "sync_ack") << *manual;
-  EXPECT_EQ(GetString(m, "id"), "d-1") << *manual;
-  EXPECT_EQ(GetString(m, "outcome"), "manual") << *manual;
+  rapidjson::Document m = test::ParseJson(*manual);
+  EXPECT_EQ(test::GetString(m, "type"), "sync_ack") << *manual;
+  EXPECT_EQ(test::GetString(m, "id"), "d-1") << *manual;
+  EXPECT_EQ(test::GetString(m, "outcome"), "manual") << *manual;
   server.Kill9();  // every apply commit fails: a graceful stop has nothing to finish
 }
 
 TEST(BackpressureTest, QueueFullThenRecovers) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string db = dir.path() + "/syncd.db";
   constexpr int kQueueMax = 50;
   constexpr int kFirst = 80;
   {
     // Every apply commit fails and attempts never run out: nothing drains.
-    SyncdProcess server;
+    test::SyncdProcess server;
     ASSERT_TRUE(
         server.Start({"--db", db, "--queue-max", std::to_string(kQueueMax), "--max-attempts",
                       "1000", "--retry-base-ms", "5", "--retry-max-ms", "50"},
                      {{"SYNCD_FAULT_COMMIT_RATE", "1"}}))
         << server.error();
-    WsClient client;
-    ASSERT_TRUE(ConnectOnline(client, server.ws_url("bp")));
+    test::WsClient client;
+    ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("bp")));
     for (int i = 0; i < kFirst; ++i) ASSERT_TRUE(client.Send(Entry("bp", "b-", i)));
     std::vector<std::string> twice;
     auto replies = CollectReplies(client, kFirst - kQueueMax, Millis(10000), &twice);
     ASSERT_EQ(replies.size(), static_cast<size_t>(kFirst - kQueueMax));
     for (const auto& [id, d] : replies) {
-      EXPECT_EQ(GetString(d, "type"), "sync_nack") << id;
-      EXPECT_EQ(GetString(d, "reason"), "rate_limit_error") << id;
-      EXPECT_TRUE(Has(d, "is_permanent") && d["is_permanent"].IsBool() &&
+      EXPECT_EQ(test::GetString(d, "type"), "sync_nack") << id;
+      EXPECT_EQ(test::GetString(d, "reason"), "rate_limit_error") << id;
+      EXPECT_TRUE(test::Has(d, "is_permanent") && d["is_permanent"].IsBool() &&
                   !d["is_permanent"].GetBool())
           << id;
-      EXPECT_GT(GetInt(d, "retry_after"), 0) << id;
+      EXPECT_GT(test::GetInt(d, "retry_after"), 0) << id;
       // The first kQueueMax were accepted; only the ones after were refused.
       EXPECT_GE(std::atoi(id.c_str() + 2), kQueueMax) << id;
     }
     // The accepted ones stay queued: no reply for them (a ping flushes).
-    ASSERT_TRUE(client.Send("{\"type\":\"ping\",\"timestamp\":7}"));
     std::vector<std::string> before_pong;
-    ASSERT_TRUE(
-        client
-            .WaitFor([](const rapidjson::Document& d) { return GetString(d, "type") == "pong"; },
-                     Millis(5000), &before_pong)
-            .has_value());
+    ASSERT_TRUE(test::FlushWithPing(&client, &before_pong, 7));
     for (const std::string& f : before_pong) {
-      EXPECT_FALSE(IsSyncReply(ParseJson(f))) << "unexpected reply while nothing drains: " << f;
+      EXPECT_FALSE(test::IsSyncReply(test::ParseJson(f)))
+          << "unexpected reply while nothing drains: " << f;
     }
     // The accepted entries are written to the queue by the pipeline thread,
     // a few commits after they were taken: wait until all are in before the
@@ -216,10 +205,10 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
     bool queued = false;
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
          !queued && std::chrono::steady_clock::now() < until;) {
-      rapidjson::Document s =
-          ParseJson(HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats").body);
-      queued = GetInt2(s, "depth", "pending") + GetInt2(s, "depth", "in_flight") +
-                   GetInt2(s, "depth", "retry_wait") ==
+      rapidjson::Document s = test::ParseJson(
+          test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/queue/stats").body);
+      queued = test::GetInt2(s, "depth", "pending") + test::GetInt2(s, "depth", "in_flight") +
+                   test::GetInt2(s, "depth", "retry_wait") ==
                kQueueMax;
     }
     ASSERT_TRUE(queued) << "the accepted entries were not all queued";
@@ -228,28 +217,31 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
   {
     // Restarted without faults on the same database: the queue drains, and
     // every entry, the refused ones and new ones included, is accepted and acked.
-    SyncdProcess server;
+    test::SyncdProcess server;
     ASSERT_TRUE(server.Start({"--db", db, "--queue-max", std::to_string(kQueueMax)}, {}))
         << server.error();
-    WsClient client;
-    ASSERT_TRUE(ConnectOnline(client, server.ws_url("bp")));
+    test::WsClient client;
+    ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("bp")));
     // The recovered entries wait out their backoff (at most --retry-max-ms of
     // the first run), then apply. Wait on the queue depth, with a deadline.
     std::string last_stats;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     bool drained = false;
     while (!drained && std::chrono::steady_clock::now() < deadline) {
-      e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+      test::HttpResponse stats =
+          test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/queue/stats");
       ASSERT_EQ(stats.status, 200) << stats.body;
       last_stats = stats.body;
-      rapidjson::Document s = ParseJson(stats.body);
-      drained = GetInt2(s, "depth", "pending") == 0 && GetInt2(s, "depth", "in_flight") == 0 &&
-                GetInt2(s, "depth", "retry_wait") == 0 &&
-                GetInt2(s, "totals", "applied") == kQueueMax;
+      rapidjson::Document s = test::ParseJson(stats.body);
+      drained = test::GetInt2(s, "depth", "pending") == 0 &&
+                test::GetInt2(s, "depth", "in_flight") == 0 &&
+                test::GetInt2(s, "depth", "retry_wait") == 0 &&
+                test::GetInt2(s, "totals", "applied") == kQueueMax;
     }
     ASSERT_TRUE(drained) << "the recovered queue did not drain: " << last_stats;
-    e2e::HttpResponse first = HttpRequest(server.http_port(), "GET", "/api/v1/sync/entries/bp/b-0");
-    EXPECT_EQ(GetString(ParseJson(first.body), "state"), "done") << first.body;
+    test::HttpResponse first =
+        test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/sync/entries/bp/b-0");
+    EXPECT_EQ(test::GetString(test::ParseJson(first.body), "state"), "done") << first.body;
     // Sent in steps no larger than the queue, so this client is not refused
     // again while the recovered entries drain.
     int next = 0;
@@ -266,18 +258,19 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
     }
     EXPECT_TRUE(twice.empty());
     for (const auto& [id, d] : all) {
-      EXPECT_EQ(GetString(d, "type"), "sync_ack")
-          << id << " " << GetString(d, "reason") << " " << GetString(d, "detail");
-      EXPECT_EQ(GetString(d, "outcome"), "applied") << id;
+      EXPECT_EQ(test::GetString(d, "type"), "sync_ack")
+          << id << " " << test::GetString(d, "reason") << " " << test::GetString(d, "detail");
+      EXPECT_EQ(test::GetString(d, "outcome"), "applied") << id;
       // The first kQueueMax were applied on recovery: their resend is a duplicate.
-      EXPECT_EQ(GetBool(d, "duplicate"), std::atoi(id.c_str() + 2) < kQueueMax) << id;
+      EXPECT_EQ(test::GetBool(d, "duplicate"), std::atoi(id.c_str() + 2) < kQueueMax) << id;
     }
-    e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
+    test::HttpResponse stats =
+        test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/queue/stats");
     ASSERT_EQ(stats.status, 200);
-    rapidjson::Document s = ParseJson(stats.body);
-    EXPECT_EQ(GetInt2(s, "totals", "applied"), kTotal) << stats.body;
-    EXPECT_EQ(GetInt2(s, "depth", "pending"), 0) << stats.body;
-    EXPECT_EQ(GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
+    rapidjson::Document s = test::ParseJson(stats.body);
+    EXPECT_EQ(test::GetInt2(s, "totals", "applied"), kTotal) << stats.body;
+    EXPECT_EQ(test::GetInt2(s, "depth", "pending"), 0) << stats.body;
+    EXPECT_EQ(test::GetInt2(s, "depth", "retry_wait"), 0) << stats.body;
     EXPECT_EQ(server.Terminate(), 0);
   }
 }

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "syncd_process.h"
+#include "support/syncd_process.h"
 
 namespace syncd::crash {
 namespace {
@@ -36,8 +36,8 @@ TEST(LimitsTest, SoftFileLimitIsRaisedToTheHardLimit) {
   rlimit low = mine;
   low.rlim_cur = 1024;
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  TempDir dir;
-  SyncdProcess server;
+  test::TempDir dir;
+  test::SyncdProcess server;
   bool started = server.Start({"--db", dir.path() + "/syncd.db"}, {});
   setrlimit(RLIMIT_NOFILE, &mine);
   ASSERT_TRUE(started) << server.error();

@@ -12,26 +12,26 @@
 #include <string>
 #include <vector>
 
-#include "syncd_process.h"
-#include "test_util.h"
-#include "ws_client.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/syncd_process.h"
+#include "support/ws_client.h"
 
 namespace syncd::crash {
 namespace {
 
-using e2e::GetString;
-using e2e::ParseJson;
-using e2e::WsClient;
+using test::Millis;
 
 constexpr char kTenant[] = "lost";
 
 std::string Entry(const std::string& id, int i) {
-  return AccountEntryJson(kTenant, id, "acc-" + id, "create", "account " + id, "g-1", i,
-                          1764130000000LL + i * 1000LL);
+  return test::AccountEntryJson(kTenant, id, "acc-" + id, "create", "account " + id, "g-1", i,
+                                1764130000000LL + i * 1000LL);
 }
 
 // Sends the entries and returns one reply per id (the first), waiting up to `timeout`.
-std::map<std::string, rapidjson::Document> SendAndCollect(WsClient& client,
+std::map<std::string, rapidjson::Document> SendAndCollect(test::WsClient& client,
                                                           const std::vector<std::string>& ids,
                                                           Millis timeout) {
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -43,10 +43,10 @@ std::map<std::string, rapidjson::Document> SendAndCollect(WsClient& client,
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
     if (left.count() < 0) break;
     std::optional<std::string> frame =
-        client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, left);
+        client.WaitFor([](const rapidjson::Document& d) { return test::IsSyncReply(d); }, left);
     if (!frame) break;
-    rapidjson::Document d = ParseJson(*frame);
-    std::string id = GetString(d, "id");
+    rapidjson::Document d = test::ParseJson(*frame);
+    std::string id = test::GetString(d, "id");
     replies.emplace(id, std::move(d));
   }
   return replies;
@@ -59,18 +59,18 @@ std::vector<std::string> Ids(const std::string& prefix, int n) {
 }
 
 TEST(LostDatabaseTest, NothingIsAcknowledgedAfterTheFileIsDeletedAndAckedEntriesSurvive) {
-  TempDir dir;
+  test::TempDir dir;
   std::string db = dir.path() + "/syncd.db";
   std::vector<std::string> before = Ids("before-", 20);
   std::vector<std::string> after = Ids("after-", 25);
   {
-    SyncdProcess server;
+    test::SyncdProcess server;
     ASSERT_TRUE(server.Start({"--db", db}, {})) << server.error();
-    WsClient client;
+    test::WsClient client;
     ASSERT_TRUE(client.Connect(server.ws_url(kTenant)).ok);
     auto acked = SendAndCollect(client, before, Millis(20000));
     ASSERT_EQ(acked.size(), before.size());
-    for (const auto& [id, d] : acked) ASSERT_EQ(GetString(d, "type"), "sync_ack") << id;
+    for (const auto& [id, d] : acked) ASSERT_EQ(test::GetString(d, "type"), "sync_ack") << id;
 
     // rm syncd.db* (the database, its WAL and shared memory, the lock file).
     for (const auto& file : std::filesystem::directory_iterator(dir.path())) {
@@ -81,32 +81,36 @@ TEST(LostDatabaseTest, NothingIsAcknowledgedAfterTheFileIsDeletedAndAckedEntries
     auto refused = SendAndCollect(client, after, Millis(20000));
     EXPECT_EQ(refused.size(), after.size()) << "every entry gets an answer";
     for (const auto& [id, d] : refused) {
-      EXPECT_EQ(GetString(d, "type"), "sync_nack") << id << " acknowledged into a deleted file";
-      EXPECT_EQ(GetString(d, "reason"), "system_error") << id;
-      EXPECT_FALSE(GetBool(d, "is_permanent")) << id;
-      EXPECT_GT(GetInt(d, "retry_after"), 0) << id;
-      EXPECT_EQ(GetString(d, "detail"), "database unavailable; retry later") << id;
+      EXPECT_EQ(test::GetString(d, "type"), "sync_nack")
+          << id << " acknowledged into a deleted file";
+      EXPECT_EQ(test::GetString(d, "reason"), "system_error") << id;
+      EXPECT_FALSE(test::GetBool(d, "is_permanent")) << id;
+      EXPECT_GT(test::GetInt(d, "retry_after"), 0) << id;
+      EXPECT_EQ(test::GetString(d, "detail"), "database unavailable; retry later") << id;
     }
-    e2e::HttpResponse health = HttpRequest(server.http_port(), "GET", "/health");
-    EXPECT_EQ(GetString(ParseJson(health.body), "status"), "degraded") << health.body;
-    e2e::HttpResponse stats = HttpRequest(server.http_port(), "GET", "/api/v1/queue/stats");
-    EXPECT_EQ(GetInt2(ParseJson(stats.body), "totals", "nacked"), 25) << stats.body;
+    test::HttpResponse health =
+        test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/health");
+    EXPECT_EQ(test::GetString(test::ParseJson(health.body), "status"), "degraded") << health.body;
+    test::HttpResponse stats =
+        test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/api/v1/queue/stats");
+    EXPECT_EQ(test::GetInt2(test::ParseJson(stats.body), "totals", "nacked"), 25) << stats.body;
     // Read from the pipe by a thread: wait for the line rather than race it.
     EXPECT_TRUE(server.WaitForStderr("database lost", Millis(5000))) << server.stderr_text();
     EXPECT_EQ(server.Terminate(), 0);
   }
 
   // The restart on the same path: every acknowledged entry is there.
-  SyncdProcess server;
+  test::SyncdProcess server;
   ASSERT_TRUE(server.Start({"--db", db}, {})) << server.error();
   for (const std::string& id : before) {
-    e2e::HttpResponse r = HttpRequest(server.http_port(), "GET",
-                                      std::string("/api/v1/sync/entries/") + kTenant + "/" + id);
+    test::HttpResponse r =
+        test::HttpRequest("127.0.0.1", server.http_port(), "GET",
+                          std::string("/api/v1/sync/entries/") + kTenant + "/" + id);
     EXPECT_EQ(r.status, 200) << id << " was acknowledged and is gone: " << r.body;
-    EXPECT_EQ(GetString(ParseJson(r.body), "state"), "done") << r.body;
+    EXPECT_EQ(test::GetString(test::ParseJson(r.body), "state"), "done") << r.body;
   }
-  e2e::HttpResponse health = HttpRequest(server.http_port(), "GET", "/health");
-  EXPECT_EQ(GetString(ParseJson(health.body), "status"), "ok") << health.body;
+  test::HttpResponse health = test::HttpRequest("127.0.0.1", server.http_port(), "GET", "/health");
+  EXPECT_EQ(test::GetString(test::ParseJson(health.body), "status"), "ok") << health.body;
   EXPECT_EQ(server.Terminate(), 0);
 }
 

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "support/entry_builders.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/store.h"
 #include "syncd/domain/canonical_json.h"
@@ -39,26 +40,6 @@ domain::EntryResult AppliedAck() {
   r.acked = true;
   r.outcome = Outcome::kApplied;
   return r;
-}
-
-// A valid Account entry as the web client sends it; its version is `version_ms`.
-SyncEntry MakeEntry(const std::string& tenant, const std::string& id, const std::string& entity_id,
-                    const std::string& op, int64_t version_ms, const std::string& name = "Cash") {
-  std::string payload =
-      op == "delete" ? "null" : R"({"name":")" + name + R"(","accountGroupId":"g-1"})";
-  std::string text = R"({"id":")" + id + R"(","tenantId":")" + tenant +
-                     R"(","entityType":"Account","entityId":")" + entity_id +
-                     R"(","operationType":")" + op + R"(","payload":)" + payload +
-                     R"(,"timestamp":)" + std::to_string(version_ms) + "}";
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, tenant);
-  if (const auto* error = std::get_if<domain::EntryError>(&parsed)) {
-    ADD_FAILURE() << "invalid test entry: " << error->detail;
-    return SyncEntry{};
-  }
-  return std::get<SyncEntry>(std::move(parsed));
 }
 
 StoredEntity MakeEntity(const std::string& tenant, EntityType type, const std::string& id,
@@ -141,11 +122,11 @@ class SqliteStoreTest : public ::testing::Test {
 TEST_F(SqliteStoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
   write_ = OpenWrite();
   ASSERT_NE(write_, nullptr);
-  SyncEntry entry = MakeEntry(kTenant, "q-1", "a-1", "create", kT0);
+  SyncEntry entry = test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0);
   int64_t seq = Insert(entry);
   EXPECT_GT(seq, 0);
 
-  SyncEntry again = MakeEntry(kTenant, "q-1", "a-OTHER", "update", kT0 + 99);
+  SyncEntry again = test::AccountEntry(kTenant, "q-1", "a-OTHER", "update", kT0 + 99);
   int64_t seq2 = -1;
   bool inserted = true;
   ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
@@ -160,13 +141,13 @@ TEST_F(SqliteStoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
   EXPECT_EQ(row->entry.entity_id, "a-1");
 
   // The same entry id from another tenant is a different entry.
-  int64_t other = Insert(MakeEntry("tenant-2", "q-1", "a-1", "create", kT0));
+  int64_t other = Insert(test::AccountEntry("tenant-2", "q-1", "a-1", "create", kT0));
   EXPECT_GT(other, seq);
 }
 
 TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
   write_ = OpenWrite();
-  SyncEntry entry = MakeEntry(kTenant, "q-ack", "a-1", "update", kT0 + 7, "Wallet");
+  SyncEntry entry = test::AccountEntry(kTenant, "q-ack", "a-1", "update", kT0 + 7, "Wallet");
   int64_t seq = Insert(entry, EntryState::kInFlight, kT0 + 1, kT0 + 30000);
 
   std::optional<QueueRow> row = Find(kTenant, "q-ack");
@@ -206,7 +187,7 @@ TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
 
   // A NACK keeps reason, detail and retry_after; dead rows are not "finished"
   // for retention.
-  int64_t seq2 = Insert(MakeEntry(kTenant, "q-nack", "a-2", "delete", kT0));
+  int64_t seq2 = Insert(test::AccountEntry(kTenant, "q-nack", "a-2", "delete", kT0));
   domain::EntryResult nack;
   nack.acked = false;
   nack.reason = NackReason::kSystem;
@@ -241,7 +222,7 @@ TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
 
 TEST_F(SqliteStoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
   write_ = OpenWrite();
-  int64_t seq = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
+  int64_t seq = Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0));
   EXPECT_EQ(Find(kTenant, "q-1")->state, EntryState::kPending);
   EXPECT_EQ(Find(kTenant, "q-1")->attempts, 0);
 
@@ -293,12 +274,13 @@ TEST_F(SqliteStoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
 
 TEST_F(SqliteStoreTest, LoadUnfinishedReturnsOnlyUnfinishedRowsInArrivalOrder) {
   write_ = OpenWrite();
-  int64_t s1 = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0), EntryState::kPending);
-  int64_t s2 = Insert(MakeEntry(kTenant, "q-2", "a-2", "create", kT0), EntryState::kInFlight, kT0,
-                      kT0 + 100);
-  int64_t s3 = Insert(MakeEntry("tenant-2", "q-3", "a-3", "create", kT0));
-  int64_t s4 = Insert(MakeEntry(kTenant, "q-4", "a-4", "create", kT0));
-  int64_t s5 = Insert(MakeEntry(kTenant, "q-5", "a-5", "create", kT0));
+  int64_t s1 =
+      Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0), EntryState::kPending);
+  int64_t s2 = Insert(test::AccountEntry(kTenant, "q-2", "a-2", "create", kT0),
+                      EntryState::kInFlight, kT0, kT0 + 100);
+  int64_t s3 = Insert(test::AccountEntry("tenant-2", "q-3", "a-3", "create", kT0));
+  int64_t s4 = Insert(test::AccountEntry(kTenant, "q-4", "a-4", "create", kT0));
+  int64_t s5 = Insert(test::AccountEntry(kTenant, "q-5", "a-5", "create", kT0));
   InTxn([&] {
     EXPECT_TRUE(write_->ScheduleRetry(s3, 1, kT0 + 77, "busy").ok());
     EXPECT_TRUE(write_->FinishEntry(s4, EntryState::kDone, AppliedAck(), kT0, "").ok());
@@ -492,22 +474,24 @@ TEST_F(SqliteStoreTest, RetentionDeletesOnlyDoneRowsOlderThanTheCutoffUpToTheLim
   write_ = OpenWrite();
   std::vector<int64_t> done_old;
   for (int i = 0; i < 5; ++i) {
-    int64_t seq = Insert(MakeEntry(kTenant, "old-" + std::to_string(i), "a", "create", kT0));
+    int64_t seq =
+        Insert(test::AccountEntry(kTenant, "old-" + std::to_string(i), "a", "create", kT0));
     InTxn([&] {
       EXPECT_TRUE(write_->FinishEntry(seq, EntryState::kDone, AppliedAck(), kT0 + i, "").ok());
     });
     done_old.push_back(seq);
   }
-  int64_t recent = Insert(MakeEntry(kTenant, "recent", "a", "create", kT0));
+  int64_t recent = Insert(test::AccountEntry(kTenant, "recent", "a", "create", kT0));
   InTxn([&] {
     EXPECT_TRUE(write_->FinishEntry(recent, EntryState::kDone, AppliedAck(), kT0 + 1000, "").ok());
   });
-  int64_t dead = Insert(MakeEntry(kTenant, "dead", "a", "create", kT0));
+  int64_t dead = Insert(test::AccountEntry(kTenant, "dead", "a", "create", kT0));
   domain::EntryResult nack;
   nack.acked = false;
   nack.reason = NackReason::kSystem;
   InTxn([&] { EXPECT_TRUE(write_->FinishEntry(dead, EntryState::kDead, nack, kT0, "").ok()); });
-  Insert(MakeEntry(kTenant, "pending", "a", "create", kT0), EntryState::kPending, kT0 - 100000);
+  Insert(test::AccountEntry(kTenant, "pending", "a", "create", kT0), EntryState::kPending,
+         kT0 - 100000);
 
   const int64_t cutoff = kT0 + 500;
   int deleted = -1;
@@ -532,7 +516,7 @@ TEST_F(SqliteStoreTest, OpeningCreatesAMissingFolder) {
   options_.path = (dir_ / "data" / "nested" / "syncd.db").string();
   write_ = OpenWrite();
   ASSERT_NE(write_, nullptr);
-  Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
+  Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0));
   EXPECT_TRUE(std::filesystem::exists(options_.path));
 }
 
@@ -574,8 +558,8 @@ TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseFailsToOpenWithAClearStatus) {
 
 TEST_F(SqliteStoreTest, RollbackToSavepointUndoesOnlyThatEntrysWrites) {
   write_ = OpenWrite();
-  int64_t good = Insert(MakeEntry(kTenant, "good", "a-1", "create", kT0));
-  int64_t bad = Insert(MakeEntry(kTenant, "bad", "a-2", "create", kT0));
+  int64_t good = Insert(test::AccountEntry(kTenant, "good", "a-1", "create", kT0));
+  int64_t bad = Insert(test::AccountEntry(kTenant, "bad", "a-2", "create", kT0));
 
   ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
   ASSERT_TRUE(write_->Savepoint().ok());
@@ -606,7 +590,7 @@ TEST_F(SqliteStoreTest, ARolledBackTransactionWritesNothing) {
   int64_t seq = 0;
   bool inserted = false;
   ASSERT_TRUE(write_
-                  ->InsertEntry(MakeEntry(kTenant, "q-1", "a-1", "create", kT0), kT0,
+                  ->InsertEntry(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0), kT0,
                                 EntryState::kPending, 0, &seq, &inserted)
                   .ok());
   ASSERT_TRUE(write_->Rollback().ok());
@@ -615,7 +599,7 @@ TEST_F(SqliteStoreTest, ARolledBackTransactionWritesNothing) {
 
 TEST_F(SqliteStoreTest, DataSurvivesClosingAndReopening) {
   write_ = OpenWrite();
-  int64_t seq = Insert(MakeEntry(kTenant, "q-1", "a-1", "create", kT0));
+  int64_t seq = Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0));
   domain::EntryResult ack = AppliedAck();
   ack.checksum = "abc";
   InTxn([&] {
@@ -625,7 +609,7 @@ TEST_F(SqliteStoreTest, DataSurvivesClosingAndReopening) {
     EXPECT_TRUE(write_->AddCounters({{{"", counters::kApplied}, 1}}).ok());
     EXPECT_TRUE(write_->PutCheckpoint({kTenant, seq, "q-1", kT0 + 1}).ok());
   });
-  Insert(MakeEntry(kTenant, "q-2", "a-2", "create", kT0));
+  Insert(test::AccountEntry(kTenant, "q-2", "a-2", "create", kT0));
   write_.reset();
 
   write_ = OpenWrite();

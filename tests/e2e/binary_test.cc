@@ -24,14 +24,19 @@
 #include <utility>
 #include <vector>
 
-#include "ws_client.h"
-
 #ifndef SYNCD_BINARY
 #error "SYNCD_BINARY must name the syncd executable"
 #endif
 
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/syncd_process.h"
+#include "support/ws_client.h"
+
 namespace syncd::e2e {
 namespace {
+
+using test::Millis;
 
 // A child process with its stdout and stderr on pipes. The environment is
 // cleared of SYNCD_* so that only the flags (and `env`) given count.
@@ -43,17 +48,9 @@ class Child {
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
     std::vector<std::string> all = {SYNCD_BINARY};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("SYNCD_", 0) != 0) env_strings.emplace_back(*e);
-    }
-    for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-    std::vector<char*> envp;
-    for (std::string& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    std::vector<char*> argv = test::ExecPointers(all);
+    std::vector<std::string> env_strings = test::ChildEnvironment(env);
+    std::vector<char*> envp = test::ExecPointers(env_strings);
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], 1);
@@ -186,25 +183,26 @@ void ServeThenStopGracefully(int signal) {
     int port = std::atoi(child.err().c_str() + at + marker.size());
     ASSERT_GT(port, 0);
 
-    WsClient client;
-    ConnectResult r = client.Connect("ws://127.0.0.1:" + std::to_string(port) + "/ws/tenant-a");
+    test::WsClient client;
+    test::ConnectResult r =
+        client.Connect("ws://127.0.0.1:" + std::to_string(port) + "/ws/tenant-a");
     ASSERT_TRUE(r.ok) << r.error;
     std::optional<std::string> online = client.Next();
     ASSERT_TRUE(online.has_value());
-    EXPECT_EQ(GetString(ParseJson(*online), "status"), "online");
+    EXPECT_EQ(test::GetString(test::ParseJson(*online), "status"), "online");
     ASSERT_TRUE(
         client.Send(R"({"type":"process_sync_entry","payload":{"id":"e1","tenantId":"tenant-a",)"
                     R"("entityType":"Tag","entityId":"t-1","operationType":"create",)"
                     R"("payload":{"name":"x"},"timestamp":1764130000000}})"));
     std::optional<std::string> ack = client.WaitFor(
-        [](const rapidjson::Document& d) { return GetString(d, "type") == "sync_ack"; });
+        [](const rapidjson::Document& d) { return test::GetString(d, "type") == "sync_ack"; });
     ASSERT_TRUE(ack.has_value());
 
     ASSERT_EQ(kill(child.pid(), signal), 0);
     std::optional<std::string> status = client.WaitFor(
-        [](const rapidjson::Document& d) { return GetString(d, "type") == "status"; });
+        [](const rapidjson::Document& d) { return test::GetString(d, "type") == "status"; });
     ASSERT_TRUE(status.has_value());
-    EXPECT_EQ(GetString(ParseJson(*status), "status"), "shutdown");
+    EXPECT_EQ(test::GetString(test::ParseJson(*status), "status"), "shutdown");
     ASSERT_TRUE(client.WaitClosed());
     EXPECT_EQ(client.close_code(), 1001);
     EXPECT_EQ(child.Finish(Millis(5000)), 0) << child.err();
@@ -366,9 +364,9 @@ TEST(BinaryConfigTest, TheVariablesConfigureTheServerAndFlagsWinOverThem) {
     ASSERT_GT(http, 0) << child.err();
     ASSERT_GT(ws, 0) << child.err();
     EXPECT_TRUE(std::filesystem::exists(dir.path() + "/env.db"));
-    HttpResponse spec = HttpGet("127.0.0.1", http, "/openapi.yaml");
+    test::HttpResponse spec = test::HttpGet("127.0.0.1", http, "/openapi.yaml");
     EXPECT_NE(spec.body.find("from-the-environment"), std::string::npos) << spec.body;
-    WsClient client;
+    test::WsClient client;
     ASSERT_TRUE(client.Connect("ws://127.0.0.1:" + std::to_string(ws) + "/ws/t-1").ok);
     ASSERT_TRUE(client.Send(big_frame));
     EXPECT_TRUE(client.WaitClosed());
@@ -387,13 +385,13 @@ TEST(BinaryConfigTest, TheVariablesConfigureTheServerAndFlagsWinOverThem) {
     int ws = PortAfter(child.err(), "syncd: websocket listening on 127.0.0.1:");
     ASSERT_GT(http, 1) << child.err();
     EXPECT_TRUE(std::filesystem::exists(dir.path() + "/flag.db"));
-    HttpResponse spec = HttpGet("127.0.0.1", http, "/openapi.yaml");
+    test::HttpResponse spec = test::HttpGet("127.0.0.1", http, "/openapi.yaml");
     EXPECT_NE(spec.body.find("from-the-flag"), std::string::npos) << spec.body;
-    WsClient client;
+    test::WsClient client;
     ASSERT_TRUE(client.Connect("ws://127.0.0.1:" + std::to_string(ws) + "/ws/t-1").ok);
     ASSERT_TRUE(client.Send(big_frame));
-    std::optional<std::string> reply =
-        client.WaitFor([](const rapidjson::Document& d) { return GetString(d, "type") == "pong"; });
+    std::optional<std::string> reply = client.WaitFor(
+        [](const rapidjson::Document& d) { return test::GetString(d, "type") == "pong"; });
     EXPECT_TRUE(reply.has_value()) << "--max-message-bytes did not win over the variable";
     EXPECT_FALSE(client.closed());
     ASSERT_EQ(kill(child.pid(), SIGTERM), 0);

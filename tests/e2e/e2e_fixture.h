@@ -16,12 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "support/entry_builders.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 #include "syncd/app/app.h"
 #include "syncd/app/options.h"
 #include "syncd/domain/canonical_json.h"
-#include "ws_client.h"
 
 namespace syncd::e2e {
+
+using test::Millis;
 
 inline int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -42,32 +46,13 @@ inline bool IsLowerHex32(const std::string& s) {
   return true;
 }
 
-// A SyncQueueEntry object as the frontend sends it.
-inline std::string EntryJson(const std::string& id, const std::string& tenant,
-                             const std::string& type, const std::string& entity_id,
-                             const std::string& op, const std::string& payload_json,
-                             int64_t timestamp) {
-  return "{\"id\":\"" + id + "\",\"tenantId\":\"" + tenant + "\",\"entityType\":\"" + type +
-         "\",\"entityId\":\"" + entity_id + "\",\"operationType\":\"" + op +
-         "\",\"payload\":" + payload_json + ",\"timestamp\":" + std::to_string(timestamp) +
-         ",\"status\":\"pending\",\"attempts\":0,\"lastAttempt\":null,\"error\":{\"x\":1}}";
-}
-
-inline std::string SyncEntryMessage(const std::string& entry_json) {
-  return "{\"type\":\"process_sync_entry\",\"payload\":" + entry_json + "}";
-}
-
-inline std::string AccountPayload(const std::string& name) {
-  return "{\"name\":\"" + name + "\",\"accountGroupId\":\"g1\"}";
-}
-
 inline bool IsType(const rapidjson::Document& d, const char* type) {
-  return GetString(d, "type") == type;
+  return test::GetString(d, "type") == type;
 }
 
 // A sync_ack or sync_nack for entry `id`.
 inline bool IsReplyTo(const rapidjson::Document& d, const std::string& id) {
-  return (IsType(d, "sync_ack") || IsType(d, "sync_nack")) && GetString(d, "id") == id;
+  return (IsType(d, "sync_ack") || IsType(d, "sync_nack")) && test::GetString(d, "id") == id;
 }
 
 // Finds an entity by id in initial_data_load's payload array `collection`.
@@ -77,7 +62,7 @@ inline const rapidjson::Value* FindEntity(const rapidjson::Document& load, const
   const rapidjson::Value& list = load["payload"][collection];
   if (!list.IsArray()) return nullptr;
   for (const rapidjson::Value& e : list.GetArray()) {
-    if (GetString(e, "id") == id) return &e;
+    if (test::GetString(e, "id") == id) return &e;
   }
   return nullptr;
 }
@@ -131,16 +116,16 @@ class E2eTest : public ::testing::Test {
 
   // A connected client of `tenant` that has seen {"type":"status","status":"online"}.
   // Owned by the fixture; nullptr (and a test failure) when that did not happen.
-  WsClient* Open(const std::string& tenant, const std::string& prefix = "/ws_finwise/ws/") {
-    auto client = std::make_unique<WsClient>();
-    ConnectResult r = client->Connect(Url(prefix + tenant));
+  test::WsClient* Open(const std::string& tenant, const std::string& prefix = "/ws_finwise/ws/") {
+    auto client = std::make_unique<test::WsClient>();
+    test::ConnectResult r = client->Connect(Url(prefix + tenant));
     if (!r.ok) {
       ADD_FAILURE() << "connect failed: " << r.error << " (HTTP " << r.http_status << ")";
       return nullptr;
     }
     std::optional<std::string> first = client->Next();
-    rapidjson::Document d = ParseJson(first.value_or(""));
-    if (d.HasParseError() || !IsType(d, "status") || GetString(d, "status") != "online") {
+    rapidjson::Document d = test::ParseJson(first.value_or(""));
+    if (d.HasParseError() || !IsType(d, "status") || test::GetString(d, "status") != "online") {
       ADD_FAILURE() << "first frame is not status online: " << first.value_or("<none>");
       return nullptr;
     }
@@ -150,7 +135,7 @@ class E2eTest : public ::testing::Test {
 
   // Sends `text` and returns the first frame of type `type` (skipping others
   // into *skipped when given).
-  static rapidjson::Document Request(WsClient* c, const std::string& text, const char* type,
+  static rapidjson::Document Request(test::WsClient* c, const std::string& text, const char* type,
                                      std::vector<std::string>* skipped = nullptr,
                                      Millis timeout = Millis(5000)) {
     rapidjson::Document d;
@@ -166,15 +151,15 @@ class E2eTest : public ::testing::Test {
       d.SetNull();
       return d;
     }
-    return ParseJson(*frame);
+    return test::ParseJson(*frame);
   }
 
   // Sends one process_sync_entry and returns its sync_ack/sync_nack.
-  static rapidjson::Document SendEntry(WsClient* c, const std::string& entry_id,
+  static rapidjson::Document SendEntry(test::WsClient* c, const std::string& entry_id,
                                        const std::string& entry_json,
                                        std::vector<std::string>* skipped = nullptr) {
     rapidjson::Document d;
-    if (c == nullptr || !c->Send(SyncEntryMessage(entry_json))) {
+    if (c == nullptr || !c->Send(test::SyncEntryMessage(entry_json))) {
       ADD_FAILURE() << "could not send entry " << entry_id;
       d.SetNull();
       return d;
@@ -187,24 +172,10 @@ class E2eTest : public ::testing::Test {
       d.SetNull();
       return d;
     }
-    return ParseJson(*frame);
+    return test::ParseJson(*frame);
   }
 
-  // A ping/pong round trip; every frame that arrived before the pong goes to
-  // *before. Since the server answers in order, this shows what else it sent.
-  static bool PingBarrier(WsClient* c, std::vector<std::string>* before, int64_t ts = 42) {
-    if (c == nullptr) return false;
-    if (!c->Send("{\"type\":\"ping\",\"timestamp\":" + std::to_string(ts) + "}")) return false;
-    std::optional<std::string> pong = c->WaitFor(
-        [ts](const rapidjson::Document& d) {
-          return IsType(d, "pong") && d.HasMember("timestamp") && d["timestamp"].IsInt64() &&
-                 d["timestamp"].GetInt64() == ts;
-        },
-        Millis(5000), before);
-    return pong.has_value();
-  }
-
-  rapidjson::Document InitialData(WsClient* c, const std::string& tenant) {
+  rapidjson::Document InitialData(test::WsClient* c, const std::string& tenant) {
     return Request(c, "{\"type\":\"request_initial_data\",\"tenant_id\":\"" + tenant + "\"}",
                    "initial_data_load");
   }
@@ -212,7 +183,7 @@ class E2eTest : public ::testing::Test {
   std::string dir_;
   std::string db_path_;
   std::unique_ptr<app::App> app_;
-  std::vector<std::unique_ptr<WsClient>> clients_;
+  std::vector<std::unique_ptr<test::WsClient>> clients_;
 };
 
 }  // namespace syncd::e2e

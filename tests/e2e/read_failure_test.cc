@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 #include "syncd/api/http_server.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/sqlite_store.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/ws/ws_server.h"
-#include "ws_client.h"
 
 namespace syncd::e2e {
 namespace {
@@ -26,25 +28,28 @@ constexpr char kHost[] = "127.0.0.1";
 // Every read fails as a broken disk would (transient: an I/O error).
 class FailingReadStore final : public db::ReadStore {
  public:
-  db::Status ListEntities(std::string_view, const std::vector<domain::EntityType>&, bool,
-                          std::vector<db::StoredEntity>*) override {
+  common::Status ListEntities(std::string_view, const std::vector<domain::EntityType>&, bool,
+                              std::vector<db::StoredEntity>*) override {
     return Fail();
   }
-  db::Status FindEntry(std::string_view, std::string_view, std::optional<db::QueueRow>*) override {
+  common::Status FindEntry(std::string_view, std::string_view,
+                           std::optional<db::QueueRow>*) override {
     return Fail();
   }
-  db::Status ListConflicts(std::string_view, int, std::vector<db::ConflictRecord>*) override {
+  common::Status ListConflicts(std::string_view, int, std::vector<db::ConflictRecord>*) override {
     return Fail();
   }
-  db::Status GetCheckpoint(std::string_view, std::optional<db::Checkpoint>*) override {
+  common::Status GetCheckpoint(std::string_view, std::optional<db::Checkpoint>*) override {
     return Fail();
   }
-  db::Status OldestUnfinished(std::string_view, std::optional<int64_t>*) override { return Fail(); }
-  db::Status LoadCounters(db::CounterMap*) override { return Fail(); }
-  db::Status Ping() override { return Fail(); }
+  common::Status OldestUnfinished(std::string_view, std::optional<int64_t>*) override {
+    return Fail();
+  }
+  common::Status LoadCounters(db::CounterMap*) override { return Fail(); }
+  common::Status Ping() override { return Fail(); }
 
  private:
-  static db::Status Fail() { return db::Status::Transient("disk I/O error (injected)"); }
+  static common::Status Fail() { return common::Status::Transient("disk I/O error (injected)"); }
 };
 
 class ReadFailureTest : public ::testing::Test {
@@ -56,7 +61,7 @@ class ReadFailureTest : public ::testing::Test {
     dir_ = tmpl;
     db::SqliteOptions sqlite;
     sqlite.path = (dir_ / "syncd.db").string();
-    db::Status s;
+    common::Status s;
     auto writes = db::OpenSqliteWriteStore(sqlite, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     pipeline_ = std::make_unique<pipeline::Pipeline>(std::move(writes), pipeline::PipelineOptions{},
@@ -87,7 +92,7 @@ class ReadFailureTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   FailingReadStore reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<ws::WsServer> ws_;
@@ -97,37 +102,38 @@ class ReadFailureTest : public ::testing::Test {
 TEST_F(ReadFailureTest, RestRoutesThatReadAnswer500WithTheErrorJson) {
   for (const std::string path : {"/api/v1/sync/entries/t-1/e-1", "/api/v1/sync/conflicts/t-1",
                                  "/api/v1/sync/status/t-1", "/api/v1/sync/data-status/t-1"}) {
-    HttpResponse r = HttpGet(kHost, http_->port(), path);
+    test::HttpResponse r = test::HttpGet(kHost, http_->port(), path);
     EXPECT_EQ(r.status, 500) << path << ": " << r.body;
-    rapidjson::Document d = ParseJson(r.body);
+    rapidjson::Document d = test::ParseJson(r.body);
     ASSERT_TRUE(d.IsObject() && d.HasMember("error") && d["error"].IsObject()) << r.body;
-    EXPECT_EQ(GetString(d["error"], "code"), "internal_error") << path;
+    EXPECT_EQ(test::GetString(d["error"], "code"), "internal_error") << path;
     // The stable text, never the database's own (issue #8, item 9).
-    EXPECT_EQ(GetString(d["error"], "message"), pipeline::kDatabaseUnavailable) << r.body;
+    EXPECT_EQ(test::GetString(d["error"], "message"), pipeline::kDatabaseUnavailable) << r.body;
     EXPECT_EQ(r.body.find("disk I/O error"), std::string::npos) << r.body;
   }
 }
 
 TEST_F(ReadFailureTest, InitialDataAnswersInternalErrorAndTheConnectionStaysUsable) {
-  WsClient client;
-  ConnectResult c = client.Connect("ws://" + std::string(kHost) + ":" +
-                                   std::to_string(ws_->port()) + "/ws_finwise/ws/t-1");
+  test::WsClient client;
+  test::ConnectResult c = client.Connect("ws://" + std::string(kHost) + ":" +
+                                         std::to_string(ws_->port()) + "/ws_finwise/ws/t-1");
   ASSERT_TRUE(c.ok) << c.error;
   ASSERT_TRUE(client.Send(R"({"type":"request_initial_data"})"));
   auto error = client.WaitFor([](const rapidjson::Document& d) {
-    return GetString(d, "type") == "error" || GetString(d, "type") == "initial_data_load";
+    return test::GetString(d, "type") == "error" ||
+           test::GetString(d, "type") == "initial_data_load";
   });
   ASSERT_TRUE(error.has_value());
-  rapidjson::Document d = ParseJson(*error);
-  EXPECT_EQ(GetString(d, "type"), "error") << *error;
-  EXPECT_EQ(GetString(d, "code"), "internal_error") << *error;
-  EXPECT_NE(GetString(d, "message").find(pipeline::kDatabaseUnavailable), std::string::npos)
+  rapidjson::Document d = test::ParseJson(*error);
+  EXPECT_EQ(test::GetString(d, "type"), "error") << *error;
+  EXPECT_EQ(test::GetString(d, "code"), "internal_error") << *error;
+  EXPECT_NE(test::GetString(d, "message").find(pipeline::kDatabaseUnavailable), std::string::npos)
       << *error;
   EXPECT_EQ(error->find("disk I/O error"), std::string::npos) << *error;
 
   ASSERT_TRUE(client.Send(R"({"type":"ping","timestamp":7})"));
-  auto pong =
-      client.WaitFor([](const rapidjson::Document& p) { return GetString(p, "type") == "pong"; });
+  auto pong = client.WaitFor(
+      [](const rapidjson::Document& p) { return test::GetString(p, "type") == "pong"; });
   EXPECT_TRUE(pong.has_value());
   EXPECT_FALSE(client.closed());
 }

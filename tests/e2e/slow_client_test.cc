@@ -22,6 +22,10 @@
 #include <vector>
 
 #include "e2e_fixture.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SYNCD_TEST_ASAN 1
@@ -38,6 +42,8 @@ constexpr bool kAddressSanitizer = false;
 
 namespace syncd::e2e {
 namespace {
+
+using test::Millis;
 
 constexpr int64_t kCapBytes = 256 << 10;
 constexpr int kEntities = 300;
@@ -234,9 +240,10 @@ class SlowClientTest : public E2eTest {
   // connections.websocket of GET /api/v1/queue/stats; -1 when unreadable.
   // connections.<name> of the queue statistics, or -1.
   int64_t ConnectionsStat(const char* name) {
-    HttpResponse r = HttpGet(kHost, app_->http_port(), "/api/v1/queue/stats", Millis(2000));
+    test::HttpResponse r =
+        test::HttpGet(kHost, app_->http_port(), "/api/v1/queue/stats", Millis(2000));
     if (r.status != 200) return -1;
-    rapidjson::Document d = ParseJson(r.body);
+    rapidjson::Document d = test::ParseJson(r.body);
     if (d.HasParseError() || !d.IsObject() || !d.HasMember("connections") ||
         !d["connections"].IsObject() || !d["connections"].HasMember(name) ||
         !d["connections"][name].IsInt64()) {
@@ -249,14 +256,14 @@ class SlowClientTest : public E2eTest {
 
   // Stores kEntities tags with ~1 KB each for kTenant over `c` (pipelined)
   // and waits for every ack.
-  void StoreLargeTenant(WsClient* c) {
+  void StoreLargeTenant(test::WsClient* c) {
     const std::string note(kNoteBytes, 'n');
     const int64_t ts = NowMs();
     for (int i = 0; i < kEntities; ++i) {
       std::string id = "e-" + std::to_string(i);
       std::string payload = R"({"name":"tag-)" + std::to_string(i) + R"(","note":")" + note + "\"}";
-      ASSERT_TRUE(c->Send(SyncEntryMessage(
-          EntryJson(id, kTenant, "Tag", "tag-" + std::to_string(i), "create", payload, ts + i))));
+      ASSERT_TRUE(c->Send(test::SyncEntryMessage(test::EntryJson(
+          id, kTenant, "Tag", "tag-" + std::to_string(i), "create", payload, ts + i))));
     }
     std::set<std::string> acked;
     while (acked.size() < static_cast<size_t>(kEntities)) {
@@ -266,10 +273,10 @@ class SlowClientTest : public E2eTest {
           },
           Millis(10000));
       ASSERT_TRUE(frame.has_value()) << "only " << acked.size() << " acks";
-      rapidjson::Document d = ParseJson(*frame);
+      rapidjson::Document d = test::ParseJson(*frame);
       ASSERT_TRUE(IsType(d, "sync_ack")) << *frame;
-      EXPECT_EQ(GetString(d, "outcome"), "applied") << *frame;
-      acked.insert(GetString(d, "id"));
+      EXPECT_EQ(test::GetString(d, "outcome"), "applied") << *frame;
+      acked.insert(test::GetString(d, "id"));
     }
   }
 
@@ -279,7 +286,7 @@ class SlowClientTest : public E2eTest {
 };
 
 TEST_F(SlowClientTest, ClientThatDoesNotReadIsClosedAndMemoryStaysBounded) {
-  WsClient* normal = Open(kTenant);
+  test::WsClient* normal = Open(kTenant);
   ASSERT_NE(normal, nullptr);
   StoreLargeTenant(normal);
   ASSERT_FALSE(HasFatalFailure());
@@ -291,7 +298,7 @@ TEST_F(SlowClientTest, ClientThatDoesNotReadIsClosedAndMemoryStaysBounded) {
   std::optional<std::string> load = normal->WaitFor(
       [](const rapidjson::Document& d) { return IsType(d, "initial_data_load"); }, Millis(5000));
   ASSERT_TRUE(load.has_value());
-  rapidjson::Document load_doc = ParseJson(*load);
+  rapidjson::Document load_doc = test::ParseJson(*load);
   ASSERT_NE(FindEntity(load_doc, "tags", "tag-299"), nullptr);
   const int64_t reply_bytes = static_cast<int64_t>(load->size());
   ASSERT_GT(reply_bytes, kCapBytes);
@@ -359,26 +366,26 @@ TEST_F(SlowClientTest, ClientThatDoesNotReadIsClosedAndMemoryStaysBounded) {
 
   // The normal client is unaffected.
   std::vector<std::string> before;
-  EXPECT_TRUE(PingBarrier(normal, &before));
+  EXPECT_TRUE(test::FlushWithPing(normal, &before));
   EXPECT_FALSE(normal->closed());
-  rapidjson::Document ack = SendEntry(
-      normal, "after-1",
-      EntryJson("after-1", kTenant, "Tag", "tag-after", "create", R"({"name":"after"})", NowMs()));
-  EXPECT_EQ(GetString(ack, "type"), "sync_ack");
-  EXPECT_EQ(GetString(ack, "outcome"), "applied");
+  rapidjson::Document ack = SendEntry(normal, "after-1",
+                                      test::EntryJson("after-1", kTenant, "Tag", "tag-after",
+                                                      "create", R"({"name":"after"})", NowMs()));
+  EXPECT_EQ(test::GetString(ack, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(ack, "outcome"), "applied");
   // And a fresh client is accepted.
-  WsClient* fresh = Open(kTenant);
+  test::WsClient* fresh = Open(kTenant);
   ASSERT_NE(fresh, nullptr);
-  EXPECT_TRUE(PingBarrier(fresh, &before));
+  EXPECT_TRUE(test::FlushWithPing(fresh, &before));
 }
 
 TEST_F(SlowClientTest, ClientThatReadsGetsEveryReplyUnderTheSameCap) {
-  WsClient* writer = Open(kTenant);
+  test::WsClient* writer = Open(kTenant);
   ASSERT_NE(writer, nullptr);
   StoreLargeTenant(writer);
   ASSERT_FALSE(HasFatalFailure());
 
-  WsClient* reader = Open(kTenant);
+  test::WsClient* reader = Open(kTenant);
   ASSERT_NE(reader, nullptr);
   for (int i = 0; i < 20; ++i) {
     SCOPED_TRACE(i);
@@ -388,7 +395,7 @@ TEST_F(SlowClientTest, ClientThatReadsGetsEveryReplyUnderTheSameCap) {
     ASSERT_NE(FindEntity(load, "tags", "tag-299"), nullptr);
   }
   std::vector<std::string> before;
-  EXPECT_TRUE(PingBarrier(reader, &before));
+  EXPECT_TRUE(test::FlushWithPing(reader, &before));
   EXPECT_TRUE(before.empty());
   EXPECT_FALSE(reader->closed());
   EXPECT_FALSE(writer->closed());
@@ -400,7 +407,7 @@ TEST_F(SlowClientTest, ClientThatReadsGetsEveryReplyUnderTheSameCap) {
 // connection): a connection with more than the cap queued unsent is reported
 // unhealthy. The slow client asks one question at a time, polling after each.
 TEST_F(SlowClientTest, AConnectionOverTheCapIsReportedUnhealthy) {
-  WsClient* normal = Open(kTenant);
+  test::WsClient* normal = Open(kTenant);
   ASSERT_NE(normal, nullptr);
   StoreLargeTenant(normal);
   ASSERT_FALSE(HasFatalFailure());
@@ -416,7 +423,7 @@ TEST_F(SlowClientTest, AConnectionOverTheCapIsReportedUnhealthy) {
     std::optional<std::string> status = normal->WaitFor(
         [](const rapidjson::Document& d) { return IsType(d, "connection_status_response"); });
     if (!status) return h;
-    rapidjson::Document d = ParseJson(*status);
+    rapidjson::Document d = test::ParseJson(*status);
     h.self = d["connection_healthy"].GetBool();
     h.healthy = d["stats"]["healthy_connections"].GetInt64();
     h.total = d["stats"]["total_connections"].GetInt64();

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "raw_socket.h"
-#include "ws_client.h"
+#include "support/ws_client.h"
 
 #ifndef SYNCD_BINARY
 #error "SYNCD_BINARY must name the syncd executable"
@@ -30,6 +30,8 @@
 
 namespace syncd::e2e {
 namespace {
+
+using test::Millis;
 
 constexpr rlim_t kFdLimit = 64;
 

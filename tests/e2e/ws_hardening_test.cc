@@ -19,15 +19,20 @@
 
 #include "e2e_fixture.h"
 #include "raw_socket.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
+#include "syncd/common/clock.h"
 #include "syncd/db/sqlite_store.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/wire/data_status.h"
 #include "syncd/ws/ws_server.h"
-#include "ws_client.h"
 
 namespace syncd::e2e {
 namespace {
+
+using test::Millis;
 
 using std::chrono::steady_clock;
 
@@ -93,7 +98,7 @@ class WsHardeningTest : public ::testing::Test {
     o.host = "127.0.0.1";
     o.port = 0;
     o.health_body = [this] {
-      db::Status s = reads_->Ping();
+      common::Status s = reads_->Ping();
       return std::string(s.ok() ? "{\"status\":\"healthy\"}" : "{\"status\":\"unhealthy\"}");
     };
     o.data_status_body = [this](const std::string& tenant,
@@ -115,7 +120,7 @@ class WsHardeningTest : public ::testing::Test {
     db::SqliteOptions sqlite;
     sqlite.path = dir_ + "/syncd.db";
     sqlite.synchronous = "NORMAL";
-    db::Status status;
+    common::Status status;
     auto writes = db::OpenSqliteWriteStore(sqlite, &status);
     ASSERT_NE(writes, nullptr) << status.message();
     reads_ = db::OpenSqliteReadStore(sqlite, &status);
@@ -124,7 +129,7 @@ class WsHardeningTest : public ::testing::Test {
                                                      &clock_);
     server_ = std::make_unique<ws::WsServer>(std::move(options), pipeline_.get(), reads_.get());
     ASSERT_TRUE(pipeline_->Start().ok());
-    db::Status started = server_->Start();
+    common::Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.message();
     port_ = server_->port();
   }
@@ -143,9 +148,9 @@ class WsHardeningTest : public ::testing::Test {
     return "ws://127.0.0.1:" + std::to_string(port_) + "/ws/" + tenant;
   }
 
-  WsClient* Open(const std::string& tenant) {
-    auto client = std::make_unique<WsClient>();
-    ConnectResult r = client->Connect(Url(tenant));
+  test::WsClient* Open(const std::string& tenant) {
+    auto client = std::make_unique<test::WsClient>();
+    test::ConnectResult r = client->Connect(Url(tenant));
     if (!r.ok) {
       ADD_FAILURE() << "connect failed: " << r.error << " (HTTP " << r.http_status << ")";
       return nullptr;
@@ -161,7 +166,7 @@ class WsHardeningTest : public ::testing::Test {
 
   // `count` accounts in `tenant`, each with `pad` bytes of note, through
   // process_sync_batch on `c`; waits for every ack.
-  static void Seed(WsClient* c, const std::string& tenant, int count, size_t pad = 0) {
+  static void Seed(test::WsClient* c, const std::string& tenant, int count, size_t pad = 0) {
     ASSERT_NE(c, nullptr);
     std::string note(pad, 'x');
     int64_t ts = NowMs();
@@ -174,8 +179,8 @@ class WsHardeningTest : public ::testing::Test {
         if (i > start) batch += ",";
         std::string payload = "{\"name\":\"account " + std::to_string(i) +
                               "\",\"accountGroupId\":\"g1\",\"note\":\"" + note + "\"}";
-        batch += EntryJson("seed-" + std::to_string(i), tenant, "account",
-                           "acc-" + std::to_string(i), "create", payload, ts);
+        batch += test::EntryJson("seed-" + std::to_string(i), tenant, "account",
+                                 "acc-" + std::to_string(i), "create", payload, ts);
       }
       batch += "]}";
       ASSERT_TRUE(c->Send(batch));
@@ -187,11 +192,11 @@ class WsHardeningTest : public ::testing::Test {
     }
   }
 
-  static bool SendPing(WsClient* c, int64_t ts) {
+  static bool SendPing(test::WsClient* c, int64_t ts) {
     return c != nullptr && c->Send("{\"type\":\"ping\",\"timestamp\":" + std::to_string(ts) + "}");
   }
 
-  static std::optional<std::string> WaitPong(WsClient* c, int64_t ts, Millis timeout,
+  static std::optional<std::string> WaitPong(test::WsClient* c, int64_t ts, Millis timeout,
                                              std::vector<std::string>* skipped = nullptr) {
     return c->WaitFor(
         [ts](const rapidjson::Document& d) {
@@ -204,11 +209,11 @@ class WsHardeningTest : public ::testing::Test {
   std::string dir_;
   int port_ = 0;
   ReadGate gate_;
-  pipeline::SystemClock clock_;
+  common::SystemClock clock_;
   std::unique_ptr<db::ReadStore> reads_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<ws::WsServer> server_;
-  std::vector<std::unique_ptr<WsClient>> clients_;
+  std::vector<std::unique_ptr<test::WsClient>> clients_;
 };
 
 // --- 2. A send that fails closes the connection ---------------------------
@@ -219,7 +224,7 @@ TEST_F(WsHardeningTest, FailedSendClosesTheConnectionWith1011AndLogsOnce) {
     return json.find("\"type\":\"pong\"") != std::string::npos;
   };
   Start(std::move(o));
-  WsClient* c = Open("t1");
+  test::WsClient* c = Open("t1");
   ASSERT_NE(c, nullptr);
   testing::internal::CaptureStderr();
   ASSERT_TRUE(SendPing(c, 7));
@@ -230,7 +235,7 @@ TEST_F(WsHardeningTest, FailedSendClosesTheConnectionWith1011AndLogsOnce) {
   EXPECT_NE(log.find("send failed on connection"), std::string::npos) << log;
   EXPECT_EQ(log.find("pong"), std::string::npos) << "the payload must not be logged: " << log;
   // Other connections go on.
-  WsClient* other = Open("t1");
+  test::WsClient* other = Open("t1");
   ASSERT_NE(other, nullptr);
   EXPECT_TRUE(SendPing(other, 8));
   EXPECT_FALSE(WaitPong(other, 8, Millis(2000)).has_value())
@@ -243,11 +248,11 @@ TEST_F(WsHardeningTest, AnAckThatCouldNotBeSentRecordsNoLatency) {
     return json.find("\"type\":\"sync_ack\"") != std::string::npos;
   };
   Start(std::move(o));
-  WsClient* c = Open("t1");
+  test::WsClient* c = Open("t1");
   ASSERT_NE(c, nullptr);
   testing::internal::CaptureStderr();
-  ASSERT_TRUE(c->Send(SyncEntryMessage(
-      EntryJson("e1", "t1", "account", "a1", "create", AccountPayload("A"), NowMs()))));
+  ASSERT_TRUE(c->Send(test::SyncEntryMessage(
+      test::EntryJson("e1", "t1", "account", "a1", "create", test::AccountPayload("A"), NowMs()))));
   bool closed = c->WaitClosed(Millis(5000));
   testing::internal::GetCapturedStderr();
   ASSERT_TRUE(closed);
@@ -262,20 +267,20 @@ TEST_F(WsHardeningTest, UpgradeBeyondMaxConnectionsGets503UntilOneCloses) {
   ws::WsOptions o = DefaultOptions();
   o.max_connections = 3;
   Start(std::move(o));
-  std::vector<WsClient*> open;
+  std::vector<test::WsClient*> open;
   open.reserve(3);
   for (int i = 0; i < 3; ++i) open.push_back(Open("t1"));
-  for (WsClient* c : open) ASSERT_NE(c, nullptr);
+  for (test::WsClient* c : open) ASSERT_NE(c, nullptr);
 
   RawSocket extra(port_);
   ASSERT_TRUE(extra.ok());
   ASSERT_TRUE(extra.SendAll(RawSocket::UpgradeRequest("/ws/t1")));
   RawHttpAnswer answer = extra.ReadHttp();
   EXPECT_EQ(answer.status, 503) << answer.headers;
-  rapidjson::Document body = ParseJson(answer.body);
+  rapidjson::Document body = test::ParseJson(answer.body);
   ASSERT_FALSE(body.HasParseError()) << answer.body;
-  EXPECT_EQ(GetString(body["error"], "code"), "too_many_connections");
-  EXPECT_FALSE(GetString(body["error"], "message").empty());
+  EXPECT_EQ(test::GetString(body["error"], "code"), "too_many_connections");
+  EXPECT_FALSE(test::GetString(body["error"], "message").empty());
 
   open[0]->Close();
   ASSERT_TRUE(open[0]->WaitClosed());
@@ -293,33 +298,33 @@ TEST_F(WsHardeningTest, PingIsAnsweredWhileEightLargeLoadsAreInProgress) {
   Start(DefaultOptions());
   Seed(Open("big"), "big", 5000);
   gate_.Close("initial_data");
-  std::vector<WsClient*> loaders;
+  std::vector<test::WsClient*> loaders;
   for (int i = 0; i < 8; ++i) {
-    WsClient* c = Open("big");
+    test::WsClient* c = Open("big");
     ASSERT_NE(c, nullptr);
     ASSERT_TRUE(c->Send("{\"type\":\"request_initial_data\"}"));
     loaders.push_back(c);
   }
   // Both reader threads are inside a read (and six reads wait their turn).
   ASSERT_TRUE(gate_.WaitEntered("initial_data", 2, Millis(5000)));
-  WsClient* pinger = Open("big");
+  test::WsClient* pinger = Open("big");
   ASSERT_NE(pinger, nullptr) << "a new connection must open while reads are in progress";
   ASSERT_TRUE(SendPing(pinger, 99));
   EXPECT_TRUE(WaitPong(pinger, 99, Millis(3000)).has_value())
       << "the pong waited for the database reads";
   gate_.Open();
-  for (WsClient* c : loaders) {
+  for (test::WsClient* c : loaders) {
     auto load = c->WaitFor(
         [](const rapidjson::Document& d) { return IsType(d, "initial_data_load"); }, Millis(30000));
     ASSERT_TRUE(load.has_value());
-    rapidjson::Document d = ParseJson(*load);
+    rapidjson::Document d = test::ParseJson(*load);
     EXPECT_EQ(d["total_count"].GetInt64(), 5000);
   }
 }
 
 TEST_F(WsHardeningTest, TwoReadsOnOneConnectionAreAnsweredInRequestOrder) {
   Start(DefaultOptions());
-  WsClient* c = Open("t1");
+  test::WsClient* c = Open("t1");
   ASSERT_NE(c, nullptr);
   Seed(c, "t1", 10);
   // The first read is held; the second could overtake it on the other
@@ -338,13 +343,13 @@ TEST_F(WsHardeningTest, TwoReadsOnOneConnectionAreAnsweredInRequestOrder) {
   auto first = c->Next(Millis(10000));
   auto second = c->Next(Millis(10000));
   ASSERT_TRUE(first && second);
-  EXPECT_TRUE(IsType(ParseJson(*first), "initial_data_load")) << first->substr(0, 200);
-  EXPECT_TRUE(IsType(ParseJson(*second), "data_status_response")) << *second;
+  EXPECT_TRUE(IsType(test::ParseJson(*first), "initial_data_load")) << first->substr(0, 200);
+  EXPECT_TRUE(IsType(test::ParseJson(*second), "data_status_response")) << *second;
 }
 
 TEST_F(WsHardeningTest, ReadsBeyondTheConnectionBoundAreAnsweredBusy) {
   Start(DefaultOptions());
-  WsClient* c = Open("t1");
+  test::WsClient* c = Open("t1");
   ASSERT_NE(c, nullptr);
   gate_.Close("initial_data");
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(c->Send("{\"type\":\"request_initial_data\"}"));
@@ -352,26 +357,26 @@ TEST_F(WsHardeningTest, ReadsBeyondTheConnectionBoundAreAnsweredBusy) {
   for (int i = 0; i < 2; ++i) {
     auto busy = c->Next(Millis(3000));
     ASSERT_TRUE(busy.has_value());
-    rapidjson::Document d = ParseJson(*busy);
+    rapidjson::Document d = test::ParseJson(*busy);
     EXPECT_TRUE(IsType(d, "error")) << *busy;
-    EXPECT_EQ(GetString(d, "code"), "busy") << *busy;
-    EXPECT_EQ(GetString(d, "original_type"), "request_initial_data") << *busy;
+    EXPECT_EQ(test::GetString(d, "code"), "busy") << *busy;
+    EXPECT_EQ(test::GetString(d, "original_type"), "request_initial_data") << *busy;
   }
   gate_.Open();
   for (int i = 0; i < 4; ++i) {
     auto load = c->Next(Millis(10000));
     ASSERT_TRUE(load.has_value());
-    EXPECT_TRUE(IsType(ParseJson(*load), "initial_data_load")) << load->substr(0, 200);
+    EXPECT_TRUE(IsType(test::ParseJson(*load), "initial_data_load")) << load->substr(0, 200);
   }
   EXPECT_FALSE(c->Next(Millis(300)).has_value());
 }
 
 TEST_F(WsHardeningTest, HealthOnTheWebSocketPortDoesNotBlockTheLoop) {
   Start(DefaultOptions());
-  WsClient* c = Open("t1");
+  test::WsClient* c = Open("t1");
   ASSERT_NE(c, nullptr);
   gate_.Close("health");
-  std::thread health([this] { HttpGet("127.0.0.1", port_, "/health", Millis(10000)); });
+  std::thread health([this] { test::HttpGet("127.0.0.1", port_, "/health", Millis(10000)); });
   ASSERT_TRUE(gate_.WaitEntered("health", 1, Millis(5000)));
   ASSERT_TRUE(SendPing(c, 3));
   EXPECT_TRUE(WaitPong(c, 3, Millis(3000)).has_value());
@@ -386,7 +391,7 @@ TEST_F(WsHardeningTest, AClientThatDoesNotReadIsClosedOverTheServerWideBudget) {
   o.max_buffered_total_bytes = 2 << 20;
   o.test_before_read = nullptr;
   Start(std::move(o));
-  WsClient* reader = Open("big");
+  test::WsClient* reader = Open("big");
   ASSERT_NE(reader, nullptr);
   Seed(reader, "big", 300, 4000);  // a load of ~1.3 MB
   RawSocket lazy(port_, /*rcvbuf=*/4096);
@@ -460,9 +465,9 @@ TEST_F(WsHardeningTest, UpgradeFromAnOriginNotAllowedGets403) {
   ASSERT_TRUE(evil.SendAll(RawSocket::UpgradeRequest("/ws/secret-tenant", "https://evil.example")));
   RawHttpAnswer answer = evil.ReadHttp();
   EXPECT_EQ(answer.status, 403);
-  rapidjson::Document body = ParseJson(answer.body);
+  rapidjson::Document body = test::ParseJson(answer.body);
   ASSERT_FALSE(body.HasParseError()) << answer.body;
-  EXPECT_EQ(GetString(body["error"], "code"), "forbidden_origin");
+  EXPECT_EQ(test::GetString(body["error"], "code"), "forbidden_origin");
   EXPECT_EQ(answer.body.find("secret-tenant"), std::string::npos) << answer.body;
 
   RawSocket local(port_);

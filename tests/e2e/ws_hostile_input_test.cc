@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "e2e_fixture.h"
+#include "support/entry_builders.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 
 namespace syncd::e2e {
 namespace {
@@ -16,7 +19,7 @@ constexpr char kCrashingNumber[] =
     "0.0000000000000000000000000000000000000000000000000000000000001e-300";
 
 TEST_F(WsHostileInputTest, CrashingNumberInAPingIsEchoedAndTheServerSurvives) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document pong =
       Request(c, std::string(R"({"type":"ping","timestamp":)") + kCrashingNumber + "}", "pong");
@@ -30,11 +33,11 @@ TEST_F(WsHostileInputTest, CrashingNumberInAPingIsEchoedAndTheServerSurvives) {
   EXPECT_EQ(pong["timestamp"].GetDouble(), 0.0);
 
   // Same number inside an entry: stored as 0.0.
-  rapidjson::Document ack =
-      SendEntry(c, "n1",
-                EntryJson("n1", "tenant-a", "Tag", "t-1", "create",
-                          std::string(R"({"name":"x","n":)") + kCrashingNumber + "}", NowMs()));
-  EXPECT_EQ(GetString(ack, "outcome"), "applied");
+  rapidjson::Document ack = SendEntry(
+      c, "n1",
+      test::EntryJson("n1", "tenant-a", "Tag", "t-1", "create",
+                      std::string(R"({"name":"x","n":)") + kCrashingNumber + "}", NowMs()));
+  EXPECT_EQ(test::GetString(ack, "outcome"), "applied");
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* tag = FindEntity(load, "tags", "t-1");
   ASSERT_NE(tag, nullptr);
@@ -42,40 +45,41 @@ TEST_F(WsHostileInputTest, CrashingNumberInAPingIsEchoedAndTheServerSurvives) {
   EXPECT_EQ((*tag)["n"].GetDouble(), 0.0);
 
   std::vector<std::string> before;
-  EXPECT_TRUE(PingBarrier(c, &before));
+  EXPECT_TRUE(test::FlushWithPing(c, &before));
   EXPECT_NE(Open("tenant-b"), nullptr);  // still accepting
 }
 
 TEST_F(WsHostileInputTest, NumberBeyondTheDoubleRangeIsInvalidJson) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document e = Request(c, R"({"type":"ping","timestamp":1e400})", "error");
-  EXPECT_EQ(GetString(e, "code"), "invalid_json");
+  EXPECT_EQ(test::GetString(e, "code"), "invalid_json");
   std::vector<std::string> before;
-  EXPECT_TRUE(PingBarrier(c, &before));
+  EXPECT_TRUE(test::FlushWithPing(c, &before));
 }
 
 TEST_F(WsHostileInputTest, LoneSurrogatesAreInvalidJsonAndValidPairsAreKept) {
-  WsClient* c = Open("tenant-a");
-  WsClient* other = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
+  test::WsClient* other = Open("tenant-a");
   ASSERT_TRUE(c && other);
   for (const char* name : {R"(\ud800)", R"(\udc00)", R"(\ud800\u0041)", R"(x\udfff)"}) {
     SCOPED_TRACE(name);
-    const std::string entry = EntryJson("s1", "tenant-a", "Tag", "t-1", "create",
-                                        R"({"name":")" + std::string(name) + R"("})", NowMs());
+    const std::string entry =
+        test::EntryJson("s1", "tenant-a", "Tag", "t-1", "create",
+                        R"({"name":")" + std::string(name) + R"("})", NowMs());
     std::vector<std::string> skipped;
-    rapidjson::Document e = Request(c, SyncEntryMessage(entry), "error", &skipped);
-    EXPECT_EQ(GetString(e, "code"), "invalid_json");
+    rapidjson::Document e = Request(c, test::SyncEntryMessage(entry), "error", &skipped);
+    EXPECT_EQ(test::GetString(e, "code"), "invalid_json");
     EXPECT_TRUE(skipped.empty()) << skipped.front();  // no sync_ack or sync_nack
   }
   // In a member name, of any message.
   rapidjson::Document e = Request(c, R"({"type":"ping","timestamp":1,"\udc00":1})", "error");
-  EXPECT_EQ(GetString(e, "code"), "invalid_json");
+  EXPECT_EQ(test::GetString(e, "code"), "invalid_json");
 
-  rapidjson::Document ack = SendEntry(
-      c, "s2",
-      EntryJson("s2", "tenant-a", "Tag", "t-2", "create", R"({"name":"\ud83d\ude00"})", NowMs()));
-  EXPECT_EQ(GetString(ack, "outcome"), "applied");
+  rapidjson::Document ack = SendEntry(c, "s2",
+                                      test::EntryJson("s2", "tenant-a", "Tag", "t-2", "create",
+                                                      R"({"name":"\ud83d\ude00"})", NowMs()));
+  EXPECT_EQ(test::GetString(ack, "outcome"), "applied");
   // The other connection gets the data_update: the tenant is not poisoned.
   std::optional<std::string> update =
       other->WaitFor([](const rapidjson::Document& d) { return IsType(d, "data_update"); });
@@ -83,32 +87,33 @@ TEST_F(WsHostileInputTest, LoneSurrogatesAreInvalidJsonAndValidPairsAreKept) {
   rapidjson::Document load = InitialData(other, "tenant-a");
   const rapidjson::Value* tag = FindEntity(load, "tags", "t-2");
   ASSERT_NE(tag, nullptr);
-  EXPECT_EQ(GetString(*tag, "name"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(test::GetString(*tag, "name"), "\xF0\x9F\x98\x80");
   EXPECT_EQ(FindEntity(load, "tags", "t-1"), nullptr);
 }
 
 TEST_F(WsHostileInputTest, EntryIdsWithControlCharactersAreNackedWithoutEchoingThem) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(c->Send(SyncEntryMessage(EntryJson(R"(x\u0000ATTACKER)", "tenant-a", "Tag", "t-1",
-                                                 "create", R"({"name":"x"})", NowMs()))));
+  ASSERT_TRUE(c->Send(test::SyncEntryMessage(test::EntryJson(
+      R"(x\u0000ATTACKER)", "tenant-a", "Tag", "t-1", "create", R"({"name":"x"})", NowMs()))));
   std::optional<std::string> frame =
       c->WaitFor([](const rapidjson::Document& d) { return IsType(d, "sync_nack"); });
   ASSERT_TRUE(frame.has_value());
-  rapidjson::Document nack = ParseJson(*frame);
-  EXPECT_EQ(GetString(nack, "reason"), "validation_error");
-  EXPECT_EQ(GetString(nack, "detail"), "id must not contain control characters");
-  EXPECT_FALSE(Has(nack, "id"));
-  EXPECT_EQ(GetString(nack, "entityId"), "t-1");
+  rapidjson::Document nack = test::ParseJson(*frame);
+  EXPECT_EQ(test::GetString(nack, "reason"), "validation_error");
+  EXPECT_EQ(test::GetString(nack, "detail"), "id must not contain control characters");
+  EXPECT_FALSE(test::Has(nack, "id"));
+  EXPECT_EQ(test::GetString(nack, "entityId"), "t-1");
 
   const std::string id128(128, 'q');
   rapidjson::Document ack = SendEntry(
-      c, id128, EntryJson(id128, "tenant-a", "Tag", "t-1", "create", R"({"name":"x"})", NowMs()));
-  EXPECT_EQ(GetString(ack, "outcome"), "applied");
+      c, id128,
+      test::EntryJson(id128, "tenant-a", "Tag", "t-1", "create", R"({"name":"x"})", NowMs()));
+  EXPECT_EQ(test::GetString(ack, "outcome"), "applied");
   rapidjson::Document too_long = SendEntry(
       c, id128 + "q",
-      EntryJson(id128 + "q", "tenant-a", "Tag", "t-1", "create", R"({"name":"x"})", NowMs()));
-  EXPECT_EQ(GetString(too_long, "detail"), "id must be 1-128 characters");
+      test::EntryJson(id128 + "q", "tenant-a", "Tag", "t-1", "create", R"({"name":"x"})", NowMs()));
+  EXPECT_EQ(test::GetString(too_long, "detail"), "id must be 1-128 characters");
 }
 
 TEST_F(WsHostileInputTest, TenantPathsThatAreNotIdentifiersAreRefusedWith400) {
@@ -118,21 +123,21 @@ TEST_F(WsHostileInputTest, TenantPathsThatAreNotIdentifiersAreRefusedWith400) {
         std::string("a%"), std::string("%C2%9B"), std::string("%ED%B0%80"), t128 + "t"}) {
     for (const char* prefix : {"/ws_finwise/ws/", "/ws/"}) {
       SCOPED_TRACE(prefix + tenant);
-      WsClient client;
-      ConnectResult r = client.Connect(Url(prefix + tenant));
+      test::WsClient client;
+      test::ConnectResult r = client.Connect(Url(prefix + tenant));
       EXPECT_FALSE(r.ok);
       EXPECT_EQ(r.http_status, 400);
     }
   }
-  WsClient* ok = Open(t128);
+  test::WsClient* ok = Open(t128);
   ASSERT_NE(ok, nullptr);
   rapidjson::Document status =
       Request(ok, R"({"type":"connection_status_request"})", "connection_status_response");
-  EXPECT_EQ(GetString(status, "tenant_id"), t128);
-  WsClient* spaced = Open("a%20b");
+  EXPECT_EQ(test::GetString(status, "tenant_id"), t128);
+  test::WsClient* spaced = Open("a%20b");
   ASSERT_NE(spaced, nullptr);
   status = Request(spaced, R"({"type":"connection_status_request"})", "connection_status_response");
-  EXPECT_EQ(GetString(status, "tenant_id"), "a b");
+  EXPECT_EQ(test::GetString(status, "tenant_id"), "a b");
 }
 
 }  // namespace

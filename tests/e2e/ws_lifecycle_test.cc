@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "e2e_fixture.h"
+#include "support/entry_builders.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 
 namespace syncd::e2e {
 namespace {
@@ -12,20 +15,20 @@ namespace {
 class WsLifecycleTest : public E2eTest {};
 
 TEST_F(WsLifecycleTest, ShutdownAcksInFlightEntriesThenSendsShutdownAndCloses1001) {
-  WsClient* c = Open("tenant-a");
-  WsClient* idle = Open("tenant-b");
+  test::WsClient* c = Open("tenant-a");
+  test::WsClient* idle = Open("tenant-b");
   ASSERT_TRUE(c && idle);
   constexpr int kCount = 300;
   int64_t t = NowMs();
   for (int i = 0; i < kCount; ++i) {
-    ASSERT_TRUE(c->Send(
-        SyncEntryMessage(EntryJson("s-" + std::to_string(i), "tenant-a", "Category",
-                                   "cat-" + std::to_string(i), "create", R"({"name":"c"})", t))));
+    ASSERT_TRUE(c->Send(test::SyncEntryMessage(
+        test::EntryJson("s-" + std::to_string(i), "tenant-a", "Category",
+                        "cat-" + std::to_string(i), "create", R"({"name":"c"})", t))));
   }
   // The pong shows every entry was read and handed to the pipeline; their
   // acks may still be in flight.
   std::vector<std::string> early;
-  ASSERT_TRUE(PingBarrier(c, &early));
+  ASSERT_TRUE(test::FlushWithPing(c, &early));
   // How much was still in flight, for the test report.
   RecordProperty("acked_before_shutdown", static_cast<int>(early.size()));
   app_->Shutdown();
@@ -42,16 +45,16 @@ TEST_F(WsLifecycleTest, ShutdownAcksInFlightEntriesThenSendsShutdownAndCloses100
   std::set<std::string> acked;
   bool saw_shutdown = false;
   for (const std::string& text : frames) {
-    rapidjson::Document d = ParseJson(text);
+    rapidjson::Document d = test::ParseJson(text);
     if (IsType(d, "status")) {
-      EXPECT_EQ(GetString(d, "status"), "shutdown");
+      EXPECT_EQ(test::GetString(d, "status"), "shutdown");
       saw_shutdown = true;
       continue;
     }
     EXPECT_FALSE(saw_shutdown) << "after shutdown: " << text;
     if (IsType(d, "sync_ack")) {
-      EXPECT_EQ(GetString(d, "outcome"), "applied");
-      EXPECT_TRUE(acked.insert(GetString(d, "id")).second) << "twice: " << text;
+      EXPECT_EQ(test::GetString(d, "outcome"), "applied");
+      EXPECT_TRUE(acked.insert(test::GetString(d, "id")).second) << "twice: " << text;
     } else {
       ADD_FAILURE() << "unexpected frame: " << text;
     }
@@ -62,44 +65,44 @@ TEST_F(WsLifecycleTest, ShutdownAcksInFlightEntriesThenSendsShutdownAndCloses100
   // The idle connection is told too.
   std::optional<std::string> status = idle->Next();
   ASSERT_TRUE(status.has_value());
-  EXPECT_EQ(GetString(ParseJson(*status), "status"), "shutdown");
+  EXPECT_EQ(test::GetString(test::ParseJson(*status), "status"), "shutdown");
   ASSERT_TRUE(idle->WaitClosed());
   EXPECT_EQ(idle->close_code(), 1001);
 }
 
 TEST_F(WsLifecycleTest, RestartKeepsDataAndResendIsDuplicate) {
-  const std::string entry =
-      EntryJson("e1", "tenant-a", "Recipient", "r-1", "create", R"({"name":"Shop"})", NowMs());
+  const std::string entry = test::EntryJson("e1", "tenant-a", "Recipient", "r-1", "create",
+                                            R"({"name":"Shop"})", NowMs());
   rapidjson::Document first;
   {
-    WsClient* c = Open("tenant-a");
+    test::WsClient* c = Open("tenant-a");
     ASSERT_NE(c, nullptr);
     first = SendEntry(c, "e1", entry);
-    ASSERT_EQ(GetString(first, "outcome"), "applied");
-    ASSERT_EQ(GetString(SendEntry(c, "e2",
-                                  EntryJson("e2", "tenant-a", "Tag", "t-1", "create",
-                                            R"({"name":"x"})", NowMs())),
-                        "outcome"),
+    ASSERT_EQ(test::GetString(first, "outcome"), "applied");
+    ASSERT_EQ(test::GetString(SendEntry(c, "e2",
+                                        test::EntryJson("e2", "tenant-a", "Tag", "t-1", "create",
+                                                        R"({"name":"x"})", NowMs())),
+                              "outcome"),
               "applied");
   }
   StopApp();
   clients_.clear();
   StartApp();
 
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document load = InitialData(c, "tenant-a");
   ASSERT_TRUE(load.IsObject());
   EXPECT_EQ(load["total_count"].GetInt64(), 2);
   const rapidjson::Value* recipient = FindEntity(load, "recipients", "r-1");
   ASSERT_NE(recipient, nullptr);
-  EXPECT_EQ(GetString(*recipient, "name"), "Shop");
+  EXPECT_EQ(test::GetString(*recipient, "name"), "Shop");
   EXPECT_NE(FindEntity(load, "tags", "t-1"), nullptr);
 
   rapidjson::Document again = SendEntry(c, "e1", entry);
-  EXPECT_EQ(GetString(again, "type"), "sync_ack");
-  EXPECT_EQ(GetString(again, "outcome"), "applied");
-  EXPECT_EQ(GetString(again, "checksum"), ChecksumOf(*recipient));
+  EXPECT_EQ(test::GetString(again, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(again, "outcome"), "applied");
+  EXPECT_EQ(test::GetString(again, "checksum"), ChecksumOf(*recipient));
   ASSERT_TRUE(again.HasMember("duplicate"));
   EXPECT_TRUE(again["duplicate"].GetBool());
   again.RemoveMember("duplicate");

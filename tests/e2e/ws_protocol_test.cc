@@ -5,6 +5,10 @@
 #include <vector>
 
 #include "e2e_fixture.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 
 namespace syncd::e2e {
 namespace {
@@ -21,44 +25,44 @@ const char* const kTypeNames[] = {"Account",        "AccountGroup",        "Cate
 
 TEST_F(WsProtocolTest, StatusOnlineOnOpenOnBothPaths) {
   for (const char* prefix : {"/ws_finwise/ws/", "/ws/"}) {
-    WsClient client;
-    ConnectResult r = client.Connect(Url(std::string(prefix) + "tenant-a"));
+    test::WsClient client;
+    test::ConnectResult r = client.Connect(Url(std::string(prefix) + "tenant-a"));
     ASSERT_TRUE(r.ok) << prefix << ": " << r.error;
     EXPECT_EQ(r.http_status, 101);
     std::optional<std::string> first = client.Next();
     ASSERT_TRUE(first.has_value()) << prefix;
-    rapidjson::Document d = ParseJson(*first);
+    rapidjson::Document d = test::ParseJson(*first);
     ASSERT_FALSE(d.HasParseError()) << *first;
-    EXPECT_EQ(GetString(d, "type"), "status");
-    EXPECT_EQ(GetString(d, "status"), "online");
+    EXPECT_EQ(test::GetString(d, "type"), "status");
+    EXPECT_EQ(test::GetString(d, "status"), "online");
     std::vector<std::string> before;
-    EXPECT_TRUE(PingBarrier(&client, &before)) << prefix;
+    EXPECT_TRUE(test::FlushWithPing(&client, &before)) << prefix;
     EXPECT_TRUE(before.empty());
   }
 }
 
 TEST_F(WsProtocolTest, OtherPathsAreRefusedWith404) {
   for (const char* path : {"/", "/other/tenant-a", "/ws", "/ws/", "/ws_finwise/ws/", "/api/ws/t"}) {
-    WsClient client;
-    ConnectResult r = client.Connect(Url(path));
+    test::WsClient client;
+    test::ConnectResult r = client.Connect(Url(path));
     EXPECT_FALSE(r.ok) << path;
     EXPECT_EQ(r.http_status, 404) << path;
   }
 }
 
 TEST_F(WsProtocolTest, HealthIsAnsweredOnTheWebSocketPort) {
-  HttpResponse r = HttpGet(kHost, app_->ws_port(), "/api/v1/websocket/health");
+  test::HttpResponse r = test::HttpGet(kHost, app_->ws_port(), "/api/v1/websocket/health");
   ASSERT_EQ(r.status, 200) << r.headers << "\n" << r.body;
-  rapidjson::Document d = ParseJson(r.body);
+  rapidjson::Document d = test::ParseJson(r.body);
   ASSERT_FALSE(d.HasParseError()) << r.body;
   EXPECT_TRUE(d.IsObject()) << r.body;
-  EXPECT_EQ(GetString(d, "status"), "ok") << r.body;  // service.md: same body as GET /health
+  EXPECT_EQ(test::GetString(d, "status"), "ok") << r.body;  // service.md: same body as GET /health
   // The WebSocket port keeps upgrading after serving plain HTTP.
   EXPECT_NE(Open("tenant-a"), nullptr);
 }
 
 TEST_F(WsProtocolTest, PingEchoesTimestamp) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document pong = Request(c, R"({"type":"ping","timestamp":1764130000123})", "pong");
   ASSERT_TRUE(pong.HasMember("timestamp"));
@@ -72,15 +76,15 @@ TEST_F(WsProtocolTest, PingEchoesTimestamp) {
 }
 
 TEST_F(WsProtocolTest, ConnectionStatusCountsConnectionsAndTenants) {
-  WsClient* a1 = Open("tenant-a");
-  WsClient* a2 = Open("tenant-a", "/ws/");
-  WsClient* b = Open("tenant-b");
+  test::WsClient* a1 = Open("tenant-a");
+  test::WsClient* a2 = Open("tenant-a", "/ws/");
+  test::WsClient* b = Open("tenant-b");
   ASSERT_TRUE(a1 && a2 && b);
   rapidjson::Document d =
       Request(a1, R"({"type":"connection_status_request"})", "connection_status_response");
   ASSERT_TRUE(d.IsObject());
-  EXPECT_EQ(GetString(d, "tenant_id"), "tenant-a");
-  EXPECT_EQ(GetString(d, "backend_status"), "online");
+  EXPECT_EQ(test::GetString(d, "tenant_id"), "tenant-a");
+  EXPECT_EQ(test::GetString(d, "backend_status"), "online");
   ASSERT_TRUE(d.HasMember("connection_healthy"));
   EXPECT_TRUE(d["connection_healthy"].IsBool() && d["connection_healthy"].GetBool());
   ASSERT_TRUE(d.HasMember("stats") && d["stats"].IsObject());
@@ -94,14 +98,14 @@ TEST_F(WsProtocolTest, ConnectionStatusCountsConnectionsAndTenants) {
 }
 
 TEST_F(WsProtocolTest, TenantDisconnectAcksThenClosesWith1000) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document ack =
       Request(c, R"({"type":"tenant_disconnect","tenant_id":"tenant-a","reason":"logout"})",
               "tenant_disconnect_ack");
   ASSERT_TRUE(ack.IsObject());
-  EXPECT_EQ(GetString(ack, "tenant_id"), "tenant-a");
-  EXPECT_EQ(GetString(ack, "status"), "success");
+  EXPECT_EQ(test::GetString(ack, "tenant_id"), "tenant-a");
+  EXPECT_EQ(test::GetString(ack, "status"), "success");
   ASSERT_TRUE(ack.HasMember("message"));
   EXPECT_TRUE(ack["message"].IsString());
   ASSERT_TRUE(c->WaitClosed());
@@ -109,13 +113,13 @@ TEST_F(WsProtocolTest, TenantDisconnectAcksThenClosesWith1000) {
 }
 
 TEST_F(WsProtocolTest, InitialDataLoadHasAllNineArraysAndLeavesOutDeleted) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   // Empty tenant first: nine empty arrays, total 0.
   rapidjson::Document empty = InitialData(c, "tenant-a");
   ASSERT_TRUE(empty.IsObject());
-  EXPECT_EQ(GetString(empty, "event_type"), "initial_data_load");
-  EXPECT_EQ(GetString(empty, "tenant_id"), "tenant-a");
+  EXPECT_EQ(test::GetString(empty, "event_type"), "initial_data_load");
+  EXPECT_EQ(test::GetString(empty, "tenant_id"), "tenant-a");
   ASSERT_TRUE(empty.HasMember("payload") && empty["payload"].IsObject());
   EXPECT_EQ(empty["payload"].MemberCount(), 9u);
   for (const char* name : kCollections) {
@@ -126,28 +130,29 @@ TEST_F(WsProtocolTest, InitialDataLoadHasAllNineArraysAndLeavesOutDeleted) {
   EXPECT_EQ(empty["total_count"].GetInt64(), 0);
 
   int64_t t = NowMs();
-  EXPECT_EQ(GetString(SendEntry(c, "e1",
-                                EntryJson("e1", "tenant-a", "Account", "acc-1", "create",
-                                          AccountPayload("Cash"), t)),
-                      "type"),
-            "sync_ack");
-  EXPECT_EQ(GetString(SendEntry(c, "e2",
-                                EntryJson("e2", "tenant-a", "Transaction", "tx-1", "create",
-                                          R"({"accountId":"acc-1","amount":12.5,)"
-                                          R"("date":"2025-11-26","note":"kept"})",
-                                          t)),
-                      "type"),
-            "sync_ack");
-  EXPECT_EQ(GetString(SendEntry(c, "e3",
-                                EntryJson("e3", "tenant-a", "Tag", "tag-1", "create",
-                                          R"({"name":"gone"})", t)),
-                      "type"),
+  EXPECT_EQ(test::GetString(SendEntry(c, "e1",
+                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                      "create", test::AccountPayload("Cash"), t)),
+                            "type"),
             "sync_ack");
   EXPECT_EQ(
-      GetString(
-          SendEntry(c, "e4", EntryJson("e4", "tenant-a", "Tag", "tag-1", "delete", "null", t + 1)),
-          "type"),
+      test::GetString(SendEntry(c, "e2",
+                                test::EntryJson("e2", "tenant-a", "Transaction", "tx-1", "create",
+                                                R"({"accountId":"acc-1","amount":12.5,)"
+                                                R"("date":"2025-11-26","note":"kept"})",
+                                                t)),
+                      "type"),
       "sync_ack");
+  EXPECT_EQ(test::GetString(SendEntry(c, "e3",
+                                      test::EntryJson("e3", "tenant-a", "Tag", "tag-1", "create",
+                                                      R"({"name":"gone"})", t)),
+                            "type"),
+            "sync_ack");
+  EXPECT_EQ(test::GetString(SendEntry(c, "e4",
+                                      test::EntryJson("e4", "tenant-a", "Tag", "tag-1", "delete",
+                                                      "null", t + 1)),
+                            "type"),
+            "sync_ack");
 
   rapidjson::Document load = InitialData(c, "tenant-a");
   ASSERT_TRUE(load.IsObject());
@@ -161,19 +166,19 @@ TEST_F(WsProtocolTest, InitialDataLoadHasAllNineArraysAndLeavesOutDeleted) {
   EXPECT_EQ(load["total_count"].GetInt64(), 2);
   const rapidjson::Value* account = FindEntity(load, "accounts", "acc-1");
   ASSERT_NE(account, nullptr);
-  EXPECT_EQ(GetString(*account, "name"), "Cash");
-  EXPECT_EQ(GetString(*account, "accountGroupId"), "g1");
-  EXPECT_EQ(GetString(*account, "updated_at").size(), 24u);  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  EXPECT_EQ(test::GetString(*account, "name"), "Cash");
+  EXPECT_EQ(test::GetString(*account, "accountGroupId"), "g1");
+  EXPECT_EQ(test::GetString(*account, "updated_at").size(), 24u);  // YYYY-MM-DDTHH:MM:SS.mmmZ
   const rapidjson::Value* tx = FindEntity(load, "transactions", "tx-1");
   ASSERT_NE(tx, nullptr);
-  EXPECT_EQ(GetString(*tx, "note"), "kept");
+  EXPECT_EQ(test::GetString(*tx, "note"), "kept");
   EXPECT_EQ((*tx)["amount"].GetDouble(), 12.5);
   EXPECT_EQ(FindEntity(load, "tags", "tag-1"), nullptr);
   EXPECT_TRUE(load["payload"]["tags"].Empty());
 }
 
 TEST_F(WsProtocolTest, DataStatusChecksumsAreMd5OfCanonicalEntities) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t now_s = NowMs() / 1000;
 
@@ -187,25 +192,26 @@ TEST_F(WsProtocolTest, DataStatusChecksumsAreMd5OfCanonicalEntities) {
   EXPECT_EQ(fresh["last_sync_time"].GetInt64(), 0);
 
   int64_t t = NowMs();
-  rapidjson::Document ack = SendEntry(
-      c, "e1",
-      EntryJson("e1", "tenant-a", "Account", "acc-1", "create", AccountPayload("Cash"), t));
-  ASSERT_EQ(GetString(ack, "type"), "sync_ack");
-  ASSERT_EQ(GetString(SendEntry(c, "e2",
-                                EntryJson("e2", "tenant-a", "Category", "cat-1", "create",
-                                          R"({"name":"Food","ü":"ß/\u0001"})", t)),
-                      "type"),
-            "sync_ack");
+  rapidjson::Document ack = SendEntry(c, "e1",
+                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                      "create", test::AccountPayload("Cash"), t));
+  ASSERT_EQ(test::GetString(ack, "type"), "sync_ack");
   ASSERT_EQ(
-      GetString(
-          SendEntry(c, "e3", EntryJson("e3", "tenant-a", "Account", "acc-2", "delete", "null", t)),
-          "type"),
+      test::GetString(SendEntry(c, "e2",
+                                test::EntryJson("e2", "tenant-a", "Category", "cat-1", "create",
+                                                R"({"name":"Food","ü":"ß/\u0001"})", t)),
+                      "type"),
       "sync_ack");
+  ASSERT_EQ(test::GetString(SendEntry(c, "e3",
+                                      test::EntryJson("e3", "tenant-a", "Account", "acc-2",
+                                                      "delete", "null", t)),
+                            "type"),
+            "sync_ack");
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* account = FindEntity(load, "accounts", "acc-1");
   const rapidjson::Value* category = FindEntity(load, "categories", "cat-1");
   ASSERT_TRUE(account && category);
-  EXPECT_EQ(GetString(ack, "checksum"), ChecksumOf(*account));
+  EXPECT_EQ(test::GetString(ack, "checksum"), ChecksumOf(*account));
 
   for (const char* type : {"data_status_request", "request_data_status"}) {
     SCOPED_TRACE(type);
@@ -215,7 +221,7 @@ TEST_F(WsProtocolTest, DataStatusChecksumsAreMd5OfCanonicalEntities) {
                     R"(","tenant_id":"tenant-a","entity_types":["Account","Category"]})",
                 "data_status_response");
     ASSERT_TRUE(d.IsObject());
-    EXPECT_EQ(GetString(d, "tenant_id"), "tenant-a");
+    EXPECT_EQ(test::GetString(d, "tenant_id"), "tenant-a");
     ASSERT_TRUE(d.HasMember("entity_checksums") && d["entity_checksums"].IsObject());
     const rapidjson::Value& sums = d["entity_checksums"];
     EXPECT_EQ(sums.MemberCount(), 2u);
@@ -225,15 +231,15 @@ TEST_F(WsProtocolTest, DataStatusChecksumsAreMd5OfCanonicalEntities) {
     for (const char* key : {"Account", "Category"}) {
       for (const rapidjson::Value& item : sums[key].GetArray()) {
         ASSERT_TRUE(item.HasMember("last_modified") && item["last_modified"].IsInt64());
-        std::string id = GetString(item, "entity_id");
+        std::string id = test::GetString(item, "entity_id");
         if (id == "acc-1") {
           found_account = true;
-          EXPECT_EQ(GetString(item, "checksum"), ChecksumOf(*account));
+          EXPECT_EQ(test::GetString(item, "checksum"), ChecksumOf(*account));
           EXPECT_NEAR(static_cast<double>(item["last_modified"].GetInt64()),
                       static_cast<double>(now_s), 60.0);  // seconds, not ms
         } else if (id == "cat-1") {
           found_category = true;
-          EXPECT_EQ(GetString(item, "checksum"), ChecksumOf(*category));
+          EXPECT_EQ(test::GetString(item, "checksum"), ChecksumOf(*category));
         }
       }
     }

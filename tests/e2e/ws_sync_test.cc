@@ -7,85 +7,93 @@
 #include <vector>
 
 #include "e2e_fixture.h"
+#include "support/entry_builders.h"
+#include "support/json_helpers.h"
+#include "support/ws_client.h"
 
 namespace syncd::e2e {
 namespace {
 
+using test::Millis;
+
 class WsSyncTest : public E2eTest {};
 
 TEST_F(WsSyncTest, AckCarriesEntryFieldsAndCanonicalType) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t before = NowMs();
-  rapidjson::Document ack = SendEntry(
-      c, "e1",
-      EntryJson("e1", "tenant-a", "account", "acc-1", "create", AccountPayload("Cash"), before));
+  rapidjson::Document ack =
+      SendEntry(c, "e1",
+                test::EntryJson("e1", "tenant-a", "account", "acc-1", "create",
+                                test::AccountPayload("Cash"), before));
   ASSERT_TRUE(ack.IsObject());
-  EXPECT_EQ(GetString(ack, "type"), "sync_ack");
-  EXPECT_EQ(GetString(ack, "id"), "e1");
-  EXPECT_EQ(GetString(ack, "status"), "processed");
-  EXPECT_EQ(GetString(ack, "entityId"), "acc-1");
-  EXPECT_EQ(GetString(ack, "entityType"), "Account");
-  EXPECT_EQ(GetString(ack, "operationType"), "create");
-  EXPECT_EQ(GetString(ack, "outcome"), "applied");
+  EXPECT_EQ(test::GetString(ack, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(ack, "id"), "e1");
+  EXPECT_EQ(test::GetString(ack, "status"), "processed");
+  EXPECT_EQ(test::GetString(ack, "entityId"), "acc-1");
+  EXPECT_EQ(test::GetString(ack, "entityType"), "Account");
+  EXPECT_EQ(test::GetString(ack, "operationType"), "create");
+  EXPECT_EQ(test::GetString(ack, "outcome"), "applied");
   ASSERT_TRUE(ack.HasMember("server_timestamp") && ack["server_timestamp"].IsInt64());
   EXPECT_GE(ack["server_timestamp"].GetInt64(), before - 1000);  // ms, not s
   EXPECT_LE(ack["server_timestamp"].GetInt64(), NowMs() + 1000);
-  EXPECT_TRUE(IsLowerHex32(GetString(ack, "checksum"))) << GetString(ack, "checksum");
+  EXPECT_TRUE(IsLowerHex32(test::GetString(ack, "checksum"))) << test::GetString(ack, "checksum");
   EXPECT_FALSE(ack.HasMember("duplicate"));
 
   // The checksum is that of the stored entity the client can load.
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* stored = FindEntity(load, "accounts", "acc-1");
   ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(GetString(ack, "checksum"), ChecksumOf(*stored));
+  EXPECT_EQ(test::GetString(ack, "checksum"), ChecksumOf(*stored));
 
   // "Rule" is the old alias of AutomationRule; replies use the canonical name.
   rapidjson::Document rule = SendEntry(
-      c, "e2", EntryJson("e2", "tenant-a", "rule", "r-1", "update", R"({"name":"r"})", before));
-  EXPECT_EQ(GetString(rule, "type"), "sync_ack");
-  EXPECT_EQ(GetString(rule, "entityType"), "AutomationRule");
-  EXPECT_EQ(GetString(rule, "operationType"), "update");
+      c, "e2",
+      test::EntryJson("e2", "tenant-a", "rule", "r-1", "update", R"({"name":"r"})", before));
+  EXPECT_EQ(test::GetString(rule, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(rule, "entityType"), "AutomationRule");
+  EXPECT_EQ(test::GetString(rule, "operationType"), "update");
 }
 
 TEST_F(WsSyncTest, DeleteAckHasNoChecksum) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
-  ASSERT_EQ(GetString(SendEntry(c, "e1",
-                                EntryJson("e1", "tenant-a", "Tag", "tag-1", "create",
-                                          R"({"name":"x"})", t)),
-                      "outcome"),
+  ASSERT_EQ(test::GetString(SendEntry(c, "e1",
+                                      test::EntryJson("e1", "tenant-a", "Tag", "tag-1", "create",
+                                                      R"({"name":"x"})", t)),
+                            "outcome"),
             "applied");
-  rapidjson::Document ack =
-      SendEntry(c, "e2", EntryJson("e2", "tenant-a", "Tag", "tag-1", "delete", "null", t + 1));
-  EXPECT_EQ(GetString(ack, "type"), "sync_ack");
-  EXPECT_EQ(GetString(ack, "status"), "processed");
-  EXPECT_EQ(GetString(ack, "operationType"), "delete");
-  EXPECT_EQ(GetString(ack, "outcome"), "applied");
+  rapidjson::Document ack = SendEntry(
+      c, "e2", test::EntryJson("e2", "tenant-a", "Tag", "tag-1", "delete", "null", t + 1));
+  EXPECT_EQ(test::GetString(ack, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(ack, "status"), "processed");
+  EXPECT_EQ(test::GetString(ack, "operationType"), "delete");
+  EXPECT_EQ(test::GetString(ack, "outcome"), "applied");
   EXPECT_FALSE(ack.HasMember("checksum"));
   // Deleting a missing entity is applied too.
   rapidjson::Document missing = SendEntry(
-      c, "e3", EntryJson("e3", "tenant-a", "Tag", "never", "delete", R"({"id":"never"})", t));
-  EXPECT_EQ(GetString(missing, "outcome"), "applied");
+      c, "e3", test::EntryJson("e3", "tenant-a", "Tag", "never", "delete", R"({"id":"never"})", t));
+  EXPECT_EQ(test::GetString(missing, "outcome"), "applied");
   EXPECT_FALSE(missing.HasMember("checksum"));
 }
 
 TEST_F(WsSyncTest, OlderVersionIsSupersededAndSenderGetsStoredState) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
-  rapidjson::Document first = SendEntry(
-      c, "e1", EntryJson("e1", "tenant-a", "Account", "acc-1", "create", AccountPayload("New"), t));
-  ASSERT_EQ(GetString(first, "outcome"), "applied");
+  rapidjson::Document first = SendEntry(c, "e1",
+                                        test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                        "create", test::AccountPayload("New"), t));
+  ASSERT_EQ(test::GetString(first, "outcome"), "applied");
 
-  ASSERT_TRUE(c->Send(SyncEntryMessage(
-      EntryJson("e2", "tenant-a", "Account", "acc-1", "update", AccountPayload("Old"), t - 5000))));
+  ASSERT_TRUE(c->Send(test::SyncEntryMessage(test::EntryJson(
+      "e2", "tenant-a", "Account", "acc-1", "update", test::AccountPayload("Old"), t - 5000))));
   std::vector<rapidjson::Document> got;
   for (int i = 0; i < 2; ++i) {
     std::optional<std::string> frame = c->Next();
     ASSERT_TRUE(frame.has_value()) << "expected sync_ack and data_update";
-    got.push_back(ParseJson(*frame));
+    got.push_back(test::ParseJson(*frame));
   }
   const rapidjson::Document* ack = nullptr;
   const rapidjson::Document* update = nullptr;
@@ -95,65 +103,67 @@ TEST_F(WsSyncTest, OlderVersionIsSupersededAndSenderGetsStoredState) {
   }
   ASSERT_NE(ack, nullptr);
   ASSERT_NE(update, nullptr);
-  EXPECT_EQ(GetString(*ack, "id"), "e2");
-  EXPECT_EQ(GetString(*ack, "status"), "processed");
-  EXPECT_EQ(GetString(*ack, "outcome"), "superseded");
-  EXPECT_EQ(GetString(*ack, "entityId"), "acc-1");
-  EXPECT_EQ(GetString(*ack, "operationType"), "update");
+  EXPECT_EQ(test::GetString(*ack, "id"), "e2");
+  EXPECT_EQ(test::GetString(*ack, "status"), "processed");
+  EXPECT_EQ(test::GetString(*ack, "outcome"), "superseded");
+  EXPECT_EQ(test::GetString(*ack, "entityId"), "acc-1");
+  EXPECT_EQ(test::GetString(*ack, "operationType"), "update");
 
-  EXPECT_EQ(GetString(*update, "event_type"), "data_update");
-  EXPECT_EQ(GetString(*update, "tenant_id"), "tenant-a");
-  EXPECT_EQ(GetString(*update, "entity_type"), "Account");
-  EXPECT_EQ(GetString(*update, "operation_type"), "update");
-  EXPECT_EQ(GetString(*update, "source_entry_id"), "e2");
+  EXPECT_EQ(test::GetString(*update, "event_type"), "data_update");
+  EXPECT_EQ(test::GetString(*update, "tenant_id"), "tenant-a");
+  EXPECT_EQ(test::GetString(*update, "entity_type"), "Account");
+  EXPECT_EQ(test::GetString(*update, "operation_type"), "update");
+  EXPECT_EQ(test::GetString(*update, "source_entry_id"), "e2");
   ASSERT_TRUE(update->HasMember("data") && (*update)["data"].HasMember("single_entity"));
   const rapidjson::Value& entity = (*update)["data"]["single_entity"];
-  EXPECT_EQ(GetString(entity, "id"), "acc-1");
-  EXPECT_EQ(GetString(entity, "name"), "New");
-  EXPECT_EQ(GetString(*update, "checksum"), ChecksumOf(entity));
-  EXPECT_EQ(GetString(*update, "checksum"), GetString(first, "checksum"));
+  EXPECT_EQ(test::GetString(entity, "id"), "acc-1");
+  EXPECT_EQ(test::GetString(entity, "name"), "New");
+  EXPECT_EQ(test::GetString(*update, "checksum"), ChecksumOf(entity));
+  EXPECT_EQ(test::GetString(*update, "checksum"), test::GetString(first, "checksum"));
   ASSERT_TRUE(update->HasMember("server_timestamp") && (*update)["server_timestamp"].IsInt64());
 
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* stored = FindEntity(load, "accounts", "acc-1");
   ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(GetString(*stored, "name"), "New");
+  EXPECT_EQ(test::GetString(*stored, "name"), "New");
 }
 
 TEST_F(WsSyncTest, ValidationNackCarriesReasonDetailAndId) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
-  rapidjson::Document nack = SendEntry(c, "bad-1",
-                                       EntryJson("bad-1", "tenant-a", "Account", "acc-1", "create",
-                                                 R"({"accountGroupId":"g1"})", NowMs()));
+  rapidjson::Document nack =
+      SendEntry(c, "bad-1",
+                test::EntryJson("bad-1", "tenant-a", "Account", "acc-1", "create",
+                                R"({"accountGroupId":"g1"})", NowMs()));
   ASSERT_TRUE(nack.IsObject());
-  EXPECT_EQ(GetString(nack, "type"), "sync_nack");
-  EXPECT_EQ(GetString(nack, "id"), "bad-1");
-  EXPECT_EQ(GetString(nack, "status"), "failed");
-  EXPECT_EQ(GetString(nack, "entityId"), "acc-1");
-  EXPECT_EQ(GetString(nack, "entityType"), "Account");
-  EXPECT_EQ(GetString(nack, "operationType"), "create");
-  EXPECT_EQ(GetString(nack, "reason"), "validation_error");
-  EXPECT_EQ(GetString(nack, "detail"), "payload.name is required");
+  EXPECT_EQ(test::GetString(nack, "type"), "sync_nack");
+  EXPECT_EQ(test::GetString(nack, "id"), "bad-1");
+  EXPECT_EQ(test::GetString(nack, "status"), "failed");
+  EXPECT_EQ(test::GetString(nack, "entityId"), "acc-1");
+  EXPECT_EQ(test::GetString(nack, "entityType"), "Account");
+  EXPECT_EQ(test::GetString(nack, "operationType"), "create");
+  EXPECT_EQ(test::GetString(nack, "reason"), "validation_error");
+  EXPECT_EQ(test::GetString(nack, "detail"), "payload.name is required");
   ASSERT_TRUE(nack.HasMember("is_permanent") && nack["is_permanent"].IsBool());
   EXPECT_TRUE(nack["is_permanent"].GetBool());
 
   // Wrong JSON type and a bad updated_at are validation errors too.
   rapidjson::Document amount =
       SendEntry(c, "bad-2",
-                EntryJson("bad-2", "tenant-a", "Transaction", "tx-1", "create",
-                          R"({"accountId":"a","amount":"12","date":"2025-01-01"})", NowMs()));
-  EXPECT_EQ(GetString(amount, "reason"), "validation_error");
-  EXPECT_NE(GetString(amount, "detail").find("amount"), std::string::npos);
+                test::EntryJson("bad-2", "tenant-a", "Transaction", "tx-1", "create",
+                                R"({"accountId":"a","amount":"12","date":"2025-01-01"})", NowMs()));
+  EXPECT_EQ(test::GetString(amount, "reason"), "validation_error");
+  EXPECT_NE(test::GetString(amount, "detail").find("amount"), std::string::npos);
   rapidjson::Document when =
       SendEntry(c, "bad-3",
-                EntryJson("bad-3", "tenant-a", "Tag", "t", "update",
-                          R"({"name":"x","updated_at":"yesterday"})", NowMs()));
-  EXPECT_EQ(GetString(when, "reason"), "validation_error");
-  rapidjson::Document mismatch = SendEntry(c, "bad-4",
-                                           EntryJson("bad-4", "tenant-a", "Tag", "t", "update",
-                                                     R"({"id":"other","name":"x"})", NowMs()));
-  EXPECT_EQ(GetString(mismatch, "reason"), "validation_error");
+                test::EntryJson("bad-3", "tenant-a", "Tag", "t", "update",
+                                R"({"name":"x","updated_at":"yesterday"})", NowMs()));
+  EXPECT_EQ(test::GetString(when, "reason"), "validation_error");
+  rapidjson::Document mismatch =
+      SendEntry(c, "bad-4",
+                test::EntryJson("bad-4", "tenant-a", "Tag", "t", "update",
+                                R"({"id":"other","name":"x"})", NowMs()));
+  EXPECT_EQ(test::GetString(mismatch, "reason"), "validation_error");
 
   // Nothing was stored.
   rapidjson::Document load = InitialData(c, "tenant-a");
@@ -161,26 +171,27 @@ TEST_F(WsSyncTest, ValidationNackCarriesReasonDetailAndId) {
 }
 
 TEST_F(WsSyncTest, ForeignTenantIdIsNackedPermissionError) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
-  rapidjson::Document nack = SendEntry(
-      c, "e1",
-      EntryJson("e1", "tenant-b", "Account", "acc-1", "create", AccountPayload("x"), NowMs()));
-  EXPECT_EQ(GetString(nack, "type"), "sync_nack");
-  EXPECT_EQ(GetString(nack, "id"), "e1");
-  EXPECT_EQ(GetString(nack, "status"), "failed");
-  EXPECT_EQ(GetString(nack, "reason"), "permission_error");
+  rapidjson::Document nack =
+      SendEntry(c, "e1",
+                test::EntryJson("e1", "tenant-b", "Account", "acc-1", "create",
+                                test::AccountPayload("x"), NowMs()));
+  EXPECT_EQ(test::GetString(nack, "type"), "sync_nack");
+  EXPECT_EQ(test::GetString(nack, "id"), "e1");
+  EXPECT_EQ(test::GetString(nack, "status"), "failed");
+  EXPECT_EQ(test::GetString(nack, "reason"), "permission_error");
   ASSERT_TRUE(nack.HasMember("is_permanent"));
   EXPECT_TRUE(nack["is_permanent"].GetBool());
   // Neither tenant got the entity.
   EXPECT_EQ(InitialData(c, "tenant-a")["total_count"].GetInt64(), 0);
-  WsClient* b = Open("tenant-b");
+  test::WsClient* b = Open("tenant-b");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(InitialData(b, "tenant-b")["total_count"].GetInt64(), 0);
 }
 
 TEST_F(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   const std::string no_id =
       R"({"tenantId":"tenant-a","entityType":"Tag","entityId":"t-1","operationType":"create",)"
@@ -189,168 +200,169 @@ TEST_F(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
       R"({"id":17,"tenantId":"tenant-a","entityType":"Tag","entityId":"t-1",)"
       R"("operationType":"create","payload":{"name":"x"},"timestamp":1})";
   for (const std::string& entry : {no_id, numeric_id}) {
-    rapidjson::Document nack = Request(c, SyncEntryMessage(entry), "sync_nack");
+    rapidjson::Document nack = Request(c, test::SyncEntryMessage(entry), "sync_nack");
     ASSERT_TRUE(nack.IsObject()) << entry;
     EXPECT_FALSE(nack.HasMember("id")) << entry;
-    EXPECT_EQ(GetString(nack, "status"), "failed");
-    EXPECT_EQ(GetString(nack, "reason"), "validation_error");
+    EXPECT_EQ(test::GetString(nack, "status"), "failed");
+    EXPECT_EQ(test::GetString(nack, "reason"), "validation_error");
     EXPECT_TRUE(nack["is_permanent"].GetBool());
     // What could be read is carried.
-    EXPECT_EQ(GetString(nack, "entityId"), "t-1");
-    EXPECT_EQ(GetString(nack, "entityType"), "Tag");
+    EXPECT_EQ(test::GetString(nack, "entityId"), "t-1");
+    EXPECT_EQ(test::GetString(nack, "entityType"), "Tag");
   }
   // An entry that is not an object at all.
   rapidjson::Document nack =
       Request(c, R"({"type":"process_sync_entry","payload":42})", "sync_nack");
   ASSERT_TRUE(nack.IsObject());
   EXPECT_FALSE(nack.HasMember("id"));
-  EXPECT_EQ(GetString(nack, "reason"), "validation_error");
+  EXPECT_EQ(test::GetString(nack, "reason"), "validation_error");
   std::vector<std::string> before;
-  EXPECT_TRUE(PingBarrier(c, &before));
+  EXPECT_TRUE(test::FlushWithPing(c, &before));
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
 TEST_F(WsSyncTest, LwwTieKeepsStoredState) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
-  ASSERT_EQ(GetString(SendEntry(c, "e1",
-                                EntryJson("e1", "tenant-a", "Account", "acc-1", "create",
-                                          AccountPayload("First"), t)),
-                      "outcome"),
+  ASSERT_EQ(test::GetString(SendEntry(c, "e1",
+                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                      "create", test::AccountPayload("First"), t)),
+                            "outcome"),
             "applied");
   std::vector<std::string> skipped;
-  rapidjson::Document tie = SendEntry(
-      c, "e2",
-      EntryJson("e2", "tenant-a", "Account", "acc-1", "update", AccountPayload("Second"), t),
-      &skipped);
-  EXPECT_EQ(GetString(tie, "type"), "sync_ack");
-  EXPECT_EQ(GetString(tie, "outcome"), "superseded");
+  rapidjson::Document tie = SendEntry(c, "e2",
+                                      test::EntryJson("e2", "tenant-a", "Account", "acc-1",
+                                                      "update", test::AccountPayload("Second"), t),
+                                      &skipped);
+  EXPECT_EQ(test::GetString(tie, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(tie, "outcome"), "superseded");
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* stored = FindEntity(load, "accounts", "acc-1");
   ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(GetString(*stored, "name"), "First");
+  EXPECT_EQ(test::GetString(*stored, "name"), "First");
 }
 
 TEST_F(WsSyncTest, LateUpdateAfterDeleteIsSupersededAndNewerOneRevives) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
-  ASSERT_EQ(GetString(SendEntry(c, "e1",
-                                EntryJson("e1", "tenant-a", "Account", "acc-1", "create",
-                                          AccountPayload("A"), t)),
-                      "outcome"),
+  ASSERT_EQ(test::GetString(SendEntry(c, "e1",
+                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                      "create", test::AccountPayload("A"), t)),
+                            "outcome"),
             "applied");
   rapidjson::Document del = SendEntry(
-      c, "e2", EntryJson("e2", "tenant-a", "Account", "acc-1", "delete", "null", t + 2000));
-  ASSERT_EQ(GetString(del, "outcome"), "applied");
+      c, "e2", test::EntryJson("e2", "tenant-a", "Account", "acc-1", "delete", "null", t + 2000));
+  ASSERT_EQ(test::GetString(del, "outcome"), "applied");
 
   // An update made before the delete arrives late: superseded, and the
   // sender is told the entity is deleted.
-  ASSERT_TRUE(c->Send(SyncEntryMessage(EntryJson("e3", "tenant-a", "Account", "acc-1", "update",
-                                                 AccountPayload("Late"), t + 1000))));
+  ASSERT_TRUE(c->Send(test::SyncEntryMessage(test::EntryJson(
+      "e3", "tenant-a", "Account", "acc-1", "update", test::AccountPayload("Late"), t + 1000))));
   std::vector<std::string> skipped;
   std::optional<std::string> ack_frame = c->WaitFor(
       [](const rapidjson::Document& d) { return IsReplyTo(d, "e3"); }, Millis(5000), &skipped);
   ASSERT_TRUE(ack_frame.has_value());
-  rapidjson::Document ack = ParseJson(*ack_frame);
-  EXPECT_EQ(GetString(ack, "type"), "sync_ack");
-  EXPECT_EQ(GetString(ack, "outcome"), "superseded");
+  rapidjson::Document ack = test::ParseJson(*ack_frame);
+  EXPECT_EQ(test::GetString(ack, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(ack, "outcome"), "superseded");
   std::optional<std::string> update_frame;
   for (const std::string& s : skipped) {
-    if (IsType(ParseJson(s), "data_update")) update_frame = s;
+    if (IsType(test::ParseJson(s), "data_update")) update_frame = s;
   }
   if (!update_frame) {
     update_frame =
         c->WaitFor([](const rapidjson::Document& d) { return IsType(d, "data_update"); });
   }
   ASSERT_TRUE(update_frame.has_value());
-  rapidjson::Document update = ParseJson(*update_frame);
-  EXPECT_EQ(GetString(update, "operation_type"), "delete");
-  EXPECT_EQ(GetString(update, "source_entry_id"), "e3");
+  rapidjson::Document update = test::ParseJson(*update_frame);
+  EXPECT_EQ(test::GetString(update, "operation_type"), "delete");
+  EXPECT_EQ(test::GetString(update, "source_entry_id"), "e3");
   ASSERT_TRUE(update.HasMember("data") && update["data"].HasMember("single_entity"));
   const rapidjson::Value& entity = update["data"]["single_entity"];
   ASSERT_TRUE(entity.IsObject());
   EXPECT_EQ(entity.MemberCount(), 1u);
-  EXPECT_EQ(GetString(entity, "id"), "acc-1");
+  EXPECT_EQ(test::GetString(entity, "id"), "acc-1");
 
   EXPECT_EQ(FindEntity(InitialData(c, "tenant-a"), "accounts", "acc-1"), nullptr);
 
   // A change newer than the delete brings it back.
-  rapidjson::Document revive = SendEntry(
-      c, "e4",
-      EntryJson("e4", "tenant-a", "Account", "acc-1", "update", AccountPayload("Back"), t + 3000));
-  EXPECT_EQ(GetString(revive, "type"), "sync_ack");
-  EXPECT_EQ(GetString(revive, "outcome"), "applied");
+  rapidjson::Document revive =
+      SendEntry(c, "e4",
+                test::EntryJson("e4", "tenant-a", "Account", "acc-1", "update",
+                                test::AccountPayload("Back"), t + 3000));
+  EXPECT_EQ(test::GetString(revive, "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(revive, "outcome"), "applied");
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* stored = FindEntity(load, "accounts", "acc-1");
   ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(GetString(*stored, "name"), "Back");
-  EXPECT_EQ(GetString(revive, "checksum"), ChecksumOf(*stored));
+  EXPECT_EQ(test::GetString(*stored, "name"), "Back");
+  EXPECT_EQ(test::GetString(revive, "checksum"), ChecksumOf(*stored));
 }
 
 TEST_F(WsSyncTest, AppliedChangeReachesOtherConnectionsOfTheTenantOnly) {
-  WsClient* a1 = Open("tenant-a");
-  WsClient* a2 = Open("tenant-a", "/ws/");
-  WsClient* b = Open("tenant-b");
+  test::WsClient* a1 = Open("tenant-a");
+  test::WsClient* a2 = Open("tenant-a", "/ws/");
+  test::WsClient* b = Open("tenant-b");
   ASSERT_TRUE(a1 && a2 && b);
   int64_t t = NowMs();
   std::vector<std::string> a1_extra;
-  rapidjson::Document ack = SendEntry(
-      a1, "e1",
-      EntryJson("e1", "tenant-a", "Account", "acc-1", "create", AccountPayload("Cash"), t),
-      &a1_extra);
-  ASSERT_EQ(GetString(ack, "outcome"), "applied");
+  rapidjson::Document ack = SendEntry(a1, "e1",
+                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                      "create", test::AccountPayload("Cash"), t),
+                                      &a1_extra);
+  ASSERT_EQ(test::GetString(ack, "outcome"), "applied");
 
   std::optional<std::string> frame = a2->Next();
   ASSERT_TRUE(frame.has_value());
-  rapidjson::Document update = ParseJson(*frame);
-  EXPECT_EQ(GetString(update, "type"), "data_update");
-  EXPECT_EQ(GetString(update, "event_type"), "data_update");
-  EXPECT_EQ(GetString(update, "tenant_id"), "tenant-a");
-  EXPECT_EQ(GetString(update, "entity_type"), "Account");
-  EXPECT_EQ(GetString(update, "operation_type"), "create");
-  EXPECT_EQ(GetString(update, "source_entry_id"), "e1");
-  EXPECT_EQ(GetString(update, "checksum"), GetString(ack, "checksum"));
+  rapidjson::Document update = test::ParseJson(*frame);
+  EXPECT_EQ(test::GetString(update, "type"), "data_update");
+  EXPECT_EQ(test::GetString(update, "event_type"), "data_update");
+  EXPECT_EQ(test::GetString(update, "tenant_id"), "tenant-a");
+  EXPECT_EQ(test::GetString(update, "entity_type"), "Account");
+  EXPECT_EQ(test::GetString(update, "operation_type"), "create");
+  EXPECT_EQ(test::GetString(update, "source_entry_id"), "e1");
+  EXPECT_EQ(test::GetString(update, "checksum"), test::GetString(ack, "checksum"));
   ASSERT_TRUE(update.HasMember("server_timestamp") && update["server_timestamp"].IsInt64());
   EXPECT_GT(update["server_timestamp"].GetInt64(), 1000000000000);  // ms
   ASSERT_TRUE(update.HasMember("data") && update["data"].IsObject() &&
               update["data"].HasMember("single_entity"));
   const rapidjson::Value& entity = update["data"]["single_entity"];
-  EXPECT_EQ(GetString(entity, "id"), "acc-1");
-  EXPECT_EQ(GetString(entity, "name"), "Cash");
-  EXPECT_EQ(GetString(entity, "accountGroupId"), "g1");
-  EXPECT_EQ(ChecksumOf(entity), GetString(ack, "checksum"));
+  EXPECT_EQ(test::GetString(entity, "id"), "acc-1");
+  EXPECT_EQ(test::GetString(entity, "name"), "Cash");
+  EXPECT_EQ(test::GetString(entity, "accountGroupId"), "g1");
+  EXPECT_EQ(ChecksumOf(entity), test::GetString(ack, "checksum"));
 
   // The sender gets no data_update of its own change; tenant-b gets nothing.
   std::vector<std::string> before;
-  ASSERT_TRUE(PingBarrier(a1, &before));
+  ASSERT_TRUE(test::FlushWithPing(a1, &before));
   before.insert(before.end(), a1_extra.begin(), a1_extra.end());
   EXPECT_TRUE(before.empty()) << before.front();
   before.clear();
-  ASSERT_TRUE(PingBarrier(b, &before));
+  ASSERT_TRUE(test::FlushWithPing(b, &before));
   EXPECT_TRUE(before.empty()) << before.front();
 
   // A delete reaches a2 as {"id":…}.
-  rapidjson::Document del =
-      SendEntry(a1, "e2", EntryJson("e2", "tenant-a", "Account", "acc-1", "delete", "null", t + 1));
-  ASSERT_EQ(GetString(del, "outcome"), "applied");
+  rapidjson::Document del = SendEntry(
+      a1, "e2", test::EntryJson("e2", "tenant-a", "Account", "acc-1", "delete", "null", t + 1));
+  ASSERT_EQ(test::GetString(del, "outcome"), "applied");
   std::optional<std::string> del_frame =
       a2->WaitFor([](const rapidjson::Document& d) { return IsType(d, "data_update"); });
   ASSERT_TRUE(del_frame.has_value());
-  rapidjson::Document del_update = ParseJson(*del_frame);
-  EXPECT_EQ(GetString(del_update, "operation_type"), "delete");
-  EXPECT_EQ(GetString(del_update, "source_entry_id"), "e2");
+  rapidjson::Document del_update = test::ParseJson(*del_frame);
+  EXPECT_EQ(test::GetString(del_update, "operation_type"), "delete");
+  EXPECT_EQ(test::GetString(del_update, "source_entry_id"), "e2");
   const rapidjson::Value& gone = del_update["data"]["single_entity"];
   EXPECT_EQ(gone.MemberCount(), 1u);
-  EXPECT_EQ(GetString(gone, "id"), "acc-1");
+  EXPECT_EQ(test::GetString(gone, "id"), "acc-1");
   before.clear();
-  ASSERT_TRUE(PingBarrier(b, &before));
+  ASSERT_TRUE(test::FlushWithPing(b, &before));
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
 TEST_F(WsSyncTest, ThousandPipelinedEntriesAreEachAnsweredOnce) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   constexpr int kCount = 1000;
   int64_t t = NowMs();
@@ -358,25 +370,25 @@ TEST_F(WsSyncTest, ThousandPipelinedEntriesAreEachAnsweredOnce) {
     std::string id = "p-" + std::to_string(i);
     // 100 entities, ten increasing versions each.
     std::string entity = "acc-" + std::to_string(i % 100);
-    ASSERT_TRUE(
-        c->Send(SyncEntryMessage(EntryJson(id, "tenant-a", "Account", entity, "update",
-                                           AccountPayload("v" + std::to_string(i)), t + i))));
+    ASSERT_TRUE(c->Send(test::SyncEntryMessage(
+        test::EntryJson(id, "tenant-a", "Account", entity, "update",
+                        test::AccountPayload("v" + std::to_string(i)), t + i))));
   }
   std::map<std::string, int> replies;
   int acks = 0;
   for (int n = 0; n < kCount; ++n) {
     std::optional<std::string> frame = c->Next(Millis(20000));
     ASSERT_TRUE(frame.has_value()) << "only " << n << " replies";
-    rapidjson::Document d = ParseJson(*frame);
+    rapidjson::Document d = test::ParseJson(*frame);
     ASSERT_TRUE(IsType(d, "sync_ack") || IsType(d, "sync_nack")) << *frame;
-    ++replies[GetString(d, "id")];
-    if (IsType(d, "sync_ack") && GetString(d, "outcome") == "applied") ++acks;
+    ++replies[test::GetString(d, "id")];
+    if (IsType(d, "sync_ack") && test::GetString(d, "outcome") == "applied") ++acks;
   }
   EXPECT_EQ(replies.size(), static_cast<size_t>(kCount));
   for (const auto& [id, count] : replies) EXPECT_EQ(count, 1) << id;
   EXPECT_EQ(acks, kCount);
   std::vector<std::string> extra;
-  ASSERT_TRUE(PingBarrier(c, &extra));
+  ASSERT_TRUE(test::FlushWithPing(c, &extra));
   EXPECT_TRUE(extra.empty()) << extra.size() << " extra frames, first " << extra.front();
 
   // The last version of each entity is what is stored.
@@ -384,63 +396,63 @@ TEST_F(WsSyncTest, ThousandPipelinedEntriesAreEachAnsweredOnce) {
   EXPECT_EQ(load["total_count"].GetInt64(), 100);
   const rapidjson::Value* acc7 = FindEntity(load, "accounts", "acc-7");
   ASSERT_NE(acc7, nullptr);
-  EXPECT_EQ(GetString(*acc7, "name"), "v907");
+  EXPECT_EQ(test::GetString(*acc7, "name"), "v907");
 }
 
 std::string BatchMessage(int count, const std::string& prefix, int64_t t) {
   std::string msg = R"({"type":"process_sync_batch","entries":[)";
   for (int i = 0; i < count; ++i) {
     if (i > 0) msg += ",";
-    msg += EntryJson(prefix + std::to_string(i), "tenant-a", "Tag", "tag-" + std::to_string(i),
-                     "create", R"({"name":"t"})", t);
+    msg += test::EntryJson(prefix + std::to_string(i), "tenant-a", "Tag",
+                           "tag-" + std::to_string(i), "create", R"({"name":"t"})", t);
   }
   return msg + "]}";
 }
 
 TEST_F(WsSyncTest, BatchOfFiftyGetsFiftyReplies) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->Send(BatchMessage(50, "b-", NowMs())));
   std::set<std::string> ids;
   for (int n = 0; n < 50; ++n) {
     std::optional<std::string> frame = c->Next();
     ASSERT_TRUE(frame.has_value()) << "only " << n << " replies";
-    rapidjson::Document d = ParseJson(*frame);
-    EXPECT_EQ(GetString(d, "type"), "sync_ack") << *frame;
-    EXPECT_EQ(GetString(d, "outcome"), "applied") << *frame;
-    EXPECT_TRUE(ids.insert(GetString(d, "id")).second) << "twice: " << *frame;
+    rapidjson::Document d = test::ParseJson(*frame);
+    EXPECT_EQ(test::GetString(d, "type"), "sync_ack") << *frame;
+    EXPECT_EQ(test::GetString(d, "outcome"), "applied") << *frame;
+    EXPECT_TRUE(ids.insert(test::GetString(d, "id")).second) << "twice: " << *frame;
   }
   EXPECT_EQ(ids.size(), 50u);
   EXPECT_EQ(ids.count("b-0"), 1u);
   EXPECT_EQ(ids.count("b-49"), 1u);
   std::vector<std::string> extra;
-  ASSERT_TRUE(PingBarrier(c, &extra));
+  ASSERT_TRUE(test::FlushWithPing(c, &extra));
   EXPECT_TRUE(extra.empty());
 }
 
 TEST_F(WsSyncTest, BatchOverThousandEntriesIsAnError) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   std::vector<std::string> skipped;
   rapidjson::Document error = Request(c, BatchMessage(1001, "big-", NowMs()), "error", &skipped);
   ASSERT_TRUE(error.IsObject());
-  EXPECT_EQ(GetString(error, "code"), "too_large");
-  EXPECT_FALSE(GetString(error, "message").empty());
+  EXPECT_EQ(test::GetString(error, "code"), "too_large");
+  EXPECT_FALSE(test::GetString(error, "message").empty());
   EXPECT_TRUE(skipped.empty());
   std::vector<std::string> extra;
-  ASSERT_TRUE(PingBarrier(c, &extra));
+  ASSERT_TRUE(test::FlushWithPing(c, &extra));
   EXPECT_TRUE(extra.empty()) << extra.front();
   EXPECT_EQ(InitialData(c, "tenant-a")["total_count"].GetInt64(), 0);
 }
 
 TEST_F(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
-  const std::string entry =
-      EntryJson("e1", "tenant-a", "Account", "acc-1", "create", AccountPayload("Cash"), NowMs());
+  const std::string entry = test::EntryJson("e1", "tenant-a", "Account", "acc-1", "create",
+                                            test::AccountPayload("Cash"), NowMs());
   std::string first_text;
   {
-    WsClient* c = Open("tenant-a");
+    test::WsClient* c = Open("tenant-a");
     ASSERT_NE(c, nullptr);
-    ASSERT_TRUE(c->Send(SyncEntryMessage(entry)));
+    ASSERT_TRUE(c->Send(test::SyncEntryMessage(entry)));
     std::optional<std::string> frame =
         c->WaitFor([](const rapidjson::Document& d) { return IsReplyTo(d, "e1"); });
     ASSERT_TRUE(frame.has_value());
@@ -448,10 +460,10 @@ TEST_F(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
     c->Close();
     ASSERT_TRUE(c->WaitClosed());
   }
-  rapidjson::Document first = ParseJson(first_text);
-  ASSERT_EQ(GetString(first, "type"), "sync_ack");
+  rapidjson::Document first = test::ParseJson(first_text);
+  ASSERT_EQ(test::GetString(first, "type"), "sync_ack");
 
-  WsClient* again = Open("tenant-a");
+  test::WsClient* again = Open("tenant-a");
   ASSERT_NE(again, nullptr);
   rapidjson::Document second = SendEntry(again, "e1", entry);
   ASSERT_TRUE(second.IsObject());
@@ -461,110 +473,113 @@ TEST_F(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
   EXPECT_TRUE(second == first) << "first: " << first_text;
 
   // Not applied twice: the resend causes no data_update elsewhere.
-  WsClient* other = Open("tenant-a");
+  test::WsClient* other = Open("tenant-a");
   ASSERT_NE(other, nullptr);
   rapidjson::Document third = SendEntry(again, "e1", entry);
   EXPECT_TRUE(third.HasMember("duplicate"));
   std::vector<std::string> before;
-  ASSERT_TRUE(PingBarrier(other, &before));
+  ASSERT_TRUE(test::FlushWithPing(other, &before));
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
 TEST_F(WsSyncTest, VersionIsUpdatedAtThenUpdatedAtCamelThenTimestamp) {
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
   // updated_at without a zone is UTC, and wins over the entry's timestamp.
   rapidjson::Document first =
       SendEntry(c, "e1",
-                EntryJson("e1", "tenant-a", "Tag", "tag-1", "create",
-                          R"({"name":"future","updated_at":"2030-01-01T00:00:00"})", t));
-  ASSERT_EQ(GetString(first, "outcome"), "applied");
+                test::EntryJson("e1", "tenant-a", "Tag", "tag-1", "create",
+                                R"({"name":"future","updated_at":"2030-01-01T00:00:00"})", t));
+  ASSERT_EQ(test::GetString(first, "outcome"), "applied");
   rapidjson::Document load = InitialData(c, "tenant-a");
   const rapidjson::Value* stored = FindEntity(load, "tags", "tag-1");
   ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(GetString(*stored, "updated_at"), "2030-01-01T00:00:00.000Z");
+  EXPECT_EQ(test::GetString(*stored, "updated_at"), "2030-01-01T00:00:00.000Z");
 
   // A later timestamp does not beat the stored 2030 version...
   rapidjson::Document late = SendEntry(
-      c, "e2", EntryJson("e2", "tenant-a", "Tag", "tag-1", "update", R"({"name":"now"})", t + 1));
-  EXPECT_EQ(GetString(late, "outcome"), "superseded");
+      c, "e2",
+      test::EntryJson("e2", "tenant-a", "Tag", "tag-1", "update", R"({"name":"now"})", t + 1));
+  EXPECT_EQ(test::GetString(late, "outcome"), "superseded");
   // ...but a newer updatedAt does.
   rapidjson::Document newer =
       SendEntry(c, "e3",
-                EntryJson("e3", "tenant-a", "Tag", "tag-1", "update",
-                          R"({"name":"later","updatedAt":"2031-06-01T12:00:00+02:00"})", t));
-  EXPECT_EQ(GetString(newer, "outcome"), "applied");
+                test::EntryJson("e3", "tenant-a", "Tag", "tag-1", "update",
+                                R"({"name":"later","updatedAt":"2031-06-01T12:00:00+02:00"})", t));
+  EXPECT_EQ(test::GetString(newer, "outcome"), "applied");
   load = InitialData(c, "tenant-a");
   stored = FindEntity(load, "tags", "tag-1");
   ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(GetString(*stored, "name"), "later");
-  EXPECT_EQ(GetString(*stored, "updated_at"), "2031-06-01T10:00:00.000Z");
+  EXPECT_EQ(test::GetString(*stored, "name"), "later");
+  EXPECT_EQ(test::GetString(*stored, "updated_at"), "2031-06-01T10:00:00.000Z");
 }
 
 TEST_F(WsSyncTest, TenantsAreIsolatedForEntitiesAndEntryIds) {
-  WsClient* a = Open("tenant-a");
-  WsClient* b = Open("tenant-b");
+  test::WsClient* a = Open("tenant-a");
+  test::WsClient* b = Open("tenant-b");
   ASSERT_TRUE(a && b);
   int64_t t = NowMs();
   // Same entry id and entity id in two tenants: two independent changes.
-  rapidjson::Document ack_a = SendEntry(
-      a, "e1", EntryJson("e1", "tenant-a", "Account", "acc-1", "create", AccountPayload("A"), t));
-  rapidjson::Document ack_b = SendEntry(
-      b, "e1", EntryJson("e1", "tenant-b", "Account", "acc-1", "create", AccountPayload("B"), t));
-  EXPECT_EQ(GetString(ack_a, "outcome"), "applied");
-  EXPECT_EQ(GetString(ack_b, "outcome"), "applied");
+  rapidjson::Document ack_a = SendEntry(a, "e1",
+                                        test::EntryJson("e1", "tenant-a", "Account", "acc-1",
+                                                        "create", test::AccountPayload("A"), t));
+  rapidjson::Document ack_b = SendEntry(b, "e1",
+                                        test::EntryJson("e1", "tenant-b", "Account", "acc-1",
+                                                        "create", test::AccountPayload("B"), t));
+  EXPECT_EQ(test::GetString(ack_a, "outcome"), "applied");
+  EXPECT_EQ(test::GetString(ack_b, "outcome"), "applied");
   EXPECT_FALSE(ack_b.HasMember("duplicate"));
   rapidjson::Document load_a = InitialData(a, "tenant-a");
   rapidjson::Document load_b = InitialData(b, "tenant-b");
   ASSERT_NE(FindEntity(load_a, "accounts", "acc-1"), nullptr);
   ASSERT_NE(FindEntity(load_b, "accounts", "acc-1"), nullptr);
-  EXPECT_EQ(GetString(*FindEntity(load_a, "accounts", "acc-1"), "name"), "A");
-  EXPECT_EQ(GetString(*FindEntity(load_b, "accounts", "acc-1"), "name"), "B");
+  EXPECT_EQ(test::GetString(*FindEntity(load_a, "accounts", "acc-1"), "name"), "A");
+  EXPECT_EQ(test::GetString(*FindEntity(load_b, "accounts", "acc-1"), "name"), "B");
 }
 
 TEST_F(WsSyncTest, SameEntrySentTwiceIsAnsweredTwiceAndAppliedOnce) {
-  WsClient* c = Open("tenant-a");
-  WsClient* other = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
+  test::WsClient* other = Open("tenant-a");
   ASSERT_TRUE(c && other);
-  const std::string entry =
-      EntryJson("e1", "tenant-a", "Account", "acc-1", "create", AccountPayload("Cash"), NowMs());
-  ASSERT_TRUE(c->Send(SyncEntryMessage(entry)));
-  ASSERT_TRUE(c->Send(SyncEntryMessage(entry)));
+  const std::string entry = test::EntryJson("e1", "tenant-a", "Account", "acc-1", "create",
+                                            test::AccountPayload("Cash"), NowMs());
+  ASSERT_TRUE(c->Send(test::SyncEntryMessage(entry)));
+  ASSERT_TRUE(c->Send(test::SyncEntryMessage(entry)));
   std::vector<rapidjson::Document> replies;
   for (int i = 0; i < 2; ++i) {
     std::optional<std::string> frame = c->Next();
     ASSERT_TRUE(frame.has_value()) << "reply " << i;
-    replies.push_back(ParseJson(*frame));
+    replies.push_back(test::ParseJson(*frame));
     EXPECT_TRUE(IsReplyTo(replies.back(), "e1")) << *frame;
-    EXPECT_EQ(GetString(replies.back(), "type"), "sync_ack") << *frame;
-    EXPECT_EQ(GetString(replies.back(), "outcome"), "applied") << *frame;
+    EXPECT_EQ(test::GetString(replies.back(), "type"), "sync_ack") << *frame;
+    EXPECT_EQ(test::GetString(replies.back(), "outcome"), "applied") << *frame;
   }
-  EXPECT_EQ(GetString(replies[0], "checksum"), GetString(replies[1], "checksum"));
+  EXPECT_EQ(test::GetString(replies[0], "checksum"), test::GetString(replies[1], "checksum"));
   std::vector<std::string> extra;
-  ASSERT_TRUE(PingBarrier(c, &extra));
+  ASSERT_TRUE(test::FlushWithPing(c, &extra));
   EXPECT_TRUE(extra.empty()) << extra.front();
   // Applied once: the other connection saw one data_update.
   std::vector<std::string> seen;
-  ASSERT_TRUE(PingBarrier(other, &seen));
+  ASSERT_TRUE(test::FlushWithPing(other, &seen));
   EXPECT_EQ(seen.size(), 1u);
 }
 
 TEST_F(WsSyncTest, ResendOnAnotherConnectionWhileInFlightIsAnsweredThere) {
-  WsClient* first = Open("tenant-a");
-  WsClient* second = Open("tenant-a");
+  test::WsClient* first = Open("tenant-a");
+  test::WsClient* second = Open("tenant-a");
   ASSERT_TRUE(first && second);
   const std::string entry =
-      EntryJson("e1", "tenant-a", "Tag", "tag-1", "create", R"({"name":"x"})", NowMs());
-  ASSERT_TRUE(first->Send(SyncEntryMessage(entry)));
-  ASSERT_TRUE(second->Send(SyncEntryMessage(entry)));
-  for (WsClient* c : {first, second}) {
+      test::EntryJson("e1", "tenant-a", "Tag", "tag-1", "create", R"({"name":"x"})", NowMs());
+  ASSERT_TRUE(first->Send(test::SyncEntryMessage(entry)));
+  ASSERT_TRUE(second->Send(test::SyncEntryMessage(entry)));
+  for (test::WsClient* c : {first, second}) {
     std::optional<std::string> frame =
         c->WaitFor([](const rapidjson::Document& d) { return IsReplyTo(d, "e1"); });
     ASSERT_TRUE(frame.has_value());
-    rapidjson::Document d = ParseJson(*frame);
-    EXPECT_EQ(GetString(d, "type"), "sync_ack");
-    EXPECT_EQ(GetString(d, "outcome"), "applied");
+    rapidjson::Document d = test::ParseJson(*frame);
+    EXPECT_EQ(test::GetString(d, "type"), "sync_ack");
+    EXPECT_EQ(test::GetString(d, "outcome"), "applied");
   }
   EXPECT_EQ(InitialData(first, "tenant-a")["total_count"].GetInt64(), 1);
 }
@@ -583,15 +598,15 @@ TEST_F(WsBackpressureTest, FullQueueNacksRateLimitWithRetryAfter) {
   app::Options options = MakeOptions();
   options.queue_max = 2;
   StartApp(options);
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   constexpr int kCount = 500;
   std::string msg = R"({"type":"process_sync_batch","entries":[)";
   int64_t t = NowMs();
   for (int i = 0; i < kCount; ++i) {
     if (i > 0) msg += ",";
-    msg += EntryJson("q-" + std::to_string(i), "tenant-a", "Tag", "tag-" + std::to_string(i),
-                     "create", R"({"name":"t"})", t);
+    msg += test::EntryJson("q-" + std::to_string(i), "tenant-a", "Tag", "tag-" + std::to_string(i),
+                           "create", R"({"name":"t"})", t);
   }
   ASSERT_TRUE(c->Send(msg + "]}"));
   std::set<std::string> ids;
@@ -599,18 +614,18 @@ TEST_F(WsBackpressureTest, FullQueueNacksRateLimitWithRetryAfter) {
   for (int n = 0; n < kCount; ++n) {
     std::optional<std::string> frame = c->Next(Millis(10000));
     ASSERT_TRUE(frame.has_value()) << "only " << n << " replies";
-    rapidjson::Document d = ParseJson(*frame);
-    EXPECT_TRUE(ids.insert(GetString(d, "id")).second) << *frame;
+    rapidjson::Document d = test::ParseJson(*frame);
+    EXPECT_TRUE(ids.insert(test::GetString(d, "id")).second) << *frame;
     if (IsType(d, "sync_nack")) {
       ++limited;
-      EXPECT_EQ(GetString(d, "reason"), "rate_limit_error") << *frame;
-      EXPECT_EQ(GetString(d, "status"), "failed");
+      EXPECT_EQ(test::GetString(d, "reason"), "rate_limit_error") << *frame;
+      EXPECT_EQ(test::GetString(d, "status"), "failed");
       ASSERT_TRUE(d.HasMember("is_permanent"));
       EXPECT_FALSE(d["is_permanent"].GetBool());
       ASSERT_TRUE(d.HasMember("retry_after") && d["retry_after"].IsInt64()) << *frame;
       EXPECT_GT(d["retry_after"].GetInt64(), 0);
     } else {
-      EXPECT_EQ(GetString(d, "type"), "sync_ack") << *frame;
+      EXPECT_EQ(test::GetString(d, "type"), "sync_ack") << *frame;
     }
   }
   EXPECT_GT(limited, 0);
@@ -623,17 +638,18 @@ TEST_F(WsBackpressureTest, ExhaustedRetriesNackSystemErrorWithRetryAfter) {
   options.retry_base_ms = 1;
   options.retry_max_ms = 5;
   StartApp(options);
-  WsClient* c = Open("tenant-a");
+  test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document nack = SendEntry(
-      c, "e1", EntryJson("e1", "tenant-a", "Tag", "tag-1", "create", R"({"name":"x"})", NowMs()));
-  EXPECT_EQ(GetString(nack, "type"), "sync_nack");
-  EXPECT_EQ(GetString(nack, "id"), "e1");
-  EXPECT_EQ(GetString(nack, "status"), "failed");
-  EXPECT_EQ(GetString(nack, "entityId"), "tag-1");
-  EXPECT_EQ(GetString(nack, "entityType"), "Tag");
-  EXPECT_EQ(GetString(nack, "operationType"), "create");
-  EXPECT_EQ(GetString(nack, "reason"), "system_error");
+      c, "e1",
+      test::EntryJson("e1", "tenant-a", "Tag", "tag-1", "create", R"({"name":"x"})", NowMs()));
+  EXPECT_EQ(test::GetString(nack, "type"), "sync_nack");
+  EXPECT_EQ(test::GetString(nack, "id"), "e1");
+  EXPECT_EQ(test::GetString(nack, "status"), "failed");
+  EXPECT_EQ(test::GetString(nack, "entityId"), "tag-1");
+  EXPECT_EQ(test::GetString(nack, "entityType"), "Tag");
+  EXPECT_EQ(test::GetString(nack, "operationType"), "create");
+  EXPECT_EQ(test::GetString(nack, "reason"), "system_error");
   ASSERT_TRUE(nack.HasMember("is_permanent"));
   EXPECT_FALSE(nack["is_permanent"].GetBool());
   ASSERT_TRUE(nack.HasMember("retry_after") && nack["retry_after"].IsInt64());

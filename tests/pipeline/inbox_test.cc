@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "support/fake_clock.h"
 #include "syncd/db/counters.h"
 #include "syncd/pipeline/results.h"
 
@@ -26,7 +27,7 @@ class InboxTest : public ::testing::Test {
  protected:
   InboxTest() { options_.queue_max = 2; }
   PipelineOptions options_;
-  FakeClock clock_;
+  test::FakeClock clock_;
   Metrics metrics_;
   CounterMirror counters_;
   Inbox inbox_{options_, &clock_, &metrics_, &counters_};
@@ -52,8 +53,8 @@ TEST_F(InboxTest, OverTheLimitEntriesWaitToBeToldApartThenAreRefused) {
   const Delivery& d = *refused.refused;
   EXPECT_EQ(d.entry_id, "late");
   EXPECT_EQ(d.entity_id, "a-late");
-  EXPECT_EQ(d.entity_type, "Account");
-  EXPECT_EQ(d.operation_type, "update");
+  EXPECT_EQ(d.entity_type, domain::EntityType::kAccount);
+  EXPECT_EQ(d.operation_type, domain::Operation::kUpdate);
   EXPECT_EQ(d.received_us, 7);
   EXPECT_EQ(d.state, FinalState::kRefused);
   EXPECT_EQ(d.result.reason, domain::NackReason::kRateLimit);
@@ -67,7 +68,7 @@ TEST_F(InboxTest, OverTheLimitEntriesWaitToBeToldApartThenAreRefused) {
 }
 
 TEST_F(InboxTest, AfterStopEveryEntryIsRefusedShuttingDownAndCountedForTheWrite) {
-  ASSERT_TRUE(inbox_.BeginStop(MonotonicMicros(), /*worker_running=*/false));
+  ASSERT_TRUE(inbox_.BeginStop(common::MonotonicMicros(), /*worker_running=*/false));
   SubmitOutcome refused = inbox_.Submit(MakeEntry("1"), 0);
   ASSERT_FALSE(refused.accepted());
   EXPECT_EQ(refused.refused->result.reason, domain::NackReason::kSystem);
@@ -76,13 +77,13 @@ TEST_F(InboxTest, AfterStopEveryEntryIsRefusedShuttingDownAndCountedForTheWrite)
   EXPECT_EQ(counters_.Counts("").nacked, 1);
   db::CounterMap refusals = inbox_.TakeRefusals();
   EXPECT_EQ((refusals[{"t-1", db::counters::kNacked}]), 1);
-  EXPECT_FALSE(inbox_.BeginStop(MonotonicMicros(), false)) << "stopped once is enough";
+  EXPECT_FALSE(inbox_.BeginStop(common::MonotonicMicros(), false)) << "stopped once is enough";
 }
 
 TEST_F(InboxTest, StopStateSaysWhenNothingIsLeft) {
   EXPECT_FALSE(inbox_.stop_state(false).stopping);
   inbox_.Submit(MakeEntry("1"), 0);
-  inbox_.BeginStop(MonotonicMicros() + 60'000'000, true);
+  inbox_.BeginStop(common::MonotonicMicros() + 60'000'000, true);
   Inbox::StopState s = inbox_.stop_state(false);
   EXPECT_TRUE(s.stopping);
   EXPECT_FALSE(s.past_deadline);

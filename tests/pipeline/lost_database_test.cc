@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "support/fake_clock.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/domain/entry.h"
@@ -85,7 +86,7 @@ class DatabaseFaultTest : public ::testing::Test {
   void MakePipeline() {
     pipeline_.reset();
     sink_ = std::make_unique<CapturingSink>();
-    db::Status s;
+    common::Status s;
     std::unique_ptr<db::WriteStore> inner = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(inner));
@@ -99,7 +100,7 @@ class DatabaseFaultTest : public ::testing::Test {
   }
 
   void Submit(const std::string& id) {
-    EXPECT_TRUE(pipeline_->Submit(MakeEntry(id), MonotonicMicros()).accepted());
+    EXPECT_TRUE(pipeline_->Submit(MakeEntry(id), common::MonotonicMicros()).accepted());
   }
   // Runs the worker until nothing is due, then past every backoff, a few times.
   void Settle() {
@@ -116,7 +117,7 @@ class DatabaseFaultTest : public ::testing::Test {
     return got.empty() ? Delivery{} : got.front();
   }
   std::optional<db::QueueRow> Row(const std::string& id) {
-    db::Status s;
+    common::Status s;
     std::unique_ptr<db::ReadStore> read = db::OpenSqliteReadStore(db_options_, &s);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::optional<db::QueueRow> row;
@@ -147,7 +148,7 @@ class DatabaseFaultTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   db::SqliteOptions db_options_;
-  FakeClock clock_{kT0};
+  test::FakeClock clock_{kT0};
   std::unique_ptr<CapturingSink> sink_;
   db::FaultInjectingStore* faults_ = nullptr;
   std::unique_ptr<Pipeline> pipeline_;
@@ -191,7 +192,7 @@ TEST_F(DatabaseFaultTest, ADeletedDatabaseFileIsNeverAcknowledgedInto) {
   for (int i = 0; i < 20; ++i) {
     std::optional<db::QueueRow> row = Row("before-" + std::to_string(i));
     ASSERT_TRUE(row.has_value()) << "acknowledged entry before-" << i << " lost by the restart";
-    EXPECT_EQ(row->state, db::EntryState::kDone);
+    EXPECT_EQ(row->state, common::EntryState::kDone);
   }
   EXPECT_EQ(pipeline_->health(), Health::kOk);
 }
@@ -201,7 +202,7 @@ TEST_F(DatabaseFaultTest, ADeletedDatabaseFileIsNeverAcknowledgedInto) {
 // counters table with the first commit that works.
 TEST_F(DatabaseFaultTest, AFullDiskNacksWithStableTextAndCountsEveryNack) {
   MakePipeline();
-  faults_->SetFailAllCommits(true, db::Status::Transient("commit: database or disk is full"));
+  faults_->SetFailAllCommits(true, common::Status::Transient("commit: database or disk is full"));
   for (int i = 0; i < 3; ++i) Submit("q-" + std::to_string(i));
   Settle();
   for (int i = 0; i < 3; ++i) {
@@ -289,7 +290,7 @@ TEST_F(DatabaseFaultTest, RefusalsAreCountedAtOnceAndWrittenOnce) {
 TEST_F(DatabaseFaultTest, EntriesRefusedWhileStoppingAreCounted) {
   MakePipeline();
   pipeline_->Stop(0);
-  SubmitOutcome late = pipeline_->Submit(MakeEntry("late"), MonotonicMicros());
+  SubmitOutcome late = pipeline_->Submit(MakeEntry("late"), common::MonotonicMicros());
   ASSERT_FALSE(late.accepted());
   EXPECT_EQ(late.refused->result.detail, kShuttingDown);
   EXPECT_EQ(late.refused->state, FinalState::kRefused);

@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "support/entry_builders.h"
+#include "support/fake_clock.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -31,7 +33,7 @@
 namespace syncd::pipeline {
 namespace {
 
-using db::EntryState;
+using common::EntryState;
 using domain::NackReason;
 using domain::Outcome;
 using domain::SyncEntry;
@@ -43,21 +45,7 @@ constexpr int64_t kT0 = 1764130000000;
 SyncEntry MakeEntry(const std::string& id, const std::string& entity_id, const std::string& op,
                     int64_t version_ms, const std::string& name = "Cash",
                     const std::string& tenant = kTenant) {
-  std::string payload =
-      op == "delete" ? "null" : R"({"name":")" + name + R"(","accountGroupId":"g-1"})";
-  std::string text = R"({"id":")" + id + R"(","tenantId":")" + tenant +
-                     R"(","entityType":"Account","entityId":")" + entity_id +
-                     R"(","operationType":")" + op + R"(","payload":)" + payload +
-                     R"(,"timestamp":)" + std::to_string(version_ms) + "}";
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, tenant);
-  if (const auto* error = std::get_if<domain::EntryError>(&parsed)) {
-    ADD_FAILURE() << "invalid test entry: " << error->detail;
-    return SyncEntry{};
-  }
-  return std::get<SyncEntry>(std::move(parsed));
+  return test::AccountEntry(tenant, id, entity_id, op, version_ms, name);
 }
 
 // Collects every delivery; tests on the real thread wait on it.
@@ -148,10 +136,10 @@ class PipelineTest : public ::testing::Test {
 
   // A pipeline on the test file behind a FaultInjectingStore (faults_), with
   // the sink attached and unfinished entries recovered.
-  void MakePipeline(PipelineOptions options = TestOptions(), const Clock* clock = nullptr,
+  void MakePipeline(PipelineOptions options = TestOptions(), const common::Clock* clock = nullptr,
                     bool recover = true) {
     pipeline_.reset();
-    db::Status s;
+    common::Status s;
     std::unique_ptr<db::WriteStore> inner = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(inner));
@@ -166,7 +154,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   void Submit(SyncEntry entry) {
-    EXPECT_TRUE(pipeline_->Submit(std::move(entry), MonotonicMicros()).accepted());
+    EXPECT_TRUE(pipeline_->Submit(std::move(entry), common::MonotonicMicros()).accepted());
   }
   // Runs the worker until it has nothing due.
   void Drain() {
@@ -178,7 +166,7 @@ class PipelineTest : public ::testing::Test {
 
   db::ReadStore& Read() {
     if (!read_) {
-      db::Status s;
+      common::Status s;
       read_ = db::OpenSqliteReadStore(db_options_, &s);
       EXPECT_TRUE(s.ok()) << s.ToString();
     }
@@ -187,7 +175,7 @@ class PipelineTest : public ::testing::Test {
   std::optional<db::QueueRow> Row(const std::string& entry_id,
                                   const std::string& tenant = kTenant) {
     std::optional<db::QueueRow> row;
-    db::Status s = Read().FindEntry(tenant, entry_id, &row);
+    common::Status s = Read().FindEntry(tenant, entry_id, &row);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return row;
   }
@@ -224,7 +212,7 @@ class PipelineTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   db::SqliteOptions db_options_;
-  FakeClock clock_{kT0};
+  test::FakeClock clock_{kT0};
   CapturingSink sink_;
   db::FaultInjectingStore* faults_ = nullptr;  // owned by pipeline_
   std::unique_ptr<Pipeline> pipeline_;
@@ -250,9 +238,9 @@ TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
   Delivery created = Only("q-create");
   EXPECT_TRUE(created.result.acked);
   EXPECT_TRUE(IsAck(created, Outcome::kApplied));
-  EXPECT_EQ(created.entity_type, "Account");
+  EXPECT_EQ(created.entity_type, domain::EntityType::kAccount);
   EXPECT_EQ(created.entity_id, "a-1");
-  EXPECT_EQ(created.operation_type, "create");
+  EXPECT_EQ(created.operation_type, domain::Operation::kCreate);
   EXPECT_FALSE(created.duplicate);
   std::optional<db::StoredEntity> stored = Entity("a-1");
   ASSERT_TRUE(stored.has_value());
@@ -357,7 +345,7 @@ TEST_F(PipelineTest, ADeleteIsDecidedByItsVersionLikeAnUpdate) {
   Drain();
   Delivery deleted = Only("q-new-delete");
   EXPECT_TRUE(IsAck(deleted, Outcome::kApplied));
-  EXPECT_EQ(deleted.operation_type, "delete");
+  EXPECT_EQ(deleted.operation_type, domain::Operation::kDelete);
   EXPECT_TRUE(deleted.entity_deleted);
   stored = Entity("a-1");
   ASSERT_TRUE(stored.has_value());
@@ -407,7 +395,7 @@ TEST_F(PipelineTest, AFinishedIdSentAgainGetsTheSameResultMarkedDuplicate) {
   EXPECT_EQ(again.result.checksum, first.result.checksum);
   EXPECT_EQ(again.result.server_timestamp_ms, first.result.server_timestamp_ms);
   EXPECT_EQ(again.entity_id, "a-1");
-  EXPECT_EQ(again.operation_type, "create");  // the first entry's
+  EXPECT_EQ(again.operation_type, domain::Operation::kCreate);  // the first entry's
   EXPECT_NE(Entity("a-1")->data.find("\"First\""), std::string::npos);
 
   // The same id from another tenant is another entry.
@@ -593,7 +581,7 @@ TEST_F(PipelineTest, AnEntryWhoseIngestCommitFailedOnceIsAppliedUnchanged) {
   std::optional<db::QueueRow> row = Row("q-1");
   ASSERT_TRUE(row.has_value()) << "the entry was not persisted under its id";
   // A done entry keeps its result, not its payload: the entity holds that.
-  EXPECT_EQ(row->state, db::EntryState::kDone);
+  EXPECT_EQ(row->state, common::EntryState::kDone);
   EXPECT_EQ(row->entry.entity_id, "a-1");
   ASSERT_TRUE(Entity("a-1").has_value());
   EXPECT_EQ(Entity("a-1")->data, entry.data);
@@ -605,7 +593,7 @@ TEST_F(PipelineTest, AnEntryWhoseIngestCommitFailedOnceIsAppliedUnchanged) {
 // backoff), and are applied once commits work again.
 TEST_F(PipelineTest, FailedClaimCommitsAreRetriedWithBackoff) {
   {
-    db::Status s;
+    common::Status s;
     auto store = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(store->Begin(db::TxnKind::kIngest).ok());
@@ -808,7 +796,7 @@ TEST_F(PipelineTest, ATransientFailureDelaysLaterEntriesOfTheSameEntity) {
 TEST_F(PipelineTest, EntriesLeftByADeadProcessAreAppliedOnceAfterRestart) {
   {
     // What a process that died mid-batch leaves behind.
-    db::Status s;
+    common::Status s;
     auto store = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(store->Begin(db::TxnKind::kIngest).ok());
@@ -1153,15 +1141,15 @@ TEST_F(CountersTest, CountersMatchTheDatabaseThroughAMixedWorkloadAndARestart) {
 // ---- the real worker thread ----
 
 TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {
-  SystemClock clock;
+  common::SystemClock clock;
   MakePipeline(TestOptions(), &clock, /*recover=*/false);
   ASSERT_TRUE(pipeline_->Start().ok());
   constexpr int kPerThread = 150;
   auto submit = [&](const std::string& prefix) {
     for (int i = 0; i < kPerThread; ++i) {
       std::string id = prefix + std::to_string(i);
-      EXPECT_TRUE(
-          pipeline_->Submit(MakeEntry(id, id, "create", kT0), MonotonicMicros()).accepted());
+      EXPECT_TRUE(pipeline_->Submit(MakeEntry(id, id, "create", kT0), common::MonotonicMicros())
+                      .accepted());
     }
   };
   std::thread a(submit, "x-"), b(submit, "y-");
@@ -1184,7 +1172,7 @@ TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {
 }
 
 TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
-  SystemClock clock;
+  common::SystemClock clock;
   MakePipeline(TestOptions(), &clock, /*recover=*/false);
   ASSERT_TRUE(pipeline_->Start().ok());
   for (int i = 0; i < 100; ++i) {
@@ -1194,7 +1182,7 @@ TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
   pipeline_->Stop();
   EXPECT_EQ(sink_.size(), 100u) << "Stop() must drain what was accepted";
   SubmitOutcome late =
-      pipeline_->Submit(MakeEntry("late", "late", "create", kT0), MonotonicMicros());
+      pipeline_->Submit(MakeEntry("late", "late", "create", kT0), common::MonotonicMicros());
   ASSERT_FALSE(late.accepted());
   EXPECT_EQ(late.refused->entry_id, "late");
   EXPECT_EQ(late.refused->result.reason, domain::NackReason::kSystem);
@@ -1203,7 +1191,7 @@ TEST_F(PipelineTest, StopAnswersEverythingQueuedAndThenRefuses) {
 }
 
 TEST_F(PipelineTest, TheWorkerThreadRetriesFailedCommitsUntilApplied) {
-  SystemClock clock;
+  common::SystemClock clock;
   PipelineOptions options;
   options.retry = RetryPolicy{12, 1, 4};
   MakePipeline(options, &clock, /*recover=*/false);

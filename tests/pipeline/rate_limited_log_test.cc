@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "support/fake_clock.h"
+
 namespace syncd::pipeline {
 namespace {
 
 class RateLimitedLogTest : public ::testing::Test {
  protected:
-  FakeClock clock_;
+  test::FakeClock clock_;
   std::vector<std::string> lines_;
   RateLimitedLog log_{3, &clock_, [this](const std::string& line) { lines_.push_back(line); }};
 };

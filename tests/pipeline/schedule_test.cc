@@ -24,7 +24,7 @@ Item MakeItem(int64_t seq, const std::string& entity_id, int64_t received_ms = 0
 
 Item Retry(int64_t seq, const std::string& entity_id, int64_t at_ms) {
   Item item = MakeItem(seq, entity_id);
-  item.db_state = db::EntryState::kRetryWait;
+  item.db_state = common::EntryState::kRetryWait;
   item.next_attempt_at_ms = at_ms;
   return item;
 }

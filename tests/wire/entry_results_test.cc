@@ -41,8 +41,8 @@ TEST(EntryResultsTest, AnAckOnBothTransports) {
   pipeline::Delivery d;
   d.entry_id = "e-1";
   d.entity_id = "a-1";
-  d.entity_type = "Account";
-  d.operation_type = "create";
+  d.entity_type = domain::EntityType::kAccount;
+  d.operation_type = domain::Operation::kCreate;
   d.result = Applied();
   EXPECT_EQ(SyncReplyJson(d),
             R"({"type":"sync_ack","id":"e-1","status":"processed","entityId":"a-1",)"
@@ -58,8 +58,8 @@ TEST(EntryResultsTest, ATransientNackOnBothTransportsCarriesRetryAfter) {
   pipeline::Delivery d;
   d.entry_id = "e-2";
   d.entity_id = "a-2";
-  d.entity_type = "Account";
-  d.operation_type = "update";
+  d.entity_type = domain::EntityType::kAccount;
+  d.operation_type = domain::Operation::kUpdate;
   d.result = RateLimited();
   d.result.server_timestamp_ms = 1764130000123;
   EXPECT_EQ(SyncReplyJson(d),
@@ -81,7 +81,7 @@ TEST(EntryResultsTest, PendingItemAndEntryState) {
   db::QueueRow row;
   row.entry.tenant_id = "t-1";
   row.entry.id = "e-4";
-  row.state = db::EntryState::kDone;
+  row.state = common::EntryState::kDone;
   row.attempts = 1;
   row.received_at_ms = 1000;
   row.finished_at_ms = 2000;

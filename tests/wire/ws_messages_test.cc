@@ -33,9 +33,9 @@ pipeline::Delivery MakeDelivery() {
   pipeline::Delivery d;
   d.tenant_id = "t-1";
   d.entry_id = "e-1";
-  d.entity_type = "Account";
+  d.entity_type = domain::EntityType::kAccount;
   d.entity_id = "a-1";
-  d.operation_type = "update";
+  d.operation_type = domain::Operation::kUpdate;
   d.result.server_timestamp_ms = 1764130000123;
   return d;
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/fake_clock.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
 
@@ -91,7 +92,7 @@ class FrameHandlersTest : public ::testing::Test {
 
   void MakePipeline(pipeline::PipelineOptions options) {
     pipeline_.reset();
-    db::Status s;
+    common::Status s;
     std::unique_ptr<db::WriteStore> inner = db::OpenSqliteWriteStore(db_options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
     pipeline_ = std::make_unique<pipeline::Pipeline>(
@@ -111,7 +112,7 @@ class FrameHandlersTest : public ::testing::Test {
     FrameContext ctx;
     ctx.connection = 1;
     ctx.tenant = kTenant;
-    ctx.received_us = pipeline::MonotonicMicros();
+    ctx.received_us = common::MonotonicMicros();
     ctx.services = &services_;
     return ctx;
   }
@@ -126,7 +127,7 @@ class FrameHandlersTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   db::SqliteOptions db_options_;
-  pipeline::FakeClock clock_;
+  test::FakeClock clock_;
   CapturingSink results_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<db::ReadStore> reads_;

@@ -37,9 +37,9 @@ pipeline::Delivery Applied(const std::string& entry_id) {
   pipeline::Delivery d;
   d.tenant_id = kTenant;
   d.entry_id = entry_id;
-  d.entity_type = "Account";
+  d.entity_type = domain::EntityType::kAccount;
   d.entity_id = "a-1";
-  d.operation_type = "update";
+  d.operation_type = domain::Operation::kUpdate;
   d.result.acked = true;
   d.result.outcome = domain::Outcome::kApplied;
   d.result.server_timestamp_ms = kNow;

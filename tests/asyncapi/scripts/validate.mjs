@@ -6,7 +6,7 @@
 //   node scripts/validate.mjs ASYNCAPI_FILE [FRAMES_FILE]
 //
 // FRAMES_FILE holds one JSON line per frame, {"dir":"sent"|"received",
-// "frame":"<text>"}, as tests/e2e/ws_client.cc writes it when
+// "frame":"<text>"}, as tests/support/ws_client.cc writes it when
 // SYNCD_RECORD_FRAMES is set. Frames the server sent ("received") must all
 // validate: a type without a schema or a frame that does not validate fails.
 // Frames the tests sent are checked the same way, except that the hostile-

@@ -14,8 +14,6 @@
 #include <string>
 #include <string_view>
 
-#include "syncd/common/percent_decoding.h"
-
 namespace syncd::domain {
 
 // protocol.md: ids are "1-128 chars"; counted in code points, so "ü" is one.
@@ -35,10 +33,6 @@ bool IsPrintableUtf8(std::string_view text);
 // (ids are URL path segments), 1-128 code points. Otherwise the reason, naming
 // the field, e.g. "entityId must be 1-128 characters".
 std::optional<std::string> CheckIdentifier(std::string_view value, std::string_view what);
-
-// FORWARDER, removed after the parallel refactors merge: percent-decoding
-// moved to syncd/common/percent_decoding.h; use common::PercentDecode.
-using common::PercentDecode;
 
 }  // namespace syncd::domain
 

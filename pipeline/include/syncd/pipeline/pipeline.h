@@ -16,10 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "syncd/common/clock.h"
 #include "syncd/db/store.h"
+#include "syncd/domain/entity.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/result.h"
-#include "syncd/pipeline/clock.h"
 #include "syncd/pipeline/metrics.h"
 #include "syncd/pipeline/results.h"
 #include "syncd/pipeline/retry.h"
@@ -46,9 +47,10 @@ struct PipelineOptions {
 struct Delivery {
   std::string tenant_id;
   std::string entry_id;
-  std::string entity_type;  // canonical spelling
+  domain::EntityType entity_type = domain::EntityType::kAccount;
   std::string entity_id;
-  std::string operation_type;  // "create" | "update" | "delete"
+  // Enums until the wire: the writers (wire/) spell them.
+  domain::Operation operation_type = domain::Operation::kCreate;
   domain::EntryResult result;  // made by results.h
   // What the entry's queue row says after this result: a transport keeps
   // waiting for a kDead entry (an operator answers it later), and a
@@ -102,7 +104,8 @@ enum class Health { kOk, kDegraded };
 class Pipeline {
  public:
   // Takes the write store; recovers unfinished entries from it on Start().
-  Pipeline(std::unique_ptr<db::WriteStore> store, PipelineOptions options, const Clock* clock);
+  Pipeline(std::unique_ptr<db::WriteStore> store, PipelineOptions options,
+           const common::Clock* clock);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -111,7 +114,7 @@ class Pipeline {
   void AddSink(ResultSink* sink);
 
   // Loads counters and unfinished entries, then starts the worker thread.
-  db::Status Start();
+  common::Status Start();
   // Stops accepting, applies and answers everything queued that is due,
   // then joins the worker (at most `deadline_ms`).
   void Stop(int64_t deadline_ms = 3000);
@@ -143,7 +146,7 @@ class Pipeline {
 
   // For tests with a fake clock: Recover() instead of Start(), then drive the
   // worker on the calling thread. RunOnce returns whether it did any work.
-  db::Status RecoverForTest();
+  common::Status RecoverForTest();
   bool RunOnceForTest();
 
  private:

@@ -16,7 +16,7 @@
 #include <mutex>
 #include <string>
 
-#include "syncd/pipeline/clock.h"
+#include "syncd/common/clock.h"
 
 namespace syncd::pipeline {
 
@@ -26,7 +26,7 @@ class RateLimitedLog {
   using Writer = std::function<void(const std::string& line)>;
 
   // `clock` (not owned; nullptr: the system clock) decides the seconds.
-  explicit RateLimitedLog(int per_second = 5, const Clock* clock = nullptr,
+  explicit RateLimitedLog(int per_second = 5, const common::Clock* clock = nullptr,
                           Writer writer = nullptr);
   RateLimitedLog(const RateLimitedLog&) = delete;
   RateLimitedLog& operator=(const RateLimitedLog&) = delete;
@@ -46,7 +46,7 @@ class RateLimitedLog {
   void SummariseLocked(const std::string& key, KeyState* state);
 
   const int per_second_;
-  const Clock* clock_;
+  const common::Clock* clock_;
   Writer writer_;
   std::mutex mu_;
   std::map<std::string, KeyState> keys_;

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "syncd/common/origin_policy.h"
-#include "syncd/db/status.h"
+#include "syncd/common/status.h"
 #include "syncd/db/store.h"
 #include "syncd/domain/entity.h"
 #include "syncd/pipeline/pipeline.h"
@@ -65,7 +65,7 @@ class WsServer {
   WsServer(const WsServer&) = delete;
   WsServer& operator=(const WsServer&) = delete;
 
-  db::Status Start();  // listens and starts the Asio thread
+  common::Status Start();  // listens and starts the Asio thread
   int port() const;
   int64_t connections() const;
   int64_t tenants() const;

@@ -1,4 +1,4 @@
-#include "syncd_process.h"
+#include "support/syncd_process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #error "SYNCD_BINARY must name the syncd executable"
 #endif
 
-namespace syncd::crash {
+namespace syncd::test {
 
 namespace {
 
@@ -60,17 +60,9 @@ bool SyncdProcess::Start(const std::vector<std::string>& args,
   std::vector<std::string> all = {SYNCD_BINARY, "--host",      "127.0.0.1", "--ws-port",
                                   "0",          "--http-port", "0"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string(*e).rfind("SYNCD_", 0) != 0) env_strings.emplace_back(*e);
-  }
-  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<char*> argv = ExecPointers(all);
+  std::vector<std::string> env_strings = ChildEnvironment(env);
+  std::vector<char*> envp = ExecPointers(env_strings);
 
   int err[2];
   if (pipe2(err, O_CLOEXEC) != 0) {
@@ -182,9 +174,21 @@ std::string SyncdProcess::stderr_text() const {
   return err_text_;
 }
 
-e2e::HttpResponse HttpRequest(int port, const std::string& method, const std::string& path,
-                              const std::string& body, Millis timeout) {
-  return e2e::HttpRequest("127.0.0.1", port, method, path, body, timeout);
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string(*e).rfind("SYNCD_", 0) != 0) strings.emplace_back(*e);
+  }
+  for (const auto& [key, value] : env) strings.push_back(key + "=" + value);
+  return strings;
+}
+
+std::vector<char*> ExecPointers(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (std::string& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
 }
 
 TempDir::TempDir() {
@@ -198,4 +202,4 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-}  // namespace syncd::crash
+}  // namespace syncd::test

@@ -1,4 +1,4 @@
-#include "http_client.h"
+#include "support/http_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,7 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 
-namespace syncd::api::testing {
+namespace syncd::test {
 
 namespace {
 
@@ -134,4 +134,73 @@ HttpReply RawExchange(int port, const std::string& raw, bool* closed, int close_
   return reply;
 }
 
-}  // namespace syncd::api::testing
+HttpResponse HttpGet(const std::string& host, int port, const std::string& path,
+                     std::chrono::milliseconds timeout) {
+  return HttpRequest(host, port, "GET", path, "", timeout);
+}
+
+HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
+                         const std::string& path, const std::string& body,
+                         std::chrono::milliseconds timeout) {
+  HttpResponse response;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return response;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return response;
+  }
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" +
+                        std::to_string(port) + "\r\nConnection: close\r\n";
+  if (!body.empty() || method == "POST") {
+    request +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n" + body;
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ::close(fd);
+      return response;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  std::string raw;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+    // Without Content-Length, the body ends when the server closes.
+    size_t head_end = raw.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      std::string head = raw.substr(0, head_end);
+      for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      size_t cl = head.find("content-length:");
+      if (cl != std::string::npos &&
+          raw.size() - head_end - 4 >= std::stoul(head.substr(cl + 15))) {
+        break;
+      }
+    }
+  }
+  ::close(fd);
+  size_t head_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) return response;
+  size_t space = raw.find(' ');
+  response.status = std::atoi(raw.c_str() + space + 1);
+  response.headers = raw.substr(0, head_end);
+  response.body = raw.substr(head_end + 4);
+  return response;
+}
+
+}  // namespace syncd::test

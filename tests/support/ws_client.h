@@ -1,23 +1,25 @@
 // A blocking WebSocket test client (websocketpp on standalone Asio, one io
-// thread per client) and small helpers for end-to-end tests: received text
+// thread per client) for the end-to-end, crash and fault tests: received text
 // frames go into a queue that the test thread reads with timeouts, never with
 // sleeps. websocketpp types stay in ws_client.cc, which compiles slowly.
 //
 // Ownership: the test owns each WsClient; its destructor closes the
 // connection and joins the io thread. Call its methods from one test thread.
-#ifndef SYNCD_TESTS_E2E_WS_CLIENT_H_
-#define SYNCD_TESTS_E2E_WS_CLIENT_H_
+#ifndef SYNCD_TESTS_SUPPORT_WS_CLIENT_H_
+#define SYNCD_TESTS_SUPPORT_WS_CLIENT_H_
 
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace syncd::e2e {
+namespace syncd::test {
 
 using Millis = std::chrono::milliseconds;
 
@@ -66,28 +68,15 @@ class WsClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// Parses `text`; a document with HasParseError() on failure.
-rapidjson::Document ParseJson(const std::string& text);
+// Sends a ping with `timestamp` and reads until its pong: the server answers
+// frames in order, so every reply to what was sent before has then arrived.
+// The frames read before the pong go to *before (when given). false when no
+// pong came within 5 s.
+bool FlushWithPing(WsClient* client, std::vector<std::string>* before, int64_t timestamp = 42);
 
-// Field helpers returning a default when the field is absent or of another type.
-std::string GetString(const rapidjson::Value& object, const char* key);
-bool Has(const rapidjson::Value& object, const char* key);
+// Connects `client` to `url` and waits for {"type":"status","status":"online"}.
+::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url);
 
-struct HttpResponse {
-  int status = 0;  // 0 when no response could be read
-  std::string headers;
-  std::string body;
-};
+}  // namespace syncd::test
 
-// One plain HTTP/1.1 GET with Connection: close, over a TCP socket.
-HttpResponse HttpGet(const std::string& host, int port, const std::string& path,
-                     Millis timeout = Millis(5000));
-// Any method; a JSON body (Content-Type application/json) when `body` is not
-// empty or the method is POST.
-HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
-                         const std::string& path, const std::string& body = "",
-                         Millis timeout = Millis(5000));
-
-}  // namespace syncd::e2e
-
-#endif  // SYNCD_TESTS_E2E_WS_CLIENT_H_
+#endif  // SYNCD_TESTS_SUPPORT_WS_CLIENT_H_

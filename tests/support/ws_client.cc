@@ -1,4 +1,4 @@
-#include "ws_client.h"
+#include "support/ws_client.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,7 +20,9 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_no_tls_client.hpp>
 
-namespace syncd::e2e {
+#include "support/json_helpers.h"
+
+namespace syncd::test {
 
 namespace {
 
@@ -234,87 +236,27 @@ std::string WsClient::close_reason() const {
   return impl_->close_reason;
 }
 
-rapidjson::Document ParseJson(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  return doc;
-}
-
-std::string GetString(const rapidjson::Value& object, const char* key) {
-  if (!object.IsObject()) return "";
-  auto it = object.FindMember(key);
-  if (it == object.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-bool Has(const rapidjson::Value& object, const char* key) {
-  return object.IsObject() && object.HasMember(key);
-}
-
-HttpResponse HttpGet(const std::string& host, int port, const std::string& path, Millis timeout) {
-  return HttpRequest(host, port, "GET", path, "", timeout);
-}
-
-HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
-                         const std::string& path, const std::string& body, Millis timeout) {
-  HttpResponse response;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return response;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return response;
+bool FlushWithPing(WsClient* client, std::vector<std::string>* before, int64_t timestamp) {
+  if (client == nullptr) return false;
+  if (!client->Send("{\"type\":\"ping\",\"timestamp\":" + std::to_string(timestamp) + "}")) {
+    return false;
   }
-  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" +
-                        std::to_string(port) + "\r\nConnection: close\r\n";
-  if (!body.empty() || method == "POST") {
-    request +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  request += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      ::close(fd);
-      return response;
-    }
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  for (;;) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-    // Without Content-Length, the body ends when the server closes.
-    size_t head_end = raw.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      std::string head = raw.substr(0, head_end);
-      for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      size_t cl = head.find("content-length:");
-      if (cl != std::string::npos &&
-          raw.size() - head_end - 4 >= std::stoul(head.substr(cl + 15))) {
-        break;
-      }
-    }
-  }
-  ::close(fd);
-  size_t head_end = raw.find("\r\n\r\n");
-  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) return response;
-  size_t space = raw.find(' ');
-  response.status = std::atoi(raw.c_str() + space + 1);
-  response.headers = raw.substr(0, head_end);
-  response.body = raw.substr(head_end + 4);
-  return response;
+  std::optional<std::string> pong = client->WaitFor(
+      [timestamp](const rapidjson::Document& d) {
+        return GetString(d, "type") == "pong" && d.HasMember("timestamp") &&
+               d["timestamp"].IsInt64() && d["timestamp"].GetInt64() == timestamp;
+      },
+      Millis(5000), before);
+  return pong.has_value();
 }
 
-}  // namespace syncd::e2e
+::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url) {
+  ConnectResult r = client.Connect(url);
+  if (!r.ok) return ::testing::AssertionFailure() << "connect " << url << ": " << r.error;
+  std::optional<std::string> online = client.WaitFor(
+      [](const rapidjson::Document& d) { return GetString(d, "status") == "online"; });
+  if (!online) return ::testing::AssertionFailure() << "no status online on " << url;
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace syncd::test

@@ -3,10 +3,8 @@
 // crash) or SIGTERM (a graceful stop). A thread drains its stderr the whole
 // time, so a chatty server (every failed commit logs a line) never blocks on
 // a full pipe; the test waits on that text with timeouts, never with sleeps.
-//
-// Also a small raw-socket HTTP/1.1 client for the REST API (POST included).
-#ifndef SYNCD_TESTS_CRASH_SYNCD_PROCESS_H_
-#define SYNCD_TESTS_CRASH_SYNCD_PROCESS_H_
+#ifndef SYNCD_TESTS_SUPPORT_SYNCD_PROCESS_H_
+#define SYNCD_TESTS_SUPPORT_SYNCD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -18,11 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "ws_client.h"
+#include "support/ws_client.h"
 
-namespace syncd::crash {
-
-using e2e::Millis;
+namespace syncd::test {
 
 class SyncdProcess {
  public:
@@ -69,10 +65,14 @@ class SyncdProcess {
   bool eof_ = false;
 };
 
-// One HTTP/1.1 request with Connection: close over a TCP socket; a JSON body
-// when `body` is not empty.
-e2e::HttpResponse HttpRequest(int port, const std::string& method, const std::string& path,
-                              const std::string& body = "", Millis timeout = Millis(5000));
+// The environment of a child syncd: this process's without any SYNCD_*
+// variable (so only the flags and `env` given count), plus `env`.
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& env);
+
+// Pointers to `strings` for execve, ending in nullptr; built before fork()
+// (between fork and exec only async-signal-safe calls are allowed). `strings`
+// must outlive them.
+std::vector<char*> ExecPointers(std::vector<std::string>& strings);
 
 // A temporary folder, removed with its contents at destruction.
 class TempDir {
@@ -85,6 +85,6 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace syncd::crash
+}  // namespace syncd::test
 
-#endif  // SYNCD_TESTS_CRASH_SYNCD_PROCESS_H_
+#endif  // SYNCD_TESTS_SUPPORT_SYNCD_PROCESS_H_

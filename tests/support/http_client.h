@@ -1,12 +1,16 @@
-// A tiny blocking HTTP/1.1 client for the API tests: one request per
-// connection (Connection: close), reads the whole answer.
-#ifndef SYNCD_TESTS_API_HTTP_CLIENT_H_
-#define SYNCD_TESTS_API_HTTP_CLIENT_H_
+// Tiny blocking HTTP/1.1 clients for the tests: one request per connection
+// (Connection: close), reading the whole answer. HttpRequest(port, ...) and
+// its raw helpers serve the API tests (headers parsed into a map, chosen
+// Content-Type and extra headers); HttpRequest(host, port, ...) and HttpGet
+// serve the end-to-end and crash tests (the head kept as text, a timeout).
+#ifndef SYNCD_TESTS_SUPPORT_HTTP_CLIENT_H_
+#define SYNCD_TESTS_SUPPORT_HTTP_CLIENT_H_
 
+#include <chrono>
 #include <map>
 #include <string>
 
-namespace syncd::api::testing {
+namespace syncd::test {
 
 struct HttpReply {
   int status = 0;                              // 0: no answer (connection failed)
@@ -37,6 +41,21 @@ HttpReply ReadReply(int fd);
 // data it still sends.
 bool ClosedWithin(int fd, int wait_ms);
 
-}  // namespace syncd::api::testing
+struct HttpResponse {
+  int status = 0;  // 0 when no response could be read
+  std::string headers;
+  std::string body;
+};
 
-#endif  // SYNCD_TESTS_API_HTTP_CLIENT_H_
+// One plain HTTP/1.1 GET with Connection: close, over a TCP socket.
+HttpResponse HttpGet(const std::string& host, int port, const std::string& path,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+// Any method; a JSON body (Content-Type application/json) when `body` is not
+// empty or the method is POST.
+HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
+                         const std::string& path, const std::string& body = "",
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+}  // namespace syncd::test
+
+#endif  // SYNCD_TESTS_SUPPORT_HTTP_CLIENT_H_
