@@ -265,8 +265,9 @@ class HttpServer::Impl {
     // Waiting POSTs answer now (entries `pending`, operator actions 503), on
     // the waiters' thread, before Shutdown() returns.
     ctx_.waiters.Shutdown();
-    // Event streams never end on their own: end them (the last chunk) while
-    // the reactor still runs, so clients see a clean end, not a reset.
+    // Event streams never end on their own: end them (the last chunk, then
+    // the connection is shut) while the reactors still run, so clients see a
+    // clean end; waits at most EventStreams::kCloseWait.
     streams_.CloseAll();
     // Let running handlers send their answers while the reactor still runs
     // (new requests get a quick 503), then stop it. Pistache's shutdown() can
@@ -368,7 +369,8 @@ class HttpServer::Impl {
   // GET /api/v1/events: the headers and the first event now, on this
   // Pistache thread; then the stream belongs to streams_ (its thread writes
   // every 2 s). The connection holds one of the --max-connections places
-  // while the stream is open, and is not counted idle (http_connection.cc).
+  // while the stream is open; the peer data kEventStreamKey keeps Pistache's
+  // keep-alive timeout from cutting it (http_connection.cc).
   void OpenEventStream(Http::ResponseWriter& resp, const ApiResponse& out,
                        const std::string& allow_origin) {
     resp.headers().add<VaryHeader>("Origin");
