@@ -234,9 +234,11 @@ const enc = encodeURIComponent;
 // GET /api/v1/events: an `overview` event every 2 s (the JSON of
 // GET /api/v1/overview). null when the browser has no EventSource or a token
 // is set (EventSource cannot send an Authorization header): poll instead.
+// onError's `closed`: the browser gave up (an answer other than a 200
+// text/event-stream, e.g. the 503 while syncd stops) and will not reconnect.
 export function overviewEvents(
   onOverview: (o: Overview) => void,
-  onError: () => void,
+  onError: (closed: boolean) => void,
 ): EventSource | null {
   if (typeof EventSource === 'undefined' || authToken) return null;
   const source = new EventSource('/api/v1/events');
@@ -244,10 +246,10 @@ export function overviewEvents(
     try {
       onOverview(JSON.parse((e as MessageEvent<string>).data) as Overview);
     } catch {
-      onError();
+      onError(false);
     }
   });
-  source.onerror = onError;
+  source.onerror = () => onError(source.readyState === EventSource.CLOSED);
   return source;
 }
 

@@ -141,6 +141,30 @@ try {
     assert.equal(polled, 0, 'the overview was polled');
   });
 
+  await step('without the event stream the overview falls back to polling every 2 s', async () => {
+    // Not watched for console errors: the refused stream logs one on purpose.
+    const other = await context.newPage();
+    try {
+      await other.route('**/api/v1/events', (route) =>
+        route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"shutting_down","message":"test"}}' }),
+      );
+      const polls = [];
+      other.on('request', (r) => {
+        if (r.url().includes('/api/v1/overview')) polls.push(Date.now());
+      });
+      await other.goto(`${HTTP}/console/#/`);
+      await other.waitForSelector('[data-testid="live"][data-live="poll"]', { timeout: 10000 });
+      await other.waitForSelector('[data-testid="q-pending"]');
+      const t0 = Date.now();
+      while (polls.length < 2 && Date.now() - t0 < 6000) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(polls.length >= 2, `polled ${polls.length} time(s)`);
+      const gap = polls[1] - polls[0];
+      assert.ok(gap >= 1900, `polled ${gap} ms apart, faster than every 2 s`);
+    } finally {
+      await other.close();
+    }
+  });
+
   await step('a dead entry retried from the console reaches the waiting client as sync_ack', async () => {
     const waiting = await client('acme');
     // The client reconnects and resends dead-1: the stored NACK comes back as

@@ -3,9 +3,10 @@
 // `overview` event carrying the JSON of GET /api/v1/overview), with charts
 // of the last 15 minutes (GET /api/v1/metrics/history first, then the live
 // points appended). EventSource reconnects by itself; only after
-// SSE_FAILURES errors in a row without an event in between (or without
-// EventSource at all) does the page fall back to polling GET
-// /api/v1/overview every 2 s. `data-live` on the page says which it uses.
+// SSE_FAILURES errors in a row without an event in between, when the
+// browser gives up on the stream (an answer that is not a 200 event
+// stream), or without EventSource at all, does the page fall back to
+// polling GET /api/v1/overview every 2 s. `data-live` says which it uses.
 import { html, render } from 'lit-html';
 import uPlot from 'uplot';
 
@@ -193,9 +194,9 @@ export function overviewPage(): Page {
         apply(o);
         if (!stopped) paint();
       },
-      () => {
+      (closed) => {
         failures += 1;
-        if (failures < SSE_FAILURES || stopped) return;
+        if ((!closed && failures < SSE_FAILURES) || stopped) return;
         source?.close();
         source = null;
         live = 'poll';
