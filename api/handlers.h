@@ -36,6 +36,7 @@ struct ApiContext {
   TenantConnectionsFn tenant_connections;     // may be empty
   std::mutex console_mu;                      // guards the creation of `console`
   std::shared_ptr<ConsoleState> console;      // the stats sampler (handlers_console.cc)
+  std::atomic<int> event_streams{0};          // open GET /api/v1/events streams
 
   int64_t UptimeS() const;
 };
@@ -74,6 +75,8 @@ ApiResponse HandleOpenApi(ApiContext& ctx, const ApiRequest& req);
 // handlers_console.cc: the operator console's routes (console.md).
 void StartConsole(ApiContext& ctx);
 ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest& req);
+// The overview as a Server-Sent Events stream (ApiResponse::event_stream).
+ApiResponse HandleEvents(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleMetricsHistory(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleListDeadLetters(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req);

@@ -419,10 +419,19 @@ ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest&) {
   w.Key("avg_commit_ms");
   Num(w, m.batch_avg_commit_ms);
   w.EndObject();
+  w.Key("event_streams");
+  w.Int(ctx.event_streams.load());
   w.Key("point");
   WritePoint(w, p);
   w.EndObject();
   return JsonResponse(JsonText(buf));
+}
+
+ApiResponse HandleEvents(ApiContext& ctx, const ApiRequest& req) {
+  ApiResponse out = HandleOverview(ctx, req);
+  out.content_type = "text/event-stream";
+  out.event_stream = true;
+  return out;
 }
 
 ApiResponse HandleMetricsHistory(ApiContext& ctx, const ApiRequest& req) {

@@ -257,6 +257,14 @@ class ConnectionHandler final : public Rest::Private::RouterHandler {
         }
         continue;
       }
+      // An event stream: Pistache counts a connection idle since its parser
+      // was last reset and closes it after the keep-alive timeout (a non-idle
+      // one after the header timeout). The stream writes every 2 s until its
+      // client leaves or the server stops: restart that count.
+      if (peer->tryGetData(kEventStreamKey)) {
+        if (auto parser = getParser(peer)) parser->reset();
+        continue;
+      }
       auto clock = std::static_pointer_cast<RequestClock>(peer->tryGetData(kRequestKey));
       if (clock && clock->began && now - *clock->began > limits_.header_timeout) {
         Refuse(peer, Http::Version::Http11,

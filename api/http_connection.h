@@ -29,6 +29,12 @@ struct ConnectionLimits {
   std::chrono::milliseconds header_timeout{10000};
 };
 
+// Peer data (Tcp::Peer::putData) a route sets, on the connection's thread,
+// on a connection it turned into an endless answer (GET /api/v1/events):
+// every tick restarts Pistache's keep-alive count for it, so the keep-alive
+// timeout does not cut it (the client leaving or Stop() ends it).
+inline constexpr const char* kEventStreamKey = "syncd.event_stream";
+
 // Routes through `router`. `open` counts the open connections (shared by
 // every clone; read it for tests and stats).
 std::shared_ptr<Pistache::Http::Handler> MakeConnectionHandler(

@@ -2,8 +2,9 @@
 // (503 while stopping, 403 for a POST from a browser origin not allowed, 415,
 // 413, exceptions → 500), CORS, JSON 404/405, answers sent later for handlers
 // that wait (ApiResponse::deferred), and a Stop() that waits for handlers and
-// answers still running. With http_connection.cc, the only code that knows
-// Pistache.
+// answers still running, and the Server-Sent Events streams of
+// GET /api/v1/events (event_streams.h). With http_connection.cc and
+// event_streams.cc, the only code that knows Pistache.
 #include "syncd/api/http_server.h"
 
 #include <pistache/endpoint.h>
@@ -22,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "event_streams.h"
 #include "handlers.h"
 #include "http_connection.h"
 #include "syncd/common/clock.h"
@@ -263,6 +265,10 @@ class HttpServer::Impl {
     // Waiting POSTs answer now (entries `pending`, operator actions 503), on
     // the waiters' thread, before Shutdown() returns.
     ctx_.waiters.Shutdown();
+    // Event streams never end on their own: end them (the last chunk, then
+    // the connection is shut) while the reactors still run, so clients see a
+    // clean end; waits at most EventStreams::kCloseWait.
+    streams_.CloseAll();
     // Let running handlers send their answers while the reactor still runs
     // (new requests get a quick 503), then stop it. Pistache's shutdown() can
     // return while a handler still runs, so wait again before the state goes.
@@ -338,6 +344,10 @@ class HttpServer::Impl {
     } catch (const std::exception& e) {
       out = ErrorResponse(ApiError::kInternal, e.what());
     }
+    if (out.event_stream && out.status == 200) {
+      OpenEventStream(resp, out, allow_origin);
+      return;
+    }
     if (!out.deferred) {
       Send(resp, out, allow_origin, writes_);
       return;
@@ -353,6 +363,34 @@ class HttpServer::Impl {
       out.deferred(std::move(reply));
     } catch (const std::exception& e) {
       Send(*writer, ErrorResponse(ApiError::kInternal, e.what()), allow_origin, writes_);
+    }
+  }
+
+  // GET /api/v1/events: the headers and the first event now, on this
+  // Pistache thread; then the stream belongs to streams_ (its thread writes
+  // every 2 s). The connection holds one of the --max-connections places
+  // while the stream is open; the peer data kEventStreamKey keeps Pistache's
+  // keep-alive timeout from cutting it (http_connection.cc).
+  void OpenEventStream(Http::ResponseWriter& resp, const ApiResponse& out,
+                       const std::string& allow_origin) {
+    resp.headers().add<VaryHeader>("Origin");
+    if (!allow_origin.empty()) {
+      resp.headers().add<Http::Header::AccessControlAllowOrigin>(allow_origin);
+    }
+    resp.headers().add(std::make_shared<NamedHeader>("Content-Type", "text/event-stream"));
+    resp.headers().add(std::make_shared<NamedHeader>("Cache-Control", "no-cache"));
+    resp.headers().add(std::make_shared<NamedHeader>("X-Accel-Buffering", "no"));
+    try {
+      std::shared_ptr<Pistache::Tcp::Peer> peer = resp.peer();
+      peer->putData(kEventStreamKey, std::make_shared<bool>(true));
+      // On this (the transport's) thread ResponseStream::flush is safe.
+      Http::ResponseStream stream = resp.stream(Http::Code::Ok);
+      std::string first =
+          "retry: " + std::to_string(EventStreams::kRetryMs) + "\n" + EventStreams::Event(out.body);
+      stream.write(first.data(), static_cast<std::streamsize>(first.size()));
+      stream.flush();
+      streams_.Add(peer);
+    } catch (const std::exception&) {  // the client left already
     }
   }
 
@@ -445,6 +483,9 @@ class HttpServer::Impl {
   int in_flight_ = 0;
   std::shared_ptr<PendingWrites> writes_ = std::make_shared<PendingWrites>();
   std::shared_ptr<std::atomic<int>> open_connections_ = std::make_shared<std::atomic<int>>(0);
+  // Last: its thread reads ctx_ (the overview) until it is destroyed.
+  EventStreams streams_{[this] { return HandleOverview(ctx_, ApiRequest{}).body; },
+                        &ctx_.event_streams};
 };
 
 HttpServer::HttpServer(HttpOptions options, pipeline::Pipeline* pipeline, db::ReadStore* reads,

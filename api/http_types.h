@@ -39,6 +39,10 @@ struct ApiResponse {
   // waits (ARCHITECTURE.md); status and body of this ApiResponse are unused.
   std::function<void(std::function<void(ApiResponse)>)> deferred;
   std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, Cache-Control
+  // Set by GET /api/v1/events: the server opens a Server-Sent Events stream
+  // (event_streams.h) whose first `overview` event carries `body`, instead
+  // of sending `body` as the answer. Only with status 200.
+  bool event_stream = false;
 };
 
 // Sends the answer of a deferred ApiResponse (see ApiResponse::deferred).

@@ -19,6 +19,7 @@ const std::vector<RouteSpec>& RouteTable() {
       {"GET", "/openapi.yaml", HandleOpenApi, false, false},
       // The operator console (console.md): its API, then its static files.
       {"GET", "/api/v1/overview", HandleOverview, false, false},
+      {"GET", "/api/v1/events", HandleEvents, false, false},
       {"GET", "/api/v1/metrics/history", HandleMetricsHistory, false, false},
       {"GET", "/api/v1/dead-letters", HandleListDeadLetters, false, false},
       {"POST", "/api/v1/dead-letters/actions", HandleDeadLetterActions, true, false},

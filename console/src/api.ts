@@ -39,6 +39,7 @@ export interface Overview {
     dead_lettered: number;
   };
   batch: { count: number; avg_size: number; max_size: number; avg_commit_ms: number };
+  event_streams: number;
   point: StatsPoint;
 }
 
@@ -229,6 +230,28 @@ function query(params: Record<string, string | number | undefined>): string {
 }
 
 const enc = encodeURIComponent;
+
+// GET /api/v1/events: an `overview` event every 2 s (the JSON of
+// GET /api/v1/overview). null when the browser has no EventSource or a token
+// is set (EventSource cannot send an Authorization header): poll instead.
+// onError's `closed`: the browser gave up (an answer other than a 200
+// text/event-stream, e.g. the 503 while syncd stops) and will not reconnect.
+export function overviewEvents(
+  onOverview: (o: Overview) => void,
+  onError: (closed: boolean) => void,
+): EventSource | null {
+  if (typeof EventSource === 'undefined' || authToken) return null;
+  const source = new EventSource('/api/v1/events');
+  source.addEventListener('overview', (e) => {
+    try {
+      onOverview(JSON.parse((e as MessageEvent<string>).data) as Overview);
+    } catch {
+      onError(false);
+    }
+  });
+  source.onerror = () => onError(source.readyState === EventSource.CLOSED);
+  return source;
+}
 
 export const api = {
   overview: () => request<Overview>('GET', '/api/v1/overview'),

@@ -2,7 +2,7 @@
 // against a real syncd (scripts/console-test.sh starts it; make-dead.mjs has
 // dead-lettered entry dead-1 of tenant acme in an earlier run on the same
 // database). Checks what an operator would notice:
-//   1. the overview's numbers move while entries flow;
+//   1. the overview's numbers move while entries flow (Server-Sent Events);
 //   2. a dead entry retried from the console reaches the waiting WebSocket
 //      client as a sync_ack;
 //   3. a conflict resolved with "take incoming" reaches a second client as a
@@ -102,7 +102,10 @@ try {
     const totalText = () => page.locator('[data-testid="received-rate"] .card-sub').innerText();
     const before = await totalText();
     const loader = await client('load-tenant');
-    // 40 batches of 25 entries, 50 ms apart, while the page polls every 2 s.
+    // The numbers are pushed over Server-Sent Events (GET /api/v1/events),
+    // not polled: the page says so once the first event came.
+    await page.waitForSelector('[data-testid="live"][data-live="sse"]', { timeout: 10000 });
+    // 40 batches of 25 entries, 50 ms apart, while the server pushes every 2 s.
     let sent = 0;
     const load = (async () => {
       for (let b = 0; b < 40; b++) {
@@ -129,6 +132,37 @@ try {
     assert.ok((await page.locator('.chart-box canvas').count()) >= 4, 'four charts');
     const after = await totalText();
     assert.notEqual(after, before);
+    assert.equal(await page.locator('[data-testid="live"]').getAttribute('data-live'), 'sse', 'still on SSE');
+    // No poll of GET /api/v1/overview happened (an endless EventSource
+    // request never lists as a finished resource).
+    const polled = await page.evaluate(() =>
+      performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/overview')).length,
+    );
+    assert.equal(polled, 0, 'the overview was polled');
+  });
+
+  await step('without the event stream the overview falls back to polling every 2 s', async () => {
+    // Not watched for console errors: the refused stream logs one on purpose.
+    const other = await context.newPage();
+    try {
+      await other.route('**/api/v1/events', (route) =>
+        route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"shutting_down","message":"test"}}' }),
+      );
+      const polls = [];
+      other.on('request', (r) => {
+        if (r.url().includes('/api/v1/overview')) polls.push(Date.now());
+      });
+      await other.goto(`${HTTP}/console/#/`);
+      await other.waitForSelector('[data-testid="live"][data-live="poll"]', { timeout: 10000 });
+      await other.waitForSelector('[data-testid="q-pending"]');
+      const t0 = Date.now();
+      while (polls.length < 2 && Date.now() - t0 < 6000) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(polls.length >= 2, `polled ${polls.length} time(s)`);
+      const gap = polls[1] - polls[0];
+      assert.ok(gap >= 1900, `polled ${gap} ms apart, faster than every 2 s`);
+    } finally {
+      await other.close();
+    }
   });
 
   await step('a dead entry retried from the console reaches the waiting client as sync_ack', async () => {

@@ -1,12 +1,18 @@
 // The operator console's routes and static files, end to end: a real
 // Pipeline on a temporary SQLite file, the console store, the HttpServer on
 // port 0 and a plain HTTP client.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -55,6 +61,128 @@ void WriteFile(const fs::path& path, const std::string& text) {
 }
 
 constexpr int64_t kT0 = 1764130000000;
+
+// A raw client of GET /api/v1/events: sends the request, then reads the
+// chunked answer as it comes and splits it into events.
+class EventClient {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit EventClient(int port, const std::string& extra_headers = "") {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      Close();
+      return;
+    }
+    std::string request = "GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n" + extra_headers +
+                          "Accept: text/event-stream\r\n\r\n";
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      Close();
+    }
+  }
+  ~EventClient() { Close(); }
+  EventClient(const EventClient&) = delete;
+  EventClient& operator=(const EventClient&) = delete;
+
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // The status line and headers (names lowercased), once they came.
+  std::string Head(std::chrono::milliseconds wait) {
+    Clock::time_point deadline = Clock::now() + wait;
+    while (!head_done_ && Fill(deadline)) {
+    }
+    return head_;
+  }
+
+  // The data of the next event; "" when none came in time.
+  std::string NextData(std::chrono::milliseconds wait) {
+    Clock::time_point deadline = Clock::now() + wait;
+    for (;;) {
+      size_t end = body_.find("\n\n");
+      if (end != std::string::npos) {
+        std::string block = body_.substr(0, end + 1);
+        body_.erase(0, end + 2);
+        std::string data;
+        size_t at = 0;
+        while (at < block.size()) {
+          size_t nl = block.find('\n', at);
+          std::string line = block.substr(at, nl - at);
+          at = nl + 1;
+          if (line.rfind("event: ", 0) == 0) last_event_ = line.substr(7);
+          if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+        }
+        if (!data.empty()) return data;
+        continue;  // a comment or `retry:` alone
+      }
+      if (!Fill(deadline)) return "";
+    }
+  }
+
+  // True once the last chunk or the end of the connection came.
+  bool Ended(std::chrono::milliseconds wait) {
+    Clock::time_point deadline = Clock::now() + wait;
+    while (!ended_ && Fill(deadline)) {
+    }
+    return ended_;
+  }
+
+  const std::string& last_event() const { return last_event_; }
+
+ private:
+  // Reads what is there (waiting until `deadline`), then decodes. false on
+  // timeout, end or error.
+  bool Fill(Clock::time_point deadline) {
+    if (fd_ < 0 || ended_) return false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      ended_ = true;
+      return false;
+    }
+    raw_.append(buf, static_cast<size_t>(n));
+    Decode();
+    return true;
+  }
+
+  void Decode() {
+    if (!head_done_) {
+      size_t end = raw_.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      head_ = raw_.substr(0, end + 2);
+      for (char& c : head_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      raw_.erase(0, end + 4);
+      head_done_ = true;
+    }
+    for (;;) {
+      size_t line = raw_.find("\r\n");
+      if (line == std::string::npos) return;
+      size_t size = std::strtoul(raw_.substr(0, line).c_str(), nullptr, 16);
+      if (size == 0) {
+        ended_ = true;
+        return;
+      }
+      if (raw_.size() < line + 2 + size + 2) return;
+      body_ += raw_.substr(line + 2, size);
+      raw_.erase(0, line + 2 + size + 2);
+    }
+  }
+
+  int fd_ = -1;
+  std::string raw_, head_, body_, last_event_;
+  bool head_done_ = false, ended_ = false;
+};
 
 class ConsoleRoutesTest : public ::testing::Test {
  protected:
@@ -346,6 +474,90 @@ TEST_F(ConsoleRoutesTest, TenantsEntitiesAndOverview) {
   rapidjson::Document history = Json(Get("/api/v1/metrics/history").body);
   EXPECT_GE(history["points"].Size(), 1u);
   EXPECT_EQ(Get("/api/v1/metrics/history?minutes=0").status, 400);
+}
+
+TEST_F(ConsoleRoutesTest, EventsStreamTheOverviewEveryTwoSeconds) {
+  EventClient client(server_->port());
+  std::string head = client.Head(std::chrono::seconds(5));
+  EXPECT_EQ(head.rfind("http/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("content-type: text/event-stream"), std::string::npos) << head;
+  EXPECT_NE(head.find("cache-control: no-cache"), std::string::npos) << head;
+  EXPECT_NE(head.find("transfer-encoding: chunked"), std::string::npos) << head;
+
+  // The first event comes at once, the next about 2 s later.
+  auto t0 = std::chrono::steady_clock::now();
+  rapidjson::Document first = Json(client.NextData(std::chrono::seconds(3)));
+  EXPECT_EQ(client.last_event(), "overview");
+  ASSERT_TRUE(first.IsObject());
+  EXPECT_EQ(Str(first["health"], "status"), "ok");
+  EXPECT_EQ(Int(first["totals"], "received"), 0);
+  EXPECT_TRUE(first.HasMember("queue") && first.HasMember("point") && first.HasMember("batch"));
+
+  SubmitAndWait(Account("s1", "a1", "One", kT0) + "," + Account("s2", "a2", "Two", kT0 + 1) + "," +
+                Account("s3", "a3", "Three", kT0 + 2));
+  // The events after the entries say so (the one in between may not yet).
+  int64_t received = 0;
+  int64_t streams = 0;
+  for (int i = 0; i < 3 && received != 3; ++i) {
+    rapidjson::Document next = Json(client.NextData(std::chrono::seconds(4)));
+    ASSERT_TRUE(next.IsObject());
+    EXPECT_EQ(client.last_event(), "overview");
+    received = Int(next["totals"], "received");
+    streams = Int(next, "event_streams");
+  }
+  EXPECT_EQ(received, 3);
+  EXPECT_EQ(streams, 1);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, std::chrono::milliseconds(1500));  // pushed every 2 s, not faster
+
+  // The same numbers as GET /api/v1/overview.
+  rapidjson::Document overview = Json(Get("/api/v1/overview").body);
+  EXPECT_EQ(Int(overview["totals"], "received"), 3);
+  EXPECT_EQ(Int(overview, "event_streams"), 1);
+}
+
+TEST_F(ConsoleRoutesTest, EventsDropAClientThatLeaves) {
+  auto streams = [&] { return Int(Json(Get("/api/v1/overview").body), "event_streams"); };
+  auto wait_for = [&](int64_t want) {
+    for (int i = 0; i < 80 && streams() != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return streams();
+  };
+  {
+    EventClient a(server_->port());
+    EventClient b(server_->port());
+    ASSERT_FALSE(a.NextData(std::chrono::seconds(3)).empty());
+    ASSERT_FALSE(b.NextData(std::chrono::seconds(3)).empty());
+    EXPECT_EQ(wait_for(2), 2);
+    a.Close();
+    EXPECT_EQ(wait_for(1), 1);                                  // within one round (2 s)
+    EXPECT_FALSE(b.NextData(std::chrono::seconds(4)).empty());  // the other one goes on
+  }
+  EXPECT_EQ(wait_for(0), 0);
+  EXPECT_EQ(Get("/health").status, 200);  // the server keeps serving
+}
+
+TEST_F(ConsoleRoutesTest, EventsFollowCorsLikeOtherGets) {
+  EventClient foreign(server_->port(), "Origin: http://elsewhere.example\r\n");
+  std::string head = foreign.Head(std::chrono::seconds(5));
+  EXPECT_EQ(head.rfind("http/1.1 200", 0), 0u) << head;
+  EXPECT_EQ(head.find("access-control-allow-origin"), std::string::npos) << head;
+  EXPECT_NE(head.find("vary: origin"), std::string::npos) << head;
+}
+
+TEST_F(ConsoleRoutesTest, EventsEndWhenTheServerStopsWithoutHanging) {
+  EventClient a(server_->port());
+  EventClient b(server_->port());
+  ASSERT_FALSE(a.NextData(std::chrono::seconds(3)).empty());
+  ASSERT_FALSE(b.NextData(std::chrono::seconds(3)).empty());
+  auto t0 = std::chrono::steady_clock::now();
+  server_->BeginShutdown();
+  EXPECT_EQ(Get("/api/v1/events").status, 503);  // no new streams while stopping
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_TRUE(a.Ended(std::chrono::seconds(2)));
+  EXPECT_TRUE(b.Ended(std::chrono::seconds(2)));
 }
 
 }  // namespace

@@ -1,14 +1,21 @@
-// Overview: health, queue, rates, latency, batches and connections, updated
-// every 2 s from GET /api/v1/overview, with charts of the last 15 minutes
-// (GET /api/v1/metrics/history first, then the live points appended).
+// Overview: health, queue, rates, latency, batches and connections, pushed
+// every 2 s by the server over Server-Sent Events (GET /api/v1/events, an
+// `overview` event carrying the JSON of GET /api/v1/overview), with charts
+// of the last 15 minutes (GET /api/v1/metrics/history first, then the live
+// points appended). EventSource reconnects by itself; only after
+// SSE_FAILURES errors in a row without an event in between, when the
+// browser gives up on the stream (an answer that is not a 200 event
+// stream), or without EventSource at all, does the page fall back to
+// polling GET /api/v1/overview every 2 s. `data-live` says which it uses.
 import { html, render } from 'lit-html';
 import uPlot from 'uplot';
 
-import { api, ApiError, type Overview, type StatsPoint } from '../api';
+import { api, ApiError, overviewEvents, type Overview, type StatsPoint } from '../api';
 import type { Page } from '../main';
 import { fmtNum } from '../ui';
 
 const POLL_MS = 2000;
+const SSE_FAILURES = 3;
 const WINDOW_MS = 15 * 60 * 1000;
 
 interface ChartSpec {
@@ -70,6 +77,9 @@ export function overviewPage(): Page {
   let points: StatsPoint[] = [];
   const plots = new Map<string, uPlot>();
   let resize: (() => void) | null = null;
+  let source: EventSource | null = null;
+  let failures = 0; // EventSource errors since its last event
+  let live: 'sse' | 'poll' | '' = '';
 
   function card(label: string, value: string, testid: string, sub?: string) {
     return html`<div class="card" data-testid=${testid}>
@@ -88,6 +98,9 @@ export function overviewPage(): Page {
         <strong>${health ? health.status : '…'}</strong>
         ${health?.reason ? html`<span>${health.reason}</span>` : html`<span>all parts answer</span>`}
         ${d ? html`<span class="muted">version ${d.version}, up ${fmtNum(d.uptime_s)} s</span>` : null}
+        <span class="muted" data-testid="live" data-live=${live}
+          >${live === 'sse' ? 'live' : live === 'poll' ? 'polling every 2 s' : ''}</span
+        >
       </section>
       ${d
         ? html`<div class="cards">
@@ -152,20 +165,48 @@ export function overviewPage(): Page {
     drawCharts();
   }
 
+  function apply(o: Overview) {
+    data = o;
+    error = null;
+    const last = points[points.length - 1];
+    if (!last || o.point.t_ms > last.t_ms) points.push(o.point);
+    const cutoff = Date.now() - WINDOW_MS;
+    while (points.length > 0 && points[0].t_ms < cutoff) points.shift();
+  }
+
   async function poll() {
     try {
-      data = await api.overview();
-      error = null;
-      const last = points[points.length - 1];
-      if (!last || data.point.t_ms > last.t_ms) points.push(data.point);
-      const cutoff = Date.now() - WINDOW_MS;
-      while (points.length > 0 && points[0].t_ms < cutoff) points.shift();
+      apply(await api.overview());
     } catch (e) {
       error = e instanceof ApiError ? e.message : String(e);
     }
     if (stopped) return;
     paint();
     timer = window.setTimeout(poll, POLL_MS);
+  }
+
+  // Server-Sent Events first; polling when they keep failing.
+  async function follow() {
+    source = overviewEvents(
+      (o) => {
+        failures = 0;
+        live = 'sse';
+        apply(o);
+        if (!stopped) paint();
+      },
+      (closed) => {
+        failures += 1;
+        if ((!closed && failures < SSE_FAILURES) || stopped) return;
+        source?.close();
+        source = null;
+        live = 'poll';
+        void poll();
+      },
+    );
+    if (!source) {
+      live = 'poll';
+      await poll();
+    }
   }
 
   return {
@@ -186,10 +227,12 @@ export function overviewPage(): Page {
         }
       };
       window.addEventListener('resize', resize);
-      await poll();
+      await follow();
     },
     unmount() {
       stopped = true;
+      source?.close();
+      source = null;
       window.clearTimeout(timer);
       if (resize) window.removeEventListener('resize', resize);
       for (const p of plots.values()) p.destroy();

@@ -246,6 +246,35 @@ async function main(): Promise<void> {
     statsBefore = data;
   });
 
+  // An endless text/event-stream: read the first event only, then cancel.
+  await step("GET /api/v1/events (first event)", async () => {
+    const label = "GET /api/v1/events";
+    const { data, response } = await client.GET("/api/v1/events", { parseAs: "stream" });
+    eq(`${label}: 200`, response.status, 200);
+    check(`${label}: text/event-stream`, /^text\/event-stream\b/i.test(contentType(response)), contentType(response));
+    eq(`${label}: Cache-Control`, response.headers.get("cache-control"), "no-cache");
+    const reader = (data as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!text.includes("\n\n") && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    const block = text.slice(0, text.indexOf("\n\n"));
+    const lines = block.split("\n");
+    check(`${label}: an overview event`, lines.includes("event: overview"), block.slice(0, 200));
+    const dataLines = lines.filter((l) => l.startsWith("data: "));
+    eq(`${label}: one data line`, dataLines.length, 1);
+    const overview: unknown = JSON.parse(dataLines[0]?.slice(6) ?? "null");
+    conforms(`${label} (data)`, "/api/v1/overview", "get", 200, overview);
+  });
+
   await step("GET /api/v1/sync/status (new tenant)", async () => {
     const { data, error, response } = await client.GET("/api/v1/sync/status/{tenant_id}", { params: { path: { tenant_id: tenant } } });
     const label = "GET /api/v1/sync/status (new tenant)";
