@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "http_types.h"
@@ -45,6 +47,17 @@ struct ApiContext {
 // pipeline::kDatabaseUnavailable; the store's message (SQLite's text) goes to
 // the rate-limited log. `what` names the read in the log.
 ApiResponse DatabaseError(ApiContext& ctx, const char* what, const common::Status& s);
+
+// An operator's action from a request body: "action" (retry | ack | nack)
+// and an optional string "detail". nullopt and *error (400) otherwise. One
+// parse for POST /api/v1/sync/acknowledge and the console's bulk actions.
+struct OperatorRequest {
+  std::string name;  // as sent: "retry", "ack" or "nack"
+  pipeline::OperatorAction op = pipeline::OperatorAction::kRetry;
+  std::string detail;
+};
+std::optional<OperatorRequest> ParseOperatorRequest(const rapidjson::Value& body,
+                                                    ApiResponse* error);
 
 using Handler = ApiResponse (*)(ApiContext&, const ApiRequest&);
 

@@ -567,18 +567,11 @@ ApiResponse HandleDeadLetterActions(ApiContext& ctx, const ApiRequest& req) {
   rapidjson::Document doc;
   if (!ParseJsonBody(req, &doc, &error)) return error;
   if (!doc.IsObject()) return ErrorResponse(ApiError::kValidation, "body must be an object");
-  const std::string action_name(StringMember(doc, "action").value_or(std::string_view()));
-  std::optional<pipeline::OperatorAction> op;
-  if (action_name == "retry") op = pipeline::OperatorAction::kRetry;
-  if (action_name == "ack") op = pipeline::OperatorAction::kAck;
-  if (action_name == "nack") op = pipeline::OperatorAction::kNack;
-  if (!op) return ErrorResponse(ApiError::kValidation, "action must be retry, ack or nack");
-  std::string detail;
-  if (doc.HasMember("detail")) {
-    std::optional<std::string_view> text = StringMember(doc, "detail");
-    if (!text) return ErrorResponse(ApiError::kValidation, "detail must be a string");
-    detail = std::string(*text);
-  }
+  std::optional<OperatorRequest> action = ParseOperatorRequest(doc, &error);
+  if (!action) return error;
+  const std::string& action_name = action->name;
+  const pipeline::OperatorAction* op = &action->op;
+  const std::string& detail = action->detail;
   if (!doc.HasMember("entries") || !doc["entries"].IsArray() || doc["entries"].Empty()) {
     return ErrorResponse(ApiError::kValidation,
                          "entries must be a non-empty array of {tenant_id, entry_id}");

@@ -33,16 +33,6 @@ struct Pending {
   bool repeated = false;                      // the same id earlier in this request
 };
 
-domain::EntryResult Nack(domain::NackReason reason, std::string detail, int64_t retry_after_ms) {
-  domain::EntryResult r;
-  r.acked = false;
-  r.reason = reason;
-  r.detail = std::move(detail);
-  r.retry_after_ms = retry_after_ms;
-  r.server_timestamp_ms = NowEpochMs();
-  return r;
-}
-
 // Reads one entry; its tenant is its own tenantId (REST has no connection
 // tenant). ParseSyncEntry checks that it is an identifier (so never empty).
 domain::ParsedEntry ParseRestEntry(const rapidjson::Value& value) {
@@ -142,7 +132,7 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     domain::ParsedEntry parsed = ParseRestEntry(entries[i]);
     if (auto* err = std::get_if<domain::EntryError>(&parsed)) {
       item.id = err->id;
-      item.failed = Nack(err->reason, err->detail, 0);
+      item.failed = pipeline::results::EntryRefused(*err, NowEpochMs());
       // Every NACK is counted: under its tenant when that is an identifier,
       // otherwise only globally.
       ctx.pipeline->CountRejected(RejectedTenant(entries[i]).value_or(""));
@@ -172,6 +162,31 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
   return later;
 }
 
+std::optional<OperatorRequest> ParseOperatorRequest(const rapidjson::Value& body,
+                                                    ApiResponse* error) {
+  OperatorRequest out;
+  out.name = std::string(StringMember(body, "action").value_or(std::string_view()));
+  if (out.name == "retry") {
+    out.op = pipeline::OperatorAction::kRetry;
+  } else if (out.name == "ack") {
+    out.op = pipeline::OperatorAction::kAck;
+  } else if (out.name == "nack") {
+    out.op = pipeline::OperatorAction::kNack;
+  } else {
+    *error = ErrorResponse(ApiError::kValidation, "action must be retry, ack or nack");
+    return std::nullopt;
+  }
+  if (body.IsObject() && body.HasMember("detail")) {
+    std::optional<std::string_view> text = StringMember(body, "detail");
+    if (!text) {
+      *error = ErrorResponse(ApiError::kValidation, "detail must be a string");
+      return std::nullopt;
+    }
+    out.detail = std::string(*text);
+  }
+  return out;
+}
+
 ApiResponse HandleGetEntry(ApiContext& ctx, const ApiRequest& req) {
   const std::string& tenant = req.params.at("tenant_id");
   const std::string& entry_id = req.params.at("entry_id");
@@ -195,18 +210,10 @@ ApiResponse HandleAcknowledge(ApiContext& ctx, const ApiRequest& req) {
   if (!tenant) return error;
   std::optional<std::string> entry_id = IdentifierMember(doc, "entry_id", &error);
   if (!entry_id) return error;
-  std::optional<pipeline::OperatorAction> op;
-  const std::string_view action_name = StringMember(doc, "action").value_or(std::string_view());
-  if (action_name == "retry") op = pipeline::OperatorAction::kRetry;
-  if (action_name == "ack") op = pipeline::OperatorAction::kAck;
-  if (action_name == "nack") op = pipeline::OperatorAction::kNack;
-  if (!op) return ErrorResponse(ApiError::kValidation, "action must be retry, ack or nack");
-  std::string detail;
-  if (doc.HasMember("detail")) {
-    std::optional<std::string_view> text = StringMember(doc, "detail");
-    if (!text) return ErrorResponse(ApiError::kValidation, "detail must be a string");
-    detail = std::string(*text);
-  }
+  std::optional<OperatorRequest> action = ParseOperatorRequest(doc, &error);
+  if (!action) return error;
+  const pipeline::OperatorAction* op = &action->op;
+  const std::string& detail = action->detail;
 
   auto future = std::make_shared<std::future<pipeline::OperatorResult>>(
       ctx.pipeline->Operate(*tenant, *entry_id, *op, detail));

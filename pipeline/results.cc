@@ -52,6 +52,10 @@ domain::EntryResult RetriesExhausted(int64_t retry_after_ms, int64_t now_ms) {
 domain::EntryResult DatabaseRefused(int64_t now_ms) {
   return Nack(domain::NackReason::kConstraint, kDatabaseRefused, 0, now_ms);
 }
+domain::EntryResult EntryRefused(const domain::EntryError& error, int64_t now_ms) {
+  return Nack(error.reason, error.detail, 0, now_ms);
+}
+
 domain::EntryResult Validation(std::string detail, int64_t now_ms) {
   return Nack(domain::NackReason::kValidation, std::move(detail), 0, now_ms);
 }

@@ -8,14 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-if ! command -v promtool >/dev/null; then
-  echo "check-deploy: installing prometheus (for promtool)"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends prometheus
-fi
+scripts/install-deps.sh --only prometheus
 
 echo "== check-deploy: promtool check rules deploy/alerts.yml"
 promtool check rules deploy/alerts.yml

@@ -15,14 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 t0=$(date +%s)
 
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "console-test: installing chromium (Debian)"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends chromium
-fi
+scripts/install-deps.sh --only chromium
 
 scripts/build-console.sh
 if [[ ! -x build/syncd ]]; then

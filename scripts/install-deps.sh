@@ -2,12 +2,17 @@
 # Installs the Debian packages syncd needs to build, run and test.
 # (libboost-dev: SOCI 4.0.3's headers include Boost.Fusion, though Debian does not depend on it.)
 # Idempotent: packages already installed are skipped; apt-get runs only when
-# something is missing. Usage: scripts/install-deps.sh [--test]
+# something is missing. Usage: scripts/install-deps.sh [--test | --only PKG...]
 set -euo pipefail
 
 pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
       rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev)
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--only" ]]; then
+  # scripts/install-deps.sh --only PKG...: just these (the fuzz, console and
+  # deploy scripts name what they need), with the same skip-what-is-present.
+  shift
+  pkgs=("$@")
+elif [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime: the sanitizer build and the libFuzzer target.
   pkgs+=(libgtest-dev libgmock-dev clang-format clang-tidy curl clang libclang-rt-14-dev)
   # The console's browser suite (Debian's Chromium: no browser download) and

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "syncd/domain/entry.h"
 #include "syncd/domain/lww.h"
 #include "syncd/domain/result.h"
 
@@ -47,6 +48,8 @@ domain::EntryResult DatabaseUnavailable(int64_t retry_after_ms, int64_t now_ms);
 domain::EntryResult RetriesExhausted(int64_t retry_after_ms, int64_t now_ms);
 domain::EntryResult DatabaseRefused(int64_t now_ms);  // permanent
 domain::EntryResult Validation(std::string detail, int64_t now_ms);
+// An entry refused as it was read (validation or permission; permanent).
+domain::EntryResult EntryRefused(const domain::EntryError& error, int64_t now_ms);
 domain::EntryResult OperatorRejected(std::string detail, int64_t now_ms);  // "" = the default text
 
 }  // namespace results
