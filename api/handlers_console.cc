@@ -382,14 +382,7 @@ ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest&) {
   w.String(ctx.options.version);
   w.Key("queue");
   w.StartObject();
-  w.Key("pending");
-  w.Int64(c.pending);
-  w.Key("in_flight");
-  w.Int64(c.in_flight);
-  w.Key("retry_wait");
-  w.Int64(c.retry_wait);
-  w.Key("dead");
-  w.Int64(c.dead);
+  WriteDepthMembers(w, c);
   w.EndObject();
   w.Key("totals");
   w.StartObject();

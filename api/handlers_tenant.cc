@@ -79,14 +79,7 @@ ApiResponse HandleTenantStatus(ApiContext& ctx, const ApiRequest& req) {
   w.String(tenant);
   w.Key("queue_length");
   w.Int64(queue_length);
-  w.Key("pending");
-  w.Int64(c.pending);
-  w.Key("in_flight");
-  w.Int64(c.in_flight);
-  w.Key("retry_wait");
-  w.Int64(c.retry_wait);
-  w.Key("dead");
-  w.Int64(c.dead);
+  WriteDepthMembers(w, c);
   w.Key("failed_entries_count");
   w.Int64(failed);
   w.Key("sync_in_progress");

@@ -22,6 +22,17 @@ void StrOrNull(JsonWriter& w, const std::string& s) {
 
 }  // namespace
 
+void WriteDepthMembers(JsonWriter& w, const pipeline::QueueCounts& c) {
+  w.Key("pending");
+  w.Int64(c.pending);
+  w.Key("in_flight");
+  w.Int64(c.in_flight);
+  w.Key("retry_wait");
+  w.Int64(c.retry_wait);
+  w.Key("dead");
+  w.Int64(c.dead);
+}
+
 std::string ConflictListJson(const std::string& tenant_id,
                              const std::vector<db::ConflictRecord>& conflicts,
                              int64_t last_check_s) {

@@ -10,8 +10,13 @@
 
 #include "http_types.h"
 #include "syncd/db/store.h"
+#include "syncd/pipeline/pipeline.h"
 
 namespace syncd::api {
+
+// The queue's depth by state as members of the object being written:
+// pending, in_flight, retry_wait, dead (queue stats, tenant status, console).
+void WriteDepthMembers(JsonWriter& w, const pipeline::QueueCounts& c);
 
 // GET /api/v1/sync/conflicts/{tenant_id}.
 std::string ConflictListJson(const std::string& tenant_id,

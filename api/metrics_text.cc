@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "http_types.h"
+#include "json_out.h"
 
 namespace syncd::api {
 
@@ -59,14 +60,7 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.StartObject();
   w.Key("depth");
   w.StartObject();
-  w.Key("pending");
-  w.Int64(c.pending);
-  w.Key("in_flight");
-  w.Int64(c.in_flight);
-  w.Key("retry_wait");
-  w.Int64(c.retry_wait);
-  w.Key("dead");
-  w.Int64(c.dead);
+  WriteDepthMembers(w, c);
   w.EndObject();
   w.Key("oldest_pending_age_ms");
   w.Int64(in.oldest_pending_age_ms);
