@@ -28,30 +28,6 @@ std::string Entry(const std::string& tenant, const std::string& prefix, int i) {
       "account " + std::to_string(i), "g-1", i, 1764130000000LL + i * 1000LL);
 }
 
-// Reads sync replies until `count` distinct ids are answered or `timeout`
-// passes; a second reply for an id is reported in *twice.
-std::map<std::string, rapidjson::Document> CollectReplies(test::WsClient& client, size_t count,
-                                                          Millis timeout,
-                                                          std::vector<std::string>* twice) {
-  std::map<std::string, rapidjson::Document> replies;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (replies.size() < count) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) break;
-    std::optional<std::string> frame =
-        client.WaitFor([](const rapidjson::Document& d) { return test::IsSyncReply(d); }, left);
-    if (!frame) break;
-    rapidjson::Document d = test::ParseJson(*frame);
-    std::string id = test::GetString(d, "id");
-    if (replies.count(id) != 0) {
-      twice->push_back(id);
-      continue;
-    }
-    replies.emplace(id, std::move(d));
-  }
-  return replies;
-}
-
 TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
   test::TempDir dir;
   test::SyncdProcess server;
@@ -73,7 +49,7 @@ TEST(FaultTest, ThirtyPercentCommitFailuresStillAckEverything) {
   std::map<std::string, rapidjson::Document> replies;
   for (int start = 0; start < kEntries; start += kChunk) {
     for (int i = start; i < start + kChunk; ++i) ASSERT_TRUE(client.Send(Entry("fault", "f-", i)));
-    auto chunk = CollectReplies(client, kChunk, Millis(20000), &twice);
+    auto chunk = test::CollectSyncReplies(client, kChunk, Millis(20000), &twice);
     ASSERT_EQ(chunk.size(), static_cast<size_t>(kChunk)) << "chunk at " << start;
     for (auto& [id, d] : chunk) {
       if (!replies.emplace(id, std::move(d)).second) twice.push_back(id);  // answered again
@@ -179,7 +155,7 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
     ASSERT_TRUE(test::ConnectOnline(client, server.ws_url("bp")));
     for (int i = 0; i < kFirst; ++i) ASSERT_TRUE(client.Send(Entry("bp", "b-", i)));
     std::vector<std::string> twice;
-    auto replies = CollectReplies(client, kFirst - kQueueMax, Millis(10000), &twice);
+    auto replies = test::CollectSyncReplies(client, kFirst - kQueueMax, Millis(10000), &twice);
     ASSERT_EQ(replies.size(), static_cast<size_t>(kFirst - kQueueMax));
     for (const auto& [id, d] : replies) {
       EXPECT_EQ(test::GetString(d, "type"), "sync_nack") << id;
@@ -251,7 +227,8 @@ TEST(BackpressureTest, QueueFullThenRecovers) {
     while (next < kTotal) {
       int step = std::min(kQueueMax / 2, kTotal - next);
       for (int i = next; i < next + step; ++i) ASSERT_TRUE(client.Send(Entry("bp", "b-", i)));
-      auto replies = CollectReplies(client, static_cast<size_t>(step), Millis(10000), &twice);
+      auto replies =
+          test::CollectSyncReplies(client, static_cast<size_t>(step), Millis(10000), &twice);
       ASSERT_EQ(replies.size(), static_cast<size_t>(step));
       for (auto& [id, d] : replies) all.emplace(id, std::move(d));
       next += step;

@@ -37,19 +37,7 @@ std::map<std::string, rapidjson::Document> SendAndCollect(test::WsClient& client
   for (size_t i = 0; i < ids.size(); ++i) {
     EXPECT_TRUE(client.Send(Entry(ids[i], static_cast<int>(i))));
   }
-  std::map<std::string, rapidjson::Document> replies;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (replies.size() < ids.size()) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) break;
-    std::optional<std::string> frame =
-        client.WaitFor([](const rapidjson::Document& d) { return test::IsSyncReply(d); }, left);
-    if (!frame) break;
-    rapidjson::Document d = test::ParseJson(*frame);
-    std::string id = test::GetString(d, "id");
-    replies.emplace(id, std::move(d));
-  }
-  return replies;
+  return test::CollectSyncReplies(client, ids.size(), timeout);
 }
 
 std::vector<std::string> Ids(const std::string& prefix, int n) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <variant>
 
+#include "support/syncd_process.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/db/store.h"
 #include "syncd/domain/entry.h"
@@ -40,20 +41,14 @@ domain::SyncEntry MakeEntry(const std::string& id) {
 class LostDatabaseFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "syncd-lost-file-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     options_.path = (dir_ / "syncd.db").string();
     Status s;
     write_ = OpenSqliteWriteStore(options_, &s);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  void TearDown() override {
-    write_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { write_.reset(); }
 
   // Inserts one entry in its own transaction; returns the commit's status.
   Status InsertAndCommit(const std::string& id) {
@@ -85,6 +80,7 @@ class LostDatabaseFileTest : public ::testing::Test {
     return row.has_value();
   }
 
+  test::TempDir temp_;  // removed with the fixture, after TearDown
   std::filesystem::path dir_;
   SqliteOptions options_;
   std::unique_ptr<WriteStore> write_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/fake_clock.h"
+#include "support/syncd_process.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/domain/entry.h"
@@ -71,17 +72,11 @@ class CapturingSink final : public ResultSink {
 class DatabaseFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "syncd-db-fault-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     db_options_.path = (dir_ / "syncd.db").string();
   }
-  void TearDown() override {
-    pipeline_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { pipeline_.reset(); }
 
   void MakePipeline() {
     pipeline_.reset();
@@ -146,6 +141,7 @@ class DatabaseFaultTest : public ::testing::Test {
     }
   }
 
+  test::TempDir temp_;  // removed with the fixture, after TearDown
   std::filesystem::path dir_;
   db::SqliteOptions db_options_;
   test::FakeClock clock_{kT0};

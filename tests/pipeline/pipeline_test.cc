@@ -24,6 +24,7 @@
 
 #include "support/entry_builders.h"
 #include "support/fake_clock.h"
+#include "support/syncd_process.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -121,17 +122,13 @@ PipelineOptions TestOptions() {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "syncd-pipeline-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     db_options_.path = (dir_ / "syncd.db").string();
   }
   void TearDown() override {
     pipeline_.reset();
     read_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   // A pipeline on the test file behind a FaultInjectingStore (faults_), with
@@ -210,6 +207,7 @@ class PipelineTest : public ::testing::Test {
     return value;
   }
 
+  test::TempDir temp_;  // removed with the fixture, after TearDown
   std::filesystem::path dir_;
   db::SqliteOptions db_options_;
   test::FakeClock clock_{kT0};

@@ -259,4 +259,27 @@ bool FlushWithPing(WsClient* client, std::vector<std::string>* before, int64_t t
   return ::testing::AssertionSuccess();
 }
 
+std::map<std::string, rapidjson::Document> CollectSyncReplies(WsClient& client, size_t count,
+                                                              std::chrono::milliseconds timeout,
+                                                              std::vector<std::string>* twice) {
+  std::map<std::string, rapidjson::Document> replies;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (replies.size() < count) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) break;
+    std::optional<std::string> frame =
+        client.WaitFor([](const rapidjson::Document& d) { return IsSyncReply(d); }, left);
+    if (!frame) break;
+    rapidjson::Document d = ParseJson(*frame);
+    std::string id = GetString(d, "id");
+    if (replies.count(id) != 0) {
+      if (twice != nullptr) twice->push_back(id);
+      continue;
+    }
+    replies.emplace(id, std::move(d));
+  }
+  return replies;
+}
+
 }  // namespace syncd::test

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,13 @@ class WsClient {
 // The frames read before the pong go to *before (when given). false when no
 // pong came within 5 s.
 bool FlushWithPing(WsClient* client, std::vector<std::string>* before, int64_t timestamp = 42);
+
+// Reads sync replies (sync_ack / sync_nack) until `count` distinct ids are
+// answered or `timeout` passes; a further reply for an id already answered
+// goes to *twice (when given). Keyed by id.
+std::map<std::string, rapidjson::Document> CollectSyncReplies(
+    WsClient& client, size_t count, std::chrono::milliseconds timeout,
+    std::vector<std::string>* twice = nullptr);
 
 // Connects `client` to `url` and waits for {"type":"status","status":"online"}.
 ::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url);
