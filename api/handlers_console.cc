@@ -123,6 +123,19 @@ void StartConsole(ApiContext& ctx) {
 
 namespace {
 
+// The members of a paged answer, "total", "limit", "offset", then opens
+// "items": [ (the caller writes the items and closes the array and object).
+void StartPageItems(JsonWriter& w, int64_t total, int limit, int offset) {
+  w.Key("total");
+  w.Int64(total);
+  w.Key("limit");
+  w.Int(limit);
+  w.Key("offset");
+  w.Int(offset);
+  w.Key("items");
+  w.StartArray();
+}
+
 constexpr int64_t kDefaultPage = 50;
 constexpr int64_t kMaxPage = 500;
 constexpr size_t kMaxActionEntries = 500;
@@ -386,18 +399,7 @@ ApiResponse HandleOverview(ApiContext& ctx, const ApiRequest&) {
   w.EndObject();
   w.Key("totals");
   w.StartObject();
-  w.Key("received");
-  w.Int64(c.received);
-  w.Key("applied");
-  w.Int64(c.applied);
-  w.Key("superseded");
-  w.Int64(c.superseded);
-  w.Key("manual");
-  w.Int64(c.manual);
-  w.Key("nacked");
-  w.Int64(c.nacked);
-  w.Key("dead_lettered");
-  w.Int64(c.dead_lettered);
+  WriteTotalsMembers(w, c);
   w.EndObject();
   w.Key("batch");
   w.StartObject();
@@ -509,14 +511,7 @@ ApiResponse HandleListDeadLetters(ApiContext& ctx, const ApiRequest& req) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
-  w.Key("total");
-  w.Int64(total);
-  w.Key("limit");
-  w.Int(f.limit);
-  w.Key("offset");
-  w.Int(f.offset);
-  w.Key("items");
-  w.StartArray();
+  StartPageItems(w, total, f.limit, f.offset);
   for (const db::QueueRow& r : rows) {
     w.StartObject();
     w.Key("tenant_id");
@@ -708,14 +703,7 @@ ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
-  w.Key("total");
-  w.Int64(total);
-  w.Key("limit");
-  w.Int(f.limit);
-  w.Key("offset");
-  w.Int(f.offset);
-  w.Key("items");
-  w.StartArray();
+  StartPageItems(w, total, f.limit, f.offset);
   for (const db::ConsoleConflict& c : rows) WriteConflict(w, c);
   w.EndArray();
   w.EndObject();
@@ -969,14 +957,7 @@ ApiResponse HandleTenantEntities(ApiContext& ctx, const ApiRequest& req) {
   w.StartObject();
   w.Key("tenant_id");
   w.String(tenant);
-  w.Key("total");
-  w.Int64(total);
-  w.Key("limit");
-  w.Int(limit);
-  w.Key("offset");
-  w.Int(offset);
-  w.Key("items");
-  w.StartArray();
+  StartPageItems(w, total, limit, offset);
   for (const db::StoredEntity& e : rows) {
     w.StartObject();
     w.Key("entity_type");

@@ -3,24 +3,9 @@
 #include <string_view>
 
 #include "syncd/common/entry_state.h"
+#include "syncd/wire/entry_results.h"
 
 namespace syncd::api {
-
-namespace {
-
-void Str(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void StrOrNull(JsonWriter& w, const std::string& s) {
-  if (s.empty()) {
-    w.Null();
-  } else {
-    w.String(s);
-  }
-}
-
-}  // namespace
 
 void WriteDepthMembers(JsonWriter& w, const pipeline::QueueCounts& c) {
   w.Key("pending");
@@ -31,6 +16,25 @@ void WriteDepthMembers(JsonWriter& w, const pipeline::QueueCounts& c) {
   w.Int64(c.retry_wait);
   w.Key("dead");
   w.Int64(c.dead);
+}
+
+void WriteTotalsMembers(JsonWriter& w, const pipeline::QueueCounts& c) {
+  w.Key("received");
+  w.Int64(c.received);
+  w.Key("applied");
+  w.Int64(c.applied);
+  w.Key("superseded");
+  w.Int64(c.superseded);
+  w.Key("manual");
+  w.Int64(c.manual);
+  w.Key("duplicates");
+  w.Int64(c.duplicates);
+  w.Key("nacked");
+  w.Int64(c.nacked);
+  w.Key("retries");
+  w.Int64(c.retries);
+  w.Key("dead_lettered");
+  w.Int64(c.dead_lettered);
 }
 
 std::string ConflictListJson(const std::string& tenant_id,
@@ -46,7 +50,7 @@ std::string ConflictListJson(const std::string& tenant_id,
   for (const db::ConflictRecord& c : conflicts) {
     w.StartObject();
     w.Key("entity_type");
-    Str(w, domain::EntityTypeName(c.type));
+    wire::StringValue(w, domain::EntityTypeName(c.type));
     w.Key("entity_id");
     w.String(c.entity_id);
     w.Key("entry_id");
@@ -56,9 +60,9 @@ std::string ConflictListJson(const std::string& tenant_id,
     w.Key("stored_version");
     w.Int64(c.stored_version_ms);
     w.Key("incoming_checksum");
-    StrOrNull(w, c.incoming_checksum);
+    wire::StringOrNull(w, c.incoming_checksum);
     w.Key("stored_checksum");
-    StrOrNull(w, c.stored_checksum);
+    wire::StringOrNull(w, c.stored_checksum);
     w.Key("resolution");
     w.String(c.resolution);
     w.Key("detected_at");

@@ -18,6 +18,10 @@ namespace syncd::api {
 // pending, in_flight, retry_wait, dead (queue stats, tenant status, console).
 void WriteDepthMembers(JsonWriter& w, const pipeline::QueueCounts& c);
 
+// The counters since the database was created, as members of the object
+// being written (queue stats `totals`, the console overview `totals`).
+void WriteTotalsMembers(JsonWriter& w, const pipeline::QueueCounts& c);
+
 // GET /api/v1/sync/conflicts/{tenant_id}.
 std::string ConflictListJson(const std::string& tenant_id,
                              const std::vector<db::ConflictRecord>& conflicts,

@@ -20,11 +20,41 @@ std::string Done(const rapidjson::StringBuffer& buffer) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-void StrValue(JsonWriter& w, std::string_view s) {
+// The fields shared by a REST EntryResult and a stored result (no `id`).
+void WriteResultFields(JsonWriter& w, const domain::EntryResult& r, bool with_retry_after) {
+  w.Key("status");
+  w.String(r.acked ? "processed" : "failed");
+  if (r.acked) {
+    if (r.outcome) {
+      w.Key("outcome");
+      StringValue(w, domain::OutcomeName(*r.outcome));
+    }
+    if (!r.checksum.empty()) {
+      w.Key("checksum");
+      w.String(r.checksum);
+    }
+    return;
+  }
+  w.Key("reason");
+  StringValue(w, domain::NackReasonName(r.reason));
+  w.Key("detail");
+  w.String(r.detail);
+  bool permanent = domain::IsPermanent(r.reason);
+  w.Key("is_permanent");
+  w.Bool(permanent);
+  if (with_retry_after && !permanent) {
+    w.Key("retry_after");
+    w.Int64(r.retry_after_ms);
+  }
+}
+
+}  // namespace
+
+void StringValue(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-void StrOrNull(JsonWriter& w, const std::string& s) {
+void StringOrNull(JsonWriter& w, const std::string& s) {
   if (s.empty()) {
     w.Null();
   } else {
@@ -39,36 +69,6 @@ void IntOrNull(JsonWriter& w, int64_t v) {
     w.Int64(v);
   }
 }
-
-// The fields shared by a REST EntryResult and a stored result (no `id`).
-void WriteResultFields(JsonWriter& w, const domain::EntryResult& r, bool with_retry_after) {
-  w.Key("status");
-  w.String(r.acked ? "processed" : "failed");
-  if (r.acked) {
-    if (r.outcome) {
-      w.Key("outcome");
-      StrValue(w, domain::OutcomeName(*r.outcome));
-    }
-    if (!r.checksum.empty()) {
-      w.Key("checksum");
-      w.String(r.checksum);
-    }
-    return;
-  }
-  w.Key("reason");
-  StrValue(w, domain::NackReasonName(r.reason));
-  w.Key("detail");
-  w.String(r.detail);
-  bool permanent = domain::IsPermanent(r.reason);
-  w.Key("is_permanent");
-  w.Bool(permanent);
-  if (with_retry_after && !permanent) {
-    w.Key("retry_after");
-    w.Int64(r.retry_after_ms);
-  }
-}
-
-}  // namespace
 
 std::string SyncReplyJson(const pipeline::Delivery& d) {
   rapidjson::StringBuffer buffer;
@@ -156,11 +156,11 @@ std::string EntryStateJson(const db::QueueRow& row) {
   w.Key("entry_id");
   w.String(row.entry.id);
   w.Key("state");
-  StrValue(w, common::EntryStateName(row.state));
+  StringValue(w, common::EntryStateName(row.state));
   w.Key("attempts");
   w.Int(row.attempts);
   w.Key("last_error");
-  StrOrNull(w, row.last_error);
+  StringOrNull(w, row.last_error);
   w.Key("received_at_ms");
   w.Int64(row.received_at_ms);
   w.Key("finished_at_ms");

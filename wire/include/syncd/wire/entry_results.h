@@ -23,6 +23,12 @@ namespace syncd::wire {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// Small value writers both transports' JSON uses: a string with its length,
+// a string or null when empty, an integer or null when 0.
+void StringValue(JsonWriter& w, std::string_view s);
+void StringOrNull(JsonWriter& w, const std::string& s);
+void IntOrNull(JsonWriter& w, int64_t v);
+
 // --- WebSocket ---------------------------------------------------------------
 
 // sync_ack / sync_nack for a pipeline result.
