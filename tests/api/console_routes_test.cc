@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "api_json.h"
 #include "support/http_client.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/console_store.h"
@@ -29,23 +30,6 @@ namespace syncd::api {
 namespace {
 
 namespace fs = std::filesystem;
-
-rapidjson::Document Json(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  return doc;
-}
-
-std::string Str(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsString()) return "<absent>";
-  return v[name].GetString();
-}
-
-int64_t Int(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsInt64()) return -999;
-  return v[name].GetInt64();
-}
 
 std::string Account(const std::string& id, const std::string& entity_id, const std::string& name,
                     int64_t version_ms, const std::string& tenant = "t1") {

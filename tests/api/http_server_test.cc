@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "api_json.h"
 #include "http_types.h"  // api/ private: ErrorResponse
 #include "support/fake_clock.h"
 #include "support/http_client.h"
@@ -28,23 +29,6 @@
 
 namespace syncd::api {
 namespace {
-
-rapidjson::Document Json(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  return doc;
-}
-
-std::string Str(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsString()) return "<absent>";
-  return v[name].GetString();
-}
-
-int64_t Int(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject() || !v.HasMember(name) || !v[name].IsInt64()) return -999;
-  return v[name].GetInt64();
-}
 
 // One SyncQueueEntry of an Account.
 std::string Account(const std::string& id, const std::string& entity_id, const std::string& name,
