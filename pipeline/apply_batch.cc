@@ -108,6 +108,14 @@ ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const co
   std::map<std::string, db::Checkpoint> checkpoints;
   Deltas& deltas = out.deltas;
   Status s = store->Begin(db::TxnKind::kApply);
+  if (s.ok()) {
+    std::vector<db::EntityRef> entities;
+    entities.reserve(batch.size());
+    for (const Item& item : batch) {
+      entities.push_back({item.entry.tenant_id, item.entry.entity_type, item.entry.entity_id});
+    }
+    s = store->LockEntities(entities);
+  }
   for (size_t i = 0; i < batch.size() && s.ok(); ++i) {
     const Item& item = batch[i];
     Applied& a = applied[i];

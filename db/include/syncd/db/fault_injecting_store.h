@@ -41,6 +41,9 @@ class FaultInjectingStore final : public WriteStore {
   Status Savepoint() override { return inner_->Savepoint(); }
   Status ReleaseSavepoint() override { return inner_->ReleaseSavepoint(); }
   Status RollbackToSavepoint() override { return inner_->RollbackToSavepoint(); }
+  Status LockEntities(const std::vector<EntityRef>& entities) override {
+    return inner_->LockEntities(entities);
+  }
   Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms, EntryState state,
                      int64_t lease_until_ms, int64_t* seq, bool* inserted) override {
     return inner_->InsertEntry(entry, received_at_ms, state, lease_until_ms, seq, inserted);

@@ -97,6 +97,14 @@ struct Checkpoint {
 using CounterKey = std::pair<std::string, std::string>;
 using CounterMap = std::map<CounterKey, int64_t>;
 
+// One entity an apply transaction is about to read and write (views into
+// the caller's entries, valid for the call).
+struct EntityRef {
+  std::string_view tenant_id;
+  domain::EntityType type = domain::EntityType::kAccount;
+  std::string_view entity_id;
+};
+
 // Kinds of write transaction, so that a wrapper can fail just one kind.
 enum class TxnKind { kIngest, kApply, kMaintenance };
 
@@ -113,6 +121,16 @@ class WriteStore {
   virtual Status Savepoint() = 0;
   virtual Status ReleaseSavepoint() = 0;
   virtual Status RollbackToSavepoint() = 0;
+
+  // Called right after Begin(kApply) with every entity of the batch. An
+  // engine with several writers (PostgreSQL, several instances) locks them
+  // here, in a fixed order, until the transaction ends, so two writers never
+  // decide last-write-wins on one entity at once and never deadlock on each
+  // other. SQLite has one writer and needs nothing.
+  virtual Status LockEntities(const std::vector<EntityRef>& entities) {
+    (void)entities;
+    return Status::Ok();
+  }
 
   // Queue. InsertEntry ignores an existing (tenant, entry id): *inserted says
   // whether a row was written, *seq is the new row's seq.
