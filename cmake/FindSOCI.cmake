@@ -1,6 +1,6 @@
 # SOCI 4.0.3 on Debian ships no CMake package: find the core and the
 # backends by hand and expose them as imported targets.
-#   SOCI::core, SOCI::sqlite3 (and SOCI::postgresql when found)
+#   SOCI::core, SOCI::sqlite3, SOCI::postgresql (the PostgreSQL store)
 find_path(SOCI_INCLUDE_DIR soci/soci.h)
 find_library(SOCI_CORE_LIBRARY NAMES soci_core)
 find_library(SOCI_SQLITE3_LIBRARY NAMES soci_sqlite3)
@@ -9,7 +9,7 @@ find_package(SQLite3 REQUIRED)
 
 include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(SOCI
-  REQUIRED_VARS SOCI_INCLUDE_DIR SOCI_CORE_LIBRARY SOCI_SQLITE3_LIBRARY)
+  REQUIRED_VARS SOCI_INCLUDE_DIR SOCI_CORE_LIBRARY SOCI_SQLITE3_LIBRARY SOCI_POSTGRESQL_LIBRARY)
 
 if(SOCI_FOUND AND NOT TARGET SOCI::core)
   add_library(SOCI::core UNKNOWN IMPORTED)
@@ -21,11 +21,9 @@ if(SOCI_FOUND AND NOT TARGET SOCI::core)
   set_target_properties(SOCI::sqlite3 PROPERTIES
     IMPORTED_LOCATION "${SOCI_SQLITE3_LIBRARY}"
     INTERFACE_LINK_LIBRARIES "SOCI::core;SQLite::SQLite3")
-  if(SOCI_POSTGRESQL_LIBRARY)
-    add_library(SOCI::postgresql UNKNOWN IMPORTED)
-    set_target_properties(SOCI::postgresql PROPERTIES
-      IMPORTED_LOCATION "${SOCI_POSTGRESQL_LIBRARY}"
-      INTERFACE_LINK_LIBRARIES "SOCI::core")
-  endif()
+  add_library(SOCI::postgresql UNKNOWN IMPORTED)
+  set_target_properties(SOCI::postgresql PROPERTIES
+    IMPORTED_LOCATION "${SOCI_POSTGRESQL_LIBRARY}"
+    INTERFACE_LINK_LIBRARIES "SOCI::core")
 endif()
 mark_as_advanced(SOCI_INCLUDE_DIR SOCI_CORE_LIBRARY SOCI_SQLITE3_LIBRARY SOCI_POSTGRESQL_LIBRARY)

@@ -1,5 +1,6 @@
 #include "soci_util.h"
 
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
@@ -33,10 +34,32 @@ Status StatusFromSqliteCode(int rc, std::string_view message) {
   return Status::Permanent(std::string(message));
 }
 
+bool IsTransientSqlState(std::string_view state) {
+  if (state.empty()) return true;  // no answer at all: the connection is gone
+  std::string_view cls = state.substr(0, 2);
+  if (cls == "08" || cls == "53" || cls == "58") return true;
+  return state == "40001" || state == "40P01" || state == "57P01" || state == "57P02" ||
+         state == "57P03" || state == "57014" || state == "55P03" || state == "25006";
+}
+
+Status StatusFromSqlState(std::string_view sqlstate, std::string message) {
+  if (IsTransientSqlState(sqlstate)) return Status::Transient(std::move(message));
+  return Status::Permanent(std::move(message));
+}
+
 Status StatusFromSociError(const soci::soci_error& error, std::string_view what) {
   std::string message = std::string(what) + ": " + error.get_error_message();
   if (const auto* sqlite_error = dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
     return StatusFromSqliteCode(sqlite_error->result(), message);
+  }
+  if (const auto* pg_error = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
+    std::string state = pg_error->sqlstate().c_str();  // up to a NUL
+    while (!state.empty() && state.back() == ' ') state.pop_back();
+    // SOCI reports a lost connection without a SQLSTATE (or as category).
+    if (state.empty() && error.get_error_category() != soci::soci_error::connection_error) {
+      state = "XX000";
+    }
+    return StatusFromSqlState(state, std::move(message));
   }
   switch (error.get_error_category()) {
     case soci::soci_error::connection_error:

@@ -1,0 +1,49 @@
+// PostgreSQL implementations of the stores (scale.md): several syncd
+// instances on one database. The write side speaks libpq directly (prepared
+// statements on the hot path); reads and the console go through SOCI's
+// postgresql backend. Every connection comes from the same libpq URI.
+#ifndef SYNCD_DB_POSTGRES_STORE_H_
+#define SYNCD_DB_POSTGRES_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "syncd/db/console_store.h"
+#include "syncd/db/store.h"
+
+namespace syncd::db {
+
+struct PostgresOptions {
+  // Any libpq connection URI (postgresql://user:pw@host:port/db?...,
+  // several hosts, target_session_attrs=...). Never logged as given: see
+  // RedactedUrl().
+  std::string url;
+  // Names this process in leases (sync_queue.owner) and in the instances
+  // table. A restarted process that keeps its id takes its rows back at once.
+  std::string instance_id;
+  // How often the instance's heartbeat row is renewed.
+  int64_t heartbeat_ms = 1000;
+  // An instance whose heartbeat is older than this is dead: its unfinished
+  // rows are claimed again by the others.
+  int64_t instance_timeout_ms = 10000;
+  int connect_timeout_s = 5;
+};
+
+// Whether `db` names a PostgreSQL database rather than a SQLite file.
+bool IsPostgresUrl(std::string_view db);
+// The URI with any password replaced by "***" (for logs and errors).
+std::string RedactedUrl(std::string_view url);
+
+// Creates or upgrades the schema (one transaction under an advisory lock, so
+// instances that start together do not race) and opens the write side. A
+// schema newer than this binary is refused (permanent status).
+std::unique_ptr<WriteStore> OpenPostgresWriteStore(const PostgresOptions& options, Status* status);
+std::unique_ptr<ReadStore> OpenPostgresReadStore(const PostgresOptions& options, Status* status);
+std::unique_ptr<ConsoleStore> OpenPostgresConsoleStore(const PostgresOptions& options,
+                                                       Status* status);
+
+}  // namespace syncd::db
+
+#endif  // SYNCD_DB_POSTGRES_STORE_H_

@@ -1,0 +1,402 @@
+// Every SQL statement of the PostgreSQL engine, as a named constant: the
+// twin of db/sqlite/sql.h. Private to db/; header only.
+//
+// Placeholders: libpq statements (the write and read stores, native) use $N;
+// SOCI statements (the console store) use :name.
+//
+// The schema has the same shape as SQLite's (same tables, columns and
+// meanings), with three differences: every primary key begins with
+// tenant_id (scale.md: the schema can be distributed by tenant; the global
+// counters and metric snapshots use tenant_id ''), queue rows carry the
+// instance that owns them (`owner`), and two cluster-wide housekeeping tables
+// (schema_version, instances) hold no tenant data.
+#ifndef SYNCD_DB_POSTGRES_SQL_H_
+#define SYNCD_DB_POSTGRES_SQL_H_
+
+namespace syncd::db::postgres {
+
+// ---- Schema: versioned migrations under an advisory lock --------------------
+
+// pg_advisory_xact_lock(kSchemaLockClass, kSchemaLockObject) serialises
+// schema creation and upgrades between instances that start together. The
+// two-int form never collides with the entity locks (one bigint).
+inline constexpr int kSchemaLockClass = 0x73796e63;  // "sync"
+inline constexpr int kSchemaLockObject = 1;
+
+inline constexpr char kLockSchema[] = "SELECT pg_advisory_xact_lock($1, $2)";
+inline constexpr char kCreateSchemaVersion[] =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)";
+inline constexpr char kSchemaVersion[] = "SELECT coalesce(max(version), 0) FROM schema_version";
+inline constexpr char kRecordSchemaVersion[] =
+    "INSERT INTO schema_version(version, applied_at_ms)"
+    " VALUES($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)";
+
+// Version 1: everything SQLite has (with the console's columns, triggers and
+// attempts table built in), plus the instances table.
+inline constexpr const char* kSchemaV1[] = {
+    // The queue is the source of truth for every entry's state and result.
+    // `owner` is the instance that holds an unfinished row (in its memory
+    // schedule); lease_until_ms is when an in_flight claim lapses.
+    "CREATE TABLE sync_queue ("
+    " tenant_id TEXT NOT NULL, seq BIGINT GENERATED ALWAYS AS IDENTITY,"
+    " entry_id TEXT NOT NULL,"
+    " entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, operation TEXT NOT NULL,"
+    " data TEXT NOT NULL, version_ms BIGINT NOT NULL, client_ts_ms BIGINT NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " owner TEXT NOT NULL DEFAULT '',"
+    " lease_until_ms BIGINT NOT NULL DEFAULT 0, next_attempt_at_ms BIGINT NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " received_at_ms BIGINT NOT NULL, finished_at_ms BIGINT NOT NULL DEFAULT 0,"
+    // result_kind: 0 none, 1 ack, 2 nack
+    " result_kind INTEGER NOT NULL DEFAULT 0, result_outcome TEXT NOT NULL DEFAULT '',"
+    " result_reason TEXT NOT NULL DEFAULT '', result_detail TEXT NOT NULL DEFAULT '',"
+    " result_retry_after_ms BIGINT NOT NULL DEFAULT 0, result_checksum TEXT NOT NULL DEFAULT '',"
+    " result_server_ts_ms BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (tenant_id, seq))",
+    // The idempotency key (scale.md 1): unique across instances.
+    "CREATE UNIQUE INDEX sync_queue_entry ON sync_queue(tenant_id, entry_id)",
+    // The pipeline names a row by its seq alone.
+    "CREATE UNIQUE INDEX sync_queue_seq ON sync_queue(seq)",
+    "CREATE INDEX sync_queue_open ON sync_queue(tenant_id, seq)"
+    " WHERE finished_at_ms = 0 AND state <> 'dead'",
+    "CREATE INDEX sync_queue_open_owner ON sync_queue(owner, seq)"
+    " WHERE finished_at_ms = 0 AND state <> 'dead'",
+    "CREATE INDEX sync_queue_finished ON sync_queue(finished_at_ms) WHERE finished_at_ms > 0",
+    "CREATE INDEX sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
+    "CREATE TABLE entities ("
+    " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " version_ms BIGINT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
+    " checksum TEXT NOT NULL, modified_at_ms BIGINT NOT NULL,"
+    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (tenant_id, entity_type, entity_id))",
+    "CREATE TABLE conflicts ("
+    " tenant_id TEXT NOT NULL, id BIGINT GENERATED ALWAYS AS IDENTITY,"
+    " entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " incoming_version_ms BIGINT NOT NULL, stored_version_ms BIGINT NOT NULL,"
+    " incoming_checksum TEXT NOT NULL, stored_checksum TEXT NOT NULL,"
+    " resolution TEXT NOT NULL, detected_at_ms BIGINT NOT NULL,"
+    " resolved_at_ms BIGINT NOT NULL DEFAULT 0, resolved_by TEXT NOT NULL DEFAULT '',"
+    " resolution_entry_id TEXT NOT NULL DEFAULT '',"
+    " incoming_operation TEXT NOT NULL DEFAULT '', incoming_data TEXT NOT NULL DEFAULT '',"
+    " stored_data TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (tenant_id, id))",
+    "CREATE UNIQUE INDEX conflicts_id ON conflicts(id)",
+    // Both states of a conflict, captured in the transaction that detects it
+    // (the queue row still has its payload), as SQLite's conflicts_capture.
+    "CREATE FUNCTION syncd_conflicts_capture() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    " NEW.incoming_operation := coalesce((SELECT operation FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), '');"
+    " NEW.incoming_data := coalesce((SELECT data FROM sync_queue"
+    " WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.entry_id), '');"
+    " NEW.stored_data := coalesce((SELECT data FROM entities WHERE tenant_id = NEW.tenant_id"
+    " AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id), '');"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER conflicts_capture BEFORE INSERT ON conflicts FOR EACH ROW"
+    " WHEN (NEW.incoming_data = '') EXECUTE FUNCTION syncd_conflicts_capture()",
+    "CREATE TABLE sync_log ("
+    " tenant_id TEXT NOT NULL, id BIGINT GENERATED ALWAYS AS IDENTITY, seq BIGINT NOT NULL,"
+    " entry_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " operation TEXT NOT NULL, result TEXT NOT NULL, finished_at_ms BIGINT NOT NULL,"
+    " actor TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (tenant_id, id))",
+    "CREATE INDEX sync_log_finished ON sync_log(finished_at_ms)",
+    "CREATE TABLE counters ("
+    " tenant_id TEXT NOT NULL, name TEXT NOT NULL, value BIGINT NOT NULL,"
+    " PRIMARY KEY (tenant_id, name))",
+    "CREATE TABLE checkpoints ("
+    " tenant_id TEXT PRIMARY KEY, last_seq BIGINT NOT NULL, last_entry_id TEXT NOT NULL,"
+    " last_applied_at_ms BIGINT NOT NULL)",
+    "CREATE TABLE metric_snapshots ("
+    " tenant_id TEXT NOT NULL DEFAULT '', id BIGINT GENERATED ALWAYS AS IDENTITY,"
+    " taken_at_ms BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant_id, id))",
+    "CREATE INDEX metric_snapshots_taken ON metric_snapshots(taken_at_ms)",
+    // Each failed attempt of an entry, as SQLite's entry_attempts_capture:
+    // only updates of `attempts` into retry_wait or out of dead.
+    "CREATE TABLE entry_attempts ("
+    " tenant_id TEXT NOT NULL, entry_id TEXT NOT NULL, id BIGINT GENERATED ALWAYS AS IDENTITY,"
+    " attempt INTEGER NOT NULL, state TEXT NOT NULL, error TEXT NOT NULL,"
+    " at_ms BIGINT NOT NULL, next_attempt_at_ms BIGINT NOT NULL,"
+    " PRIMARY KEY (tenant_id, entry_id, id))",
+    "CREATE FUNCTION syncd_entry_attempts_capture() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    " INSERT INTO entry_attempts(tenant_id, entry_id, attempt, state, error, at_ms,"
+    " next_attempt_at_ms) VALUES (NEW.tenant_id, NEW.entry_id,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.attempts ELSE NEW.attempts END,"
+    " CASE WHEN OLD.state = 'dead' THEN 'dead' ELSE 'retry_wait' END,"
+    " CASE WHEN OLD.state = 'dead' THEN OLD.last_error ELSE NEW.last_error END,"
+    " CASE WHEN OLD.state = 'dead' AND OLD.result_server_ts_ms > 0 THEN OLD.result_server_ts_ms"
+    " ELSE (extract(epoch FROM clock_timestamp()) * 1000)::bigint END,"
+    " CASE WHEN OLD.state = 'dead' THEN 0 ELSE NEW.next_attempt_at_ms END);"
+    " RETURN NULL; END $$",
+    "CREATE TRIGGER entry_attempts_capture AFTER UPDATE OF attempts ON sync_queue FOR EACH ROW"
+    " WHEN (NEW.state = 'retry_wait' OR OLD.state = 'dead')"
+    " EXECUTE FUNCTION syncd_entry_attempts_capture()",
+    "CREATE FUNCTION syncd_entry_attempts_retention() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN DELETE FROM entry_attempts WHERE tenant_id = OLD.tenant_id"
+    " AND entry_id = OLD.entry_id; RETURN NULL; END $$",
+    "CREATE TRIGGER entry_attempts_retention AFTER DELETE ON sync_queue FOR EACH ROW"
+    " EXECUTE FUNCTION syncd_entry_attempts_retention()",
+    // Cluster-wide: one row per instance, its heartbeat renewed every
+    // --heartbeat-ms by a connection of its own.
+    "CREATE TABLE instances ("
+    " instance_id TEXT PRIMARY KEY, started_at_ms BIGINT NOT NULL,"
+    " heartbeat_at_ms BIGINT NOT NULL)",
+    nullptr,
+};
+
+struct Migration {
+  int version;
+  const char* const* statements;  // ends with nullptr
+};
+// In order; the last one's version is the schema this binary writes.
+inline constexpr Migration kMigrations[] = {
+    {1, kSchemaV1},
+};
+inline constexpr int kCurrentSchemaVersion = 1;
+
+inline constexpr char kPing[] = "SELECT 1";
+
+// ---- Instances (heartbeat.cc) ----------------------------------------------
+
+// Heartbeats are stamped and compared with the database server's clock, so
+// the instances' clocks need not agree.
+#define SYNCD_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+inline constexpr char kHeartbeat[] =
+    "INSERT INTO instances(instance_id, started_at_ms, heartbeat_at_ms)"
+    " VALUES($1, " SYNCD_PG_NOW_MS ", " SYNCD_PG_NOW_MS
+    ")"
+    " ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at_ms = EXCLUDED.heartbeat_at_ms";
+
+// ---- Transactions (write store) -------------------------------------------
+
+inline constexpr char kBegin[] = "BEGIN";
+inline constexpr char kCommit[] = "COMMIT";
+inline constexpr char kRollback[] = "ROLLBACK";
+inline constexpr char kSavepoint[] = "SAVEPOINT entry";
+inline constexpr char kReleaseSavepoint[] = "RELEASE SAVEPOINT entry";
+inline constexpr char kRollbackToSavepoint[] = "ROLLBACK TO SAVEPOINT entry";
+
+// ---- Queue ------------------------------------------------------------------
+
+// The columns of a queue row, in the order QueueRowColumns (sqlite/row_mapping.h,
+// the same SOCI binding for both engines) and the write store read them.
+#define SYNCD_PG_QUEUE_ROW_COLUMNS                                                  \
+  "seq, tenant_id, entry_id, entity_type, entity_id, operation, data, version_ms,"  \
+  " client_ts_ms, state, attempts, lease_until_ms, next_attempt_at_ms, last_error," \
+  " received_at_ms, finished_at_ms, result_kind, result_outcome, result_reason,"    \
+  " result_detail, result_retry_after_ms, result_checksum, result_server_ts_ms"
+
+inline constexpr char kFindEntry[] =
+    "SELECT " SYNCD_PG_QUEUE_ROW_COLUMNS " FROM sync_queue WHERE tenant_id = $1 AND entry_id = $2";
+// Recovery at start (scale.md 2): this instance takes, with FOR UPDATE SKIP
+// LOCKED, every unfinished row that is its own (a restart with the same
+// --instance-id), that nobody owns, or whose owner's heartbeat is older than
+// the instance timeout ($2, ms). Rows another
+// instance is changing right now are skipped, never waited for.
+inline constexpr char kClaimUnfinished[] =
+    "UPDATE sync_queue q SET owner = $1 FROM ("
+    " SELECT seq AS claimed FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead'"
+    " AND (owner = $1 OR owner = '' OR owner NOT IN ("
+    " SELECT instance_id FROM instances WHERE instance_id <> $1"
+    " AND heartbeat_at_ms >= " SYNCD_PG_NOW_MS
+    " - $2::bigint))"
+    " ORDER BY seq FOR UPDATE SKIP LOCKED) c"
+    " WHERE q.seq = c.claimed RETURNING " SYNCD_PG_QUEUE_ROW_COLUMNS;
+
+#undef SYNCD_PG_QUEUE_ROW_COLUMNS
+#undef SYNCD_PG_NOW_MS
+
+inline constexpr char kInsertEntry[] =
+    "INSERT INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, client_ts_ms, state, lease_until_ms, received_at_ms, attempts, owner)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    " ON CONFLICT (tenant_id, entry_id) DO NOTHING RETURNING seq";
+inline constexpr char kClaimEntry[] =
+    "UPDATE sync_queue SET state = 'in_flight', attempts = $1, lease_until_ms = $2, owner = $3"
+    " WHERE seq = $4";
+inline constexpr char kScheduleRetry[] =
+    "UPDATE sync_queue SET state = 'retry_wait', attempts = $1, next_attempt_at_ms = $2,"
+    " last_error = $3, lease_until_ms = 0 WHERE seq = $4";
+inline constexpr char kRequeueEntry[] =
+    "UPDATE sync_queue SET state = 'pending', attempts = 0, lease_until_ms = 0,"
+    " next_attempt_at_ms = 0, result_kind = 0, result_outcome = '', result_reason = '',"
+    " result_detail = '', result_retry_after_ms = 0, result_checksum = '',"
+    " result_server_ts_ms = 0, owner = $2 WHERE seq = $1";
+inline constexpr char kFinishEntry[] =
+    "UPDATE sync_queue SET state = $1::text, result_kind = $2, result_outcome = $3,"
+    " result_reason = $4, result_detail = $5, result_retry_after_ms = $6,"
+    " result_checksum = $7, result_server_ts_ms = $8, finished_at_ms = $9,"
+    " last_error = $10, lease_until_ms = 0, next_attempt_at_ms = 0,"
+    // A finished entry keeps its result, not its payload (as on SQLite).
+    " data = CASE WHEN $1::text = 'done' THEN '' ELSE data END WHERE seq = $11";
+inline constexpr char kOldestUnfinishedOfTenant[] =
+    "SELECT received_at_ms FROM sync_queue"
+    " WHERE tenant_id = $1 AND finished_at_ms = 0 AND state <> 'dead'"
+    " ORDER BY seq LIMIT 1";
+inline constexpr char kOldestUnfinished[] =
+    "SELECT min(received_at_ms) FROM sync_queue"
+    " WHERE finished_at_ms = 0 AND state <> 'dead'";
+
+// ---- Entities, conflicts, audit, checkpoints ------------------------------
+
+// scale.md 3: the apply transaction takes a transaction-level advisory lock
+// per entity it touches ($1: the keys, sorted by the caller), so two
+// instances never decide last-write-wins on the same entity at once. The
+// function scan runs in array order: the locks are taken in a fixed order,
+// so no two transactions wait on each other in a cycle. Locks on keys, not
+// rows: an entity that does not exist yet is locked too.
+inline constexpr char kLockEntities[] =
+    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k";
+inline constexpr char kGetEntity[] =
+    "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
+    " FROM entities WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3";
+inline constexpr char kPutEntity[] =
+    "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
+    " checksum, modified_at_ms, source_entry_id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET"
+    " version_ms = EXCLUDED.version_ms, deleted = EXCLUDED.deleted, data = EXCLUDED.data,"
+    " checksum = EXCLUDED.checksum, modified_at_ms = EXCLUDED.modified_at_ms,"
+    " source_entry_id = EXCLUDED.source_entry_id";
+inline constexpr char kListEntities[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities WHERE tenant_id = $1"
+    " ORDER BY entity_type, entity_id";
+inline constexpr char kListLiveEntities[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities WHERE tenant_id = $1 AND deleted = 0"
+    " ORDER BY entity_type, entity_id";
+inline constexpr char kInsertConflict[] =
+    "INSERT INTO conflicts(tenant_id, entity_type, entity_id, entry_id, incoming_version_ms,"
+    " stored_version_ms, incoming_checksum, stored_checksum, resolution, detected_at_ms)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+inline constexpr char kListConflicts[] =
+    "SELECT entity_type, entity_id, entry_id, incoming_version_ms,"
+    " stored_version_ms, incoming_checksum, stored_checksum, resolution,"
+    " detected_at_ms FROM conflicts WHERE tenant_id = $1"
+    " ORDER BY id DESC LIMIT $2";
+inline constexpr char kInsertSyncLog[] =
+    "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " result, finished_at_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8)";
+inline constexpr char kPutCheckpoint[] =
+    "INSERT INTO checkpoints(tenant_id, last_seq, last_entry_id, last_applied_at_ms)"
+    " VALUES($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET"
+    " last_seq = EXCLUDED.last_seq, last_entry_id = EXCLUDED.last_entry_id,"
+    " last_applied_at_ms = EXCLUDED.last_applied_at_ms";
+inline constexpr char kGetCheckpoint[] =
+    "SELECT last_seq, last_entry_id, last_applied_at_ms FROM checkpoints"
+    " WHERE tenant_id = $1";
+
+// ---- Counters and metric snapshots ----------------------------------------
+
+// Rows are updated in the caller's (sorted) order: no lock cycles.
+inline constexpr char kAddCounter[] =
+    "INSERT INTO counters(tenant_id, name, value) VALUES($1, $2, $3)"
+    " ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + EXCLUDED.value";
+inline constexpr char kLoadCounters[] = "SELECT tenant_id, name, value FROM counters";
+inline constexpr char kInsertMetricSnapshot[] =
+    "INSERT INTO metric_snapshots(taken_at_ms, body) VALUES($1, $2)";
+inline constexpr char kDeleteMetricSnapshotsBefore[] =
+    "DELETE FROM metric_snapshots WHERE taken_at_ms < $1";
+
+// ---- Retention: at most $2 rows per statement, oldest first ---------------
+
+inline constexpr char kDeleteFinishedEntries[] =
+    "DELETE FROM sync_queue WHERE seq IN (SELECT seq FROM sync_queue"
+    " WHERE finished_at_ms > 0 AND finished_at_ms < $1"
+    " ORDER BY finished_at_ms LIMIT $2)";
+inline constexpr char kDeleteSyncLogBefore[] =
+    "DELETE FROM sync_log WHERE id IN (SELECT id FROM sync_log"
+    " WHERE finished_at_ms < $1 ORDER BY finished_at_ms LIMIT $2)";
+inline constexpr char kDeleteConflictsBefore[] =
+    "DELETE FROM conflicts WHERE id IN (SELECT id FROM conflicts"
+    " WHERE detected_at_ms < $1 ORDER BY id LIMIT $2)";
+
+// ---- Operator console (console_store.cc) ----------------------------------
+// As on SQLite: a FROM/WHERE from the fragments (filters appended as the
+// request asks), kSelectCount for the total, a column list and a page.
+
+inline constexpr char kSelectCount[] = "SELECT count(*)";
+inline constexpr char kAndTenantIs[] = " AND tenant_id = :t";
+inline constexpr char kAndEntityTypeIs[] = " AND entity_type = :ty";
+
+inline constexpr char kDeadFrom[] = " FROM sync_queue WHERE state = 'dead'";
+inline constexpr char kAndLastErrorLike[] = " AND last_error LIKE :e ESCAPE '\\'";
+inline constexpr char kSelectDeadColumns[] =
+    "SELECT seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, client_ts_ms, attempts, last_error,"
+    " received_at_ms, result_reason, result_detail, result_server_ts_ms";
+inline constexpr char kDeadPage[] = " ORDER BY seq DESC LIMIT :n OFFSET :o";
+
+inline constexpr char kConflictsFrom[] = " FROM conflicts WHERE 1 = 1";
+inline constexpr char kAndConflictOpen[] = " AND resolved_at_ms = 0";
+inline constexpr char kAndConflictResolved[] = " AND resolved_at_ms <> 0";
+inline constexpr char kConflictPage[] = " ORDER BY id DESC LIMIT :n OFFSET :o";
+inline constexpr char kConflictById[] = " FROM conflicts WHERE id = :id";
+inline constexpr char kSelectConsoleConflictColumns[] =
+    "SELECT id, tenant_id, entity_type, entity_id, entry_id,"
+    " incoming_version_ms, stored_version_ms, incoming_checksum,"
+    " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
+    " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
+    " stored_data";
+inline constexpr char kResolveConflict[] =
+    "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
+    " resolved_at_ms = :a, resolution_entry_id = :e"
+    " WHERE id = :id AND resolved_at_ms = 0";
+inline constexpr char kReopenConflict[] =
+    "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
+    " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id";
+
+inline constexpr char kCountLiveEntitiesByTenantAndType[] =
+    "SELECT tenant_id, entity_type, count(*) FROM entities"
+    " WHERE deleted = 0 GROUP BY tenant_id, entity_type";
+inline constexpr char kTenantsWithCounters[] =
+    "SELECT DISTINCT tenant_id FROM counters WHERE tenant_id <> ''";
+inline constexpr char kCountDeadByTenant[] =
+    "SELECT tenant_id, count(*) FROM sync_queue"
+    " WHERE state = 'dead' GROUP BY tenant_id";
+inline constexpr char kCountOpenConflictsByTenant[] =
+    "SELECT tenant_id, count(*) FROM conflicts"
+    " WHERE resolved_at_ms = 0 GROUP BY tenant_id";
+inline constexpr char kLastAppliedByTenant[] =
+    "SELECT tenant_id, last_applied_at_ms FROM checkpoints";
+
+inline constexpr char kEntitiesOfTenantFrom[] = " FROM entities WHERE tenant_id = :t";
+// Case-insensitive like SQLite's LIKE; data is always JSON (canonical or a tombstone).
+inline constexpr char kAndEntityMatches[] =
+    " AND (entity_id ILIKE :q ESCAPE '\\' OR"
+    " (CAST(data AS jsonb) ->> 'name') ILIKE :q ESCAPE '\\')";
+inline constexpr char kSelectEntityColumns[] =
+    "SELECT entity_type, entity_id, version_ms, deleted, data, checksum,"
+    " modified_at_ms, source_entry_id";
+inline constexpr char kEntityPage[] = " ORDER BY entity_type, entity_id LIMIT :n OFFSET :o";
+inline constexpr char kConsoleGetEntity[] =
+    "SELECT version_ms, deleted, data, checksum, modified_at_ms,"
+    " source_entry_id FROM entities"
+    " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id";
+
+// History: the (tenant_id, id) primary key serves an entity's newest rows.
+inline constexpr char kSelectHistoryFrom[] =
+    "SELECT seq, entry_id, entity_type, entity_id, operation, result,"
+    " finished_at_ms, actor FROM sync_log";
+inline constexpr char kEntityHistoryWhere[] =
+    " WHERE tenant_id = :t AND entity_type = :ty AND entity_id = :id"
+    " ORDER BY id DESC LIMIT ";
+inline constexpr char kEntryReceivedAt[] =
+    "SELECT received_at_ms FROM sync_queue WHERE tenant_id = :t AND entry_id = :e";
+inline constexpr char kEntryHistoryWhere[] =
+    " WHERE finished_at_ms >= :since AND tenant_id = :t AND entry_id = :e ORDER BY id";
+inline constexpr char kEntryAttempts[] =
+    "SELECT attempt, state, error, at_ms, next_attempt_at_ms"
+    " FROM entry_attempts WHERE tenant_id = :t AND entry_id = :e ORDER BY id";
+inline constexpr char kInsertOperatorLog[] =
+    "INSERT INTO sync_log(seq, tenant_id, entry_id, entity_type, entity_id, operation,"
+    " result, finished_at_ms, actor) VALUES(:s, :t, :e, :ty, :id, :op, :r, :at, :a)";
+inline constexpr char kMetricSnapshotsSince[] =
+    "SELECT taken_at_ms, body FROM metric_snapshots"
+    " WHERE taken_at_ms >= :s ORDER BY taken_at_ms";
+
+}  // namespace syncd::db::postgres
+
+#endif  // SYNCD_DB_POSTGRES_SQL_H_

@@ -1,0 +1,347 @@
+// The PostgreSQL write side: WriteStore over one libpq connection with every
+// per-entry statement prepared once (pg_connection.h says why), the schema
+// set up at open, the heartbeat, plus the factory OpenPostgresWriteStore.
+// Its SQL is in postgres/sql.h.
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "postgres/pg_connection.h"
+#include "postgres/rows.h"
+#include "postgres/schema.h"
+#include "postgres/sql.h"
+#include "syncd/db/postgres_store.h"
+
+namespace syncd::db {
+namespace {
+
+using domain::EntityType;
+
+// The advisory-lock key of one entity: FNV-1a over tenant, type and id.
+// Two entities may share a key (then they wait on each other, harmless).
+int64_t EntityLockKey(const EntityRef& e) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view part) {
+    for (unsigned char c : part) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // separator: ("ab","c") and ("a","bc") differ
+    h *= 1099511628211ULL;
+  };
+  mix(e.tenant_id);
+  mix(domain::EntityTypeName(e.type));
+  mix(e.entity_id);
+  return static_cast<int64_t>(h);
+}
+
+// The write side: one connection, pipeline thread only. A transaction that
+// finds the connection broken reconnects first (Begin); a statement that
+// fails on a lost connection is transient, so the pipeline retries it.
+class PostgresWriteStore final : public WriteStore {
+ public:
+  PostgresWriteStore() = default;
+  PostgresWriteStore(const PostgresWriteStore&) = delete;
+  PostgresWriteStore& operator=(const PostgresWriteStore&) = delete;
+  ~PostgresWriteStore() override { heartbeat_.Stop(); }
+
+  Status Open(const PostgresOptions& options, int64_t heartbeat_ms) {
+    options_ = options;
+    std::string what = RedactedUrl(options.url);
+    Status s = conn_.Open(options.url, options.connect_timeout_s, what);
+    if (s.ok()) s = EnsureSchema(&conn_);
+    if (s.ok()) s = heartbeat_.Start(options.url, what, options.instance_id, heartbeat_ms);
+    if (s.ok()) s = Prepare();
+    return s;
+  }
+
+  Status Begin(TxnKind) override {
+    if (conn_.broken()) {
+      Status s = conn_.Reconnect();
+      if (!s.ok()) return s;
+    }
+    return conn_.Exec(postgres::kBegin, "begin");
+  }
+  // PostgreSQL reports the commit only once it is durable as the server's
+  // synchronous_commit says (scale.md 6).
+  Status Commit() override { return conn_.Exec(postgres::kCommit, "commit"); }
+  Status Rollback() override {
+    if (conn_.broken()) return Status::Ok();  // the server rolled it back
+    return conn_.Exec(postgres::kRollback, "rollback");
+  }
+  Status Savepoint() override { return conn_.Exec(postgres::kSavepoint, "savepoint"); }
+  Status ReleaseSavepoint() override {
+    return conn_.Exec(postgres::kReleaseSavepoint, "release savepoint");
+  }
+  Status RollbackToSavepoint() override {
+    Status s = conn_.Exec(postgres::kRollbackToSavepoint, "rollback to savepoint");
+    if (!s.ok()) return s;
+    return conn_.Exec(postgres::kReleaseSavepoint, "release savepoint");
+  }
+
+  Status LockEntities(const std::vector<EntityRef>& entities) override {
+    std::vector<int64_t> keys;
+    keys.reserve(entities.size());
+    for (const EntityRef& e : entities) keys.push_back(EntityLockKey(e));
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    std::string array = "{";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0) array += ',';
+      array += std::to_string(keys[i]);
+    }
+    array += '}';
+    PgParams p;
+    p.Text(array);
+    return conn_.Run("lock_entities", p, "lock entities");
+  }
+
+  Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms, EntryState state,
+                     int64_t lease_until_ms, int64_t* seq, bool* inserted) override {
+    PgParams p;
+    p.Text(entry.tenant_id)
+        .Text(entry.id)
+        .Text(domain::EntityTypeName(entry.entity_type))
+        .Text(entry.entity_id)
+        .Text(domain::OperationName(entry.operation))
+        .Text(entry.data)
+        .Int(entry.version_ms)
+        .Int(entry.client_timestamp_ms)
+        .Text(EntryStateName(state))
+        .Int(lease_until_ms)
+        .Int(received_at_ms)
+        .Int(state == EntryState::kInFlight ? 1 : 0)  // inserted already claimed
+        .Text(options_.instance_id);
+    PgResult r;
+    Status s = conn_.Run("insert_entry", p, "insert entry", &r);
+    if (!s.ok()) return s;
+    *inserted = r.rows() > 0;
+    if (*inserted) *seq = r.Int(0, 0);
+    return Status::Ok();
+  }
+
+  Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
+                   std::optional<QueueRow>* row) override {
+    PgParams p;
+    p.Text(tenant_id).Text(entry_id);
+    PgResult r;
+    Status s = conn_.Run("find_entry", p, "find entry", &r);
+    if (!s.ok()) return s;
+    row->reset();
+    if (r.rows() > 0) *row = QueueRowAt(r, 0);
+    return Status::Ok();
+  }
+
+  Status ClaimEntry(int64_t seq, int attempts, int64_t lease_until_ms) override {
+    PgParams p;
+    p.Int(attempts).Int(lease_until_ms).Text(options_.instance_id).Int(seq);
+    return conn_.Run("claim_entry", p, "claim entry");
+  }
+
+  Status ScheduleRetry(int64_t seq, int attempts, int64_t next_attempt_at_ms,
+                       std::string_view last_error) override {
+    PgParams p;
+    p.Int(attempts).Int(next_attempt_at_ms).Text(last_error).Int(seq);
+    return conn_.Run("schedule_retry", p, "schedule retry");
+  }
+
+  Status FinishEntry(int64_t seq, EntryState state, const domain::EntryResult& result,
+                     int64_t finished_at_ms, std::string_view last_error) override {
+    PgParams p;
+    p.Text(EntryStateName(state))
+        .Int(result.acked ? 1 : 2)
+        .Text(result.acked && result.outcome ? domain::OutcomeName(*result.outcome)
+                                             : std::string_view())
+        .Text(result.acked ? std::string_view() : domain::NackReasonName(result.reason))
+        .Text(result.detail)
+        .Int(result.retry_after_ms)
+        .Text(result.checksum)
+        .Int(result.server_timestamp_ms)
+        .Int(state == EntryState::kDone ? finished_at_ms : 0)
+        .Text(last_error)
+        .Int(seq);
+    return conn_.Run("finish_entry", p, "finish entry");
+  }
+
+  Status RequeueEntry(int64_t seq) override {
+    PgParams p;
+    p.Int(seq).Text(options_.instance_id);
+    return conn_.Run("requeue_entry", p, "requeue entry");
+  }
+
+  // Recovery: claims (FOR UPDATE SKIP LOCKED) this instance's own unfinished
+  // rows, unowned ones and those of instances whose heartbeat stopped.
+  Status LoadUnfinished(std::vector<QueueRow>* rows) override {
+    PgParams p;
+    p.Text(options_.instance_id).Int(options_.instance_timeout_ms);
+    PgResult r;
+    Status s = conn_.ExecParams(postgres::kClaimUnfinished, p, "claim unfinished", &r);
+    if (!s.ok()) return s;
+    size_t first = rows->size();
+    for (int i = 0; i < r.rows(); ++i) rows->push_back(QueueRowAt(r, i));
+    std::sort(rows->begin() + static_cast<std::ptrdiff_t>(first), rows->end(),
+              [](const QueueRow& a, const QueueRow& b) { return a.seq < b.seq; });
+    return Status::Ok();
+  }
+
+  Status GetEntity(std::string_view tenant_id, EntityType type, std::string_view entity_id,
+                   std::optional<StoredEntity>* entity) override {
+    PgParams p;
+    p.Text(tenant_id).Text(domain::EntityTypeName(type)).Text(entity_id);
+    PgResult r;
+    Status s = conn_.Run("get_entity", p, "get entity", &r);
+    if (!s.ok()) return s;
+    entity->reset();
+    if (r.rows() > 0) {
+      StoredEntity& out = entity->emplace();
+      out.tenant_id.assign(tenant_id);
+      out.type = type;
+      out.entity_id.assign(entity_id);
+      out.version_ms = r.Int(0, 0);
+      out.deleted = r.Int(0, 1) != 0;
+      out.data.assign(r.Text(0, 2));
+      out.checksum.assign(r.Text(0, 3));
+      out.modified_at_ms = r.Int(0, 4);
+      out.source_entry_id.assign(r.Text(0, 5));
+    }
+    return Status::Ok();
+  }
+
+  Status PutEntity(const StoredEntity& e) override {
+    PgParams p;
+    p.Text(e.tenant_id)
+        .Text(domain::EntityTypeName(e.type))
+        .Text(e.entity_id)
+        .Int(e.version_ms)
+        .Int(e.deleted ? 1 : 0)
+        .Text(e.data)
+        .Text(e.checksum)
+        .Int(e.modified_at_ms)
+        .Text(e.source_entry_id);
+    return conn_.Run("put_entity", p, "put entity");
+  }
+
+  Status InsertConflict(const ConflictRecord& c) override {
+    PgParams p;
+    p.Text(c.tenant_id)
+        .Text(domain::EntityTypeName(c.type))
+        .Text(c.entity_id)
+        .Text(c.entry_id)
+        .Int(c.incoming_version_ms)
+        .Int(c.stored_version_ms)
+        .Text(c.incoming_checksum)
+        .Text(c.stored_checksum)
+        .Text(c.resolution)
+        .Int(c.detected_at_ms);
+    return conn_.Run("insert_conflict", p, "insert conflict");
+  }
+
+  Status InsertSyncLog(const SyncLogRecord& r) override {
+    PgParams p;
+    p.Int(r.seq)
+        .Text(r.tenant_id)
+        .Text(r.entry_id)
+        .Text(domain::EntityTypeName(r.type))
+        .Text(r.entity_id)
+        .Text(domain::OperationName(r.operation))
+        .Text(r.result)
+        .Int(r.finished_at_ms);
+    return conn_.Run("insert_sync_log", p, "insert sync log");
+  }
+
+  Status PutCheckpoint(const Checkpoint& c) override {
+    PgParams p;
+    p.Text(c.tenant_id).Int(c.last_seq).Text(c.last_entry_id).Int(c.last_applied_at_ms);
+    return conn_.Run("put_checkpoint", p, "put checkpoint");
+  }
+
+  // In the map's (sorted) order, so concurrent transactions lock counter
+  // rows in the same order.
+  Status AddCounters(const CounterMap& deltas) override {
+    for (const auto& [key, delta] : deltas) {
+      if (delta == 0) continue;
+      PgParams p;
+      p.Text(key.first).Text(key.second).Int(delta);
+      Status s = conn_.Run("add_counter", p, "add counter");
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  Status LoadCounters(CounterMap* counters) override {
+    PgResult r;
+    Status s = conn_.Exec(postgres::kLoadCounters, "load counters", &r);
+    if (!s.ok()) return s;
+    for (int i = 0; i < r.rows(); ++i) {
+      (*counters)[{std::string(r.Text(i, 0)), std::string(r.Text(i, 1))}] = r.Int(i, 2);
+    }
+    return Status::Ok();
+  }
+
+  Status DeleteFinishedBefore(int64_t cutoff_ms, int limit, int* deleted) override {
+    PgParams p;
+    p.Int(cutoff_ms).Int(limit);
+    PgResult r;
+    Status s = conn_.ExecParams(postgres::kDeleteFinishedEntries, p, "delete finished", &r);
+    if (!s.ok()) return s;
+    *deleted = static_cast<int>(r.affected());
+    s = conn_.ExecParams(postgres::kDeleteSyncLogBefore, p, "delete sync log");
+    if (!s.ok()) return s;
+    return conn_.ExecParams(postgres::kDeleteConflictsBefore, p, "delete conflicts");
+  }
+
+  Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
+                              int64_t delete_before_ms) override {
+    PgParams insert;
+    insert.Int(taken_at_ms).Text(body);
+    Status s = conn_.ExecParams(postgres::kInsertMetricSnapshot, insert, "metric snapshot");
+    if (!s.ok()) return s;
+    PgParams del;
+    del.Int(delete_before_ms);
+    return conn_.ExecParams(postgres::kDeleteMetricSnapshotsBefore, del, "metric snapshot");
+  }
+
+ private:
+  Status Prepare() {
+    struct {
+      const char* name;
+      const char* sql;
+    } const statements[] = {
+        {"lock_entities", postgres::kLockEntities},
+        {"insert_entry", postgres::kInsertEntry},
+        {"find_entry", postgres::kFindEntry},
+        {"claim_entry", postgres::kClaimEntry},
+        {"schedule_retry", postgres::kScheduleRetry},
+        {"requeue_entry", postgres::kRequeueEntry},
+        {"finish_entry", postgres::kFinishEntry},
+        {"get_entity", postgres::kGetEntity},
+        {"put_entity", postgres::kPutEntity},
+        {"insert_conflict", postgres::kInsertConflict},
+        {"insert_sync_log", postgres::kInsertSyncLog},
+        {"put_checkpoint", postgres::kPutCheckpoint},
+        {"add_counter", postgres::kAddCounter},
+    };
+    for (const auto& [name, sql] : statements) {
+      Status s = conn_.Prepare(name, sql);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  PostgresOptions options_;
+  PgConnection conn_;
+  Heartbeat heartbeat_;
+};
+
+}  // namespace
+
+std::unique_ptr<WriteStore> OpenPostgresWriteStore(const PostgresOptions& options, Status* status) {
+  auto store = std::make_unique<PostgresWriteStore>();
+  *status = store->Open(options, options.heartbeat_ms);
+  if (!status->ok()) return nullptr;
+  return store;
+}
+
+}  // namespace syncd::db
