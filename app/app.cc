@@ -1,13 +1,17 @@
 #include "syncd/app/app.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <utility>
 
 #include "syncd/api/http_server.h"
 #include "syncd/common/clock.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
+#include "syncd/db/postgres_store.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/wire/data_status.h"
@@ -33,20 +37,68 @@ struct App::Parts {
   bool shut_down = false;
 };
 
+namespace {
+
+// scale.md: host name + pid by default; a random suffix too, so that two
+// containers with the same host name and pid 1 still differ.
+std::string DefaultInstanceId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), "%04x", random() & 0xffff);
+  return std::string(host[0] ? host : "syncd") + "-" + std::to_string(getpid()) + "-" + suffix;
+}
+
+// The stores of one database: the write side, two read sides and the
+// console's. nullptr in `writes` (and *status) on failure.
+struct Stores {
+  std::unique_ptr<db::WriteStore> writes;
+  std::unique_ptr<db::ReadStore> ws_reads, http_reads;
+  std::unique_ptr<db::ConsoleStore> console;
+};
+
+Stores OpenStores(const Options& options, common::Status* status) {
+  Stores out;
+  std::unique_ptr<db::WriteStore> writes;
+  if (db::IsPostgresUrl(options.db)) {
+    db::PostgresOptions pg;
+    pg.url = options.db;
+    pg.instance_id = options.instance_id;
+    pg.heartbeat_ms = options.heartbeat_ms;
+    pg.instance_timeout_ms = options.instance_timeout_ms;
+    writes = db::OpenPostgresWriteStore(pg, status);
+    if (writes) out.ws_reads = db::OpenPostgresReadStore(pg, status);
+    if (out.ws_reads) out.http_reads = db::OpenPostgresReadStore(pg, status);
+    if (out.http_reads) out.console = db::OpenPostgresConsoleStore(pg, status);
+  } else {
+    db::SqliteOptions sqlite;
+    sqlite.path = options.db;
+    sqlite.synchronous = options.synchronous;
+    writes = db::OpenSqliteWriteStore(sqlite, status);
+    if (writes) out.ws_reads = db::OpenSqliteReadStore(sqlite, status);
+    if (out.ws_reads) out.http_reads = db::OpenSqliteReadStore(sqlite, status);
+    if (out.http_reads) out.console = db::OpenSqliteConsoleStore(sqlite, status);
+  }
+  if (out.console) out.writes = std::move(writes);
+  return out;
+}
+
+}  // namespace
+
 std::unique_ptr<App> App::Create(const Options& options, common::Status* status) {
   auto parts = std::make_unique<Parts>();
   parts->options = options;
+  if (parts->options.instance_id.empty()) parts->options.instance_id = DefaultInstanceId();
   if (parts->options.openapi_path.empty()) {
     parts->options.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
   }
   if (parts->options.console_dir.empty()) {
     parts->options.console_dir = std::string(SYNCD_SOURCE_DIR) + "/console/dist";
   }
-  db::SqliteOptions sqlite;
-  sqlite.path = options.db;
-  sqlite.synchronous = options.synchronous;
-  std::unique_ptr<db::WriteStore> writes = db::OpenSqliteWriteStore(sqlite, status);
-  if (!writes) return nullptr;
+  Stores stores = OpenStores(parts->options, status);
+  if (!stores.writes) return nullptr;
+  std::unique_ptr<db::WriteStore> writes = std::move(stores.writes);
   if (options.fault_commit_rate > 0) {
     auto faulty = std::make_unique<db::FaultInjectingStore>(std::move(writes));
     faulty->SetApplyCommitFailureRate(options.fault_commit_rate, options.fault_seed);
@@ -56,12 +108,9 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
                  options.fault_commit_rate, static_cast<unsigned long long>(options.fault_seed));
     writes = std::move(faulty);
   }
-  parts->ws_reads = db::OpenSqliteReadStore(sqlite, status);
-  if (!parts->ws_reads) return nullptr;
-  parts->http_reads = db::OpenSqliteReadStore(sqlite, status);
-  if (!parts->http_reads) return nullptr;
-  parts->console_store = db::OpenSqliteConsoleStore(sqlite, status);
-  if (!parts->console_store) return nullptr;
+  parts->ws_reads = std::move(stores.ws_reads);
+  parts->http_reads = std::move(stores.http_reads);
+  parts->console_store = std::move(stores.console);
 
   pipeline::PipelineOptions p;
   p.batch_max = options.batch_max;
@@ -141,8 +190,14 @@ common::Status App::Start() {
                  "syncd: warning: --cors-origins is *: any web page the user opens may use this "
                  "server through the browser\n");
   }
-  std::fprintf(stderr, "syncd: database %s (synchronous=%s)\n", parts_->options.db.c_str(),
-               parts_->options.synchronous.c_str());
+  const Options& o = parts_->options;
+  if (db::IsPostgresUrl(o.db)) {
+    std::fprintf(stderr, "syncd: database %s (PostgreSQL), instance %s\n",
+                 db::RedactedUrl(o.db).c_str(), o.instance_id.c_str());
+  } else {
+    std::fprintf(stderr, "syncd: database %s (synchronous=%s)\n", o.db.c_str(),
+                 o.synchronous.c_str());
+  }
   return common::Status::Ok();
 }
 

@@ -12,6 +12,7 @@
 
 #include "syncd/app/app.h"
 #include "syncd/app/options.h"
+#include "syncd/db/postgres_store.h"
 
 namespace {
 
@@ -91,8 +92,14 @@ int main(int argc, char** argv) {
   syncd::common::Status status;
   std::unique_ptr<syncd::app::App> app = syncd::app::App::Create(options, &status);
   if (!app) {
-    std::fprintf(stderr, "syncd: cannot open database %s: %s\n", options.db.c_str(),
-                 status.message().c_str());
+    // The password of a postgresql:// URI is never printed.
+    std::string db =
+        syncd::db::IsPostgresUrl(options.db) ? syncd::db::RedactedUrl(options.db) : options.db;
+    std::string why = status.message();
+    for (char& c : why) {
+      if (c == '\n' || c == '\t') c = ' ';  // one line
+    }
+    std::fprintf(stderr, "syncd: cannot open database %s: %s\n", db.c_str(), why.c_str());
     return 2;
   }
   status = app->Start();

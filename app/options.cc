@@ -53,15 +53,27 @@ const std::vector<Spec>& Specs() {
       {"--ws-port", "SYNCD_WS_PORT", "WebSocket port (default 8001; 0 = any free port)",
        IntField(0, 65535, [](Options* o, int64_t n) { o->ws_port = static_cast<int>(n); })},
       {"--db", "SYNCD_DB",
-       "SQLite file path, created with its folder if missing (default data/syncd.db)",
+       "SQLite file path, created with its folder if missing (default data/syncd.db), or a "
+       "postgresql:// URI (several instances on one database)",
        [](const std::string& v, Options* o) -> std::string {
          if (v.empty()) return "must not be empty";
-         if (v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0) {
-           return "PostgreSQL is not supported by this build yet; use a SQLite file path";
-         }
          o->db = v;
          return "";
        }},
+      {"--instance-id", "SYNCD_INSTANCE_ID",
+       "PostgreSQL: this instance's name in leases, logs and stats (default host-pid-random)",
+       [](const std::string& v, Options* o) -> std::string {
+         if (v.empty() || v.size() > 128) return "must be 1 to 128 characters";
+         o->instance_id = v;
+         return "";
+       }},
+      {"--heartbeat-ms", "SYNCD_HEARTBEAT_MS",
+       "PostgreSQL: how often the instance renews its heartbeat (default 1000)",
+       IntField(50, 600000, [](Options* o, int64_t n) { o->heartbeat_ms = n; })},
+      {"--instance-timeout-ms", "SYNCD_INSTANCE_TIMEOUT_MS",
+       "PostgreSQL: an instance silent this long is dead; others take its entries (default "
+       "10000)",
+       IntField(100, 3600000, [](Options* o, int64_t n) { o->instance_timeout_ms = n; })},
       {"--batch-max", "SYNCD_BATCH_MAX", "most entries in one apply transaction (default 512)",
        IntField(1, 100000, [](Options* o, int64_t n) { o->batch_max = static_cast<int>(n); })},
       {"--batch-wait-ms", "SYNCD_BATCH_WAIT_MS",
@@ -138,7 +150,7 @@ const std::vector<Spec>& Specs() {
 std::string HelpText() {
   std::string text =
       "usage: syncd [options]\n"
-      "A durable sync backend: WebSocket sync protocol and REST API over SQLite.\n\n"
+      "A durable sync backend: WebSocket sync protocol and REST API over SQLite or PostgreSQL.\n\n"
       "Each option can also be set by its environment variable; the flag wins.\n";
   for (const Spec& s : Specs()) {
     std::string left = std::string("  ") + s.flag + " VALUE";
@@ -213,6 +225,10 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
       *error += " " + problem;
       return ParseOutcome::kError;
     }
+  }
+  if (options->instance_timeout_ms <= options->heartbeat_ms) {
+    *error = "--instance-timeout-ms must be more than --heartbeat-ms";
+    return ParseOutcome::kError;
   }
   if (options->retry_max_ms < options->retry_base_ms) {
     *error = "--retry-max-ms must be at least --retry-base-ms";

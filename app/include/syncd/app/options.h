@@ -11,10 +11,12 @@
 namespace syncd::app {
 
 struct Options {
-  std::string host = "127.0.0.1";       // --host / SYNCD_HOST: address both servers bind
-  int http_port = 8000;                 // --http-port / SYNCD_HTTP_PORT (0: any free port)
-  int ws_port = 8001;                   // --ws-port / SYNCD_WS_PORT (0: any free port)
-  std::string db = "data/syncd.db";     // --db / SYNCD_DB: SQLite file, created with its folder
+  std::string host = "127.0.0.1";  // --host / SYNCD_HOST: address both servers bind
+  int http_port = 8000;            // --http-port / SYNCD_HTTP_PORT (0: any free port)
+  int ws_port = 8001;              // --ws-port / SYNCD_WS_PORT (0: any free port)
+  // --db / SYNCD_DB: SQLite file, created with its folder, or a
+  // postgresql:// URI (scale.md: several instances on one database).
+  std::string db = "data/syncd.db";
   int batch_max = 512;                  // --batch-max: most entries in one apply transaction
   int batch_wait_ms = 2;                // --batch-wait-ms: longest wait for a batch to fill
   int max_attempts = 8;                 // --max-attempts: attempts before dead-lettering
@@ -43,6 +45,16 @@ struct Options {
   // --cors-origins / SYNCD_CORS_ORIGINS: browser origins that may use syncd
   // (REST CORS and WebSocket upgrades); default loopback origins.
   common::OriginPolicy cors;
+  // PostgreSQL only (scale.md). --instance-id / SYNCD_INSTANCE_ID names this
+  // process in leases, logs and stats; empty: host name + pid + a random
+  // suffix, chosen at start.
+  std::string instance_id;
+  // --heartbeat-ms / SYNCD_HEARTBEAT_MS: how often the instance's heartbeat
+  // row is renewed.
+  int64_t heartbeat_ms = 1000;
+  // --instance-timeout-ms / SYNCD_INSTANCE_TIMEOUT_MS: an instance whose
+  // heartbeat is older is dead; its unfinished rows are claimed again.
+  int64_t instance_timeout_ms = 10000;
   // Test hook (environment only): SYNCD_FAULT_COMMIT_RATE, SYNCD_FAULT_SEED.
   double fault_commit_rate = 0;
   uint64_t fault_seed = 1;
