@@ -5,8 +5,9 @@
 # something is missing. Usage: scripts/install-deps.sh [--test | --only PKG...]
 set -euo pipefail
 
+# (libsoci-dev carries SOCI's postgresql backend, libpq-dev its client library.)
 pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
-      rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev)
+      rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev libpq-dev)
 if [[ "${1:-}" == "--only" ]]; then
   # scripts/install-deps.sh --only PKG...: just these (the fuzz, console and
   # deploy scripts name what they need), with the same skip-what-is-present.
@@ -15,6 +16,9 @@ if [[ "${1:-}" == "--only" ]]; then
 elif [[ "${1:-}" == "--test" ]]; then
   # clang + its runtime: the sanitizer build and the libFuzzer target.
   pkgs+=(libgtest-dev libgmock-dev clang-format clang-tidy curl clang libclang-rt-14-dev)
+  # The PostgreSQL server: every run tests the stores, the end-to-end and the
+  # crash suites on it too (scripts/lib/test-postgres.sh).
+  pkgs+=(postgresql)
   # The console's browser suite (Debian's Chromium: no browser download) and
   # promtool for deploy/alerts.yml.
   pkgs+=(chromium prometheus)

@@ -21,6 +21,10 @@ CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-asan -j"$(nproc)"
 
 echo "== test suites under ASan+UBSan"
+# One PostgreSQL server for the PostgreSQL variants of the suites.
+source scripts/lib/test-postgres.sh
+trap stop_test_postgres EXIT
+start_test_postgres
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/sanitizer/ubsan.supp}
 if (($# == 0)); then

@@ -2,7 +2,9 @@
 # Sets up and runs every test: installs the Debian (and npm) packages the
 # build and tests need (idempotent), checks formatting, builds everything,
 # runs the GoogleTest suites with ctest (failing on zero tests or fewer than
-# tests/expected_test_count), a seconds-long load-test smoke run (every entry
+# tests/expected_test_count; the store, end-to-end and crash suites run on
+# SQLite and on a throwaway PostgreSQL server started for the run, which must
+# be there: SYNCD_REQUIRE_POSTGRES=1), a seconds-long load-test smoke run (every entry
 # answered exactly once), the generated TypeScript client against a running
 # syncd, asyncapi.yaml against every WebSocket frame the tests saw,
 # clang-tidy, the deploy/ rules and dashboard, the operator console in headless
@@ -14,6 +16,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
 scripts/install-deps.sh --test
+source scripts/lib/test-postgres.sh
+source scripts/lib/syncd-server.sh
+work=""
+trap 'stop_syncd || true; stop_test_postgres; [[ -z $work ]] || rm -rf "$work"' EXIT
 
 echo "== format check (clang-format)"
 mapfile -t sources < <(git ls-files '*.cc' '*.h' 2>/dev/null || true)
@@ -31,6 +37,7 @@ echo "== unit and end-to-end tests"
 # AsyncAPI check below.
 frames="$root/build/frames.jsonl"
 rm -f "$frames"
+start_test_postgres
 SYNCD_RECORD_FRAMES="$frames" scripts/ctest.sh build -j2
 
 echo "== asyncapi.yaml, and every recorded frame against it"
@@ -40,9 +47,7 @@ echo "== load-test smoke"
 scripts/load-test.sh --smoke
 
 echo "== generated TypeScript client against a running syncd"
-source scripts/lib/syncd-server.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/syncd-test.XXXXXX")
-trap 'stop_syncd || true; rm -rf "$work"' EXIT
 start_syncd "$root/build/syncd" "$work"
 tests/api-client/run.sh "$SYNCD_HTTP_URL" "${SYNCD_WS_URL/ws:/http:}"
 stop_syncd
@@ -57,6 +62,7 @@ echo "== operator console in headless Chromium"
 scripts/console-test.sh --no-screenshots
 
 echo "== sanitizer build (ASan+UBSan) and its suites"
+stop_test_postgres  # sanitize.sh starts its own
 scripts/sanitize.sh
 
 echo "== fuzzing message parsing (60 s, committed corpus)"

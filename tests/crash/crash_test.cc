@@ -6,6 +6,10 @@
 // before the kill as duplicates with the same outcome and checksum.
 //
 // The seed is printed; SYNCD_CRASH_SEED=<n> replays a run's kill points.
+// One suite for both engines: a SQLite file, or a database on the throwaway
+// PostgreSQL server (only syncd is killed; PostgreSQL keeps running). The
+// restarted process keeps its --instance-id, so it takes its unfinished rows
+// back at once instead of waiting for the dead instance's heartbeat to age.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -26,6 +30,7 @@
 #include "support/entry_builders.h"
 #include "support/http_client.h"
 #include "support/json_helpers.h"
+#include "support/postgres_server.h"
 #include "support/syncd_process.h"
 #include "support/ws_client.h"
 
@@ -122,7 +127,19 @@ std::string Tail(const std::string& text, size_t n = 2000) {
   return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
+class CrashTest : public ::testing::TestWithParam<test::Engine> {
+ protected:
+  void TearDown() override {
+    if (!pg_url_.empty()) test::DropPostgresDatabase(pg_url_);
+  }
+  std::string pg_url_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, CrashTest,
+                         ::testing::Values(test::Engine::kSqlite, test::Engine::kPostgres),
+                         test::EngineParamName);
+
+TEST_P(CrashTest, KillNineLosesNoAcknowledgedEntry) {
   unsigned seed = std::random_device{}();
   if (const char* s = std::getenv("SYNCD_CRASH_SEED")) seed = static_cast<unsigned>(std::atoll(s));
   std::printf("[ crash    ] seed=%u (replay with SYNCD_CRASH_SEED=%u)\n", seed, seed);
@@ -131,7 +148,11 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEntry) {
 
   test::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  const std::vector<std::string> args = {"--db", dir.path() + "/syncd.db"};
+  std::vector<std::string> args = {"--db", dir.path() + "/syncd.db"};
+  if (GetParam() == test::Engine::kPostgres) {
+    SYNCD_POSTGRES_DATABASE_OR_SKIP(pg_url_);
+    args = {"--db", pg_url_, "--instance-id", "crash-test"};
+  }
 
   // Across rounds: each entity's final entry (every entry is answered by the
   // end of its round), checked again after every later crash.

@@ -1,6 +1,8 @@
-// The SQLite stores on a real temporary file: what the pipeline, the
-// WebSocket reads and the REST routes rely on (queue states and results,
-// entities and tombstones, conflicts, counters, retention, the writer lock).
+// The stores on both engines, one parametrised suite (StoreTest: a SQLite
+// file, or a fresh PostgreSQL database): what the pipeline, the WebSocket
+// reads and the REST routes rely on (queue states and results, entities and
+// tombstones, conflicts, counters, retention). SqliteStoreTest: what only
+// the SQLite file has (its folder, the writer lock, busy files).
 #include "syncd/db/sqlite_store.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +19,9 @@
 #include <vector>
 
 #include "support/entry_builders.h"
+#include "support/postgres_server.h"
 #include "syncd/db/counters.h"
+#include "syncd/db/postgres_store.h"
 #include "syncd/db/store.h"
 #include "syncd/domain/canonical_json.h"
 #include "syncd/domain/entry.h"
@@ -58,29 +62,37 @@ StoredEntity MakeEntity(const std::string& tenant, EntityType type, const std::s
   return e;
 }
 
-class SqliteStoreTest : public ::testing::Test {
+// A store of either engine; SQLite unless a subclass says otherwise.
+class StoreFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string tmpl = (std::filesystem::temp_directory_path() / "syncd-db-test-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
     options_.path = (dir_ / "syncd.db").string();
+    if (engine_ == test::Engine::kPostgres) {
+      SYNCD_POSTGRES_DATABASE_OR_SKIP(pg_.url);
+      pg_.instance_id = "store-test";
+    }
   }
   void TearDown() override {
     write_.reset();
+    if (!pg_.url.empty()) test::DropPostgresDatabase(pg_.url);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 
   std::unique_ptr<WriteStore> OpenWrite() {
     Status s;
-    auto store = OpenSqliteWriteStore(options_, &s);
+    auto store = engine_ == test::Engine::kPostgres ? OpenPostgresWriteStore(pg_, &s)
+                                                    : OpenSqliteWriteStore(options_, &s);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return store;
   }
   std::unique_ptr<ReadStore> OpenRead() {
     Status s;
-    auto store = OpenSqliteReadStore(options_, &s);
+    auto store = engine_ == test::Engine::kPostgres ? OpenPostgresReadStore(pg_, &s)
+                                                    : OpenSqliteReadStore(options_, &s);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return store;
   }
@@ -114,12 +126,30 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+  test::Engine engine_ = test::Engine::kSqlite;
   std::filesystem::path dir_;
   SqliteOptions options_;
+  PostgresOptions pg_;
   std::unique_ptr<WriteStore> write_;
 };
 
-TEST_F(SqliteStoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
+// Behaviour both engines share: every test runs on each.
+class StoreTest : public StoreFixture, public ::testing::WithParamInterface<test::Engine> {
+ protected:
+  void SetUp() override {
+    engine_ = GetParam();
+    StoreFixture::SetUp();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreTest,
+                         ::testing::Values(test::Engine::kSqlite, test::Engine::kPostgres),
+                         test::EngineParamName);
+
+// What only a SQLite file has.
+class SqliteStoreTest : public StoreFixture {};
+
+TEST_P(StoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
   write_ = OpenWrite();
   ASSERT_NE(write_, nullptr);
   SyncEntry entry = test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0);
@@ -145,7 +175,7 @@ TEST_F(SqliteStoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
   EXPECT_GT(other, seq);
 }
 
-TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
+TEST_P(StoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
   write_ = OpenWrite();
   SyncEntry entry = test::AccountEntry(kTenant, "q-ack", "a-1", "update", kT0 + 7, "Wallet");
   int64_t seq = Insert(entry, EntryState::kInFlight, kT0 + 1, kT0 + 30000);
@@ -220,7 +250,7 @@ TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
   EXPECT_FALSE(seen.has_value());
 }
 
-TEST_F(SqliteStoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
+TEST_P(StoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
   write_ = OpenWrite();
   int64_t seq = Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0));
   EXPECT_EQ(Find(kTenant, "q-1")->state, EntryState::kPending);
@@ -272,7 +302,7 @@ TEST_F(SqliteStoreTest, ClaimRetryFinishAndRequeueMoveTheState) {
   EXPECT_EQ(row->result->outcome, Outcome::kApplied);
 }
 
-TEST_F(SqliteStoreTest, LoadUnfinishedReturnsOnlyUnfinishedRowsInArrivalOrder) {
+TEST_P(StoreTest, LoadUnfinishedReturnsOnlyUnfinishedRowsInArrivalOrder) {
   write_ = OpenWrite();
   int64_t s1 =
       Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0), EntryState::kPending);
@@ -312,7 +342,7 @@ TEST_F(SqliteStoreTest, LoadUnfinishedReturnsOnlyUnfinishedRowsInArrivalOrder) {
   EXPECT_FALSE(oldest.has_value());
 }
 
-TEST_F(SqliteStoreTest, EntitiesPutGetTombstoneAndList) {
+TEST_P(StoreTest, EntitiesPutGetTombstoneAndList) {
   write_ = OpenWrite();
   StoredEntity a1 = MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false);
   StoredEntity a2 = MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0, false);
@@ -377,7 +407,7 @@ TEST_F(SqliteStoreTest, EntitiesPutGetTombstoneAndList) {
   EXPECT_EQ(t2[0].entity_id, "a-9");
 }
 
-TEST_F(SqliteStoreTest, ConflictsAreListedNewestFirstUpToTheLimit) {
+TEST_P(StoreTest, ConflictsAreListedNewestFirstUpToTheLimit) {
   write_ = OpenWrite();
   InTxn([&] {
     for (int i = 0; i < 5; ++i) {
@@ -421,7 +451,7 @@ TEST_F(SqliteStoreTest, ConflictsAreListedNewestFirstUpToTheLimit) {
   EXPECT_EQ(out.size(), 5u);
 }
 
-TEST_F(SqliteStoreTest, CheckpointsKeepTheLastAppliedChangePerTenant) {
+TEST_P(StoreTest, CheckpointsKeepTheLastAppliedChangePerTenant) {
   write_ = OpenWrite();
   auto read = OpenRead();
   std::optional<Checkpoint> cp;
@@ -439,7 +469,7 @@ TEST_F(SqliteStoreTest, CheckpointsKeepTheLastAppliedChangePerTenant) {
   EXPECT_EQ(cp->last_applied_at_ms, kT0 + 7);
 }
 
-TEST_F(SqliteStoreTest, CountersAccumulateDeltasIncludingNegativeOnes) {
+TEST_P(StoreTest, CountersAccumulateDeltasIncludingNegativeOnes) {
   write_ = OpenWrite();
   const CounterKey global{"", counters::kPending};
   const CounterKey tenant{kTenant, counters::kPending};
@@ -470,7 +500,7 @@ TEST_F(SqliteStoreTest, CountersAccumulateDeltasIncludingNegativeOnes) {
   EXPECT_EQ(seen[global], 3);
 }
 
-TEST_F(SqliteStoreTest, RetentionDeletesOnlyDoneRowsOlderThanTheCutoffUpToTheLimit) {
+TEST_P(StoreTest, RetentionDeletesOnlyDoneRowsOlderThanTheCutoffUpToTheLimit) {
   write_ = OpenWrite();
   std::vector<int64_t> done_old;
   for (int i = 0; i < 5; ++i) {
@@ -556,7 +586,7 @@ TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseFailsToOpenWithAClearStatus) {
   EXPECT_FALSE(s.ok());
 }
 
-TEST_F(SqliteStoreTest, RollbackToSavepointUndoesOnlyThatEntrysWrites) {
+TEST_P(StoreTest, RollbackToSavepointUndoesOnlyThatEntrysWrites) {
   write_ = OpenWrite();
   int64_t good = Insert(test::AccountEntry(kTenant, "good", "a-1", "create", kT0));
   int64_t bad = Insert(test::AccountEntry(kTenant, "bad", "a-2", "create", kT0));
@@ -584,7 +614,7 @@ TEST_F(SqliteStoreTest, RollbackToSavepointUndoesOnlyThatEntrysWrites) {
   EXPECT_EQ(Find(kTenant, "bad")->state, EntryState::kRetryWait);
 }
 
-TEST_F(SqliteStoreTest, ARolledBackTransactionWritesNothing) {
+TEST_P(StoreTest, ARolledBackTransactionWritesNothing) {
   write_ = OpenWrite();
   ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
   int64_t seq = 0;
@@ -597,7 +627,7 @@ TEST_F(SqliteStoreTest, ARolledBackTransactionWritesNothing) {
   EXPECT_FALSE(Find(kTenant, "q-1").has_value());
 }
 
-TEST_F(SqliteStoreTest, DataSurvivesClosingAndReopening) {
+TEST_P(StoreTest, DataSurvivesClosingAndReopening) {
   write_ = OpenWrite();
   int64_t seq = Insert(test::AccountEntry(kTenant, "q-1", "a-1", "create", kT0));
   domain::EntryResult ack = AppliedAck();
@@ -619,7 +649,8 @@ TEST_F(SqliteStoreTest, DataSurvivesClosingAndReopening) {
   EXPECT_EQ(row->state, EntryState::kDone);
   EXPECT_EQ(row->result->checksum, "abc");
   std::vector<QueueRow> unfinished;
-  ASSERT_TRUE(write_->LoadUnfinished(&unfinished).ok());
+  Status loaded_status = write_->LoadUnfinished(&unfinished);
+  ASSERT_TRUE(loaded_status.ok()) << loaded_status.ToString();
   ASSERT_EQ(unfinished.size(), 1u);
   EXPECT_EQ(unfinished[0].entry.id, "q-2");
   CounterMap loaded;

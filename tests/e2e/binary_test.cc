@@ -259,6 +259,10 @@ const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
       {"--cors-origins", "SYNCD_CORS_ORIGINS"},
       {"--http-header-timeout-ms", "SYNCD_HTTP_HEADER_TIMEOUT_MS"},
       {"--console-dir", "SYNCD_CONSOLE_DIR"},
+      // scale.md: several instances on PostgreSQL.
+      {"--instance-id", "SYNCD_INSTANCE_ID"},
+      {"--heartbeat-ms", "SYNCD_HEARTBEAT_MS"},
+      {"--instance-timeout-ms", "SYNCD_INSTANCE_TIMEOUT_MS"},
   };
   return options;
 }
@@ -408,6 +412,19 @@ TEST(BinaryConfigTest, AnUnusableDatabasePathExitsTwo) {
                dir.path() + "/a-file/syncd.db"});
   EXPECT_EQ(child.Finish(Millis(10000)), 2) << child.err();
   EXPECT_NE(child.err().find("database"), std::string::npos) << child.err();
+}
+
+// scale.md: an unreachable PostgreSQL database at start is exit 2 with one
+// line, and the password of the URL never reaches the log.
+TEST(BinaryConfigTest, AnUnreachablePostgresDatabaseExitsTwoWithOneLineWithoutThePassword) {
+  Child child({"--host", "127.0.0.1", "--ws-port", "0", "--http-port", "0", "--db",
+               "postgresql://syncd:s3cret@127.0.0.1:1/syncd?connect_timeout=3"});
+  EXPECT_EQ(child.Finish(Millis(15000)), 2) << child.err();
+  const std::string& err = child.err();
+  EXPECT_EQ(err.find("s3cret"), std::string::npos) << err;
+  size_t line = err.find("syncd: cannot open database postgresql://syncd:***@127.0.0.1:1/");
+  ASSERT_NE(line, std::string::npos) << err;
+  EXPECT_EQ(err.find('\n', line), err.size() - 1) << "not one last line: " << err;
 }
 
 // A listening socket on a free port of 127.0.0.1.

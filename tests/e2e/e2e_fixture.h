@@ -1,6 +1,8 @@
 // The fixture of the end-to-end tests: a real App (WebSocket and REST servers,
-// pipeline, SQLite file) on port 0 with a fresh database per test, and
-// helpers that open clients and build protocol messages.
+// pipeline, database) on port 0 with a fresh database per test, and helpers
+// that open clients and build protocol messages. E2eTest runs on a SQLite
+// file; E2eEngineTest is the same fixture parametrised by engine (a SQLite
+// file, or a fresh database on the throwaway PostgreSQL server).
 #ifndef SYNCD_TESTS_E2E_E2E_FIXTURE_H_
 #define SYNCD_TESTS_E2E_E2E_FIXTURE_H_
 
@@ -18,6 +20,7 @@
 
 #include "support/entry_builders.h"
 #include "support/json_helpers.h"
+#include "support/postgres_server.h"
 #include "support/ws_client.h"
 #include "syncd/app/app.h"
 #include "syncd/app/options.h"
@@ -76,12 +79,14 @@ class E2eTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     db_path_ = dir_ + "/syncd.db";
+    if (engine_ == test::Engine::kPostgres) SYNCD_POSTGRES_DATABASE_OR_SKIP(db_path_);
     StartApp();
   }
 
   void TearDown() override {
     clients_.clear();
     app_.reset();
+    if (engine_ == test::Engine::kPostgres) test::DropPostgresDatabase(db_path_);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -91,7 +96,10 @@ class E2eTest : public ::testing::Test {
     options.host = kHost;
     options.ws_port = 0;
     options.http_port = 0;
-    options.db = db_path_;
+    options.db = db_path_;  // a SQLite file, or a postgresql:// URL
+    // A restart (StopApp, StartApp) is the same instance: it takes its
+    // unfinished rows back at once.
+    options.instance_id = "e2e-instance";
     return options;
   }
 
@@ -180,11 +188,27 @@ class E2eTest : public ::testing::Test {
                    "initial_data_load");
   }
 
+  test::Engine engine_ = test::Engine::kSqlite;
   std::string dir_;
   std::string db_path_;
   std::unique_ptr<app::App> app_;
   std::vector<std::unique_ptr<test::WsClient>> clients_;
 };
+
+// E2eTest on each engine: TEST_P(Suite, ...) with `class Suite : public
+// E2eEngineTest {};` and SYNCD_E2E_ON_BOTH_ENGINES(Suite).
+class E2eEngineTest : public E2eTest, public ::testing::WithParamInterface<test::Engine> {
+ protected:
+  void SetUp() override {
+    engine_ = GetParam();
+    E2eTest::SetUp();
+  }
+};
+
+#define SYNCD_E2E_ON_BOTH_ENGINES(suite)                                                      \
+  INSTANTIATE_TEST_SUITE_P(Engines, suite,                                                    \
+                           ::testing::Values(test::Engine::kSqlite, test::Engine::kPostgres), \
+                           test::EngineParamName)
 
 }  // namespace syncd::e2e
 

@@ -1,5 +1,5 @@
-// End-to-end: graceful shutdown with entries in flight, and a restart on the
-// same database file (data and idempotency survive).
+// End-to-end, on both engines: graceful shutdown with entries in flight, and
+// a restart on the same database (data and idempotency survive).
 #include <set>
 #include <string>
 #include <vector>
@@ -12,9 +12,10 @@
 namespace syncd::e2e {
 namespace {
 
-class WsLifecycleTest : public E2eTest {};
+class WsLifecycleTest : public E2eEngineTest {};
+SYNCD_E2E_ON_BOTH_ENGINES(WsLifecycleTest);
 
-TEST_F(WsLifecycleTest, ShutdownAcksInFlightEntriesThenSendsShutdownAndCloses1001) {
+TEST_P(WsLifecycleTest, ShutdownAcksInFlightEntriesThenSendsShutdownAndCloses1001) {
   test::WsClient* c = Open("tenant-a");
   test::WsClient* idle = Open("tenant-b");
   ASSERT_TRUE(c && idle);
@@ -70,7 +71,7 @@ TEST_F(WsLifecycleTest, ShutdownAcksInFlightEntriesThenSendsShutdownAndCloses100
   EXPECT_EQ(idle->close_code(), 1001);
 }
 
-TEST_F(WsLifecycleTest, RestartKeepsDataAndResendIsDuplicate) {
+TEST_P(WsLifecycleTest, RestartKeepsDataAndResendIsDuplicate) {
   const std::string entry = test::EntryJson("e1", "tenant-a", "Recipient", "r-1", "create",
                                             R"({"name":"Shop"})", NowMs());
   rapidjson::Document first;

@@ -1,6 +1,7 @@
 // End-to-end: process_sync_entry / process_sync_batch through the real
 // pipeline and database: ack and nack fields, last-write-wins over the wire,
 // fan-out to the tenant's other connections, pipelining and idempotency.
+// WsSyncTest runs on both engines (SQLite and PostgreSQL).
 #include <map>
 #include <set>
 #include <string>
@@ -16,9 +17,10 @@ namespace {
 
 using test::Millis;
 
-class WsSyncTest : public E2eTest {};
+class WsSyncTest : public E2eEngineTest {};
+SYNCD_E2E_ON_BOTH_ENGINES(WsSyncTest);
 
-TEST_F(WsSyncTest, AckCarriesEntryFieldsAndCanonicalType) {
+TEST_P(WsSyncTest, AckCarriesEntryFieldsAndCanonicalType) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t before = NowMs();
@@ -55,7 +57,7 @@ TEST_F(WsSyncTest, AckCarriesEntryFieldsAndCanonicalType) {
   EXPECT_EQ(test::GetString(rule, "operationType"), "update");
 }
 
-TEST_F(WsSyncTest, DeleteAckHasNoChecksum) {
+TEST_P(WsSyncTest, DeleteAckHasNoChecksum) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
@@ -78,7 +80,7 @@ TEST_F(WsSyncTest, DeleteAckHasNoChecksum) {
   EXPECT_FALSE(missing.HasMember("checksum"));
 }
 
-TEST_F(WsSyncTest, OlderVersionIsSupersededAndSenderGetsStoredState) {
+TEST_P(WsSyncTest, OlderVersionIsSupersededAndSenderGetsStoredState) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
@@ -128,7 +130,7 @@ TEST_F(WsSyncTest, OlderVersionIsSupersededAndSenderGetsStoredState) {
   EXPECT_EQ(test::GetString(*stored, "name"), "New");
 }
 
-TEST_F(WsSyncTest, ValidationNackCarriesReasonDetailAndId) {
+TEST_P(WsSyncTest, ValidationNackCarriesReasonDetailAndId) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document nack =
@@ -170,7 +172,7 @@ TEST_F(WsSyncTest, ValidationNackCarriesReasonDetailAndId) {
   EXPECT_EQ(load["total_count"].GetInt64(), 0);
 }
 
-TEST_F(WsSyncTest, ForeignTenantIdIsNackedPermissionError) {
+TEST_P(WsSyncTest, ForeignTenantIdIsNackedPermissionError) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   rapidjson::Document nack =
@@ -190,7 +192,7 @@ TEST_F(WsSyncTest, ForeignTenantIdIsNackedPermissionError) {
   EXPECT_EQ(InitialData(b, "tenant-b")["total_count"].GetInt64(), 0);
 }
 
-TEST_F(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
+TEST_P(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   const std::string no_id =
@@ -221,7 +223,7 @@ TEST_F(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
-TEST_F(WsSyncTest, LwwTieKeepsStoredState) {
+TEST_P(WsSyncTest, LwwTieKeepsStoredState) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
@@ -243,7 +245,7 @@ TEST_F(WsSyncTest, LwwTieKeepsStoredState) {
   EXPECT_EQ(test::GetString(*stored, "name"), "First");
 }
 
-TEST_F(WsSyncTest, LateUpdateAfterDeleteIsSupersededAndNewerOneRevives) {
+TEST_P(WsSyncTest, LateUpdateAfterDeleteIsSupersededAndNewerOneRevives) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
@@ -301,7 +303,7 @@ TEST_F(WsSyncTest, LateUpdateAfterDeleteIsSupersededAndNewerOneRevives) {
   EXPECT_EQ(test::GetString(revive, "checksum"), ChecksumOf(*stored));
 }
 
-TEST_F(WsSyncTest, AppliedChangeReachesOtherConnectionsOfTheTenantOnly) {
+TEST_P(WsSyncTest, AppliedChangeReachesOtherConnectionsOfTheTenantOnly) {
   test::WsClient* a1 = Open("tenant-a");
   test::WsClient* a2 = Open("tenant-a", "/ws/");
   test::WsClient* b = Open("tenant-b");
@@ -361,7 +363,7 @@ TEST_F(WsSyncTest, AppliedChangeReachesOtherConnectionsOfTheTenantOnly) {
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
-TEST_F(WsSyncTest, ThousandPipelinedEntriesAreEachAnsweredOnce) {
+TEST_P(WsSyncTest, ThousandPipelinedEntriesAreEachAnsweredOnce) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   constexpr int kCount = 1000;
@@ -409,7 +411,7 @@ std::string BatchMessage(int count, const std::string& prefix, int64_t t) {
   return msg + "]}";
 }
 
-TEST_F(WsSyncTest, BatchOfFiftyGetsFiftyReplies) {
+TEST_P(WsSyncTest, BatchOfFiftyGetsFiftyReplies) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->Send(BatchMessage(50, "b-", NowMs())));
@@ -430,7 +432,7 @@ TEST_F(WsSyncTest, BatchOfFiftyGetsFiftyReplies) {
   EXPECT_TRUE(extra.empty());
 }
 
-TEST_F(WsSyncTest, BatchOverThousandEntriesIsAnError) {
+TEST_P(WsSyncTest, BatchOverThousandEntriesIsAnError) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   std::vector<std::string> skipped;
@@ -445,7 +447,7 @@ TEST_F(WsSyncTest, BatchOverThousandEntriesIsAnError) {
   EXPECT_EQ(InitialData(c, "tenant-a")["total_count"].GetInt64(), 0);
 }
 
-TEST_F(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
+TEST_P(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
   const std::string entry = test::EntryJson("e1", "tenant-a", "Account", "acc-1", "create",
                                             test::AccountPayload("Cash"), NowMs());
   std::string first_text;
@@ -482,7 +484,7 @@ TEST_F(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
-TEST_F(WsSyncTest, VersionIsUpdatedAtThenUpdatedAtCamelThenTimestamp) {
+TEST_P(WsSyncTest, VersionIsUpdatedAtThenUpdatedAtCamelThenTimestamp) {
   test::WsClient* c = Open("tenant-a");
   ASSERT_NE(c, nullptr);
   int64_t t = NowMs();
@@ -515,7 +517,7 @@ TEST_F(WsSyncTest, VersionIsUpdatedAtThenUpdatedAtCamelThenTimestamp) {
   EXPECT_EQ(test::GetString(*stored, "updated_at"), "2031-06-01T10:00:00.000Z");
 }
 
-TEST_F(WsSyncTest, TenantsAreIsolatedForEntitiesAndEntryIds) {
+TEST_P(WsSyncTest, TenantsAreIsolatedForEntitiesAndEntryIds) {
   test::WsClient* a = Open("tenant-a");
   test::WsClient* b = Open("tenant-b");
   ASSERT_TRUE(a && b);
@@ -538,7 +540,7 @@ TEST_F(WsSyncTest, TenantsAreIsolatedForEntitiesAndEntryIds) {
   EXPECT_EQ(test::GetString(*FindEntity(load_b, "accounts", "acc-1"), "name"), "B");
 }
 
-TEST_F(WsSyncTest, SameEntrySentTwiceIsAnsweredTwiceAndAppliedOnce) {
+TEST_P(WsSyncTest, SameEntrySentTwiceIsAnsweredTwiceAndAppliedOnce) {
   test::WsClient* c = Open("tenant-a");
   test::WsClient* other = Open("tenant-a");
   ASSERT_TRUE(c && other);
@@ -565,7 +567,7 @@ TEST_F(WsSyncTest, SameEntrySentTwiceIsAnsweredTwiceAndAppliedOnce) {
   EXPECT_EQ(seen.size(), 1u);
 }
 
-TEST_F(WsSyncTest, ResendOnAnotherConnectionWhileInFlightIsAnsweredThere) {
+TEST_P(WsSyncTest, ResendOnAnotherConnectionWhileInFlightIsAnsweredThere) {
   test::WsClient* first = Open("tenant-a");
   test::WsClient* second = Open("tenant-a");
   ASSERT_TRUE(first && second);
