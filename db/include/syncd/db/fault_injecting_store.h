@@ -64,6 +64,7 @@ class FaultInjectingStore final : public WriteStore {
     return inner_->FinishEntry(seq, state, result, finished_at_ms, last_error);
   }
   Status RequeueEntry(int64_t seq) override { return inner_->RequeueEntry(seq); }
+  Status ClaimOrphaned(std::vector<QueueRow>* rows) override { return inner_->ClaimOrphaned(rows); }
   Status LoadUnfinished(std::vector<QueueRow>* rows) override {
     return inner_->LoadUnfinished(rows);
   }

@@ -149,6 +149,14 @@ class WriteStore {
   virtual Status RequeueEntry(int64_t seq) = 0;
   // All pending, in_flight and retry_wait rows in seq order (recovery).
   virtual Status LoadUnfinished(std::vector<QueueRow>* rows) = 0;
+  // Several writers (PostgreSQL): the unfinished rows of other writers that
+  // stopped (no heartbeat within the instance timeout), claimed for this
+  // one, in seq order; called now and then while running. An engine with
+  // one writer has none. Outside a transaction.
+  virtual Status ClaimOrphaned(std::vector<QueueRow>* rows) {
+    (void)rows;
+    return Status::Ok();
+  }
 
   // Entities, conflicts, audit, checkpoints.
   virtual Status GetEntity(std::string_view tenant_id, domain::EntityType type,
