@@ -1,9 +1,11 @@
 #include "postgres/pg_connection.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
 #include "soci_util.h"
+#include "syncd/common/clock.h"
 
 namespace syncd::db {
 

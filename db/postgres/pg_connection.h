@@ -71,7 +71,10 @@ class PgConnection {
   // Registers `sql` under `name`; prepared again after Reconnect().
   Status Prepare(const char* name, const char* sql);
   // After the connection broke (server restart, network): a new one, with
-  // every statement prepared again. Transient when the server is still away.
+  // every statement prepared again. Transient when the server is still away;
+  // after a failed attempt the next ones within a backoff (100 ms doubling
+  // to 5 s) fail at once, so callers never hammer a server that is down nor
+  // wait a connect timeout each time.
   Status Reconnect();
   bool broken() const;
 
@@ -88,6 +91,8 @@ class PgConnection {
   PGconn* conn_ = nullptr;
   std::string url_, what_;
   int connect_timeout_s_ = 5;
+  int64_t reconnect_backoff_ms_ = 0;                           // 0 after a success
+  int64_t next_reconnect_us_ = 0;                              // steady clock
   std::vector<std::pair<std::string, std::string>> prepared_;  // name, sql
 };
 
