@@ -120,6 +120,9 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   p.retry.max_ms = options.retry_max_ms;
   p.queue_max = options.queue_max;
   p.result_retention_ms = options.result_retention_h * 3600 * 1000;
+  // Several instances: look for a stopped instance's entries as often as
+  // heartbeats are written.
+  if (db::IsPostgresUrl(options.db)) p.orphan_scan_ms = options.heartbeat_ms;
   // Under the fault hook, SYNCD_FAULT_SEED also fixes the backoff jitter.
   if (options.fault_commit_rate > 0) p.rng_seed = options.fault_seed;
   parts->pipeline = std::make_unique<pipeline::Pipeline>(std::move(writes), p, &parts->clock);

@@ -34,6 +34,18 @@ Status Pipeline::Worker::Recover() {
   if (!s.ok()) return s;
   counters_.Load(std::move(loaded));
   int64_t now = clock_->NowMs();
+  inbox_.SetUnfinished(static_cast<int64_t>(rows.size()));
+  Adopt(std::move(rows), now);
+  next_orphan_scan_ms_ = now + options_.orphan_scan_ms;
+  oldest_unfinished_ms_.store(schedule_.OldestReceivedMs(), std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+// This worker holds the rows now (it claimed them: the database's writer
+// lock, or an owner column on several instances), so an in_flight lease can
+// only belong to a process that died: they are claimed again when their
+// batch comes.
+void Pipeline::Worker::Adopt(std::vector<db::QueueRow> rows, int64_t now) {
   for (db::QueueRow& row : rows) {
     Item item;
     item.seq = row.seq;
@@ -41,8 +53,6 @@ Status Pipeline::Worker::Recover() {
     item.attempts = row.attempts;
     item.db_state = row.state;
     item.received_ms = row.received_at_ms;
-    // This process holds the database's writer lock, so an in_flight lease
-    // can only belong to a process that died: claim it again now.
     if (row.state == EntryState::kRetryWait) {
       item.next_attempt_at_ms = std::max(now, row.next_attempt_at_ms);
       schedule_.AddRetry(std::move(item));
@@ -50,9 +60,28 @@ Status Pipeline::Worker::Recover() {
       schedule_.AddReady(std::move(item));
     }
   }
-  inbox_.SetUnfinished(static_cast<int64_t>(rows.size()));
-  oldest_unfinished_ms_.store(schedule_.OldestReceivedMs(), std::memory_order_relaxed);
-  return Status::Ok();
+}
+
+// Several instances: the entries of an instance that stopped are taken over,
+// so nothing stays stuck when an instance is killed (scale.md 2); and the
+// counters are read again, so that every instance's statistics include the
+// others' work (scale.md 5), at most orphan_scan_ms old.
+bool Pipeline::Worker::TakeOrphans(int64_t now) {
+  if (options_.orphan_scan_ms <= 0 || now < next_orphan_scan_ms_) return false;
+  next_orphan_scan_ms_ = now + options_.orphan_scan_ms;
+  std::vector<db::QueueRow> rows;
+  Status s = store_->ClaimOrphaned(&rows);
+  db::CounterMap loaded;
+  if (s.ok()) s = store_->LoadCounters(&loaded);
+  if (s.ok()) counters_.Load(std::move(loaded));
+  if (!s.ok()) {
+    failures_.Record("claim orphaned entries", s);
+    return false;
+  }
+  if (rows.empty()) return false;
+  inbox_.AddUnfinished(static_cast<int64_t>(rows.size()));
+  Adopt(std::move(rows), now);
+  return true;
 }
 
 Status Pipeline::Worker::Start() {
@@ -91,6 +120,7 @@ Inbox::WorkerView Pipeline::Worker::View() const {
   view.has_work = [this](int64_t now) { return !carry_.empty() || HasClaimable(now); };
   view.wake_at = [this](int64_t now) {
     int64_t wake_at = std::min(maintenance_.next_at_ms(), schedule_.next_retry_at_ms());
+    if (options_.orphan_scan_ms > 0) wake_at = std::min(wake_at, next_orphan_scan_ms_);
     if (BackingOff(now)) wake_at = std::min(wake_at, ingest_retry_at_ms_);
     return wake_at;
   };
@@ -118,6 +148,7 @@ bool Pipeline::Worker::StepOnce(bool block) {
   int64_t now = clock_->NowMs();
   bool worked = !taken.ops.empty();
   for (OperatorRequest& op : taken.ops) HandleOperator(op);
+  if (!failures_.lost() && TakeOrphans(now)) worked = true;
   if (failures_.lost()) {
     // Nothing can be made durable any more: answer instead of waiting.
     worked = worked || !incoming.empty() || !schedule_.empty();

@@ -60,6 +60,9 @@ class Pipeline::Worker {
   bool IngestAndClaim(std::vector<Incoming> incoming, db::CounterMap refusals,
                       std::vector<Item>* batch);
   void Apply(std::vector<Item> batch);
+  // Recovered or taken-over queue rows into the schedule.
+  void Adopt(std::vector<db::QueueRow> rows, int64_t now);
+  bool TakeOrphans(int64_t now);
   void HandleOperator(OperatorRequest& request);
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);
@@ -83,6 +86,7 @@ class Pipeline::Worker {
   std::vector<Incoming> carry_;  // not yet persisted after a failed ingest
   int ingest_failures_ = 0;
   int64_t ingest_retry_at_ms_ = 0;
+  int64_t next_orphan_scan_ms_ = 0;
   bool busy_ = false;
   std::mt19937_64 rng_;
   std::thread thread_;

@@ -195,16 +195,25 @@ inline constexpr char kFindEntry[] =
 // --instance-id), that nobody owns, or whose owner's heartbeat is older than
 // the instance timeout ($2, ms). Rows another
 // instance is changing right now are skipped, never waited for.
+#define SYNCD_PG_CLAIM_OPEN_ROWS_WHERE(owners)                                          \
+  "UPDATE sync_queue q SET owner = $1 FROM ("                                           \
+  " SELECT seq AS claimed FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead'" \
+  " AND " owners                                                                        \
+  " ORDER BY seq FOR UPDATE SKIP LOCKED) c"                                             \
+  " WHERE q.seq = c.claimed RETURNING " SYNCD_PG_QUEUE_ROW_COLUMNS
+// Owners that are gone: no heartbeat within the instance timeout ($2, ms).
+#define SYNCD_PG_OWNER_GONE                                                 \
+  "owner NOT IN (SELECT instance_id FROM instances WHERE instance_id <> $1" \
+  " AND heartbeat_at_ms >= " SYNCD_PG_NOW_MS " - $2::bigint)"
 inline constexpr char kClaimUnfinished[] =
-    "UPDATE sync_queue q SET owner = $1 FROM ("
-    " SELECT seq AS claimed FROM sync_queue WHERE finished_at_ms = 0 AND state <> 'dead'"
-    " AND (owner = $1 OR owner = '' OR owner NOT IN ("
-    " SELECT instance_id FROM instances WHERE instance_id <> $1"
-    " AND heartbeat_at_ms >= " SYNCD_PG_NOW_MS
-    " - $2::bigint))"
-    " ORDER BY seq FOR UPDATE SKIP LOCKED) c"
-    " WHERE q.seq = c.claimed RETURNING " SYNCD_PG_QUEUE_ROW_COLUMNS;
+    SYNCD_PG_CLAIM_OPEN_ROWS_WHERE("(owner = $1 OR owner = '' OR " SYNCD_PG_OWNER_GONE ")");
+// While running (WriteStore::ClaimOrphaned): the same, without the rows this
+// instance holds already.
+inline constexpr char kClaimOrphaned[] =
+    SYNCD_PG_CLAIM_OPEN_ROWS_WHERE("owner <> $1 AND (owner = '' OR " SYNCD_PG_OWNER_GONE ")");
 
+#undef SYNCD_PG_CLAIM_OPEN_ROWS_WHERE
+#undef SYNCD_PG_OWNER_GONE
 #undef SYNCD_PG_QUEUE_ROW_COLUMNS
 #undef SYNCD_PG_NOW_MS
 

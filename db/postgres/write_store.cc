@@ -174,10 +174,21 @@ class PostgresWriteStore final : public WriteStore {
   // Recovery: claims (FOR UPDATE SKIP LOCKED) this instance's own unfinished
   // rows, unowned ones and those of instances whose heartbeat stopped.
   Status LoadUnfinished(std::vector<QueueRow>* rows) override {
+    return Claim(postgres::kClaimUnfinished, "claim unfinished", rows);
+  }
+  Status ClaimOrphaned(std::vector<QueueRow>* rows) override {
+    if (conn_.broken()) {
+      Status s = conn_.Reconnect();
+      if (!s.ok()) return s;
+    }
+    return Claim(postgres::kClaimOrphaned, "claim orphaned", rows);
+  }
+
+  Status Claim(const char* sql, const char* what, std::vector<QueueRow>* rows) {
     PgParams p;
     p.Text(options_.instance_id).Int(options_.instance_timeout_ms);
     PgResult r;
-    Status s = conn_.ExecParams(postgres::kClaimUnfinished, p, "claim unfinished", &r);
+    Status s = conn_.ExecParams(sql, p, what, &r);
     if (!s.ok()) return s;
     size_t first = rows->size();
     for (int i = 0; i < r.rows(); ++i) rows->push_back(QueueRowAt(r, i));

@@ -38,6 +38,10 @@ struct PipelineOptions {
   int64_t maintenance_interval_ms = 1000;
   int64_t snapshot_interval_ms = 60000;  // metric snapshots into the database
   int64_t snapshot_keep_ms = 7LL * 24 * 3600 * 1000;
+  // Several instances on one database: how often the worker claims the
+  // unfinished entries of instances that stopped (WriteStore::ClaimOrphaned)
+  // and reloads the counters the others changed. 0: never (one writer, SQLite).
+  int64_t orphan_scan_ms = 0;
   // Seeds the backoff jitter. Unset (production): std::random_device. Tests
   // set it so that a run is repeatable (full jitter includes a zero delay).
   std::optional<uint64_t> rng_seed;
