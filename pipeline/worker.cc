@@ -75,9 +75,13 @@ bool Pipeline::Worker::TakeOrphans(int64_t now) {
   if (s.ok()) s = store_->LoadCounters(&loaded);
   if (s.ok()) counters_.Load(std::move(loaded));
   if (!s.ok()) {
+    // The database is away: /health says degraded even without traffic.
+    degraded_ = true;
     failures_.Record("claim orphaned entries", s);
     return false;
   }
+  // It answers again: healthy, unless writes of this worker still wait.
+  if (carry_.empty() && ingest_failures_ == 0 && schedule_.retry_empty()) degraded_ = false;
   if (rows.empty()) return false;
   inbox_.AddUnfinished(static_cast<int64_t>(rows.size()));
   Adopt(std::move(rows), now);

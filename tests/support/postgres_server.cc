@@ -7,11 +7,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <random>
-
-#include "support/syncd_process.h"
 
 #ifndef SYNCD_SOURCE_DIR
 #define SYNCD_SOURCE_DIR "."
@@ -34,53 +33,16 @@ bool Capture(const std::string& command, std::string* out) {
 
 std::string Script() { return std::string(SYNCD_SOURCE_DIR) + "/scripts/lib/pg-server.sh"; }
 
-// The server this process started (when SYNCD_TEST_POSTGRES_URL is not set),
-// stopped when the process exits.
-class OwnServer {
- public:
-  OwnServer() {
-    std::string bindir;
-    if (!Capture(Script() + " bindir 2>/dev/null", &bindir)) {
-      why_ =
-          "the PostgreSQL binaries (initdb, pg_ctl) are not installed "
-          "(scripts/install-deps.sh --test installs them)";
-      return;
-    }
-    // Traversable by the unprivileged user the server runs as.
-    ::chmod(dir_.path().c_str(), 0711);
-    std::string out;
-    if (!Capture(Script() + " start '" + dir_.path() + "/pg' 2>&1", &out) ||
-        out.rfind("postgresql://", 0) != 0) {
-      why_ = "could not start PostgreSQL: " + out;
-      return;
-    }
-    url_ = out.substr(out.rfind("postgresql://"));
-  }
-  ~OwnServer() {
-    if (!url_.empty()) {
-      std::string ignored;
-      Capture(Script() + " stop '" + dir_.path() + "/pg' 2>&1", &ignored);
-    }
-  }
-  OwnServer(const OwnServer&) = delete;
-  OwnServer& operator=(const OwnServer&) = delete;
-
-  const std::string& url() const { return url_; }
-  const std::string& why() const { return why_; }
-
- private:
-  TempDir dir_;
-  std::string url_, why_;
-};
-
 // The admin URL (database "postgres") of the server, or "" and *why.
 std::string ServerUrl(std::string* why) {
   // NOLINTNEXTLINE(concurrency-mt-unsafe): read before tests start threads
   if (const char* url = std::getenv("SYNCD_TEST_POSTGRES_URL"); url != nullptr && *url) return url;
+  // The server this process starts when SYNCD_TEST_POSTGRES_URL is not set,
+  // stopped when the process exits.
   static std::mutex mu;
-  static std::unique_ptr<OwnServer> server;
+  static std::unique_ptr<PostgresServer> server;
   std::lock_guard<std::mutex> lock(mu);
-  if (!server) server = std::make_unique<OwnServer>();
+  if (!server) server = std::make_unique<PostgresServer>();
   *why = server->why();
   return server->url();
 }
@@ -104,6 +66,48 @@ std::string DatabaseOf(const std::string& url) {
 }
 
 }  // namespace
+
+PostgresServer::PostgresServer() {
+  std::string bindir;
+  if (!Capture(Script() + " bindir 2>/dev/null", &bindir)) {
+    why_ =
+        "the PostgreSQL binaries (initdb, pg_ctl) are not installed "
+        "(scripts/install-deps.sh --test installs them)";
+    return;
+  }
+  std::string pattern = (std::filesystem::temp_directory_path() / "syncd-pg-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    why_ = "mkdtemp failed";
+    return;
+  }
+  dir_ = pattern;
+  // Traversable by the unprivileged user the server runs as.
+  ::chmod(dir_.c_str(), 0711);
+  if (!Start()) url_.clear();
+}
+
+PostgresServer::~PostgresServer() {
+  if (dir_.empty()) return;
+  Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+bool PostgresServer::Start() {
+  std::string out;
+  if (!Capture(Script() + " start '" + dir_ + "/pg' 2>&1", &out) ||
+      out.find("postgresql://") == std::string::npos) {
+    why_ = "could not start PostgreSQL: " + out;
+    return false;
+  }
+  url_ = out.substr(out.rfind("postgresql://"));
+  return true;
+}
+
+bool PostgresServer::Stop() {
+  std::string out;
+  return Capture(Script() + " stop '" + dir_ + "/pg' 2>&1", &out);
+}
 
 const char* EngineName(Engine engine) { return engine == Engine::kSqlite ? "Sqlite" : "Postgres"; }
 

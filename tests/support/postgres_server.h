@@ -34,6 +34,25 @@ std::string ExecPostgres(const std::string& url, const std::string& sql);
 // Whether the run must fail rather than skip without PostgreSQL.
 bool PostgresRequired();
 
+// A server of one's own, for tests that stop and start it (the shared one
+// must stay up): scripts/lib/pg-server.sh in a temporary folder. Stopped and
+// removed at destruction.
+class PostgresServer {
+ public:
+  PostgresServer();  // starts it; url() is "" and why() says why on failure
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  const std::string& url() const { return url_; }  // its "postgres" database
+  const std::string& why() const { return why_; }
+  bool Stop();   // pg_ctl stop -m fast
+  bool Start();  // again: same files, same port
+
+ private:
+  std::string dir_, url_, why_;
+};
+
 }  // namespace syncd::test
 
 // In a test body or SetUp: `url` becomes a fresh database's URL, or the test
@@ -48,6 +67,17 @@ bool PostgresRequired();
       }                                                                               \
       GTEST_SKIP() << "*** PostgreSQL variant SKIPPED: " << syncd_pg_why;             \
     }                                                                                 \
+  } while (0)
+
+// The same for a PostgresServer that did not start.
+#define SYNCD_POSTGRES_SERVER_OR_SKIP(server)                                           \
+  do {                                                                                  \
+    if ((server).url().empty()) {                                                       \
+      if (::syncd::test::PostgresRequired()) {                                          \
+        FAIL() << "PostgreSQL required (SYNCD_REQUIRE_POSTGRES=1): " << (server).why(); \
+      }                                                                                 \
+      GTEST_SKIP() << "*** PostgreSQL variant SKIPPED: " << (server).why();             \
+    }                                                                                   \
   } while (0)
 
 #endif  // SYNCD_TESTS_SUPPORT_POSTGRES_SERVER_H_
