@@ -40,6 +40,9 @@ class Pipeline::Worker {
   }
   Metrics& metrics() { return metrics_; }
   void AddSink(ResultSink* sink) { sinks_.push_back(sink); }  // before Start
+  // Results another instance committed: to the sinks, nothing else (the
+  // sinks are fixed before Start and thread-safe).
+  void DeliverFromElsewhere(std::vector<Delivery> deliveries) { Deliver(std::move(deliveries)); }
 
   // ---- lifecycle ----
   common::Status Recover();

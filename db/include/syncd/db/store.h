@@ -91,6 +91,14 @@ struct Checkpoint {
   int64_t last_applied_at_ms = 0;
 };
 
+// An entry another writer finished (several instances: announced with
+// NOTIFY, read back by the others): its queue row with the stored result,
+// and its entity as stored when it was read, if there is one.
+struct FinishedEntry {
+  QueueRow row;
+  std::optional<StoredEntity> entity;
+};
+
 // Counters, keyed by (scope, name); scope "" is global, otherwise a tenant id.
 // Names are the ones in counters.h. Updated in the same transaction as the
 // work they count, so they are exact.

@@ -134,6 +134,13 @@ class Pipeline {
   void CountRejected(const std::string& tenant_id);
   int64_t RetryAfterMs() const;
 
+  // Several instances: entries another instance finished (its NOTIFY, read
+  // back by this one's listener) go to this instance's sinks like its own
+  // results, so that its connections waiting on those ids get their reply
+  // and the tenant's other connections their data_update. No counters,
+  // metrics or state of this worker change. Any thread, after Start.
+  void DeliverFinishedElsewhere(const std::vector<db::FinishedEntry>& finished);
+
   std::future<OperatorResult> Operate(const std::string& tenant_id, const std::string& entry_id,
                                       OperatorAction action, const std::string& detail);
 
