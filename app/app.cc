@@ -33,6 +33,9 @@ struct App::Parts {
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<ws::WsServer> ws;
   std::unique_ptr<api::HttpServer> http;
+  // PostgreSQL: what the other instances finish, to this instance's
+  // connections. Declared last: stopped before the parts it delivers to.
+  std::unique_ptr<db::FinishedListener> listener;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool shut_down = false;
 };
@@ -180,6 +183,20 @@ App::~App() { Shutdown(); }
 common::Status App::Start() {
   common::Status s = parts_->pipeline->Start();
   if (!s.ok()) return s;
+  const Options& options = parts_->options;
+  if (db::IsPostgresUrl(options.db)) {
+    db::PostgresOptions pg;
+    pg.url = options.db;
+    pg.instance_id = options.instance_id;
+    pipeline::Pipeline* pipeline = parts_->pipeline.get();
+    parts_->listener = db::StartPostgresListener(
+        pg,
+        [pipeline](std::vector<db::FinishedEntry> finished) {
+          pipeline->DeliverFinishedElsewhere(finished);
+        },
+        &s);
+    if (!s.ok()) return s;
+  }
   s = parts_->ws->Start();
   if (!s.ok()) return s;
   s = parts_->http->Start();
@@ -214,6 +231,7 @@ void App::Shutdown() {
   parts_->ws->StopAccepting();
   // Everything accepted is applied and answered before the sockets close.
   parts_->pipeline->Stop(3000);
+  parts_->listener.reset();
   parts_->ws->Shutdown(1000);
   parts_->http->Stop();
 }

@@ -77,6 +77,7 @@ class PgConnection {
   // wait a connect timeout each time.
   Status Reconnect();
   bool broken() const;
+  PGconn* raw() { return conn_; }  // for LISTEN: socket, PQconsumeInput, PQnotifies
 
   Status Run(const char* name, PgParams& params, const char* what, PgResult* out = nullptr);
   // A statement without parameters, not prepared (BEGIN, DDL, ...).

@@ -64,6 +64,9 @@ inline constexpr const char* kSchemaV1[] = {
     " WHERE finished_at_ms = 0 AND state <> 'dead'",
     "CREATE INDEX sync_queue_finished ON sync_queue(finished_at_ms) WHERE finished_at_ms > 0",
     "CREATE INDEX sync_queue_dead ON sync_queue(seq) WHERE state = 'dead'",
+    // A listener that was disconnected catches up on what the others
+    // finished meanwhile (listener.cc) by result time.
+    "CREATE INDEX sync_queue_result_ts ON sync_queue(result_server_ts_ms) WHERE result_kind <> 0",
     "CREATE TABLE entities ("
     " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
     " version_ms BIGINT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
@@ -169,6 +172,42 @@ inline constexpr char kHeartbeat[] =
     ")"
     " ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at_ms = EXCLUDED.heartbeat_at_ms";
 
+// ---- Fan-out between instances (write_store.cc, listener.cc) ---------------
+
+// scale.md 4: a transaction that finished entries announces them at commit
+// (NOTIFY is transactional: nothing is announced for a rollback). Payload
+// "<instance>\n<tenant>\n<seq>,<seq>,…", at most kNotifyPayloadMax bytes
+// (PostgreSQL's limit is 8000), several notifications when longer. Ids, never
+// data: the listeners read the rows.
+inline constexpr char kNotifyChannel[] = "syncd_finished";
+inline constexpr int kNotifyPayloadMax = 7900;
+inline constexpr char kNotify[] = "SELECT pg_notify('syncd_finished', $1)";
+inline constexpr char kListen[] = "LISTEN syncd_finished";
+#define SYNCD_PG_FINISHED_COLUMNS                                                    \
+  "q.seq, q.tenant_id, q.entry_id, q.entity_type, q.entity_id, q.operation, q.data," \
+  " q.version_ms, q.client_ts_ms, q.state, q.attempts, q.lease_until_ms,"            \
+  " q.next_attempt_at_ms, q.last_error, q.received_at_ms, q.finished_at_ms,"         \
+  " q.result_kind, q.result_outcome, q.result_reason, q.result_detail,"              \
+  " q.result_retry_after_ms, q.result_checksum, q.result_server_ts_ms,"              \
+  " e.entity_id IS NOT NULL, coalesce(e.version_ms, 0), coalesce(e.deleted, 0),"     \
+  " coalesce(e.data, ''), coalesce(e.checksum, ''), coalesce(e.modified_at_ms, 0),"  \
+  " coalesce(e.source_entry_id, '')"                                                 \
+  " FROM sync_queue q LEFT JOIN entities e ON e.tenant_id = q.tenant_id"             \
+  " AND e.entity_type = q.entity_type AND e.entity_id = q.entity_id"
+// The announced rows ($1 tenant, $2 '{seq,…}'), with their entities.
+inline constexpr char kReadFinished[] =
+    "SELECT " SYNCD_PG_FINISHED_COLUMNS
+    " WHERE q.tenant_id = $1 AND q.seq = ANY($2::bigint[]) AND q.state IN ('done', 'dead')"
+    " ORDER BY q.seq";
+// Catch-up after the listener was disconnected: rows other instances
+// finished since $2 (their result time, ms; the caller leaves a margin for
+// clock differences).
+inline constexpr char kCatchUpFinished[] =
+    "SELECT " SYNCD_PG_FINISHED_COLUMNS
+    " WHERE q.result_kind <> 0 AND q.result_server_ts_ms >= $2 AND q.owner <> $1"
+    " AND q.state IN ('done', 'dead') ORDER BY q.seq";
+#undef SYNCD_PG_FINISHED_COLUMNS
+
 // ---- Transactions (write store) -------------------------------------------
 
 inline constexpr char kBegin[] = "BEGIN";
@@ -239,7 +278,8 @@ inline constexpr char kFinishEntry[] =
     " result_checksum = $7, result_server_ts_ms = $8, finished_at_ms = $9,"
     " last_error = $10, lease_until_ms = 0, next_attempt_at_ms = 0,"
     // A finished entry keeps its result, not its payload (as on SQLite).
-    " data = CASE WHEN $1::text = 'done' THEN '' ELSE data END WHERE seq = $11";
+    " data = CASE WHEN $1::text = 'done' THEN '' ELSE data END WHERE seq = $11"
+    " RETURNING tenant_id";  // for the announcement at commit
 inline constexpr char kOldestUnfinishedOfTenant[] =
     "SELECT received_at_ms FROM sync_queue"
     " WHERE tenant_id = $1 AND finished_at_ms = 0 AND state <> 'dead'"

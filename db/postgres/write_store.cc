@@ -4,6 +4,7 @@
 // Its SQL is in postgres/sql.h.
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -58,6 +59,7 @@ class PostgresWriteStore final : public WriteStore {
   }
 
   Status Begin(TxnKind) override {
+    finished_.clear();
     if (conn_.broken()) {
       Status s = conn_.Reconnect();
       if (!s.ok()) return s;
@@ -65,9 +67,16 @@ class PostgresWriteStore final : public WriteStore {
     return conn_.Exec(postgres::kBegin, "begin");
   }
   // PostgreSQL reports the commit only once it is durable as the server's
-  // synchronous_commit says (scale.md 6).
-  Status Commit() override { return conn_.Exec(postgres::kCommit, "commit"); }
+  // synchronous_commit says (scale.md 6). The entries the transaction
+  // finished are announced in it (delivered to the listeners at commit).
+  Status Commit() override {
+    Status s = Announce();
+    if (s.ok()) s = conn_.Exec(postgres::kCommit, "commit");
+    finished_.clear();
+    return s;
+  }
   Status Rollback() override {
+    finished_.clear();
     if (conn_.broken()) return Status::Ok();  // the server rolled it back
     return conn_.Exec(postgres::kRollback, "rollback");
   }
@@ -162,7 +171,12 @@ class PostgresWriteStore final : public WriteStore {
         .Int(state == EntryState::kDone ? finished_at_ms : 0)
         .Text(last_error)
         .Int(seq);
-    return conn_.Run("finish_entry", p, "finish entry");
+    PgResult r;
+    Status s = conn_.Run("finish_entry", p, "finish entry", &r);
+    // A seq whose finish a savepoint later undid is announced anyway: the
+    // listeners read only rows that are done or dead.
+    if (s.ok() && r.rows() > 0) finished_[std::string(r.Text(0, 0))].push_back(seq);
+    return s;
   }
 
   Status RequeueEntry(int64_t seq) override {
@@ -333,6 +347,7 @@ class PostgresWriteStore final : public WriteStore {
         {"insert_sync_log", postgres::kInsertSyncLog},
         {"put_checkpoint", postgres::kPutCheckpoint},
         {"add_counter", postgres::kAddCounter},
+        {"notify", postgres::kNotify},
     };
     for (const auto& [name, sql] : statements) {
       Status s = conn_.Prepare(name, sql);
@@ -341,9 +356,37 @@ class PostgresWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  // NOTIFY for what this transaction finished (sql.h, kNotify), in chunks
+  // that fit PostgreSQL's payload limit.
+  Status Announce() {
+    for (const auto& [tenant, seqs] : finished_) {
+      std::string head = options_.instance_id + "\n" + tenant + "\n";
+      std::string payload = head;
+      for (size_t i = 0; i < seqs.size(); ++i) {
+        std::string seq = std::to_string(seqs[i]);
+        if (payload.size() + seq.size() + 1 > static_cast<size_t>(postgres::kNotifyPayloadMax)) {
+          Status s = Notify(payload);
+          if (!s.ok()) return s;
+          payload = head;
+        }
+        if (payload.size() > head.size()) payload += ',';
+        payload += seq;
+      }
+      Status s = Notify(payload);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  Status Notify(const std::string& payload) {
+    PgParams p;
+    p.Text(payload);
+    return conn_.Run("notify", p, "notify");
+  }
+
   PostgresOptions options_;
   PgConnection conn_;
   Heartbeat heartbeat_;
+  std::map<std::string, std::vector<int64_t>> finished_;  // tenant -> seqs, this transaction
 };
 
 }  // namespace

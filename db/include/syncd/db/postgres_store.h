@@ -6,6 +6,7 @@
 #define SYNCD_DB_POSTGRES_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,20 @@ std::unique_ptr<WriteStore> OpenPostgresWriteStore(const PostgresOptions& option
 std::unique_ptr<ReadStore> OpenPostgresReadStore(const PostgresOptions& options, Status* status);
 std::unique_ptr<ConsoleStore> OpenPostgresConsoleStore(const PostgresOptions& options,
                                                        Status* status);
+
+// scale.md 4: the entries other instances finish, as they announce them
+// (NOTIFY at commit), read back from the queue with their entities. Owns a
+// connection and a thread; the callback runs on that thread. When its
+// connection was down, the listener catches up from the table (rows the
+// others finished meanwhile) once it is back, and never hands an entry over
+// twice. Destroying it stops the thread.
+class FinishedListener {
+ public:
+  virtual ~FinishedListener() = default;
+};
+using FinishedCallback = std::function<void(std::vector<FinishedEntry>)>;
+std::unique_ptr<FinishedListener> StartPostgresListener(const PostgresOptions& options,
+                                                        FinishedCallback callback, Status* status);
 
 }  // namespace syncd::db
 

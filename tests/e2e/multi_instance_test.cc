@@ -1,0 +1,159 @@
+// End-to-end, two instances on one PostgreSQL database (scale.md 4): what
+// one instance finishes reaches the connections of the other, announced
+// with NOTIFY and read back from the queue.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "e2e_fixture.h"
+#include "support/entry_builders.h"
+#include "support/http_client.h"
+#include "support/json_helpers.h"
+#include "support/postgres_server.h"
+#include "support/ws_client.h"
+
+namespace syncd::e2e {
+namespace {
+
+using test::Millis;
+
+std::string Text(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Two Apps (a and b) on one fresh database.
+class MultiInstanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { SYNCD_POSTGRES_DATABASE_OR_SKIP(url_); }
+  void TearDown() override {
+    clients_.clear();
+    a_.reset();
+    b_.reset();
+    test::DropPostgresDatabase(url_);
+  }
+
+  static app::Options Options(const std::string& url, const std::string& id) {
+    app::Options o;
+    o.host = "127.0.0.1";
+    o.ws_port = 0;
+    o.http_port = 0;
+    o.db = url;
+    o.instance_id = id;
+    return o;
+  }
+  std::unique_ptr<app::App> Start(const app::Options& options) {
+    common::Status status;
+    auto app = app::App::Create(options, &status);
+    EXPECT_NE(app, nullptr) << status.message();
+    if (!app) return nullptr;
+    status = app->Start();
+    EXPECT_TRUE(status.ok()) << status.message();
+    return app;
+  }
+  test::WsClient* Open(const app::App& app, const std::string& tenant) {
+    auto client = std::make_unique<test::WsClient>();
+    std::string url = "ws://127.0.0.1:" + std::to_string(app.ws_port()) + "/ws/" + tenant;
+    if (!test::ConnectOnline(*client, url)) {
+      ADD_FAILURE() << "cannot connect to " << url;
+      return nullptr;
+    }
+    clients_.push_back(std::move(client));
+    return clients_.back().get();
+  }
+  static std::optional<rapidjson::Document> WaitFor(test::WsClient* c, const std::string& type,
+                                                    const std::string& id) {
+    std::optional<std::string> frame = c->WaitFor(
+        [&](const rapidjson::Document& d) {
+          return test::GetString(d, "type") == type &&
+                 (test::GetString(d, "id") == id || test::GetString(d, "source_entry_id") == id);
+        },
+        Millis(10000));
+    if (!frame) return std::nullopt;
+    return test::ParseJson(*frame);
+  }
+  // Nothing of `type` arrived on `c` before the answer to a ping.
+  static bool NothingOfType(test::WsClient* c, const std::string& type) {
+    std::vector<std::string> before;
+    if (!test::FlushWithPing(c, &before)) return false;
+    for (const std::string& f : before) {
+      if (test::GetString(test::ParseJson(f), "type") == type) return false;
+    }
+    return true;
+  }
+
+  std::string url_;
+  std::unique_ptr<app::App> a_, b_;
+  std::vector<std::unique_ptr<test::WsClient>> clients_;
+};
+
+TEST_F(MultiInstanceTest, AChangeAppliedOnOneInstanceReachesTheTenantsConnectionsOnTheOther) {
+  a_ = Start(Options(url_, "a"));
+  b_ = Start(Options(url_, "b"));
+  ASSERT_TRUE(a_ && b_);
+  test::WsClient* sender = Open(*a_, "t1");
+  test::WsClient* peer = Open(*b_, "t1");
+  test::WsClient* other_tenant = Open(*b_, "t2");
+  ASSERT_TRUE(sender && peer && other_tenant);
+
+  ASSERT_TRUE(sender->Send(
+      test::AccountEntryJson("t1", "e-1", "acc-1", "create", "Cash", "g", 1, 1764130000000LL)));
+  std::optional<rapidjson::Document> ack = WaitFor(sender, "sync_ack", "e-1");
+  ASSERT_TRUE(ack.has_value());
+  std::optional<rapidjson::Document> update = WaitFor(peer, "data_update", "e-1");
+  ASSERT_TRUE(update.has_value()) << "the other instance's connection got no data_update";
+  EXPECT_EQ(test::GetString(*update, "checksum"), test::GetString(*ack, "checksum"));
+  EXPECT_EQ(test::GetString((*update)["data"]["single_entity"], "name"), "Cash");
+  EXPECT_TRUE(NothingOfType(other_tenant, "data_update"));
+  EXPECT_TRUE(NothingOfType(sender, "data_update"));  // never back to the sender
+  EXPECT_TRUE(NothingOfType(peer, "data_update"));    // once
+}
+
+// A resend that reaches another instance while the entry is unfinished gets
+// the reply when it finishes there: here a dead-lettered entry (instance a
+// cannot apply anything) resent to b, then acknowledged by an operator on a.
+TEST_F(MultiInstanceTest, AResendOnTheOtherInstanceIsAnsweredWhenTheEntryFinishes) {
+  app::Options failing = Options(url_, "a");
+  failing.fault_commit_rate = 1.0;
+  failing.max_attempts = 1;
+  a_ = Start(failing);
+  b_ = Start(Options(url_, "b"));
+  ASSERT_TRUE(a_ && b_);
+  test::WsClient* first = Open(*a_, "t1");
+  ASSERT_NE(first, nullptr);
+  const std::string entry =
+      test::AccountEntryJson("t1", "e-9", "acc-9", "create", "Cash", "g", 9, 1764130000000LL);
+  ASSERT_TRUE(first->Send(entry));
+  std::optional<rapidjson::Document> dead = WaitFor(first, "sync_nack", "e-9");
+  ASSERT_TRUE(dead.has_value());
+  EXPECT_EQ(test::GetString(*dead, "reason"), "system_error");
+
+  test::WsClient* resender = Open(*b_, "t1");
+  ASSERT_NE(resender, nullptr);
+  ASSERT_TRUE(resender->Send(entry));
+  // The stored NACK: as a duplicate (b read it), or as a's result itself when
+  // b's listener handed that over after the resend registered; either way
+  // b keeps the connection waiting for the entry's final answer.
+  std::optional<rapidjson::Document> replay = WaitFor(resender, "sync_nack", "e-9");
+  ASSERT_TRUE(replay.has_value());
+  EXPECT_EQ(test::GetString(*replay, "reason"), "system_error") << Text(*replay);
+
+  test::HttpResponse r =
+      test::HttpRequest("127.0.0.1", a_->http_port(), "POST", "/api/v1/sync/acknowledge",
+                        R"({"tenant_id":"t1","entry_id":"e-9","action":"ack"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::optional<rapidjson::Document> on_a = WaitFor(first, "sync_ack", "e-9");
+  ASSERT_TRUE(on_a.has_value());
+  std::optional<rapidjson::Document> on_b = WaitFor(resender, "sync_ack", "e-9");
+  ASSERT_TRUE(on_b.has_value()) << "the resend on the other instance was never answered";
+  EXPECT_EQ(test::GetString(*on_b, "outcome"), "manual");
+  EXPECT_FALSE(test::GetBool(*on_b, "duplicate"));
+}
+
+}  // namespace
+}  // namespace syncd::e2e
