@@ -99,6 +99,14 @@ struct FinishedEntry {
   std::optional<StoredEntity> entity;
 };
 
+// One instance on a database that several share (the instances table).
+struct InstanceRow {
+  std::string id;
+  int64_t connections = 0;        // open WebSocket connections, as of its last heartbeat
+  int64_t last_heartbeat_ms = 0;  // epoch ms (the database server's clock)
+  int64_t in_flight = 0;          // queue rows it holds in_flight
+};
+
 // Counters, keyed by (scope, name); scope "" is global, otherwise a tenant id.
 // Names are the ones in counters.h. Updated in the same transaction as the
 // work they count, so they are exact.
@@ -208,6 +216,12 @@ class ReadStore {
   virtual Status LoadCounters(CounterMap* counters) = 0;
   // Whether the database answers (for /health).
   virtual Status Ping() = 0;
+  // Several instances: the live ones, and dead ones that still hold
+  // unfinished rows, by id. None on an engine with one writer (SQLite).
+  virtual Status ListInstances(std::vector<InstanceRow>* out) {
+    (void)out;
+    return Status::Ok();
+  }
 };
 
 }  // namespace syncd::db
