@@ -26,6 +26,9 @@ bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse*) {
   bool ws_up = ctx.ws.up && ctx.ws.up();
   in->degraded = !ctx.reads->Ping().ok() || ctx.pipeline->health() != pipeline::Health::kOk ||
                  !ws_up || !ctx.http_up;
+  in->instance_id = ctx.options.instance_id;
+  // Without the list (database away) the statistics still answer.
+  if (!ctx.reads->ListInstances(&in->instances).ok()) in->instances.clear();
   return true;
 }
 

@@ -50,6 +50,14 @@ class Prometheus {
   std::string out_;
 };
 
+// `name` with the labels of a per-instance series: instance="…" first when
+// several instances share the database, then `labels` (`k="v",…`).
+std::string Series(const std::string& instance, const char* name, const std::string& labels = "") {
+  std::string all = instance.empty() ? labels : "instance=\"" + instance + "\"";
+  if (!instance.empty() && !labels.empty()) all += "," + labels;
+  return all.empty() ? std::string(name) : std::string(name) + "{" + all + "}";
+}
+
 }  // namespace
 
 std::string QueueStatsJson(const StatsInput& in) {
@@ -106,6 +114,27 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.EndObject();
   w.Key("uptime_s");
   w.Int64(in.uptime_s);
+  if (!in.instance_id.empty()) {
+    // scale.md 5: depth and totals above are the database's (every
+    // instance's); the rest is this instance's.
+    w.Key("instance");
+    w.String(in.instance_id.c_str());
+    w.Key("instances");
+    w.StartArray();
+    for (const db::InstanceRow& i : in.instances) {
+      w.StartObject();
+      w.Key("id");
+      w.String(i.id.c_str());
+      w.Key("connections");
+      w.Int64(i.connections);
+      w.Key("last_heartbeat_ms");
+      w.Int64(i.last_heartbeat_ms);
+      w.Key("in_flight");
+      w.Int64(i.in_flight);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   return JsonText(buf);
 }
@@ -134,41 +163,67 @@ std::string MetricsText(const StatsInput& in) {
         "Apply attempts that failed transiently and were retried.", std::to_string(c.retries));
   p.One("syncd_dead_lettered_total", "counter", "Entries dead-lettered after the last attempt.",
         std::to_string(c.dead_lettered));
-  p.One("syncd_received_per_second", "gauge", "Entries received per second over the last 10 s.",
-        Num(m.received_per_s));
-  p.One("syncd_acked_per_second", "gauge", "Replies handed out per second over the last 10 s.",
-        Num(m.acked_per_s));
+  // Per instance from here: labelled instance="…" when several share the
+  // database (the series above are the database's, the same on each).
+  const std::string& id = in.instance_id;
+  auto one = [&](const char* name, const char* type, const char* help, const std::string& value) {
+    p.Header(name, type, help);
+    p.Sample(Series(id, name), value);
+  };
+  one("syncd_received_per_second", "gauge", "Entries received per second over the last 10 s.",
+      Num(m.received_per_s));
+  one("syncd_acked_per_second", "gauge", "Replies handed out per second over the last 10 s.",
+      Num(m.acked_per_s));
   p.Header("syncd_ack_latency_seconds", "histogram",
            "From receipt of an entry to its reply being handed to the socket.");
   for (size_t i = 0; i < pipeline::Metrics::kLatencyBucketsS.size(); ++i) {
     char le[32];
     std::snprintf(le, sizeof(le), "%g", pipeline::Metrics::kLatencyBucketsS[i]);
-    p.Sample(std::string("syncd_ack_latency_seconds_bucket{le=\"") + le + "\"}",
+    p.Sample(Series(id, "syncd_ack_latency_seconds_bucket", std::string("le=\"") + le + "\""),
              std::to_string(m.latency_bucket_counts[i]));
   }
-  p.Sample("syncd_ack_latency_seconds_bucket{le=\"+Inf\"}", std::to_string(m.latency_count));
-  p.Sample("syncd_ack_latency_seconds_sum", Num(m.latency_sum_s));
-  p.Sample("syncd_ack_latency_seconds_count", std::to_string(m.latency_count));
-  p.One("syncd_batches_total", "counter", "Apply transactions since start.",
-        std::to_string(m.batch_count));
-  p.One("syncd_batch_size_avg", "gauge", "Average entries per apply transaction since start.",
-        Num(AvgBatchSize(m)));
-  p.One("syncd_batch_size_max", "gauge", "Most entries in one apply transaction since start.",
-        std::to_string(m.batch_max_size));
-  p.One("syncd_batch_commit_seconds_avg", "gauge", "Average apply commit time since start.",
-        Num(m.batch_avg_commit_ms / 1000.0));
-  p.One("syncd_websocket_connections", "gauge", "Open WebSocket connections.",
-        std::to_string(in.ws_connections));
-  p.One("syncd_websocket_tenants", "gauge", "Distinct tenants with an open WebSocket connection.",
-        std::to_string(in.ws_tenants));
-  p.One("syncd_websocket_slow_closes_total", "counter",
-        "WebSocket connections closed (1008) because they did not read, since start.",
-        std::to_string(in.ws_slow_closes));
-  p.One("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
-        std::to_string(in.uptime_s));
-  p.One("syncd_health_degraded", "gauge",
-        "1 while GET /health answers degraded (database failing, or a server down), else 0.",
-        in.degraded ? "1" : "0");
+  p.Sample(Series(id, "syncd_ack_latency_seconds_bucket", "le=\"+Inf\""),
+           std::to_string(m.latency_count));
+  p.Sample(Series(id, "syncd_ack_latency_seconds_sum"), Num(m.latency_sum_s));
+  p.Sample(Series(id, "syncd_ack_latency_seconds_count"), std::to_string(m.latency_count));
+  one("syncd_batches_total", "counter", "Apply transactions since start.",
+      std::to_string(m.batch_count));
+  one("syncd_batch_size_avg", "gauge", "Average entries per apply transaction since start.",
+      Num(AvgBatchSize(m)));
+  one("syncd_batch_size_max", "gauge", "Most entries in one apply transaction since start.",
+      std::to_string(m.batch_max_size));
+  one("syncd_batch_commit_seconds_avg", "gauge", "Average apply commit time since start.",
+      Num(m.batch_avg_commit_ms / 1000.0));
+  one("syncd_websocket_connections", "gauge", "Open WebSocket connections.",
+      std::to_string(in.ws_connections));
+  one("syncd_websocket_tenants", "gauge", "Distinct tenants with an open WebSocket connection.",
+      std::to_string(in.ws_tenants));
+  one("syncd_websocket_slow_closes_total", "counter",
+      "WebSocket connections closed (1008) because they did not read, since start.",
+      std::to_string(in.ws_slow_closes));
+  one("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
+      std::to_string(in.uptime_s));
+  one("syncd_health_degraded", "gauge",
+      "1 while GET /health answers degraded (database failing, or a server down), else 0.",
+      in.degraded ? "1" : "0");
+  if (!in.instances.empty()) {
+    // Every instance on the database, as its heartbeat row says.
+    p.Header("syncd_instance_in_flight", "gauge", "Queue rows each instance holds in_flight.");
+    for (const db::InstanceRow& i : in.instances) {
+      p.Sample(Series(i.id, "syncd_instance_in_flight"), std::to_string(i.in_flight));
+    }
+    p.Header("syncd_instance_connections", "gauge",
+             "Open WebSocket connections of each instance, as of its last heartbeat.");
+    for (const db::InstanceRow& i : in.instances) {
+      p.Sample(Series(i.id, "syncd_instance_connections"), std::to_string(i.connections));
+    }
+    p.Header("syncd_instance_last_heartbeat_seconds", "gauge",
+             "Unix time of each instance's last heartbeat (the database server's clock).");
+    for (const db::InstanceRow& i : in.instances) {
+      p.Sample(Series(i.id, "syncd_instance_last_heartbeat_seconds"),
+               Num(static_cast<double>(i.last_heartbeat_ms) / 1000.0));
+    }
+  }
   return p.Take();
 }
 

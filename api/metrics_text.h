@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "syncd/pipeline/metrics.h"
 #include "syncd/pipeline/pipeline.h"
@@ -20,6 +21,10 @@ struct StatsInput {
   int64_t ws_slow_closes = 0;
   int64_t uptime_s = 0;
   bool degraded = false;  // GET /health says "degraded" (database, or a server down)
+  // Several instances (PostgreSQL): this one's id ("" alone) and every
+  // instance sharing the database (scale.md 5).
+  std::string instance_id;
+  std::vector<db::InstanceRow> instances;
 };
 
 // The shape of service.md "Queue statistics" (plus totals.manual).

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <mutex>
 #include <random>
 #include <utility>
 
@@ -36,6 +38,14 @@ struct App::Parts {
   // PostgreSQL: what the other instances finish, to this instance's
   // connections. Declared last: stopped before the parts it delivers to.
   std::unique_ptr<db::FinishedListener> listener;
+  // The WebSocket server as the heartbeat thread (PostgreSQL) may read it:
+  // set once it exists, cleared before it goes away.
+  std::mutex ws_mu;
+  ws::WsServer* ws_live = nullptr;
+  int64_t LiveConnections() {
+    std::lock_guard<std::mutex> lock(ws_mu);
+    return ws_live != nullptr ? ws_live->connections() : 0;
+  }
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool shut_down = false;
 };
@@ -61,7 +71,8 @@ struct Stores {
   std::unique_ptr<db::ConsoleStore> console;
 };
 
-Stores OpenStores(const Options& options, common::Status* status) {
+Stores OpenStores(const Options& options, std::function<int64_t()> connections,
+                  common::Status* status) {
   Stores out;
   std::unique_ptr<db::WriteStore> writes;
   if (db::IsPostgresUrl(options.db)) {
@@ -70,6 +81,7 @@ Stores OpenStores(const Options& options, common::Status* status) {
     pg.instance_id = options.instance_id;
     pg.heartbeat_ms = options.heartbeat_ms;
     pg.instance_timeout_ms = options.instance_timeout_ms;
+    pg.connections = std::move(connections);
     writes = db::OpenPostgresWriteStore(pg, status);
     if (writes) out.ws_reads = db::OpenPostgresReadStore(pg, status);
     if (out.ws_reads) out.http_reads = db::OpenPostgresReadStore(pg, status);
@@ -99,7 +111,9 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   if (parts->options.console_dir.empty()) {
     parts->options.console_dir = std::string(SYNCD_SOURCE_DIR) + "/console/dist";
   }
-  Stores stores = OpenStores(parts->options, status);
+  Parts* raw = parts.get();
+  Stores stores = OpenStores(
+      parts->options, [raw] { return raw->LiveConnections(); }, status);
   if (!stores.writes) return nullptr;
   std::unique_ptr<db::WriteStore> writes = std::move(stores.writes);
   if (options.fault_commit_rate > 0) {
@@ -130,7 +144,6 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   if (options.fault_commit_rate > 0) p.rng_seed = options.fault_seed;
   parts->pipeline = std::make_unique<pipeline::Pipeline>(std::move(writes), p, &parts->clock);
 
-  Parts* raw = parts.get();
   api::WsInfo ws_info;
   ws_info.connections = [raw] { return raw->ws ? raw->ws->connections() : 0; };
   ws_info.tenants = [raw] { return raw->ws ? raw->ws->tenants() : 0; };
@@ -157,6 +170,10 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   };
   parts->ws =
       std::make_unique<ws::WsServer>(std::move(w), parts->pipeline.get(), parts->ws_reads.get());
+  {
+    std::lock_guard<std::mutex> lock(parts->ws_mu);
+    parts->ws_live = parts->ws.get();
+  }
 
   api::HttpOptions h;
   h.host = options.host;
@@ -167,6 +184,7 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   h.origins = options.cors;
   h.openapi_path = parts->options.openapi_path;
   h.console_dir = parts->options.console_dir;
+  if (db::IsPostgresUrl(options.db)) h.instance_id = parts->options.instance_id;
   parts->http =
       std::make_unique<api::HttpServer>(h, parts->pipeline.get(), parts->http_reads.get(), ws_info);
   parts->http->UseConsoleStore(parts->console_store.get(), [raw] {
@@ -227,6 +245,10 @@ int App::http_port() const { return parts_->http->port(); }
 void App::Shutdown() {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
+  {
+    std::lock_guard<std::mutex> lock(parts_->ws_mu);
+    parts_->ws_live = nullptr;
+  }
   parts_->http->BeginShutdown();
   parts_->ws->StopAccepting();
   // Everything accepted is applied and answered before the sockets close.

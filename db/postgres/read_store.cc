@@ -27,6 +27,7 @@ class PostgresReadStore final : public ReadStore {
   PostgresReadStore& operator=(const PostgresReadStore&) = delete;
 
   Status Open(const PostgresOptions& options) {
+    instance_timeout_ms_ = options.instance_timeout_ms;
     Status s = conn_.Open(options.url, options.connect_timeout_s, RedactedUrl(options.url));
     if (s.ok()) s = EnsureSchema(&conn_);
     if (!s.ok()) return s;
@@ -43,6 +44,7 @@ class PostgresReadStore final : public ReadStore {
         {"oldest", postgres::kOldestUnfinished},
         {"load_counters", postgres::kLoadCounters},
         {"ping", postgres::kPing},
+        {"list_instances", postgres::kListInstances},
     };
     for (const auto& [name, sql] : statements) {
       s = conn_.Prepare(name, sql);
@@ -162,6 +164,23 @@ class PostgresReadStore final : public ReadStore {
     return Run("ping", p, "ping", nullptr);
   }
 
+  Status ListInstances(std::vector<InstanceRow>* out) override {
+    PgParams p;
+    p.Int(instance_timeout_ms_);
+    PgResult r;
+    Status s = Run("list_instances", p, "list instances", &r);
+    if (!s.ok()) return s;
+    for (int i = 0; i < r.rows(); ++i) {
+      InstanceRow row;
+      row.id.assign(r.Text(i, 0));
+      row.connections = r.Int(i, 1);
+      row.last_heartbeat_ms = r.Int(i, 2);
+      row.in_flight = r.Int(i, 3);
+      out->push_back(std::move(row));
+    }
+    return Status::Ok();
+  }
+
  private:
   // One statement. A connection found broken (before, or by this very
   // statement: libpq notices only when a call fails) is reconnected and the
@@ -177,6 +196,7 @@ class PostgresReadStore final : public ReadStore {
 
   std::mutex mu_;
   PgConnection conn_;
+  int64_t instance_timeout_ms_ = 10000;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "postgres/sql.h"
 
@@ -49,13 +50,15 @@ Status EnsureSchema(PgConnection* conn) {
 }
 
 Status Heartbeat::Start(const std::string& url, const std::string& what,
-                        const std::string& instance_id, int64_t interval_ms) {
+                        const std::string& instance_id, int64_t interval_ms,
+                        std::function<int64_t()> connections) {
   instance_id_ = instance_id;
   interval_ms_ = interval_ms;
+  connections_ = std::move(connections);
   Status s = conn_.Open(url, 5, what);
   if (s.ok()) s = conn_.Prepare("heartbeat", postgres::kHeartbeat);
   PgParams p;
-  p.Text(instance_id_);
+  p.Text(instance_id_).Int(0);
   if (s.ok()) s = conn_.Run("heartbeat", p, "heartbeat");
   if (!s.ok()) return s;
   thread_ = std::thread([this] { Run(); });
@@ -78,7 +81,7 @@ void Heartbeat::Run() {
     lock.unlock();
     Status s = conn_.broken() ? conn_.Reconnect() : Status::Ok();
     PgParams p;
-    p.Text(instance_id_);
+    p.Text(instance_id_).Int(connections_ ? connections_() : 0);
     if (s.ok()) s = conn_.Run("heartbeat", p, "heartbeat");
     if (!s.ok() && !reported) {
       std::fprintf(stderr, "syncd: heartbeat failed: %s\n", s.message().c_str());

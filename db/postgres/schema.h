@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,7 +32,7 @@ class Heartbeat {
 
   // Writes the first heartbeat before returning (rows are claimed after it).
   Status Start(const std::string& url, const std::string& what, const std::string& instance_id,
-               int64_t interval_ms);
+               int64_t interval_ms, std::function<int64_t()> connections);
   void Stop();
 
  private:
@@ -40,6 +41,7 @@ class Heartbeat {
   PgConnection conn_;
   std::string instance_id_;
   int64_t interval_ms_ = 1000;
+  std::function<int64_t()> connections_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

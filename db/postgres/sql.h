@@ -145,7 +145,7 @@ inline constexpr const char* kSchemaV1[] = {
     // --heartbeat-ms by a connection of its own.
     "CREATE TABLE instances ("
     " instance_id TEXT PRIMARY KEY, started_at_ms BIGINT NOT NULL,"
-    " heartbeat_at_ms BIGINT NOT NULL)",
+    " heartbeat_at_ms BIGINT NOT NULL, connections BIGINT NOT NULL DEFAULT 0)",
     nullptr,
 };
 
@@ -167,10 +167,22 @@ inline constexpr char kPing[] = "SELECT 1";
 // the instances' clocks need not agree.
 #define SYNCD_PG_NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 inline constexpr char kHeartbeat[] =
-    "INSERT INTO instances(instance_id, started_at_ms, heartbeat_at_ms)"
+    "INSERT INTO instances(instance_id, started_at_ms, heartbeat_at_ms, connections)"
     " VALUES($1, " SYNCD_PG_NOW_MS ", " SYNCD_PG_NOW_MS
-    ")"
-    " ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at_ms = EXCLUDED.heartbeat_at_ms";
+    ", $2)"
+    " ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at_ms = EXCLUDED.heartbeat_at_ms,"
+    " connections = EXCLUDED.connections";
+// The statistics' instances (scale.md 5): live ones (heartbeat within $1 ms)
+// and dead ones that still hold unfinished rows.
+inline constexpr char kListInstances[] =
+    "SELECT i.instance_id, i.connections, i.heartbeat_at_ms,"
+    " (SELECT count(*) FROM sync_queue q WHERE q.owner = i.instance_id"
+    " AND q.finished_at_ms = 0 AND q.state = 'in_flight')"
+    " FROM instances i WHERE i.heartbeat_at_ms >= " SYNCD_PG_NOW_MS
+    " - $1::bigint"
+    " OR EXISTS (SELECT 1 FROM sync_queue q WHERE q.owner = i.instance_id"
+    " AND q.finished_at_ms = 0 AND q.state <> 'dead')"
+    " ORDER BY i.instance_id";
 
 // ---- Fan-out between instances (write_store.cc, listener.cc) ---------------
 

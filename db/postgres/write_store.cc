@@ -53,7 +53,9 @@ class PostgresWriteStore final : public WriteStore {
     std::string what = RedactedUrl(options.url);
     Status s = conn_.Open(options.url, options.connect_timeout_s, what);
     if (s.ok()) s = EnsureSchema(&conn_);
-    if (s.ok()) s = heartbeat_.Start(options.url, what, options.instance_id, heartbeat_ms);
+    if (s.ok())
+      s = heartbeat_.Start(options.url, what, options.instance_id, heartbeat_ms,
+                           options.connections);
     if (s.ok()) s = Prepare();
     return s;
   }

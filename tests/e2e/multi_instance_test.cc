@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,8 @@ class MultiInstanceTest : public ::testing::Test {
     o.http_port = 0;
     o.db = url;
     o.instance_id = id;
+    o.heartbeat_ms = 100;
+    o.instance_timeout_ms = 2000;
     return o;
   }
   std::unique_ptr<app::App> Start(const app::Options& options) {
@@ -153,6 +156,60 @@ TEST_F(MultiInstanceTest, AResendOnTheOtherInstanceIsAnsweredWhenTheEntryFinishe
   ASSERT_TRUE(on_b.has_value()) << "the resend on the other instance was never answered";
   EXPECT_EQ(test::GetString(*on_b, "outcome"), "manual");
   EXPECT_FALSE(test::GetBool(*on_b, "duplicate"));
+}
+
+// scale.md 5: every instance shows the database's depth and totals (the
+// other instances' work included), lists every instance, and labels its own
+// series in /metrics.
+TEST_F(MultiInstanceTest, StatisticsAreGlobalOnEveryInstanceAndListTheInstances) {
+  a_ = Start(Options(url_, "a"));
+  b_ = Start(Options(url_, "b"));
+  ASSERT_TRUE(a_ && b_);
+  test::WsClient* sender = Open(*a_, "t1");
+  ASSERT_NE(sender, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "s-" + std::to_string(i);
+    ASSERT_TRUE(sender->Send(
+        test::AccountEntryJson("t1", id, "acc-" + id, "create", "n", "g", i, 1764130000000LL + i)));
+    ASSERT_TRUE(WaitFor(sender, "sync_ack", id).has_value());
+  }
+  auto stats = [](const app::App& app) {
+    return test::ParseJson(
+        test::HttpRequest("127.0.0.1", app.http_port(), "GET", "/api/v1/queue/stats").body);
+  };
+  // b applied nothing itself; its numbers follow the database's within a
+  // heartbeat, and so does the connection count in the instances list.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  rapidjson::Document on_b;
+  bool converged = false;
+  while (!converged && std::chrono::steady_clock::now() < deadline) {
+    on_b = stats(*b_);
+    converged = test::GetInt2(on_b, "totals", "applied") == 3 &&
+                test::GetInt2(on_b, "totals", "received") == 3 && on_b.HasMember("instances") &&
+                on_b["instances"].IsArray() && on_b["instances"].Size() == 2 &&
+                test::GetInt(on_b["instances"][0], "connections") == 1;
+  }
+  ASSERT_TRUE(converged) << Text(on_b);
+  rapidjson::Document on_a = stats(*a_);
+  EXPECT_EQ(test::GetInt2(on_a, "totals", "applied"), 3) << Text(on_a);
+  EXPECT_EQ(test::GetString(on_a, "instance"), "a");
+  EXPECT_EQ(test::GetString(on_b, "instance"), "b");
+  for (const rapidjson::Document* d : {&on_a, &on_b}) {
+    EXPECT_EQ(test::GetInt2(*d, "depth", "in_flight"), 0);
+    EXPECT_EQ(test::GetInt2(*d, "depth", "pending"), 0);
+  }
+  const rapidjson::Value& list = on_b["instances"];
+  EXPECT_EQ(test::GetString(list[0], "id"), "a");
+  EXPECT_EQ(test::GetString(list[1], "id"), "b");
+  EXPECT_EQ(test::GetInt(list[1], "connections"), 0);
+  EXPECT_GT(test::GetInt(list[0], "last_heartbeat_ms"), 1764130000000LL);
+  EXPECT_EQ(test::GetInt(list[0], "in_flight"), 0);
+
+  test::HttpResponse metrics = test::HttpRequest("127.0.0.1", a_->http_port(), "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("syncd_websocket_connections{instance=\"a\"} 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("syncd_instance_in_flight{instance=\"b\"} 0"), std::string::npos);
+  EXPECT_NE(metrics.body.find("syncd_queue_depth{state=\"in_flight\"} 0"), std::string::npos);
 }
 
 }  // namespace

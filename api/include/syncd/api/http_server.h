@@ -42,6 +42,9 @@ struct HttpOptions {
   int threads = 2;
   std::string openapi_path;  // file served at GET /openapi.yaml
   std::string version = "0.1.0";
+  // Several instances on one database (PostgreSQL): this one's id, for the
+  // statistics (`instances`) and the `instance` label of /metrics. "" alone.
+  std::string instance_id;
   // Open connections served at once; more get a JSON 503 and are closed.
   int max_connections = 4096;
   // A request whose line, headers and body have not all come this long after

@@ -30,6 +30,9 @@ struct PostgresOptions {
   // rows are claimed again by the others.
   int64_t instance_timeout_ms = 10000;
   int connect_timeout_s = 5;
+  // Open WebSocket connections of this instance, written with each
+  // heartbeat (the statistics' instances list). Any thread; may be empty.
+  std::function<int64_t()> connections;
 };
 
 // Whether `db` names a PostgreSQL database rather than a SQLite file.
