@@ -117,10 +117,19 @@ Status PgConnection::Prepare(const char* name, const char* sql) {
 }
 
 Status PgConnection::Reconnect() {
+  int64_t now_us = common::MonotonicMicros();
+  if (now_us < next_reconnect_us_) {
+    return StatusFromSqlState("08006", "database " + what_ + " unavailable (reconnecting)");
+  }
   if (conn_ != nullptr) PQreset(conn_);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    reconnect_backoff_ms_ =
+        std::min<int64_t>(5000, std::max<int64_t>(100, reconnect_backoff_ms_ * 2));
+    next_reconnect_us_ = common::MonotonicMicros() + reconnect_backoff_ms_ * 1000;
     return StatusFromSqlState("08006", "cannot reconnect to " + what_);
   }
+  reconnect_backoff_ms_ = 0;
+  next_reconnect_us_ = 0;
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
   for (const auto& [name, sql] : prepared_) {
