@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "postgres/pg_connection.h"
@@ -62,6 +63,7 @@ class PostgresWriteStore final : public WriteStore {
 
   Status Begin(TxnKind) override {
     finished_.clear();
+    cache_.clear();
     if (conn_.broken()) {
       Status s = conn_.Reconnect();
       if (!s.ok()) return s;
@@ -75,10 +77,12 @@ class PostgresWriteStore final : public WriteStore {
     Status s = Announce();
     if (s.ok()) s = conn_.Exec(postgres::kCommit, "commit");
     finished_.clear();
+    cache_.clear();
     return s;
   }
   Status Rollback() override {
     finished_.clear();
+    cache_.clear();
     if (conn_.broken()) return Status::Ok();  // the server rolled it back
     return conn_.Exec(postgres::kRollback, "rollback");
   }
@@ -87,11 +91,14 @@ class PostgresWriteStore final : public WriteStore {
     return conn_.Exec(postgres::kReleaseSavepoint, "release savepoint");
   }
   Status RollbackToSavepoint() override {
+    cache_.clear();  // it may hold what the savepoint undid
     Status s = conn_.Exec(postgres::kRollbackToSavepoint, "rollback to savepoint");
     if (!s.ok()) return s;
     return conn_.Exec(postgres::kReleaseSavepoint, "release savepoint");
   }
 
+  // Locks the batch's entities (sql.h, kLockEntities) and reads them all in
+  // one statement into the transaction's cache (GetEntity answers from it).
   Status LockEntities(const std::vector<EntityRef>& entities) override {
     std::vector<int64_t> keys;
     keys.reserve(entities.size());
@@ -106,7 +113,9 @@ class PostgresWriteStore final : public WriteStore {
     array += '}';
     PgParams p;
     p.Text(array);
-    return conn_.Run("lock_entities", p, "lock entities");
+    Status s = conn_.Run("lock_entities", p, "lock entities");
+    if (!s.ok()) return s;
+    return Prefetch(entities);
   }
 
   Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms, EntryState state,
@@ -215,6 +224,10 @@ class PostgresWriteStore final : public WriteStore {
 
   Status GetEntity(std::string_view tenant_id, EntityType type, std::string_view entity_id,
                    std::optional<StoredEntity>* entity) override {
+    if (auto cached = cache_.find(CacheKey(tenant_id, type, entity_id)); cached != cache_.end()) {
+      *entity = cached->second;
+      return Status::Ok();
+    }
     PgParams p;
     p.Text(tenant_id).Text(domain::EntityTypeName(type)).Text(entity_id);
     PgResult r;
@@ -247,7 +260,13 @@ class PostgresWriteStore final : public WriteStore {
         .Text(e.checksum)
         .Int(e.modified_at_ms)
         .Text(e.source_entry_id);
-    return conn_.Run("put_entity", p, "put entity");
+    Status s = conn_.Run("put_entity", p, "put entity");
+    if (s.ok()) {
+      cache_[CacheKey(e.tenant_id, e.type, e.entity_id)] = e;
+    } else {
+      cache_.clear();
+    }
+    return s;
   }
 
   Status InsertConflict(const ConflictRecord& c) override {
@@ -350,10 +369,70 @@ class PostgresWriteStore final : public WriteStore {
         {"put_checkpoint", postgres::kPutCheckpoint},
         {"add_counter", postgres::kAddCounter},
         {"notify", postgres::kNotify},
+        {"get_entities", postgres::kGetEntities},
     };
     for (const auto& [name, sql] : statements) {
       Status s = conn_.Prepare(name, sql);
       if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  static std::string CacheKey(std::string_view tenant, EntityType type, std::string_view id) {
+    std::string key(tenant);
+    key += '\0';
+    key += domain::EntityTypeName(type);
+    key += '\0';
+    key += id;
+    return key;
+  }
+
+  // Builds a PostgreSQL array literal of texts, {"a","b\"c"}, one item at a
+  // time (the caller closes it with '}').
+  static void AppendArrayItem(std::string* array, std::string_view item) {
+    array->push_back(array->empty() ? '{' : ',');
+    array->push_back('"');
+    for (char c : item) {
+      if (c == '"' || c == '\\') array->push_back('\\');
+      array->push_back(c);
+    }
+    array->push_back('"');
+  }
+
+  Status Prefetch(const std::vector<EntityRef>& entities) {
+    std::string tenants, types, ids;
+    for (const EntityRef& e : entities) {
+      cache_[CacheKey(e.tenant_id, e.type, e.entity_id)] = std::nullopt;  // unless found below
+      AppendArrayItem(&tenants, e.tenant_id);
+      AppendArrayItem(&types, domain::EntityTypeName(e.type));
+      AppendArrayItem(&ids, e.entity_id);
+    }
+    if (entities.empty()) return Status::Ok();
+    tenants += '}';
+    types += '}';
+    ids += '}';
+    PgParams p;
+    p.Text(tenants).Text(types).Text(ids);
+    PgResult r;
+    Status s = conn_.Run("get_entities", p, "get entities", &r);
+    if (!s.ok()) {
+      cache_.clear();
+      return s;
+    }
+    for (int i = 0; i < r.rows(); ++i) {
+      StoredEntity e;
+      e.tenant_id.assign(r.Text(i, 0));
+      auto type = domain::ParseEntityType(r.Text(i, 1));
+      if (!type) continue;
+      e.type = *type;
+      e.entity_id.assign(r.Text(i, 2));
+      e.version_ms = r.Int(i, 3);
+      e.deleted = r.Int(i, 4) != 0;
+      e.data.assign(r.Text(i, 5));
+      e.checksum.assign(r.Text(i, 6));
+      e.modified_at_ms = r.Int(i, 7);
+      e.source_entry_id.assign(r.Text(i, 8));
+      cache_[CacheKey(e.tenant_id, e.type, e.entity_id)] = std::move(e);
     }
     return Status::Ok();
   }
@@ -389,6 +468,10 @@ class PostgresWriteStore final : public WriteStore {
   PgConnection conn_;
   Heartbeat heartbeat_;
   std::map<std::string, std::vector<int64_t>> finished_;  // tenant -> seqs, this transaction
+  // The entities this transaction locked, as read then and written since
+  // (nullopt: none stored). Cleared with every transaction boundary and
+  // after a rollback to a savepoint.
+  std::unordered_map<std::string, std::optional<StoredEntity>> cache_;
 };
 
 }  // namespace

@@ -667,6 +667,56 @@ TEST_P(StoreTest, DataSurvivesClosingAndReopening) {
   EXPECT_TRUE(read->Ping().ok());
 }
 
+// The apply transaction locks its batch's entities first (LockEntities) and
+// then reads them: the reads see what is stored (whatever the ids hold),
+// the transaction's own writes, and no write a savepoint rolled back.
+TEST_P(StoreTest, EntitiesLockedForABatchReadAsStoredWrittenAndRolledBack) {
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  const std::vector<std::string> ids = {"plain", "quo\"te", "back\\slash", "com,ma{}", "spa ce"};
+  InTxn([&] {
+    for (const std::string& id : ids) {
+      EXPECT_TRUE(
+          write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, id, kT0, false)).ok());
+    }
+  });
+  std::vector<EntityRef> refs;
+  for (const std::string& id : ids) refs.push_back({kTenant, EntityType::kAccount, id});
+  refs.push_back({kTenant, EntityType::kAccount, "missing"});
+  refs.push_back({"other-tenant", EntityType::kAccount, "plain"});
+  ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
+  Status locked = write_->LockEntities(refs);
+  ASSERT_TRUE(locked.ok()) << locked.ToString();
+  std::optional<StoredEntity> got;
+  for (const std::string& id : ids) {
+    ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, id, &got).ok());
+    ASSERT_TRUE(got.has_value()) << id;
+    EXPECT_EQ(got->entity_id, id);
+    EXPECT_EQ(got->version_ms, kT0);
+    EXPECT_EQ(got->source_entry_id, "src-" + id);
+  }
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "missing", &got).ok());
+  EXPECT_FALSE(got.has_value());
+  ASSERT_TRUE(write_->GetEntity("other-tenant", EntityType::kAccount, "plain", &got).ok());
+  EXPECT_FALSE(got.has_value());
+
+  // Its own write is read back; one undone by a savepoint is not.
+  ASSERT_TRUE(
+      write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "missing", kT0 + 1, false)).ok());
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "missing", &got).ok());
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->version_ms, kT0 + 1);
+  ASSERT_TRUE(write_->Savepoint().ok());
+  ASSERT_TRUE(
+      write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "plain", kT0 + 9, true)).ok());
+  ASSERT_TRUE(write_->RollbackToSavepoint().ok());
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "plain", &got).ok());
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->version_ms, kT0);
+  EXPECT_FALSE(got->deleted);
+  ASSERT_TRUE(write_->Commit().ok());
+}
+
 TEST(EntryStateTest, NamesRoundTrip) {
   for (EntryState s : {EntryState::kPending, EntryState::kInFlight, EntryState::kRetryWait,
                        EntryState::kDone, EntryState::kDead}) {
