@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,79 @@ TEST_F(MultiInstanceTest, AResendOnTheOtherInstanceIsAnsweredWhenTheEntryFinishe
   ASSERT_TRUE(on_b.has_value()) << "the resend on the other instance was never answered";
   EXPECT_EQ(test::GetString(*on_b, "outcome"), "manual");
   EXPECT_FALSE(test::GetBool(*on_b, "duplicate"));
+}
+
+// scale.md 1 and 3: the same entries sent to both instances at once, and
+// changes of the same entities from both: each entry is applied once (the
+// unique (tenant, entry id) decides who stores it), each send is answered
+// on its own instance (the other one's result arrives by NOTIFY), and each
+// entity ends at its highest version.
+TEST_F(MultiInstanceTest, TheSameEntriesSentToBothInstancesAreAppliedOnceAndAnsweredOnBoth) {
+  a_ = Start(Options(url_, "a"));
+  b_ = Start(Options(url_, "b"));
+  ASSERT_TRUE(a_ && b_);
+  test::WsClient* on_a = Open(*a_, "t1");
+  test::WsClient* on_b = Open(*b_, "t1");
+  ASSERT_TRUE(on_a && on_b);
+  constexpr int kEntries = 60;
+  constexpr int kEntities = 10;
+  std::string batch = R"({"type":"process_sync_batch","entries":[)";
+  for (int i = 0; i < kEntries; ++i) {
+    if (i > 0) batch += ",";
+    std::string entity = "acc-" + std::to_string(i % kEntities);
+    batch += test::AccountEntryJson("t1", "x-" + std::to_string(i), entity,
+                                    i < kEntities ? "create" : "update", "v" + std::to_string(i),
+                                    "g", i, 1764130000000LL + i)
+                 .substr(std::string(R"({"type":"process_sync_entry","payload":)").size());
+    batch.pop_back();  // the message's closing brace; the entry's stays
+  }
+  batch += "]}";
+  ASSERT_TRUE(on_a->Send(batch));
+  ASSERT_TRUE(on_b->Send(batch));
+  for (test::WsClient* c : {on_a, on_b}) {
+    std::set<std::string> answered;
+    while (static_cast<int>(answered.size()) < kEntries) {
+      std::optional<std::string> frame = c->WaitFor(
+          [](const rapidjson::Document& d) { return test::IsSyncReply(d); }, Millis(10000));
+      ASSERT_TRUE(frame.has_value()) << answered.size() << " of " << kEntries << " answered";
+      rapidjson::Document d = test::ParseJson(*frame);
+      EXPECT_EQ(test::GetString(d, "type"), "sync_ack") << *frame;
+      EXPECT_TRUE(answered.insert(test::GetString(d, "id")).second) << "twice: " << *frame;
+    }
+    EXPECT_TRUE(NothingOfType(c, "sync_ack"));
+  }
+  // Applied once: the entities hold their last versions; the totals count
+  // every entry once and every second send as a duplicate.
+  ASSERT_TRUE(on_b->Send(R"({"type":"request_initial_data","tenant_id":"t1"})"));
+  std::optional<std::string> initial = on_b->WaitFor(
+      [](const rapidjson::Document& d) {
+        return test::GetString(d, "type") == "initial_data_load";
+      },
+      Millis(10000));
+  ASSERT_TRUE(initial.has_value());
+  rapidjson::Document load = test::ParseJson(*initial);
+  const rapidjson::Value& accounts = load["payload"]["accounts"];
+  ASSERT_EQ(static_cast<int>(accounts.Size()), kEntities);
+  for (const rapidjson::Value& acc : accounts.GetArray()) {
+    int k = std::stoi(test::GetString(acc, "id").substr(4));
+    EXPECT_EQ(test::GetString(acc, "name"), "v" + std::to_string(kEntries - kEntities + k));
+  }
+  // a's statistics include b's commits after its next reload.
+  rapidjson::Document stats;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    stats = test::ParseJson(
+        test::HttpRequest("127.0.0.1", a_->http_port(), "GET", "/api/v1/queue/stats").body);
+  } while (
+      (test::GetInt2(stats, "totals", "received") < 2 * kEntries ||
+       test::GetInt2(stats, "totals", "applied") + test::GetInt2(stats, "totals", "superseded") <
+           kEntries) &&
+      std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(test::GetInt2(stats, "totals", "received"), 2 * kEntries) << Text(stats);
+  EXPECT_EQ(test::GetInt2(stats, "totals", "duplicates"), kEntries);
+  EXPECT_EQ(
+      test::GetInt2(stats, "totals", "applied") + test::GetInt2(stats, "totals", "superseded"),
+      kEntries);
 }
 
 // scale.md 5: every instance shows the database's depth and totals (the
