@@ -169,6 +169,14 @@ ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const co
     deltas.Add(tenant, counters::kNacked, 1);
     if (final_state == EntryState::kDead) deltas.Add(tenant, counters::kDeadLettered, 1);
   }
+  if (s.ok() && !isolate_entries) {
+    // Writes the store sent ahead: an error among them is an entry's error.
+    Status ended = store->EndEntries();
+    if (!ended.ok()) {
+      store->Rollback();
+      return Run(store, options, clock, rng, std::move(batch), failures, true);
+    }
+  }
   for (const auto& [tenant, cp] : checkpoints) {
     if (s.ok()) s = store->PutCheckpoint(cp);
   }

@@ -44,6 +44,7 @@ class FaultInjectingStore final : public WriteStore {
   Status LockEntities(const std::vector<EntityRef>& entities) override {
     return inner_->LockEntities(entities);
   }
+  Status EndEntries() override { return inner_->EndEntries(); }
   Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms, EntryState state,
                      int64_t lease_until_ms, int64_t* seq, bool* inserted) override {
     return inner_->InsertEntry(entry, received_at_ms, state, lease_until_ms, seq, inserted);

@@ -148,6 +148,13 @@ class WriteStore {
     return Status::Ok();
   }
 
+  // After the last entry of an apply pass without savepoints: an engine that
+  // sends writes ahead without waiting for their answers (PostgreSQL's
+  // pipeline) reports here the first error among them, so that the pass is
+  // rolled back and run again with a savepoint per entry, as when an entry's
+  // own call fails. Inside a savepoint every call answers for itself.
+  virtual Status EndEntries() { return Status::Ok(); }
+
   // Queue. InsertEntry ignores an existing (tenant, entry id): *inserted says
   // whether a row was written, *seq is the new row's seq.
   virtual Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms,
