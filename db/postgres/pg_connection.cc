@@ -116,6 +116,94 @@ Status PgConnection::Prepare(const char* name, const char* sql) {
   return PrepareOnServer(name, sql);
 }
 
+Status PgConnection::EnterPipelineMode() {
+  if (PQenterPipelineMode(conn_) != 1) return Error("enter pipeline mode");
+  pipeline_ = true;
+  return Status::Ok();
+}
+
+Status PgConnection::Error(const char* what) {
+  std::string message = std::string(what) + ": " + PQerrorMessage(conn_);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return StatusFromSqlState(broken() ? "08006" : "XX000", message);
+}
+
+Status PgConnection::Sent(int sent, const char* what, PgResult* out,
+                          std::function<void(const PgResult&)> done) {
+  if (sent != 1) {
+    Status s = Error(what);
+    pending_.clear();
+    return s;
+  }
+  pending_.push_back(Pending{what, out, std::move(done)});
+  return Status::Ok();
+}
+
+Status PgConnection::Sync() {
+  if (pending_.empty()) return Status::Ok();
+  std::vector<Pending> pending;
+  pending.swap(pending_);
+  if (PQpipelineSync(conn_) != 1) return Error("pipeline sync");
+  Status first;
+  for (Pending& p : pending) {
+    // Each statement's results end with a NULL.
+    bool seen = false;
+    while (PGresult* r = PQgetResult(conn_)) {
+      if (seen) {
+        PQclear(r);
+        continue;
+      }
+      seen = true;
+      if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+        PQclear(r);
+        continue;  // after an earlier error: that one is reported
+      }
+      PgResult result;
+      Status s = Check(r, p.what.c_str(), &result);
+      if (s.ok()) {
+        if (p.done) p.done(result);
+        if (p.out != nullptr) *p.out = std::move(result);
+      } else if (first.ok()) {
+        first = s;
+      }
+    }
+    if (!seen && first.ok() && broken()) first = Error(p.what.c_str());
+  }
+  // The sync point's own result.
+  while (PGresult* r = PQgetResult(conn_)) {
+    bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync) break;
+  }
+  if (first.ok() && broken()) first = Error("pipeline");
+  return first;
+}
+
+Status PgConnection::Defer(const char* name, PgParams& params, const char* what,
+                           std::function<void(const PgResult&)> done) {
+  if (!pipeline_) {
+    PgResult r;
+    Status s = Run(name, params, what, &r);
+    if (s.ok() && done) done(r);
+    return s;
+  }
+  Status s =
+      Sent(PQsendQueryPrepared(conn_, name, params.size(), params.pointers(), nullptr, nullptr, 0),
+           what, nullptr, std::move(done));
+  // Bounded: the server's answers must not fill the socket while libpq
+  // still sends (blocking mode).
+  if (s.ok() && pending_.size() >= 256) s = Sync();
+  return s;
+}
+
+Status PgConnection::DeferExec(const char* sql, const char* what) {
+  if (!pipeline_) return Exec(sql, what);
+  return Sent(PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0), what,
+              nullptr, nullptr);
+}
+
+Status PgConnection::Flush() { return pipeline_ ? Sync() : Status::Ok(); }
+
 Status PgConnection::Reconnect() {
   int64_t now_us = common::MonotonicMicros();
   if (now_us < next_reconnect_us_) {
@@ -130,13 +218,16 @@ Status PgConnection::Reconnect() {
   }
   reconnect_backoff_ms_ = 0;
   next_reconnect_us_ = 0;
+  pending_.clear();
+  bool pipeline = pipeline_;
+  pipeline_ = false;  // PQreset left it; statements are prepared outside it
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
   for (const auto& [name, sql] : prepared_) {
     Status s = PrepareOnServer(name, sql);
     if (!s.ok()) return s;
   }
-  return Status::Ok();
+  return pipeline ? EnterPipelineMode() : Status::Ok();
 }
 
 Status PgConnection::Check(PGresult* r, const char* what, PgResult* out) {
@@ -156,16 +247,33 @@ Status PgConnection::Check(PGresult* r, const char* what, PgResult* out) {
 }
 
 Status PgConnection::Run(const char* name, PgParams& params, const char* what, PgResult* out) {
+  if (pipeline_) {
+    Status s = Sent(
+        PQsendQueryPrepared(conn_, name, params.size(), params.pointers(), nullptr, nullptr, 0),
+        what, out, nullptr);
+    return s.ok() ? Sync() : s;
+  }
   return Check(PQexecPrepared(conn_, name, params.size(), params.pointers(), nullptr, nullptr, 0),
                what, out);
 }
 
 Status PgConnection::Exec(const char* sql, const char* what, PgResult* out) {
+  if (pipeline_) {
+    Status s = Sent(PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0), what,
+                    out, nullptr);
+    return s.ok() ? Sync() : s;
+  }
   return Check(PQexec(conn_, sql), what, out);
 }
 
 Status PgConnection::ExecParams(const char* sql, PgParams& params, const char* what,
                                 PgResult* out) {
+  if (pipeline_) {
+    Status s = Sent(PQsendQueryParams(conn_, sql, params.size(), nullptr, params.pointers(),
+                                      nullptr, nullptr, 0),
+                    what, out, nullptr);
+    return s.ok() ? Sync() : s;
+  }
   return Check(
       PQexecParams(conn_, sql, params.size(), nullptr, params.pointers(), nullptr, nullptr, 0),
       what, out);

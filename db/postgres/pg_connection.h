@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -85,9 +86,34 @@ class PgConnection {
   // A statement with parameters, not prepared (schema setup, maintenance).
   Status ExecParams(const char* sql, PgParams& params, const char* what, PgResult* out = nullptr);
 
+  // libpq pipeline mode (the write store, after its statements are
+  // prepared): Defer sends a prepared statement without waiting for its
+  // answer; the next Run, Exec, ExecParams or Flush sends a sync point and
+  // reads every answer in order, returning the first error. `done` (may be
+  // empty) gets a deferred statement's result when it succeeded. Without
+  // pipeline mode Defer is Run. Kept across Reconnect().
+  Status EnterPipelineMode();
+  Status Defer(const char* name, PgParams& params, const char* what,
+               std::function<void(const PgResult&)> done = nullptr);
+  // The same for a statement without parameters, not prepared (BEGIN, COMMIT).
+  Status DeferExec(const char* sql, const char* what);
+  Status Flush();
+
  private:
+  struct Pending {
+    std::string what;
+    PgResult* out = nullptr;
+    std::function<void(const PgResult&)> done;
+  };
   Status Check(PGresult* r, const char* what, PgResult* out);
   Status PrepareOnServer(const std::string& name, const std::string& sql);
+  // Pipeline mode: sends, then (Sync) reads every pending answer.
+  Status Sent(int sent, const char* what, PgResult* out, std::function<void(const PgResult&)> done);
+  Status Sync();
+  Status Error(const char* what);
+
+  bool pipeline_ = false;
+  std::vector<Pending> pending_;
 
   PGconn* conn_ = nullptr;
   std::string url_, what_;

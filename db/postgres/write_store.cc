@@ -58,6 +58,7 @@ class PostgresWriteStore final : public WriteStore {
       s = heartbeat_.Start(options.url, what, options.instance_id, heartbeat_ms,
                            options.connections);
     if (s.ok()) s = Prepare();
+    if (s.ok()) s = conn_.EnterPipelineMode();
     return s;
   }
 
@@ -68,14 +69,19 @@ class PostgresWriteStore final : public WriteStore {
       Status s = conn_.Reconnect();
       if (!s.ok()) return s;
     }
-    return conn_.Exec(postgres::kBegin, "begin");
+    savepoint_ = false;
+    return conn_.DeferExec(postgres::kBegin, "begin");
   }
   // PostgreSQL reports the commit only once it is durable as the server's
   // synchronous_commit says (scale.md 6). The entries the transaction
   // finished are announced in it (delivered to the listeners at commit).
   Status Commit() override {
-    Status s = Announce();
-    if (s.ok()) s = conn_.Exec(postgres::kCommit, "commit");
+    // The answers of what was sent ahead first: they say which entries
+    // this transaction finished (and any error).
+    Status s = conn_.Flush();
+    if (s.ok()) s = Announce();
+    if (s.ok()) s = conn_.DeferExec(postgres::kCommit, "commit");
+    if (s.ok()) s = conn_.Flush();
     finished_.clear();
     cache_.clear();
     return s;
@@ -84,13 +90,24 @@ class PostgresWriteStore final : public WriteStore {
     finished_.clear();
     cache_.clear();
     if (conn_.broken()) return Status::Ok();  // the server rolled it back
+    // What was sent ahead first: a ROLLBACK in the same pipeline segment as
+    // a failed write would be skipped, leaving the transaction open.
+    conn_.Flush();
+    savepoint_ = false;
     return conn_.Exec(postgres::kRollback, "rollback");
   }
-  Status Savepoint() override { return conn_.Exec(postgres::kSavepoint, "savepoint"); }
+  // Inside a savepoint every write waits for its answer, so that an error
+  // belongs to the entry that caused it.
+  Status Savepoint() override {
+    savepoint_ = true;
+    return conn_.Exec(postgres::kSavepoint, "savepoint");
+  }
   Status ReleaseSavepoint() override {
+    savepoint_ = false;
     return conn_.Exec(postgres::kReleaseSavepoint, "release savepoint");
   }
   Status RollbackToSavepoint() override {
+    savepoint_ = false;
     cache_.clear();  // it may hold what the savepoint undid
     Status s = conn_.Exec(postgres::kRollbackToSavepoint, "rollback to savepoint");
     if (!s.ok()) return s;
@@ -99,6 +116,8 @@ class PostgresWriteStore final : public WriteStore {
 
   // Locks the batch's entities (sql.h, kLockEntities) and reads them all in
   // one statement into the transaction's cache (GetEntity answers from it).
+  Status EndEntries() override { return conn_.Flush(); }
+
   Status LockEntities(const std::vector<EntityRef>& entities) override {
     std::vector<int64_t> keys;
     keys.reserve(entities.size());
@@ -157,14 +176,14 @@ class PostgresWriteStore final : public WriteStore {
   Status ClaimEntry(int64_t seq, int attempts, int64_t lease_until_ms) override {
     PgParams p;
     p.Int(attempts).Int(lease_until_ms).Text(options_.instance_id).Int(seq);
-    return conn_.Run("claim_entry", p, "claim entry");
+    return Write("claim_entry", p, "claim entry");
   }
 
   Status ScheduleRetry(int64_t seq, int attempts, int64_t next_attempt_at_ms,
                        std::string_view last_error) override {
     PgParams p;
     p.Int(attempts).Int(next_attempt_at_ms).Text(last_error).Int(seq);
-    return conn_.Run("schedule_retry", p, "schedule retry");
+    return Write("schedule_retry", p, "schedule retry");
   }
 
   Status FinishEntry(int64_t seq, EntryState state, const domain::EntryResult& result,
@@ -182,18 +201,17 @@ class PostgresWriteStore final : public WriteStore {
         .Int(state == EntryState::kDone ? finished_at_ms : 0)
         .Text(last_error)
         .Int(seq);
-    PgResult r;
-    Status s = conn_.Run("finish_entry", p, "finish entry", &r);
     // A seq whose finish a savepoint later undid is announced anyway: the
     // listeners read only rows that are done or dead.
-    if (s.ok() && r.rows() > 0) finished_[std::string(r.Text(0, 0))].push_back(seq);
-    return s;
+    return Write("finish_entry", p, "finish entry", [this, seq](const PgResult& r) {
+      if (r.rows() > 0) finished_[std::string(r.Text(0, 0))].push_back(seq);
+    });
   }
 
   Status RequeueEntry(int64_t seq) override {
     PgParams p;
     p.Int(seq).Text(options_.instance_id);
-    return conn_.Run("requeue_entry", p, "requeue entry");
+    return Write("requeue_entry", p, "requeue entry");
   }
 
   // Recovery: claims (FOR UPDATE SKIP LOCKED) this instance's own unfinished
@@ -260,7 +278,7 @@ class PostgresWriteStore final : public WriteStore {
         .Text(e.checksum)
         .Int(e.modified_at_ms)
         .Text(e.source_entry_id);
-    Status s = conn_.Run("put_entity", p, "put entity");
+    Status s = Write("put_entity", p, "put entity");
     if (s.ok()) {
       cache_[CacheKey(e.tenant_id, e.type, e.entity_id)] = e;
     } else {
@@ -281,7 +299,7 @@ class PostgresWriteStore final : public WriteStore {
         .Text(c.stored_checksum)
         .Text(c.resolution)
         .Int(c.detected_at_ms);
-    return conn_.Run("insert_conflict", p, "insert conflict");
+    return Write("insert_conflict", p, "insert conflict");
   }
 
   Status InsertSyncLog(const SyncLogRecord& r) override {
@@ -294,13 +312,13 @@ class PostgresWriteStore final : public WriteStore {
         .Text(domain::OperationName(r.operation))
         .Text(r.result)
         .Int(r.finished_at_ms);
-    return conn_.Run("insert_sync_log", p, "insert sync log");
+    return Write("insert_sync_log", p, "insert sync log");
   }
 
   Status PutCheckpoint(const Checkpoint& c) override {
     PgParams p;
     p.Text(c.tenant_id).Int(c.last_seq).Text(c.last_entry_id).Int(c.last_applied_at_ms);
-    return conn_.Run("put_checkpoint", p, "put checkpoint");
+    return Write("put_checkpoint", p, "put checkpoint");
   }
 
   // In the map's (sorted) order, so concurrent transactions lock counter
@@ -310,7 +328,7 @@ class PostgresWriteStore final : public WriteStore {
       if (delta == 0) continue;
       PgParams p;
       p.Text(key.first).Text(key.second).Int(delta);
-      Status s = conn_.Run("add_counter", p, "add counter");
+      Status s = Write("add_counter", p, "add counter");
       if (!s.ok()) return s;
     }
     return Status::Ok();
@@ -461,11 +479,26 @@ class PostgresWriteStore final : public WriteStore {
   Status Notify(const std::string& payload) {
     PgParams p;
     p.Text(payload);
-    return conn_.Run("notify", p, "notify");
+    return Write("notify", p, "notify");
+  }
+
+  // A write whose answer the caller does not need: sent ahead in pipeline
+  // mode (its error comes with the next statement that waits, EndEntries or
+  // Commit), or at once inside a savepoint.
+  Status Write(const char* name, PgParams& params, const char* what,
+               std::function<void(const PgResult&)> done = nullptr) {
+    if (savepoint_) {
+      PgResult r;
+      Status s = conn_.Run(name, params, what, &r);
+      if (s.ok() && done) done(r);
+      return s;
+    }
+    return conn_.Defer(name, params, what, std::move(done));
   }
 
   PostgresOptions options_;
   PgConnection conn_;
+  bool savepoint_ = false;
   Heartbeat heartbeat_;
   std::map<std::string, std::vector<int64_t>> finished_;  // tenant -> seqs, this transaction
   // The entities this transaction locked, as read then and written since

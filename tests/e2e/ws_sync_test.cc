@@ -2,6 +2,8 @@
 // pipeline and database: ack and nack fields, last-write-wins over the wire,
 // fan-out to the tenant's other connections, pipelining and idempotency.
 // WsSyncTest runs on both engines (SQLite and PostgreSQL).
+#include <sqlite3.h>
+
 #include <map>
 #include <set>
 #include <string>
@@ -10,6 +12,7 @@
 #include "e2e_fixture.h"
 #include "support/entry_builders.h"
 #include "support/json_helpers.h"
+#include "support/postgres_server.h"
 #include "support/ws_client.h"
 
 namespace syncd::e2e {
@@ -584,6 +587,60 @@ TEST_P(WsSyncTest, ResendOnAnotherConnectionWhileInFlightIsAnsweredThere) {
     EXPECT_EQ(test::GetString(d, "outcome"), "applied");
   }
   EXPECT_EQ(InitialData(first, "tenant-a")["total_count"].GetInt64(), 1);
+}
+
+// Durability rule 3: one entry the database refuses (a trigger the test adds
+// raises for entity "poison", as a broken constraint would) is NACKed
+// constraint_error, permanent; its neighbours in the same batch are applied.
+// On PostgreSQL the writes of an apply pass are sent ahead (pipeline mode):
+// the refusal must still be that entry's alone.
+TEST_P(WsSyncTest, AnEntryTheDatabaseRefusesFailsAloneItsBatchNeighboursApply) {
+  if (engine_ == test::Engine::kPostgres) {
+    ASSERT_EQ(test::ExecPostgres(db_path_,
+                                 "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$"
+                                 " BEGIN IF NEW.entity_id = 'poison' THEN RAISE EXCEPTION"
+                                 " 'poisoned row' USING ERRCODE = 'check_violation'; END IF;"
+                                 " RETURN NEW; END $$;"
+                                 " CREATE TRIGGER poison BEFORE INSERT ON entities"
+                                 " FOR EACH ROW EXECUTE FUNCTION poison()"),
+              "");
+  } else {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);  // the running server's connections
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER poison BEFORE INSERT ON entities"
+                           " WHEN NEW.entity_id = 'poison'"
+                           " BEGIN SELECT RAISE(ABORT, 'poisoned row'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  test::WsClient* c = Open("tenant-a");
+  ASSERT_NE(c, nullptr);
+  int64_t t = NowMs();
+  std::string batch = R"({"type":"process_sync_batch","entries":[)";
+  const std::vector<std::string> entities = {"good-1", "poison", "good-2"};
+  for (size_t i = 0; i < entities.size(); ++i) {
+    if (i > 0) batch += ",";
+    batch += test::EntryJson("p-" + std::to_string(i), "tenant-a", "Tag", entities[i], "create",
+                             R"({"name":"t"})", t);
+  }
+  ASSERT_TRUE(c->Send(batch + "]}"));
+  std::map<std::string, rapidjson::Document> replies;
+  while (replies.size() < entities.size()) {
+    std::optional<std::string> frame = c->WaitFor(
+        [](const rapidjson::Document& d) { return test::IsSyncReply(d); }, Millis(10000));
+    ASSERT_TRUE(frame.has_value()) << replies.size() << " replies";
+    rapidjson::Document d = test::ParseJson(*frame);
+    std::string id = test::GetString(d, "id");
+    replies[id] = std::move(d);
+  }
+  EXPECT_EQ(test::GetString(replies["p-0"], "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(replies["p-2"], "type"), "sync_ack");
+  EXPECT_EQ(test::GetString(replies["p-1"], "type"), "sync_nack");
+  EXPECT_EQ(test::GetString(replies["p-1"], "reason"), "constraint_error");
+  EXPECT_TRUE(test::GetBool(replies["p-1"], "is_permanent"));
 }
 
 class WsBackpressureTest : public E2eTest {
