@@ -209,7 +209,7 @@ common::Status App::Start() {
     pipeline::Pipeline* pipeline = parts_->pipeline.get();
     parts_->listener = db::StartPostgresListener(
         pg,
-        [pipeline](std::vector<db::FinishedEntry> finished) {
+        [pipeline](const std::vector<db::FinishedEntry>& finished) {
           pipeline->DeliverFinishedElsewhere(finished);
         },
         &s);

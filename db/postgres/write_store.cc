@@ -461,8 +461,8 @@ class PostgresWriteStore final : public WriteStore {
     for (const auto& [tenant, seqs] : finished_) {
       std::string head = options_.instance_id + "\n" + tenant + "\n";
       std::string payload = head;
-      for (size_t i = 0; i < seqs.size(); ++i) {
-        std::string seq = std::to_string(seqs[i]);
+      for (int64_t number : seqs) {
+        std::string seq = std::to_string(number);
         if (payload.size() + seq.size() + 1 > static_cast<size_t>(postgres::kNotifyPayloadMax)) {
           Status s = Notify(payload);
           if (!s.ok()) return s;
