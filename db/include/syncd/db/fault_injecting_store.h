@@ -66,6 +66,7 @@ class FaultInjectingStore final : public WriteStore {
   }
   Status RequeueEntry(int64_t seq) override { return inner_->RequeueEntry(seq); }
   Status ClaimOrphaned(std::vector<QueueRow>* rows) override { return inner_->ClaimOrphaned(rows); }
+  bool ClaimsLost() override { return inner_->ClaimsLost(); }
   Status LoadUnfinished(std::vector<QueueRow>* rows) override {
     return inner_->LoadUnfinished(rows);
   }

@@ -180,6 +180,11 @@ class WriteStore {
     (void)rows;
     return Status::Ok();
   }
+  // Several writers: true once this writer was cut off from the database
+  // long enough for the others to presume it dead and take its rows over.
+  // Its transactions are refused until the caller has dropped every row it
+  // holds and claimed its own again with LoadUnfinished. Never on SQLite.
+  virtual bool ClaimsLost() { return false; }
 
   // Entities, conflicts, audit, checkpoints.
   virtual Status GetEntity(std::string_view tenant_id, domain::EntityType type,
