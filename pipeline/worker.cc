@@ -69,6 +69,7 @@ void Pipeline::Worker::Adopt(std::vector<db::QueueRow> rows, int64_t now) {
 bool Pipeline::Worker::TakeOrphans(int64_t now) {
   if (options_.orphan_scan_ms <= 0 || now < next_orphan_scan_ms_) return false;
   next_orphan_scan_ms_ = now + options_.orphan_scan_ms;
+  if (store_->ClaimsLost()) return ReloadClaims(now);
   std::vector<db::QueueRow> rows;
   Status s = store_->ClaimOrphaned(&rows);
   db::CounterMap loaded;
@@ -81,8 +82,30 @@ bool Pipeline::Worker::TakeOrphans(int64_t now) {
     return false;
   }
   // It answers again: healthy, unless writes of this worker still wait.
-  if (carry_.empty() && ingest_failures_ == 0 && schedule_.retry_empty()) degraded_ = false;
+  // Nothing waits to be persisted: earlier failed ingests count no more.
+  if (carry_.empty()) ingest_failures_ = 0;
+  if (carry_.empty() && schedule_.retry_empty()) degraded_ = false;
   if (rows.empty()) return false;
+  inbox_.AddUnfinished(static_cast<int64_t>(rows.size()));
+  Adopt(std::move(rows), now);
+  return true;
+}
+
+// This instance was cut off long enough to be presumed dead: what it holds
+// may be another instance's now, and applying, retrying or dead-lettering it
+// here would act on an entry twice. It lets go of everything (connections
+// waiting on those entries get their answer through the other instance's
+// NOTIFY) and claims again what is still its own.
+bool Pipeline::Worker::ReloadClaims(int64_t now) {
+  std::vector<Item> dropped = schedule_.TakeAll();
+  inbox_.AddUnfinished(-static_cast<int64_t>(dropped.size()));
+  std::vector<db::QueueRow> rows;
+  Status s = store_->LoadUnfinished(&rows);
+  if (!s.ok()) {
+    degraded_ = true;
+    failures_.Record("reload claims", s);
+    return !dropped.empty();
+  }
   inbox_.AddUnfinished(static_cast<int64_t>(rows.size()));
   Adopt(std::move(rows), now);
   return true;

@@ -66,6 +66,7 @@ class Pipeline::Worker {
   // Recovered or taken-over queue rows into the schedule.
   void Adopt(std::vector<db::QueueRow> rows, int64_t now);
   bool TakeOrphans(int64_t now);
+  bool ReloadClaims(int64_t now);
   void HandleOperator(OperatorRequest& request);
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "postgres/sql.h"
+#include "syncd/common/clock.h"
 
 namespace syncd::db {
 
@@ -61,8 +62,13 @@ Status Heartbeat::Start(const std::string& url, const std::string& what,
   p.Text(instance_id_).Int(0);
   if (s.ok()) s = conn_.Run("heartbeat", p, "heartbeat");
   if (!s.ok()) return s;
+  last_beat_us_ = common::MonotonicMicros();
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
+}
+
+int64_t Heartbeat::SilentForMs() const {
+  return (common::MonotonicMicros() - last_beat_us_.load()) / 1000;
 }
 
 void Heartbeat::Stop() {
@@ -83,6 +89,7 @@ void Heartbeat::Run() {
     PgParams p;
     p.Text(instance_id_).Int(connections_ ? connections_() : 0);
     if (s.ok()) s = conn_.Run("heartbeat", p, "heartbeat");
+    if (s.ok()) last_beat_us_ = common::MonotonicMicros();
     if (!s.ok() && !reported) {
       std::fprintf(stderr, "syncd: heartbeat failed: %s\n", s.message().c_str());
     }

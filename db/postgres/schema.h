@@ -3,6 +3,7 @@
 #ifndef SYNCD_DB_POSTGRES_SCHEMA_H_
 #define SYNCD_DB_POSTGRES_SCHEMA_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -34,6 +35,8 @@ class Heartbeat {
   Status Start(const std::string& url, const std::string& what, const std::string& instance_id,
                int64_t interval_ms, std::function<int64_t()> connections);
   void Stop();
+  // How long since the last heartbeat that reached the database.
+  int64_t SilentForMs() const;
 
  private:
   void Run();
@@ -42,6 +45,7 @@ class Heartbeat {
   std::string instance_id_;
   int64_t interval_ms_ = 1000;
   std::function<int64_t()> connections_;
+  std::atomic<int64_t> last_beat_us_{0};  // steady clock
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -4,6 +4,7 @@
 // Its SQL is in postgres/sql.h.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +66,11 @@ class PostgresWriteStore final : public WriteStore {
   Status Begin(TxnKind) override {
     finished_.clear();
     cache_.clear();
+    // Silent longer than the instance timeout: the others may have taken
+    // this instance's rows; nothing is written until it reloaded its claims.
+    if (ClaimsLost()) {
+      return Status::Transient("claims lost while cut off from the database; reloading");
+    }
     if (conn_.broken()) {
       Status s = conn_.Reconnect();
       if (!s.ok()) return s;
@@ -217,7 +223,28 @@ class PostgresWriteStore final : public WriteStore {
   // Recovery: claims (FOR UPDATE SKIP LOCKED) this instance's own unfinished
   // rows, unowned ones and those of instances whose heartbeat stopped.
   Status LoadUnfinished(std::vector<QueueRow>* rows) override {
-    return Claim(postgres::kClaimUnfinished, "claim unfinished", rows);
+    // Only with a fresh heartbeat: the others must see this instance alive
+    // while it claims, or they could take the same rows again.
+    if (heartbeat_.SilentForMs() > options_.instance_timeout_ms / 2) {
+      return Status::Transient("heartbeat not fresh; claims reloaded later");
+    }
+    if (conn_.broken()) {
+      Status s = conn_.Reconnect();
+      if (!s.ok()) return s;
+    }
+    Status s = Claim(postgres::kClaimUnfinished, "claim unfinished", rows);
+    if (s.ok()) claims_lost_ = false;
+    return s;
+  }
+  bool ClaimsLost() override {
+    if (!claims_lost_ && heartbeat_.SilentForMs() > options_.instance_timeout_ms) {
+      claims_lost_ = true;
+      std::fprintf(stderr,
+                   "syncd: cut off from the database for longer than --instance-timeout-ms: "
+                   "other instances may have taken over this instance's entries; its claims "
+                   "are dropped and reloaded\n");
+    }
+    return claims_lost_;
   }
   Status ClaimOrphaned(std::vector<QueueRow>* rows) override {
     if (conn_.broken()) {
@@ -499,6 +526,7 @@ class PostgresWriteStore final : public WriteStore {
   PostgresOptions options_;
   PgConnection conn_;
   bool savepoint_ = false;
+  bool claims_lost_ = false;  // pipeline thread
   Heartbeat heartbeat_;
   std::map<std::string, std::vector<int64_t>> finished_;  // tenant -> seqs, this transaction
   // The entities this transaction locked, as read then and written since
