@@ -1,7 +1,8 @@
-// PostgreSQL implementations of the stores (scale.md): several syncd
-// instances on one database. The write side speaks libpq directly (prepared
-// statements on the hot path); reads and the console go through SOCI's
-// postgresql backend. Every connection comes from the same libpq URI.
+// PostgreSQL implementations of the stores (scale.md, docs/scaling.md):
+// several syncd instances on one database. The write side speaks libpq
+// directly (prepared statements in pipeline mode), the read side and the
+// listener libpq too; the console goes through SOCI's postgresql backend.
+// Every connection comes from the same libpq URI.
 #ifndef SYNCD_DB_POSTGRES_STORE_H_
 #define SYNCD_DB_POSTGRES_STORE_H_
 

@@ -1,6 +1,7 @@
 // The stores: the only place that speaks SQL. Plain structs in and out; no
 // pipeline, WebSocket or HTTP type. Implementations: SQLite over SOCI
-// (sqlite_store.h) and a fault-injecting wrapper for tests
+// (sqlite_store.h), PostgreSQL for several instances on one database
+// (postgres_store.h) and a fault-injecting wrapper for tests
 // (fault_injecting_store.h).
 #ifndef SYNCD_DB_STORE_H_
 #define SYNCD_DB_STORE_H_
