@@ -52,6 +52,9 @@ class PostgresWriteStore final : public WriteStore {
 
   Status Open(const PostgresOptions& options, int64_t heartbeat_ms) {
     options_ = options;
+    counter_slot_ = static_cast<int>(
+        static_cast<uint64_t>(EntityLockKey({options.instance_id, EntityType::kAccount, ""})) %
+        postgres::kCounterSlots);
     std::string what = RedactedUrl(options.url);
     Status s = conn_.Open(options.url, options.connect_timeout_s, what);
     if (s.ok()) s = EnsureSchema(&conn_);
@@ -354,7 +357,7 @@ class PostgresWriteStore final : public WriteStore {
     for (const auto& [key, delta] : deltas) {
       if (delta == 0) continue;
       PgParams p;
-      p.Text(key.first).Text(key.second).Int(delta);
+      p.Text(key.first).Text(key.second).Int(delta).Int(counter_slot_);
       Status s = Write("add_counter", p, "add counter");
       if (!s.ok()) return s;
     }
@@ -527,6 +530,7 @@ class PostgresWriteStore final : public WriteStore {
   PgConnection conn_;
   bool savepoint_ = false;
   bool claims_lost_ = false;  // pipeline thread
+  int counter_slot_ = 0;      // of this instance in the counters table
   Heartbeat heartbeat_;
   std::map<std::string, std::vector<int64_t>> finished_;  // tenant -> seqs, this transaction
   // The entities this transaction locked, as read then and written since
