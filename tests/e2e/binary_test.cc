@@ -259,6 +259,13 @@ const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
       {"--cors-origins", "SYNCD_CORS_ORIGINS"},
       {"--http-header-timeout-ms", "SYNCD_HTTP_HEADER_TIMEOUT_MS"},
       {"--console-dir", "SYNCD_CONSOLE_DIR"},
+      // Accounts and access control (accounts.md). The secret itself may
+      // also come in SYNCD_JWT_SECRET (auth_test.cc).
+      {"--auth", "SYNCD_AUTH"},
+      {"--jwt-secret-file", "SYNCD_JWT_SECRET_FILE"},
+      {"--jwt-public-key-file", "SYNCD_JWT_PUBLIC_KEY_FILE"},
+      {"--access-token-ttl-s", "SYNCD_ACCESS_TOKEN_TTL_S"},
+      {"--refresh-token-ttl-s", "SYNCD_REFRESH_TOKEN_TTL_S"},
   };
   return options;
 }
