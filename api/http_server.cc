@@ -20,7 +20,6 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 
@@ -218,7 +217,6 @@ class HttpServer::Impl {
               .keepaliveTimeout(std::chrono::milliseconds(ctx_.options.keepalive_timeout_ms))
               .flags(Pistache::Tcp::Options::ReuseAddr));
       Rest::Router router;
-      std::set<std::string> registered;
       for (const RouteSpec& spec : RouteTable()) {
         Rest::Route::Handler h = [this, &spec](const Rest::Request& req,
                                                Http::ResponseWriter resp) {
@@ -226,9 +224,6 @@ class HttpServer::Impl {
           return Rest::Route::Result::Ok;
         };
         std::string path = PistachePath(spec.path);
-        // Pistache drops a trailing '/': "/tenants/" is "/tenants" to it.
-        if (path.size() > 1 && path.back() == '/') path.pop_back();
-        if (!registered.insert(std::string(spec.method) + " " + path).second) continue;
         const std::string_view method = spec.method;
         if (method == "POST") {
           Rest::Routes::Post(router, path, h);

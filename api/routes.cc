@@ -28,6 +28,7 @@ const std::vector<RouteSpec>& RouteTable() {
       {"GET", "/metrics", HandleMetrics, false, false, kOperator},
       {"GET", "/openapi.yaml", HandleOpenApi, false, false, kOpen},
       // Accounts (accounts.md): the paths the web frontend calls, no prefix.
+      // Pistache drops a trailing '/', so POST /tenants/ is POST /tenants.
       {"GET", "/ping", HandlePing, false, false, kOpen},
       {"POST", "/register", HandleRegister, true, false, kOpen},
       {"POST", "/login", HandleLogin, true, false, kOpen},
@@ -37,7 +38,6 @@ const std::vector<RouteSpec>& RouteTable() {
       {"GET", "/users", HandleListUsers, false, false, kUser},
       {"POST", "/users", HandleCreateUser, true, false, kUser},
       {"PUT", "/users/{uuid}", HandleUpdateUser, true, false, kUser},
-      {"POST", "/tenants/", HandleCreateTenant, true, false, kUser},
       {"POST", "/tenants", HandleCreateTenant, true, false, kUser},
       {"GET", "/tenants", HandleListUserTenants, false, false, kUser},
       {"PUT", "/tenants/{uuid}", HandleRenameTenant, true, false, kUser},
