@@ -213,6 +213,7 @@ class SqliteAccountStore final : public AccountStore {
       purged->conflicts = remove(sqlite::kDeleteTenantConflicts);
       purged->sync_log = remove(sqlite::kDeleteTenantSyncLog);
       remove(sqlite::kDeleteTenantCheckpoint);
+      remove(sqlite::kSubtractTenantDepth);
       remove(sqlite::kDeleteTenantCounters);
       if (remove_tenant) remove(sqlite::kDeleteTenant);
       txn.Commit();

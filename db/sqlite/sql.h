@@ -433,6 +433,13 @@ inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE te
 inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
+// Before the tenant's counters go: its queue rows leave the global depth too,
+// so the depth counters keep matching the queue table.
+inline constexpr char kSubtractTenantDepth[] =
+    "UPDATE counters SET value = value - coalesce((SELECT t.value FROM counters t"
+    " WHERE t.scope = :t AND t.name = counters.name), 0)"
+    " WHERE scope = '' AND name IN"
+    " ('depth.pending', 'depth.in_flight', 'depth.retry_wait', 'depth.dead')";
 
 inline constexpr char kInsertRefreshToken[] =
     "INSERT INTO refresh_tokens(token_hash, user_id, chain_id, state, expires_at_ms,"
