@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <jwt.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -11,6 +13,8 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace syncd::auth {
 namespace {
@@ -187,6 +191,67 @@ TEST(TokensTest, ExternalRs256TokenWithTenants) {
 
 TEST(TokensTest, ExternalEs256TokenWithTenants) {
   ExpectExternalTokenAccepted(JWT_ALG_ES256, EcKeys());
+}
+
+// A token signed the way another provider's library signs it: OpenSSL EVP
+// directly, the ES256 signature as JOSE's 64-byte R||S (RFC 7518 3.4), not
+// DER. Test code only: syncd itself never builds or parses a JWT by hand.
+std::string Base64Url(const unsigned char* data, size_t len) {
+  std::string out(4 * ((len + 2) / 3) + 1, '\0');
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+  out.resize(static_cast<size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+std::string Base64Url(const std::string& s) {
+  return Base64Url(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
+
+std::string SignWithEvp(const std::string& alg, const std::string& private_pem,
+                        const std::string& payload) {
+  std::string input =
+      Base64Url(R"({"alg":")" + alg + R"(","typ":"JWT"})") + "." + Base64Url(payload);
+  BIO* bio = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t len = 0;
+  EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
+  EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                 input.size());
+  std::vector<unsigned char> sig(len);
+  EVP_DigestSign(ctx, sig.data(), &len, reinterpret_cast<const unsigned char*>(input.data()),
+                 input.size());
+  sig.resize(len);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (alg == "ES256") {
+    const unsigned char* p = sig.data();
+    ECDSA_SIG* ecdsa = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
+    std::vector<unsigned char> jose(64);
+    BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa), jose.data(), 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa), jose.data() + 32, 32);
+    ECDSA_SIG_free(ecdsa);
+    sig = jose;
+  }
+  return input + "." + Base64Url(sig.data(), sig.size());
+}
+
+TEST(TokensTest, ExternalTokensSignedByAnotherLibraryVerify) {
+  const std::string payload =
+      R"({"sub":"ext","exp":)" + std::to_string(kNow + 60) + R"(,"tenants":["t1"],"role":"user"})";
+  for (const auto& [alg, keys] :
+       {std::pair{std::string("RS256"), RsaKeys()}, std::pair{std::string("ES256"), EcKeys()}}) {
+    TokenKeys config;
+    config.public_key_pem = keys.public_pem;
+    Principal caller;
+    EXPECT_EQ(VerifyAccessToken(config, SignWithEvp(alg, keys.private_pem, payload), kNow, &caller),
+              TokenError::kNone)
+        << alg;
+    EXPECT_EQ(caller.tenants, std::vector<std::string>{"t1"}) << alg;
+  }
 }
 
 TEST(TokensTest, RefreshTokensAreRandomAndStoredHashed) {
