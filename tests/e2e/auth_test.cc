@@ -328,6 +328,41 @@ TEST_F(AuthE2eTest, EveryNonOpenRouteNeedsAToken) {
   EXPECT_GT(checked, 25);
 }
 
+// CORS (accounts.md): a preflight answers for every route with its methods
+// and the frontend's headers, for an allowed origin only.
+TEST_F(AuthE2eTest, EveryRouteAnswersItsPreflight) {
+  Start();
+  for (const api::HttpServer::RouteRule& route : api::HttpServer::RouteRules()) {
+    std::string target = std::regex_replace(route.path, std::regex(R"(\{[a-z_]+\})"), "x1");
+    HttpReply ok = test::HttpRequest(
+        syncd_.http_port(), "OPTIONS", target, "", "",
+        "Origin: http://localhost:5173\r\nAccess-Control-Request-Method: " + route.method +
+            "\r\nAccess-Control-Request-Headers: authorization, x-tenant-id\r\n");
+    EXPECT_EQ(ok.status, 204) << route.path;
+    EXPECT_EQ(ok.headers["access-control-allow-origin"], "http://localhost:5173") << route.path;
+    EXPECT_NE(ok.headers["access-control-allow-methods"].find(route.method), std::string::npos)
+        << route.method << " " << route.path << ": " << ok.headers["access-control-allow-methods"];
+    EXPECT_EQ(ok.headers["access-control-allow-headers"],
+              "Content-Type, Authorization, X-Tenant-Id, X-User-Id")
+        << route.path;
+    EXPECT_EQ(ok.headers["vary"], "Origin") << route.path;
+    HttpReply foreign = test::HttpRequest(
+        syncd_.http_port(), "OPTIONS", target, "", "",
+        "Origin: https://evil.example\r\nAccess-Control-Request-Method: " + route.method + "\r\n");
+    EXPECT_EQ(foreign.headers.count("access-control-allow-origin"), 0u) << route.path;
+  }
+  // A state-changing request from a foreign page changes nothing.
+  HttpReply reg =
+      test::HttpRequest(syncd_.http_port(), "POST", "/register",
+                        R"({"name":"X","email":"x@example.org","password":"password-1"})",
+                        "application/json", "Origin: https://evil.example\r\n");
+  EXPECT_EQ(reg.status, 403);
+  EXPECT_EQ(
+      Call("POST", "/login", R"({"username_or_email":"x@example.org","password":"password-1"})")
+          .status,
+      401);
+}
+
 TEST_F(AuthE2eTest, OperatorRoutesRefuseAUserToken) {
   // The operator account is made by the binary itself, password on stdin.
   Ran made = RunBinary({"user", "add", "--operator", "--email", "op@example.org", "--name", "Op",
