@@ -151,7 +151,7 @@ ApiResponse CreateUser(ApiContext& ctx, db::UserRow user,
 }  // namespace
 
 std::string IsoTime(int64_t epoch_ms) {
-  std::time_t secs = static_cast<std::time_t>(epoch_ms / 1000);
+  auto secs = static_cast<std::time_t>(epoch_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
