@@ -52,6 +52,14 @@ ApiResponse Purge(ApiContext& ctx, const ApiRequest& req, bool remove_tenant) {
   db::TenantPurge purged;
   common::Status s = ctx.accounts->PurgeTenant(tenant, remove_tenant, &purged);
   if (!s.ok()) return DatabaseError(ctx, "tenant purge", s);
+  if (purged.busy) {
+    ApiResponse busy =
+        ErrorResponse(ApiError::kConflict,
+                      "the tenant has entries in progress; try again once they are answered");
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
+  ctx.pipeline->MirrorCounterChanges(purged.counter_deltas);
   if (remove_tenant) {
     if (ctx.directory != nullptr) ctx.directory->RemoveTenant(tenant);
     if (ctx.tenant_closed) ctx.tenant_closed(tenant);

@@ -203,6 +203,25 @@ class SqliteAccountStore final : public AccountStore {
     std::lock_guard<std::mutex> lock(mu_);
     try {
       ImmediateTxn txn(sql_);
+      // The pipeline holds unfinished entries in memory and would apply
+      // them after the purge: the caller waits for their answers instead.
+      int unfinished = 0;
+      sql_ << sqlite::kCountTenantUnfinished, soci::use(uuid, "t"), soci::into(unfinished);
+      if (unfinished > 0) {
+        purged->busy = true;
+        return Status::Ok();  // rolled back
+      }
+      {
+        std::string name;
+        long long value = 0;
+        soci::statement st = (sql_.prepare << sqlite::kTenantCounters, soci::use(uuid, "t"),
+                              soci::into(name), soci::into(value));
+        st.execute();
+        while (st.fetch()) {
+          purged->counter_deltas[{uuid, name}] -= value;
+          if (name.rfind("depth.", 0) == 0) purged->counter_deltas[{"", name}] -= value;
+        }
+      }
       auto remove = [&](const char* sql) -> int64_t {
         soci::statement st = (sql_.prepare << sql, soci::use(uuid, "t"));
         st.execute(true);

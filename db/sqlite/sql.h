@@ -433,6 +433,10 @@ inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE te
 inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
+inline constexpr char kCountTenantUnfinished[] =
+    "SELECT count(*) FROM sync_queue WHERE tenant_id = :t AND finished_at_ms = 0"
+    " AND state <> 'dead'";
+inline constexpr char kTenantCounters[] = "SELECT name, value FROM counters WHERE scope = :t";
 // Before the tenant's counters go: its queue rows leave the global depth too,
 // so the depth counters keep matching the queue table.
 inline constexpr char kSubtractTenantDepth[] =

@@ -119,7 +119,10 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   std::unique_ptr<WriteStore> w = OpenSqliteWriteStore(options_, &s);
   ASSERT_TRUE(w) << s.ToString();
   ASSERT_TRUE(w->Begin(TxnKind::kApply).ok());
+  // t1's entry is dead (finished for the pipeline), t2's is pending.
   for (const std::string tenant : {"t1", "t2"}) {
+    const bool dead = tenant == "t1";
+    const char* depth = dead ? counters::kDead : counters::kPending;
     domain::SyncEntry e;
     e.id = "e-" + tenant;
     e.tenant_id = tenant;
@@ -130,15 +133,16 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
     e.version_ms = kT0;
     int64_t seq = 0;
     bool inserted = false;
-    ASSERT_TRUE(w->InsertEntry(e, kT0, EntryState::kPending, 0, &seq, &inserted).ok());
+    ASSERT_TRUE(
+        w->InsertEntry(e, kT0, dead ? EntryState::kDead : EntryState::kPending, 0, &seq, &inserted)
+            .ok());
     StoredEntity entity;
     entity.tenant_id = tenant;
     entity.type = domain::EntityType::kTag;
     entity.entity_id = "tag-1";
     entity.data = e.data;
     ASSERT_TRUE(w->PutEntity(entity).ok());
-    ASSERT_TRUE(
-        w->AddCounters({{{tenant, counters::kPending}, 1}, {{"", counters::kPending}, 1}}).ok());
+    ASSERT_TRUE(w->AddCounters({{{tenant, depth}, 1}, {{"", depth}, 1}}).ok());
   }
   ASSERT_TRUE(w->Commit().ok());
   TenantRow t{"t1", "Home", "u1", kT0, kT0};
@@ -146,17 +150,28 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   TenantRow stored;
   ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
 
+  // t2's pending entry belongs to the pipeline: nothing of t2 is removed.
+  TenantPurge busy;
+  ASSERT_TRUE(store_->PurgeTenant("t2", /*remove_tenant=*/false, &busy).ok());
+  EXPECT_TRUE(busy.busy);
+  EXPECT_EQ(busy.entities, 0);
+
   TenantPurge purged;
   ASSERT_TRUE(store_->PurgeTenant("t1", /*remove_tenant=*/true, &purged).ok());
+  EXPECT_FALSE(purged.busy);
   EXPECT_EQ(purged.entities, 1);
   EXPECT_EQ(purged.queue_entries, 1);
+  // What the pipeline's statistics must subtract.
+  EXPECT_EQ((purged.counter_deltas[{"t1", counters::kDead}]), -1);
+  EXPECT_EQ((purged.counter_deltas[{"", counters::kDead}]), -1);
   std::optional<TenantRow> gone;
   ASSERT_TRUE(store_->FindTenant("t1", &gone).ok());
   EXPECT_FALSE(gone.has_value());
   CounterMap counters;
   ASSERT_TRUE(w->LoadCounters(&counters).ok());
-  EXPECT_EQ(counters.count({"t1", counters::kPending}), 0u);
-  EXPECT_EQ((counters[{"", counters::kPending}]), 1);  // t2's entry only
+  EXPECT_EQ(counters.count({"t1", counters::kDead}), 0u);
+  EXPECT_EQ((counters[{"", counters::kDead}]), 0);
+  EXPECT_EQ((counters[{"", counters::kPending}]), 1);  // t2's entry, untouched
   std::optional<StoredEntity> other;
   ASSERT_TRUE(w->GetEntity("t2", domain::EntityType::kTag, "tag-1", &other).ok());
   EXPECT_TRUE(other.has_value());

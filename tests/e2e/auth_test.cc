@@ -457,6 +457,30 @@ TEST_F(AuthE2eTest, TenantDeleteRemovesEverythingAndClosesConnections) {
   EXPECT_EQ(again.Connect(WsUrl("tenant-a", "?access_token=" + a.access)).http_status, 403);
 }
 
+// A reset also clears the tenant from the statistics: a dead-lettered entry
+// (every apply commit fails, one attempt) no longer counts once reset.
+TEST_F(AuthE2eTest, ResetClearsTheTenantFromTheStatistics) {
+  std::vector<std::string> args = {
+      "--db",       dir_.path() + "/syncd.db", "--auth", "token", "--jwt-secret-file",
+      secret_file_, "--max-attempts",          "1"};
+  ASSERT_TRUE(syncd_.Start(args, {{"SYNCD_FAULT_COMMIT_RATE", "1"}})) << syncd_.error();
+  Session a = UserWithTenant("alice", "tenant-a");
+  test::WsClient ws;
+  ASSERT_TRUE(Connect(ws, "tenant-a", a.access));
+  ASSERT_TRUE(ws.Send(test::AccountEntryJson("tenant-a", "entry-1", "acc-1", "create", "One", "g",
+                                             1, 1700000000000)));
+  ASSERT_TRUE(ws.WaitFor([](const rapidjson::Document& d) {
+    return test::GetString(d, "type") == "sync_nack" && test::GetString(d, "id") == "entry-1";
+  }));
+  HttpReply before = Call("GET", "/api/v1/sync/status/tenant-a", "", a.access);
+  EXPECT_EQ(test::GetInt(Json(before.body), "dead"), 1) << before.body;
+  HttpReply reset = Call("POST", "/tenants/tenant-a/reset-database", "", a.access);
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(test::GetInt(Json(reset.body)["deleted"], "queue_entries"), 1);
+  HttpReply after = Call("GET", "/api/v1/sync/status/tenant-a", "", a.access);
+  EXPECT_EQ(test::GetInt(Json(after.body), "dead"), 0) << after.body;
+}
+
 TEST_F(AuthE2eTest, TokenModeRefusesToStartWithoutAKey) {
   Ran no_key = RunBinary({"--auth", "token", "--db", dir_.path() + "/x.db"}, "");
   EXPECT_EQ(no_key.exit_code, 2);

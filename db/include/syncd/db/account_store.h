@@ -15,6 +15,7 @@
 
 #include "syncd/common/status.h"
 #include "syncd/db/sqlite_store.h"
+#include "syncd/db/store.h"
 
 namespace syncd::db {
 
@@ -40,10 +41,17 @@ struct TenantRow {
 
 // What a tenant delete or reset removed.
 struct TenantPurge {
+  // The tenant has unfinished (pending, in_flight, retry_wait) entries: the
+  // pipeline holds them, so nothing was removed; try again once they are
+  // answered.
+  bool busy = false;
   int64_t entities = 0;
   int64_t queue_entries = 0;
   int64_t conflicts = 0;
   int64_t sync_log = 0;
+  // The counter changes the purge committed (the tenant's counters to zero,
+  // its depth out of the global depth), for the pipeline's statistics.
+  CounterMap counter_deltas;
 };
 
 enum class WriteOutcome {
@@ -82,7 +90,8 @@ class AccountStore {
                               WriteOutcome* outcome) = 0;
   // Removes every row of the tenant's sync data (entities, queue, conflicts,
   // sync log, checkpoint, counters) and, when `remove_tenant`, the tenant
-  // itself, in one transaction.
+  // itself, in one transaction; unless the tenant has unfinished entries
+  // (purged->busy, nothing removed): those belong to the pipeline.
   virtual Status PurgeTenant(const std::string& uuid, bool remove_tenant, TenantPurge* purged) = 0;
 
   virtual Status InsertRefreshToken(const std::string& token_hash, const std::string& user_id,
