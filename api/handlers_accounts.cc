@@ -214,6 +214,11 @@ ApiResponse HandleLogin(ApiContext& ctx, const ApiRequest& req) {
     return ErrorResponse(ApiError::kInvalidCredentials, "wrong account or password");
   }
   ctx.login_throttle.RecordSuccess(account);
+  // An account made by `syncd user add` while this process runs is known
+  // from its first login on (the directory was loaded at start).
+  if (ctx.directory != nullptr) {
+    ctx.directory->PutUser(user->uuid, auth::ParseRole(user->role).value_or(auth::Role::kUser));
+  }
   std::string access, refresh;
   if (!IssueTokens(ctx, *user, &access, &refresh, &s)) {
     if (!s.ok()) return StoreError(ctx, "refresh token write", s);

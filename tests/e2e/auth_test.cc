@@ -364,13 +364,14 @@ TEST_F(AuthE2eTest, EveryRouteAnswersItsPreflight) {
 }
 
 TEST_F(AuthE2eTest, OperatorRoutesRefuseAUserToken) {
-  // The operator account is made by the binary itself, password on stdin.
+  Start();
+  // The operator account is made by the binary itself, password on stdin,
+  // here while syncd runs on the same database.
   Ran made = RunBinary({"user", "add", "--operator", "--email", "op@example.org", "--name", "Op",
                         "--db", dir_.path() + "/syncd.db"},
                        "operator-password\n");
   ASSERT_EQ(made.exit_code, 0) << made.err;
   EXPECT_EQ(made.err.find("operator-password"), std::string::npos);
-  Start();
   Session user = UserWithTenant("alice", "tenant-a");
   Session op = Login("op@example.org", "operator-password");
   int checked = 0;
