@@ -234,11 +234,7 @@ void Pipeline::Worker::HandleOperator(OperatorRequest& request) {
 void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
   std::vector<Delivery> out;
   Deltas refused;
-  for (Incoming& in : incoming) {
-    refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
-  }
+  RefuseUnavailable(incoming, &refused, &out);
   ingest_failures_ = 0;
   inbox_.CountRefusals(refused);
   Deliver(std::move(out));
@@ -253,11 +249,7 @@ void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
 void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   std::vector<Delivery> out;
   Deltas refused;
-  for (Incoming& in : incoming) {
-    refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
-  }
+  RefuseUnavailable(incoming, &refused, &out);
   for (Item& item : schedule_.TakeAll()) {
     refused.Add(item.entry.tenant_id, db::counters::kNacked, 1);
     inbox_.AddUnfinished(-1);
@@ -267,6 +259,17 @@ void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   ingest_retry_at_ms_ = 0;
   inbox_.CountRefusals(refused);
   if (!out.empty()) Deliver(std::move(out));
+}
+
+// Entries that never got a queue row: counted as refused, no longer
+// unfinished, each answered with UnavailableNack.
+void Pipeline::Worker::RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
+                                         std::vector<Delivery>* out) {
+  for (const Incoming& in : incoming) {
+    refused->Refused(in.entry.tenant_id);
+    if (!in.over_limit) inbox_.AddUnfinished(-1);
+    out->push_back(UnavailableNack(in.entry, in.received_us));
+  }
 }
 
 // system_error, not permanent: the client sends the entry again later.

@@ -63,6 +63,8 @@ class Pipeline::Worker {
   void HandleOperator(OperatorRequest& request);
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);
+  void RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
+                         std::vector<Delivery>* out);
   Delivery UnavailableNack(const domain::SyncEntry& entry, int64_t received_us) const;
   void Deliver(std::vector<Delivery> deliveries);
 
