@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "capturing_sink.h"
 #include "support/entry_builders.h"
 #include "support/fake_clock.h"
 #include "support/syncd_process.h"
@@ -48,47 +49,6 @@ SyncEntry MakeEntry(const std::string& id, const std::string& entity_id, const s
                     const std::string& tenant = kTenant) {
   return test::AccountEntry(tenant, id, entity_id, op, version_ms, name);
 }
-
-// Collects every delivery; tests on the real thread wait on it.
-class CapturingSink final : public ResultSink {
- public:
-  void Deliver(pipeline::Deliveries deliveries) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      all_.insert(all_.end(), deliveries->begin(), deliveries->end());
-    }
-    cv_.notify_all();
-  }
-  std::vector<Delivery> All() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return all_;
-  }
-  std::vector<Delivery> For(const std::string& entry_id) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Delivery> out;
-    for (const Delivery& d : all_) {
-      if (d.entry_id == entry_id) out.push_back(d);
-    }
-    return out;
-  }
-  size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return all_.size();
-  }
-  void Clear() {
-    std::lock_guard<std::mutex> lock(mu_);
-    all_.clear();
-  }
-  bool WaitFor(size_t n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return all_.size() >= n; });
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Delivery> all_;
-};
 
 // An ACK with that outcome. A NACK has no outcome, so a wrongly
 // dead-lettered or refused entry fails here with its reason and detail.
