@@ -88,6 +88,8 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   w.max_message_bytes = options.max_message_bytes;
   w.max_buffered_bytes = options.ws_max_buffered_bytes;
   w.max_connections = options.max_connections;
+  w.ping_interval_ms = int64_t{options.ws_ping_interval_s} * 1000;
+  w.pong_timeout_ms = int64_t{options.ws_pong_timeout_s} * 1000;
   w.origins = options.cors;
   w.health_body = [raw, ws_info] {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
