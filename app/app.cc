@@ -70,6 +70,7 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   p.retry.base_ms = options.retry_base_ms;
   p.retry.max_ms = options.retry_max_ms;
   p.queue_max = options.queue_max;
+  p.lww_tie = options.lww_tie;
   p.result_retention_ms = options.result_retention_h * 3600 * 1000;
   // Under the fault hook, SYNCD_FAULT_SEED also fixes the backoff jitter.
   if (options.fault_commit_rate > 0) p.rng_seed = options.fault_seed;

@@ -221,27 +221,7 @@ TEST_F(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
-TEST_F(WsSyncTest, LwwTieKeepsStoredState) {
-  test::WsClient* c = Open("tenant-a");
-  ASSERT_NE(c, nullptr);
-  int64_t t = NowMs();
-  ASSERT_EQ(test::GetString(SendEntry(c, "e1",
-                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
-                                                      "create", test::AccountPayload("First"), t)),
-                            "outcome"),
-            "applied");
-  std::vector<std::string> skipped;
-  rapidjson::Document tie = SendEntry(c, "e2",
-                                      test::EntryJson("e2", "tenant-a", "Account", "acc-1",
-                                                      "update", test::AccountPayload("Second"), t),
-                                      &skipped);
-  EXPECT_EQ(test::GetString(tie, "type"), "sync_ack");
-  EXPECT_EQ(test::GetString(tie, "outcome"), "superseded");
-  rapidjson::Document load = InitialData(c, "tenant-a");
-  const rapidjson::Value* stored = FindEntity(load, "accounts", "acc-1");
-  ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(test::GetString(*stored, "name"), "First");
-}
+// Ties (updated_at equal): ws_lww_tie_test.cc.
 
 TEST_F(WsSyncTest, LateUpdateAfterDeleteIsSupersededAndNewerOneRevives) {
   test::WsClient* c = Open("tenant-a");

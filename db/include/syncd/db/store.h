@@ -57,7 +57,12 @@ struct StoredEntity {
   std::string source_entry_id;
 };
 
-// A superseded change (protocol.md: every superseded outcome is a conflict).
+// Conflict resolutions the pipeline records (protocol.md, Conflict rule).
+inline constexpr char kServerWins[] = "server_wins";         // superseded: stored state kept
+inline constexpr char kClientWinsTie[] = "client_wins_tie";  // a tie won by a differing change
+
+// A superseded change, or a tie won by the incoming change (protocol.md:
+// both are recorded as conflicts).
 struct ConflictRecord {
   std::string tenant_id;
   domain::EntityType type = domain::EntityType::kAccount;
@@ -67,7 +72,7 @@ struct ConflictRecord {
   int64_t stored_version_ms = 0;
   std::string incoming_checksum;
   std::string stored_checksum;
-  std::string resolution = "server_wins";
+  std::string resolution = kServerWins;
   int64_t detected_at_ms = 0;
 };
 

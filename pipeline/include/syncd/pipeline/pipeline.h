@@ -20,6 +20,7 @@
 #include "syncd/db/store.h"
 #include "syncd/domain/entity.h"
 #include "syncd/domain/entry.h"
+#include "syncd/domain/lww.h"
 #include "syncd/domain/result.h"
 #include "syncd/pipeline/metrics.h"
 #include "syncd/pipeline/results.h"
@@ -32,6 +33,8 @@ struct PipelineOptions {
   int batch_wait_ms = 2;       // longest an entry waits for its batch to fill (only under load)
   RetryPolicy retry;           // attempts and backoff
   int64_t queue_max = 100000;  // unfinished entries before rate_limit_error
+  // Who wins an updated_at tie with a differing state (--lww-tie).
+  domain::TieRule lww_tie = domain::TieRule::kIncoming;
   int64_t result_retention_ms = 168LL * 3600 * 1000;
   int64_t lease_ms = 30000;   // in_flight lease; an expired lease is claimed again
   int retention_batch = 500;  // rows deleted per maintenance transaction
