@@ -236,8 +236,7 @@ void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
   Deltas refused;
   for (Incoming& in : incoming) {
     refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
+    out.push_back(NotPersisted(in));
   }
   ingest_failures_ = 0;
   inbox_.CountRefusals(refused);
@@ -255,8 +254,7 @@ void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   Deltas refused;
   for (Incoming& in : incoming) {
     refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
+    out.push_back(NotPersisted(in));
   }
   for (Item& item : schedule_.TakeAll()) {
     refused.Add(item.entry.tenant_id, db::counters::kNacked, 1);
@@ -267,6 +265,18 @@ void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   ingest_retry_at_ms_ = 0;
   inbox_.CountRefusals(refused);
   if (!out.empty()) Deliver(std::move(out));
+}
+
+// An arrival that could not be persisted: an entry refused as it was read
+// gets its own NACK (just not remembered), any other system_error.
+Delivery Pipeline::Worker::NotPersisted(const Incoming& in) {
+  if (in.refused) {
+    return RefusedDelivery(in.entry.tenant_id, *in.refused,
+                           results::EntryRefused(*in.refused, clock_->NowMs()),
+                           FinalState::kRefused, in.received_us);
+  }
+  if (!in.over_limit) inbox_.AddUnfinished(-1);
+  return UnavailableNack(in.entry, in.received_us);
 }
 
 // system_error, not permanent: the client sends the entry again later.

@@ -64,6 +64,7 @@ class Pipeline::Worker {
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);
   Delivery UnavailableNack(const domain::SyncEntry& entry, int64_t received_us) const;
+  Delivery NotPersisted(const Incoming& in);
   void Deliver(std::vector<Delivery> deliveries);
 
   std::unique_ptr<db::WriteStore> store_;

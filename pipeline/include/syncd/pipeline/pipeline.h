@@ -66,6 +66,10 @@ struct Delivery {
   // to the sender). Empty for NACKs and duplicates.
   std::string entity_data;  // canonical JSON; {"id":…} when deleted
   bool entity_deleted = false;
+  // Set for an entry refused as it was read (validation, permission): the
+  // NACK names the fields as they were read (any of them may be missing),
+  // not the typed ones above.
+  std::optional<domain::EntryError> refused;
 };
 
 // One batch of results, shared (not copied) by every sink.
@@ -126,6 +130,17 @@ class Pipeline {
   // queue_max (rate_limit_error, retry after RetryAfterMs()) or when stopping;
   // nothing is persisted then.
   SubmitOutcome Submit(domain::SyncEntry entry, int64_t received_us);
+  // An entry refused as it was read (validation, permission) on a connection
+  // of `tenant_id` (protocol.md: remembered NACKs). With a readable id (an
+  // identifier) it is accepted: written to the queue as finished with its
+  // NACK, which is delivered (state kDone) after that commit to the
+  // connections waiting on the id; a resend of the id, valid or not, is then
+  // answered with that NACK marked duplicate (and an id the tenant sent
+  // before is answered as any duplicate). Without a readable id, when
+  // stopping, or beyond kMaxRefusedInbox waiting, `refused` is the NACK to
+  // send now, not remembered. Counted either way (received, nacked).
+  SubmitOutcome SubmitRefused(const std::string& tenant_id, domain::EntryError error,
+                              int64_t received_us);
   // Counts an entry NACKed before it reached the queue (validation,
   // permission); nothing else is written. The count shows in the statistics
   // at once and reaches the counters table with the next ingest commit.

@@ -31,10 +31,9 @@ void IntOrNull(JsonWriter& w, int64_t v);
 
 // --- WebSocket ---------------------------------------------------------------
 
-// sync_ack / sync_nack for a pipeline result.
+// sync_ack / sync_nack for a pipeline result, or for an entry refused as it
+// was read (Delivery::refused: the fields as read).
 std::string SyncReplyJson(const pipeline::Delivery& d);
-// sync_nack for an entry refused before it was queued.
-std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms);
 
 // --- REST --------------------------------------------------------------------
 
