@@ -1,5 +1,6 @@
 #include "syncd/wire/entry_results.h"
 
+#include <cmath>
 #include <string_view>
 
 namespace syncd::wire {
@@ -60,6 +61,11 @@ void StringOrNull(JsonWriter& w, const std::string& s) {
   } else {
     w.String(s);
   }
+}
+
+void Rounded3(JsonWriter& w, double v) {
+  // Not finite: JSON has no spelling for it; the stats never produce one.
+  w.Double(std::isfinite(v) ? std::round(v * 1000) / 1000 : 0.0);
 }
 
 void IntOrNull(JsonWriter& w, int64_t v) {

@@ -28,6 +28,10 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 void StringValue(JsonWriter& w, std::string_view s);
 void StringOrNull(JsonWriter& w, const std::string& s);
 void IntOrNull(JsonWriter& w, int64_t v);
+// A measured figure (latencies in ms in the stats answers) rounded half away
+// from zero to 3 decimals: 3.6291276459745904 is written 3.629. More digits
+// are noise of the estimate, not information.
+void Rounded3(JsonWriter& w, double v);
 
 // --- WebSocket ---------------------------------------------------------------
 
