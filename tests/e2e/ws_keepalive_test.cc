@@ -125,6 +125,31 @@ TEST_F(WsKeepAliveTest, APeerThatAnswersPingsStaysOpen) {
   EXPECT_NE(pong.payload.find("\"pong\""), std::string::npos) << pong.payload;
 }
 
+// The real binary reads the interval from SYNCD_WS_PING_INTERVAL_S and the
+// timeout from --ws-pong-timeout-s: a silent client is pinged after 1 s and
+// closed (1001) 1 s later.
+TEST(WsKeepAliveBinaryTest, TheBinaryTakesItsKeepAliveFromTheEnvironmentAndTheFlags) {
+  test::TempDir dir;
+  test::SyncdProcess syncd;
+  ASSERT_TRUE(syncd.Start({"--db", dir.path() + "/syncd.db", "--ws-pong-timeout-s", "1"},
+                          {{"SYNCD_WS_PING_INTERVAL_S", "1"}}))
+      << syncd.error();
+  RawSocket raw(syncd.ws_port());
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.SendAll(RawSocket::UpgradeRequest("/ws/tenant-a")));
+  ASSERT_EQ(raw.ReadHttp().status, 101);
+  auto opened = Clock::now();
+  std::vector<int> opcodes;
+  RawFrame frame;
+  while (Clock::now() - opened < Millis(5000) && frame.opcode != kCloseOpcode) {
+    frame = raw.ReadFrame(Millis(500));
+    if (frame.opcode >= 0) opcodes.push_back(frame.opcode);
+  }
+  EXPECT_EQ(opcodes, (std::vector<int>{kTextOpcode, kPingOpcode, kCloseOpcode}));
+  EXPECT_LT(Clock::now() - opened, Millis(3500));
+  EXPECT_EQ(syncd.Terminate(), 0);
+}
+
 // A browser reloading a page drops its socket while the server writes to it.
 // The old server logged websocketpp's "[fatal] handle_write_frame error" for
 // that; it is normal, and nothing of websocketpp's own log reaches stderr.

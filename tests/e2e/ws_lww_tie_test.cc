@@ -2,6 +2,7 @@
 // differing incoming state wins, the replaced state is a client_wins_tie
 // conflict and the tenant's other connections hear of it; the same state
 // again is acked and changes nothing; --lww-tie stored keeps the old rule.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "support/entry_builders.h"
 #include "support/http_client.h"
 #include "support/json_helpers.h"
+#include "support/syncd_process.h"
 #include "support/ws_client.h"
 
 namespace syncd::e2e {
@@ -148,6 +150,32 @@ TEST_F(WsLwwTieStoredTest, StoredRuleKeepsTheStoredStateOnATie) {
   ASSERT_TRUE(conflicts.HasMember("conflicts") && conflicts["conflicts"].IsArray());
   ASSERT_EQ(conflicts["conflicts"].Size(), 1u);
   EXPECT_EQ(test::GetString(conflicts["conflicts"][0], "resolution"), "server_wins");
+}
+
+// The real binary reads the rule from SYNCD_LWW_TIE (and --lww-tie, which
+// wins): "stored" brings the old outcome back.
+TEST(LwwTieBinaryTest, TheRuleIsReadFromTheEnvironmentAndTheFlagWins) {
+  const int64_t t = 1764131200123;
+  for (bool flag_wins : {false, true}) {
+    test::TempDir dir;
+    test::SyncdProcess syncd;
+    std::vector<std::string> args = {"--db", dir.path() + "/syncd.db"};
+    if (flag_wins) args.insert(args.end(), {"--lww-tie", "incoming"});
+    ASSERT_TRUE(syncd.Start(args, {{"SYNCD_LWW_TIE", "stored"}})) << syncd.error();
+    test::WsClient c;
+    ASSERT_TRUE(test::ConnectOnline(c, syncd.ws_url("tenant-a")));
+    for (const char* id : {"e1", "e2"}) {
+      ASSERT_TRUE(c.Send(test::SyncEntryMessage(
+          test::EntryJson(id, "tenant-a", "Account", "acc-1", "update",
+                          test::AccountPayload(std::string("Name ") + id), t))));
+    }
+    std::map<std::string, rapidjson::Document> replies =
+        test::CollectSyncReplies(c, 2, test::Millis(5000));
+    ASSERT_EQ(replies.size(), 2u);
+    EXPECT_EQ(test::GetString(replies["e1"], "outcome"), "applied");
+    EXPECT_EQ(test::GetString(replies["e2"], "outcome"), flag_wins ? "applied" : "superseded");
+    EXPECT_EQ(syncd.Terminate(), 0);
+  }
 }
 
 }  // namespace

@@ -614,6 +614,78 @@ TEST_F(PipelineTest, WhenNoCommitSucceedsTheEntryIsNackedSystemErrorOnce) {
   EXPECT_TRUE(IsAck(ack, Outcome::kApplied));
 }
 
+// An entry refused as it was read, with the fields a client could read.
+domain::EntryError Refusal(const std::string& id) {
+  domain::EntryError e;
+  e.reason = NackReason::kValidation;
+  e.detail = "payload.name is required";
+  e.id = id;
+  e.entity_id = "a-1";
+  e.entity_type = "Account";
+  e.operation_type = "create";
+  return e;
+}
+
+// protocol.md, remembered NACKs: the refusal is durable, so a resend after a
+// restart (valid this time) is answered with it, marked duplicate, and not
+// applied; the counters say one NACK and one duplicate.
+TEST_F(PipelineTest, ARefusedIdIsRememberedAcrossARestart) {
+  MakePipeline();
+  EXPECT_TRUE(pipeline_->SubmitRefused(kTenant, Refusal("q-bad"), 1).accepted());
+  Drain();
+  Delivery first = Only("q-bad");
+  EXPECT_FALSE(first.result.acked);
+  EXPECT_EQ(first.result.reason, NackReason::kValidation);
+  EXPECT_EQ(first.state, FinalState::kDone);
+  ASSERT_TRUE(first.refused.has_value());
+  EXPECT_FALSE(first.duplicate);
+
+  MakePipeline();  // a restart on the same file
+  sink_.Clear();
+  Submit(MakeEntry("q-bad", "a-1", "create", kT0));
+  Drain();
+  Delivery again = Only("q-bad");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_FALSE(again.result.acked);
+  EXPECT_EQ(again.result.detail, first.result.detail);
+  EXPECT_EQ(again.result.server_timestamp_ms, first.result.server_timestamp_ms);
+  ASSERT_TRUE(again.refused.has_value());
+  EXPECT_EQ(again.refused->entity_type, std::optional<std::string>("Account"));
+  EXPECT_FALSE(Entity("a-1").has_value());
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.received, 2);
+  EXPECT_EQ(counts.nacked, 1);
+  EXPECT_EQ(counts.duplicates, 1);
+  EXPECT_EQ(counts.applied, 0);
+  EXPECT_EQ(counts.in_flight + counts.pending, 0);
+}
+
+// Not remembered: an id that is no identifier, and any refusal while the
+// database takes no commit (answered with its own NACK, not system_error).
+TEST_F(PipelineTest, ARefusalThatCannotBeRememberedIsAnsweredWithItsOwnNack) {
+  MakePipeline();
+  domain::EntryError bad_id = Refusal(std::string(200, 'x'));
+  SubmitOutcome now = pipeline_->SubmitRefused(kTenant, bad_id, 1);
+  ASSERT_FALSE(now.accepted());
+  EXPECT_EQ(now.refused->result.reason, NackReason::kValidation);
+  EXPECT_EQ(now.refused->state, FinalState::kRefused);
+
+  faults_->SetFailAllCommits(true);
+  EXPECT_TRUE(pipeline_->SubmitRefused(kTenant, Refusal("q-bad"), 1).accepted());
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    pipeline_->RunOnceForTest();
+    PastBackoff();
+  }
+  Delivery nack = Only("q-bad");
+  EXPECT_EQ(nack.result.reason, NackReason::kValidation);
+  EXPECT_EQ(nack.state, FinalState::kRefused);
+  EXPECT_FALSE(nack.duplicate);
+  faults_->SetFailAllCommits(false);
+  Drain();
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue"), 0);
+  EXPECT_EQ(pipeline_->GlobalCounts().nacked, 2);
+}
+
 // One failed ingest commit (e.g. a busy or briefly full disk): the entries
 // are persisted on the next try, unchanged, and applied.
 TEST_F(PipelineTest, AnEntryWhoseIngestCommitFailedOnceIsAppliedUnchanged) {
