@@ -234,11 +234,7 @@ void Pipeline::Worker::HandleOperator(OperatorRequest& request) {
 void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
   std::vector<Delivery> out;
   Deltas refused;
-  for (Incoming& in : incoming) {
-    refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
-  }
+  RefuseUnavailable(incoming, &refused, &out);
   ingest_failures_ = 0;
   inbox_.CountRefusals(refused);
   Deliver(std::move(out));
@@ -253,11 +249,7 @@ void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
 void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   std::vector<Delivery> out;
   Deltas refused;
-  for (Incoming& in : incoming) {
-    refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
-  }
+  RefuseUnavailable(incoming, &refused, &out);
   for (Item& item : schedule_.TakeAll()) {
     refused.Add(item.entry.tenant_id, db::counters::kNacked, 1);
     inbox_.AddUnfinished(-1);
@@ -267,6 +259,28 @@ void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   ingest_retry_at_ms_ = 0;
   inbox_.CountRefusals(refused);
   if (!out.empty()) Deliver(std::move(out));
+}
+
+// Entries that never got a queue row: counted as refused, each answered
+// as NotPersisted says.
+void Pipeline::Worker::RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
+                                         std::vector<Delivery>* out) {
+  for (const Incoming& in : incoming) {
+    refused->Refused(in.entry.tenant_id);
+    out->push_back(NotPersisted(in));
+  }
+}
+
+// An arrival that could not be persisted: an entry refused as it was read
+// gets its own NACK (just not remembered), any other system_error.
+Delivery Pipeline::Worker::NotPersisted(const Incoming& in) {
+  if (in.refused) {
+    return RefusedDelivery(in.entry.tenant_id, *in.refused,
+                           results::EntryRefused(*in.refused, clock_->NowMs()),
+                           FinalState::kRefused, in.received_us);
+  }
+  if (!in.over_limit) inbox_.AddUnfinished(-1);
+  return UnavailableNack(in.entry, in.received_us);
 }
 
 // system_error, not permanent: the client sends the entry again later.

@@ -64,7 +64,10 @@ class Pipeline::Worker {
   void HandleOperator(OperatorRequest& request);
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);
+  void RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
+                         std::vector<Delivery>* out);
   Delivery UnavailableNack(const domain::SyncEntry& entry, int64_t received_us) const;
+  Delivery NotPersisted(const Incoming& in);
   void Deliver(std::vector<Delivery> deliveries);
 
   std::unique_ptr<db::WriteStore> store_;

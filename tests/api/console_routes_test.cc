@@ -20,6 +20,7 @@
 
 #include "api_json.h"
 #include "support/http_client.h"
+#include "support/syncd_process.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
@@ -171,9 +172,8 @@ class EventClient {
 class ConsoleRoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/syncd_console_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     // A built console, a file next to it that must stay unreachable, and a
     // symlink inside that points at it.
     WriteFile(dir_ / "console/index.html", "<!doctype html><title>console</title>");
@@ -188,10 +188,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     Start();
   }
 
-  void TearDown() override {
-    Stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { Stop(); }
 
   void Start(double apply_fail_rate = 0, const std::string& console_dir = "") {
     db::SqliteOptions sqlite;
@@ -261,6 +258,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     return now;
   }
 
+  test::TempDir temp_;  // first: removed after everything that uses it
   fs::path dir_;
   common::SystemClock clock_;
   std::unique_ptr<db::ReadStore> reads_;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "support/syncd_process.h"
 #include "syncd/db/sqlite_store.h"
 
 namespace syncd::db {
@@ -21,13 +22,11 @@ constexpr int64_t kT0 = 1764130000000;
 class ConsoleStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/syncd_console_store_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     options_.path = dir_ + "/syncd.db";
     options_.synchronous = "NORMAL";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // One superseded change as the pipeline writes it: the queue row (with its
   // payload), then the conflict, then the finish that clears the payload.
@@ -67,6 +66,7 @@ class ConsoleStoreTest : public ::testing::Test {
     ASSERT_TRUE(w.Commit().ok());
   }
 
+  test::TempDir temp_;
   std::string dir_;
   SqliteOptions options_;
 };

@@ -3,11 +3,11 @@
 // "Take incoming" sends the incoming state as a new, newer change through
 // the pipeline; "keep stored" only marks the conflict resolved
 // (POST /api/v1/conflicts/{id}/resolve).
-import { html, render } from 'lit-html';
+import { html } from 'lit-html';
 
-import { api, ApiError, type Conflict, type Paged } from '../api';
+import { api, type Conflict, type Paged } from '../api';
 import type { Page } from '../main';
-import { confirmDialog, fmtTime, type Notice, noticeView, pager } from '../ui';
+import { confirmDialog, errorNotice, fmtTime, type Notice, noticeView, pageLife, pager } from '../ui';
 
 const LIMIT = 20;
 
@@ -40,8 +40,6 @@ function sideBySide(c: Conflict) {
 }
 
 export function conflictsPage(): Page {
-  let el: HTMLElement;
-  let stopped = false;
   const filter = { tenant_id: '', status: 'open' };
   let offset = 0;
   let page: Paged<Conflict> | null = null;
@@ -52,9 +50,9 @@ export function conflictsPage(): Page {
     try {
       page = await api.conflicts({ ...filter, limit: LIMIT, offset });
     } catch (e) {
-      notice = { kind: 'error', text: e instanceof ApiError ? e.message : String(e) };
+      notice = errorNotice(e);
     }
-    if (!stopped) paint();
+    paint();
   }
 
   async function resolve(c: Conflict, how: 'take_incoming' | 'keep_stored') {
@@ -78,7 +76,7 @@ export function conflictsPage(): Page {
         text: `Conflict ${c.id} resolved (${how.replace('_', ' ')}) by ${r.conflict.resolved_by}${r.entry_id ? `; new entry ${r.entry_id}${outcome}` : ''}.`,
       };
     } catch (e) {
-      notice = { kind: 'error', text: e instanceof ApiError ? e.message : String(e) };
+      notice = errorNotice(e);
     }
     busy = false;
     await load();
@@ -143,18 +141,6 @@ export function conflictsPage(): Page {
       ${page ? pager(page.total, LIMIT, offset, (o) => ((offset = o), void load())) : null}`;
   }
 
-  function paint() {
-    render(view(), el);
-  }
-
-  return {
-    mount(target) {
-      el = target;
-      paint();
-      void load();
-    },
-    unmount() {
-      stopped = true;
-    },
-  };
+  const { page: shell, paint } = pageLife(view, load);
+  return shell;
 }
