@@ -225,14 +225,15 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
 
   void CloseTenant(const std::string& tenant) {
     if (!thread_.joinable()) return;
-    std::promise<void> done;
-    auto future = done.get_future();
-    websocketpp::lib::asio::post(server_.get_io_service(), [this, &done, tenant] {
+    // Shared: the wait below may give up before the Asio thread runs this.
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    websocketpp::lib::asio::post(server_.get_io_service(), [this, done, tenant] {
       for (auto& [id, conn] : conns_) {
         if (conn.tenant == tenant)
           CloseConn(conn, websocketpp::close::status::normal, "tenant deleted");
       }
-      done.set_value();
+      done->set_value();
     });
     future.wait_for(std::chrono::seconds(2));
   }
