@@ -3,6 +3,10 @@
 // that created it; in token mode only that user, a token whose `tenants`
 // claim names it, or an operator may touch it. The directory (owners in
 // memory) is updated after each store write.
+#include <chrono>
+#include <future>
+#include <memory>
+
 #include "handlers.h"
 
 namespace syncd::api {
@@ -43,27 +47,11 @@ std::optional<ApiResponse> RefuseTenant(const ApiContext& ctx, const ApiRequest&
   return DecisionResponse(d);
 }
 
-// Delete (`remove_tenant`) or reset: every row of the tenant's sync data in
-// one transaction; after a delete its WebSocket connections are closed.
-ApiResponse Purge(ApiContext& ctx, const ApiRequest& req, bool remove_tenant) {
-  if (ctx.accounts == nullptr) return NoAccounts();
-  const std::string& tenant = req.params.at("uuid");
-  if (auto refused = RefuseTenant(ctx, req, tenant)) return *refused;
-  db::TenantPurge purged;
-  common::Status s = ctx.accounts->PurgeTenant(tenant, remove_tenant, &purged);
-  if (!s.ok()) return DatabaseError(ctx, "tenant purge", s);
-  if (purged.busy) {
-    ApiResponse busy =
-        ErrorResponse(ApiError::kConflict,
-                      "the tenant has entries in progress; try again once they are answered");
-    busy.headers.emplace_back("Retry-After", "1");
-    return busy;
-  }
-  ctx.pipeline->MirrorCounterChanges(purged.counter_deltas);
-  if (remove_tenant) {
-    if (ctx.directory != nullptr) ctx.directory->RemoveTenant(tenant);
-    if (ctx.tenant_closed) ctx.tenant_closed(tenant);
-  }
+// How long a purge may wait for the pipeline's worker (it runs between two
+// transactions, so normally within a batch's time).
+constexpr auto kPurgeTimeout = std::chrono::seconds(10);
+
+ApiResponse PurgeAnswer(const db::TenantPurge& purged) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -80,6 +68,42 @@ ApiResponse Purge(ApiContext& ctx, const ApiRequest& req, bool remove_tenant) {
   w.EndObject();
   w.EndObject();
   return JsonResponse(JsonText(buf));
+}
+
+// Delete (`remove_tenant`) or reset: the pipeline's worker drops the
+// tenant's entries it holds (answering them) and removes every row of the
+// tenant's sync data in one transaction (Pipeline::PurgeTenant); the answer
+// waits for it without holding a Pistache thread. After a delete the
+// tenant's WebSocket connections are closed with 1000; after a reset they
+// stay (docs/design.md "Tenant delete and reset").
+ApiResponse Purge(ApiContext& ctx, const ApiRequest& req, bool remove_tenant) {
+  if (ctx.accounts == nullptr) return NoAccounts();
+  const std::string& tenant = req.params.at("uuid");
+  if (auto refused = RefuseTenant(ctx, req, tenant)) return *refused;
+  auto future = std::make_shared<std::future<pipeline::OperatorResult>>(
+      ctx.pipeline->PurgeTenant(tenant, remove_tenant));
+  auto deadline = std::chrono::steady_clock::now() + kPurgeTimeout;
+  ApiResponse later;
+  later.deferred = [&ctx, future, deadline, tenant, remove_tenant](const Reply& reply) {
+    ctx.waiters.WaitFuture(
+        std::move(*future), deadline,
+        [&ctx, reply, tenant, remove_tenant](std::optional<pipeline::OperatorResult> r) {
+          if (!r) {
+            reply(ctx.shutting_down
+                      ? ErrorResponse(ApiError::kShuttingDown, "server is shutting down")
+                      : ErrorResponse(ApiError::kInternal, "the pipeline did not answer in time"));
+            return;
+          }
+          if (r->code != pipeline::OperatorResult::Code::kOk || !r->purged) {
+            reply(ErrorResponse(ApiError::kInternal, r->message));
+            return;
+          }
+          if (remove_tenant && ctx.directory != nullptr) ctx.directory->RemoveTenant(tenant);
+          reply(PurgeAnswer(*r->purged));
+          if (remove_tenant && ctx.tenant_closed) ctx.tenant_closed(tenant);
+        });
+  };
+  return later;
 }
 
 }  // namespace

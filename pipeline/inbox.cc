@@ -90,6 +90,12 @@ void Inbox::CountRejected(const std::string& tenant_id) {
   cv_.Signal();
 }
 
+void Inbox::DropRefusalsOf(const std::string& tenant) {
+  MutexLock lock(&mu_);
+  auto it = refusals_.lower_bound({tenant, std::string()});
+  while (it != refusals_.end() && it->first.first == tenant) it = refusals_.erase(it);
+}
+
 void Inbox::CountRefusals(const Deltas& refused) {
   if (refused.empty()) return;
   {

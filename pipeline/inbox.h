@@ -84,6 +84,8 @@ class Inbox {
   // Refusals a failed commit did not write.
   void RestoreRefusals(const db::CounterMap& refusals) LOCKS_EXCLUDED(mu_);
   db::CounterMap TakeRefusals() LOCKS_EXCLUDED(mu_);
+  // Forgets the unwritten refusals of a purged tenant's scope.
+  void DropRefusalsOf(const std::string& tenant) LOCKS_EXCLUDED(mu_);
 
   struct StopState {
     bool stopping = false;

@@ -49,6 +49,10 @@ struct Incoming {
 struct OperatorRequest {
   std::string tenant_id, entry_id, detail;
   OperatorAction action = OperatorAction::kRetry;
+  // A tenant delete or reset (Pipeline::PurgeTenant): entry_id, detail and
+  // action unused.
+  bool tenant_purge = false;
+  bool remove_tenant = false;
   std::promise<OperatorResult> promise;
 };
 

@@ -44,10 +44,15 @@ std::future<OperatorResult> Pipeline::Operate(const std::string& tenant_id,
   return future;
 }
 QueueCounts Pipeline::GlobalCounts() const { return worker_->counters().Counts(""); }
-void Pipeline::MirrorCounterChanges(const db::CounterMap& deltas) {
-  Deltas d;
-  d.AddAll(deltas);
-  worker_->mutable_counters().Add(d);
+std::future<OperatorResult> Pipeline::PurgeTenant(const std::string& tenant_id,
+                                                  bool remove_tenant) {
+  OperatorRequest request;
+  request.tenant_id = tenant_id;
+  request.tenant_purge = true;
+  request.remove_tenant = remove_tenant;
+  std::future<OperatorResult> future = request.promise.get_future();
+  worker_->inbox().AddOperatorRequest(std::move(request));
+  return future;
 }
 
 QueueCounts Pipeline::TenantCounts(const std::string& tenant_id) const {

@@ -62,6 +62,8 @@ class Pipeline::Worker {
                       std::vector<Item>* batch);
   void Apply(std::vector<Item> batch);
   void HandleOperator(OperatorRequest& request);
+  void HandlePurge(OperatorRequest& request, std::vector<Incoming>* incoming,
+                   db::CounterMap* refusals);
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);
   void RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,

@@ -199,49 +199,6 @@ class SqliteAccountStore final : public AccountStore {
     return Status::Ok();
   }
 
-  Status PurgeTenant(const std::string& uuid, bool remove_tenant, TenantPurge* purged) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      ImmediateTxn txn(sql_);
-      // The pipeline holds unfinished entries in memory and would apply
-      // them after the purge: the caller waits for their answers instead.
-      int unfinished = 0;
-      sql_ << sqlite::kCountTenantUnfinished, soci::use(uuid, "t"), soci::into(unfinished);
-      if (unfinished > 0) {
-        purged->busy = true;
-        return Status::Ok();  // rolled back
-      }
-      {
-        std::string name;
-        long long value = 0;
-        soci::statement st = (sql_.prepare << sqlite::kTenantCounters, soci::use(uuid, "t"),
-                              soci::into(name), soci::into(value));
-        st.execute();
-        while (st.fetch()) {
-          purged->counter_deltas[{uuid, name}] -= value;
-          if (name.rfind("depth.", 0) == 0) purged->counter_deltas[{"", name}] -= value;
-        }
-      }
-      auto remove = [&](const char* sql) -> int64_t {
-        soci::statement st = (sql_.prepare << sql, soci::use(uuid, "t"));
-        st.execute(true);
-        return st.get_affected_rows();
-      };
-      purged->entities = remove(sqlite::kDeleteTenantEntities);
-      purged->queue_entries = remove(sqlite::kDeleteTenantQueue);
-      purged->conflicts = remove(sqlite::kDeleteTenantConflicts);
-      purged->sync_log = remove(sqlite::kDeleteTenantSyncLog);
-      remove(sqlite::kDeleteTenantCheckpoint);
-      remove(sqlite::kSubtractTenantDepth);
-      remove(sqlite::kDeleteTenantCounters);
-      if (remove_tenant) remove(sqlite::kDeleteTenant);
-      txn.Commit();
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "purge tenant");
-    }
-    return Status::Ok();
-  }
-
   Status InsertRefreshToken(const std::string& token_hash, const std::string& user_id,
                             const std::string& chain_id, int64_t expires_at_ms,
                             int64_t now_ms) override {

@@ -434,17 +434,19 @@ inline constexpr char kRenameTenant[] =
     "UPDATE tenants SET name = :n, updated_at_ms = :m WHERE uuid = :id";
 inline constexpr char kDeleteTenant[] = "DELETE FROM tenants WHERE uuid = :t";
 
-// Every row of one tenant's sync data (tenant delete and reset). The
-// entry_attempts rows go with their queue rows (entry_attempts_retention).
+// Every row of one tenant's sync data (tenant delete and reset, run by the
+// pipeline's write connection in one transaction). The entry_attempts rows go
+// with their queue rows (entry_attempts_retention).
 inline constexpr char kDeleteTenantEntities[] = "DELETE FROM entities WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantQueue[] = "DELETE FROM sync_queue WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
-inline constexpr char kCountTenantUnfinished[] =
-    "SELECT count(*) FROM sync_queue WHERE tenant_id = :t AND finished_at_ms = 0"
-    " AND state <> 'dead'";
+// The write connection deletes the tenant's row only where the accounts
+// tables exist (a database the accounts store never opened has none).
+inline constexpr char kTenantsTableExists[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tenants'";
 inline constexpr char kTenantCounters[] = "SELECT name, value FROM counters WHERE scope = :t";
 // Before the tenant's counters go: its queue rows leave the global depth too,
 // so the depth counters keep matching the queue table.

@@ -279,6 +279,43 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  Status PurgeTenant(std::string_view tenant_id, bool remove_tenant, TenantPurge* purged) override {
+    try {
+      std::string tenant(tenant_id);
+      {
+        std::string name;
+        long long value = 0;
+        soci::statement st = (sql_.prepare << sqlite::kTenantCounters, soci::use(tenant, "t"),
+                              soci::into(name), soci::into(value));
+        st.execute();
+        while (st.fetch()) {
+          purged->counter_deltas[{tenant, name}] -= value;
+          if (name.rfind("depth.", 0) == 0) purged->counter_deltas[{"", name}] -= value;
+        }
+      }
+      auto remove = [&](const char* sql) -> int64_t {
+        soci::statement st = (sql_.prepare << sql, soci::use(tenant, "t"));
+        st.execute(true);
+        return st.get_affected_rows();
+      };
+      purged->entities = remove(sqlite::kDeleteTenantEntities);
+      purged->queue_entries = remove(sqlite::kDeleteTenantQueue);
+      purged->conflicts = remove(sqlite::kDeleteTenantConflicts);
+      purged->sync_log = remove(sqlite::kDeleteTenantSyncLog);
+      remove(sqlite::kDeleteTenantCheckpoint);
+      remove(sqlite::kSubtractTenantDepth);
+      remove(sqlite::kDeleteTenantCounters);
+      if (remove_tenant) {
+        int tables = 0;
+        sql_ << sqlite::kTenantsTableExists, soci::into(tables);
+        if (tables > 0) remove(sqlite::kDeleteTenant);
+      }
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "purge tenant");
+    }
+    return Status::Ok();
+  }
+
   Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
                               int64_t delete_before_ms) override {
     try {

@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/entry_builders.h"
@@ -480,6 +482,94 @@ TEST_F(AuthE2eTest, ResetClearsTheTenantFromTheStatistics) {
   EXPECT_EQ(test::GetInt(Json(reset.body)["deleted"], "queue_entries"), 1);
   HttpReply after = Call("GET", "/api/v1/sync/status/tenant-a", "", a.access);
   EXPECT_EQ(test::GetInt(Json(after.body), "dead"), 0) << after.body;
+}
+
+// A busy tenant is purged at once (no 409): its entries waiting for a retry
+// (every apply commit fails, a long backoff) are NACKed once as a
+// non-permanent system_error, its rows and statistics go, and another
+// tenant's waiting entry stays as it was.
+TEST_F(AuthE2eTest, ResetAndDeleteOfATenantWithEntriesInProgress) {
+  std::vector<std::string> args = {"--db",
+                                   dir_.path() + "/syncd.db",
+                                   "--auth",
+                                   "token",
+                                   "--jwt-secret-file",
+                                   secret_file_,
+                                   "--max-attempts",
+                                   "100",
+                                   "--retry-base-ms",
+                                   "60000",
+                                   "--retry-max-ms",
+                                   "60000"};
+  ASSERT_TRUE(syncd_.Start(args, {{"SYNCD_FAULT_COMMIT_RATE", "1"}, {"SYNCD_FAULT_SEED", "7"}}))
+      << syncd_.error();
+  Session a = UserWithTenant("alice", "tenant-a");
+  Session b = UserWithTenant("bob", "tenant-b");
+  test::WsClient wa, wb;
+  ASSERT_TRUE(Connect(wa, "tenant-a", a.access));
+  ASSERT_TRUE(Connect(wb, "tenant-b", b.access));
+  ASSERT_TRUE(wa.Send(test::AccountEntryJson("tenant-a", "entry-a1", "acc-1", "create", "One", "g",
+                                             1, 1700000000000)));
+  ASSERT_TRUE(wb.Send(test::AccountEntryJson("tenant-b", "entry-b1", "acc-1", "create", "One", "g",
+                                             1, 1700000000000)));
+  auto status_of = [&](const std::string& tenant, const Session& s) {
+    return Json(Call("GET", "/api/v1/sync/status/" + tenant, "", s.access).body);
+  };
+  // Both entries failed their first commit and wait for a retry a minute away.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((test::GetInt(status_of("tenant-a", a), "retry_wait") != 1 ||
+          test::GetInt(status_of("tenant-b", b), "retry_wait") != 1) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a condition
+  }
+  ASSERT_EQ(test::GetInt(status_of("tenant-a", a), "retry_wait"), 1);
+  ASSERT_EQ(test::GetInt(status_of("tenant-b", b), "retry_wait"), 1);
+
+  // Reset: 200 at once (it was a 409 while entries were in progress).
+  HttpReply reset = Call("POST", "/tenants/tenant-a/reset-database", "", a.access);
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(test::GetInt(Json(reset.body)["deleted"], "queue_entries"), 1);
+  std::optional<std::string> nack = wa.WaitFor([](const rapidjson::Document& d) {
+    return test::GetString(d, "type") == "sync_nack" && test::GetString(d, "id") == "entry-a1";
+  });
+  ASSERT_TRUE(nack.has_value());
+  rapidjson::Document n = Json(*nack);
+  EXPECT_EQ(test::GetString(n, "reason"), "system_error");
+  EXPECT_FALSE(n["is_permanent"].GetBool());
+  EXPECT_NE(nack->find("tenant reset"), std::string::npos) << *nack;
+  rapidjson::Document after = status_of("tenant-a", a);
+  EXPECT_EQ(test::GetInt(after, "queue_length"), 0) << reset.body;
+  EXPECT_EQ(test::GetInt(after, "retry_wait"), 0);
+  // The other tenant's entry still waits; the global depth is its alone.
+  EXPECT_EQ(test::GetInt(status_of("tenant-b", b), "retry_wait"), 1);
+
+  // Delete while another entry of the tenant waits: 200, NACKed, closed.
+  ASSERT_TRUE(wa.Send(test::AccountEntryJson("tenant-a", "entry-a2", "acc-2", "create", "Two", "g",
+                                             1, 1700000000000)));
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (test::GetInt(status_of("tenant-a", a), "retry_wait") != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  HttpReply del = Call("DELETE", "/tenants/tenant-a/complete", "", a.access);
+  ASSERT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(test::GetInt(Json(del.body)["deleted"], "queue_entries"), 1);
+  std::vector<std::string> skipped;
+  std::optional<std::string> deleted = wa.WaitFor(
+      [](const rapidjson::Document& d) {
+        return test::GetString(d, "type") == "sync_nack" && test::GetString(d, "id") == "entry-a2";
+      },
+      Millis(5000), &skipped);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_NE(deleted->find("tenant deleted"), std::string::npos) << *deleted;
+  ASSERT_TRUE(wa.WaitClosed(Millis(5000)));
+  EXPECT_EQ(wa.close_code(), 1000);
+  // entry-a1 was answered once, by the reset.
+  for (const std::string& frame : skipped) {
+    EXPECT_EQ(frame.find("entry-a1"), std::string::npos) << frame;
+  }
+  EXPECT_EQ(test::GetInt(status_of("tenant-b", b), "retry_wait"), 1);
+  EXPECT_FALSE(wb.closed());
 }
 
 TEST_F(AuthE2eTest, TokenModeRefusesToStartWithoutAKey) {

@@ -1225,6 +1225,138 @@ TEST_F(CountersTest, CountersMatchTheDatabaseThroughAMixedWorkloadAndARestart) {
   EXPECT_EQ(pipeline_->GlobalCounts().applied, final_counts.applied);
 }
 
+// ---- tenant delete and reset (accounts.md) ----
+
+class TenantPurgeTest : public PipelineTest {
+ protected:
+  OperatorResult Purge(const std::string& tenant, bool remove_tenant) {
+    std::future<OperatorResult> future = pipeline_->PurgeTenant(tenant, remove_tenant);
+    pipeline_->RunOnceForTest();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    return future.get();
+  }
+  int64_t Rows(const std::string& table, const std::string& tenant) {
+    return SqlCount("SELECT count(*) FROM " + table + " WHERE tenant_id = '" + tenant + "'");
+  }
+  // The in-memory depth equals the queue rows, globally and per tenant.
+  void ExpectDepthMatchesRows(const std::string& when) {
+    for (const std::string scope : {"", "t-a", "t-b"}) {
+      QueueCounts c = scope.empty() ? pipeline_->GlobalCounts() : pipeline_->TenantCounts(scope);
+      std::string where = scope.empty() ? "" : " AND tenant_id = '" + scope + "'";
+      auto count = [&](const char* state) {
+        return SqlCount(std::string("SELECT count(*) FROM sync_queue WHERE state = '") + state +
+                        "'" + where);
+      };
+      EXPECT_EQ(c.pending, count("pending")) << when << " scope '" << scope << "'";
+      EXPECT_EQ(c.in_flight, count("in_flight")) << when << " scope '" << scope << "'";
+      EXPECT_EQ(c.retry_wait, count("retry_wait")) << when << " scope '" << scope << "'";
+      EXPECT_EQ(c.dead, count("dead")) << when << " scope '" << scope << "'";
+    }
+  }
+};
+
+TEST_F(TenantPurgeTest, AResetDropsTheTenantsWaitingEntriesAndLeavesOthersToApply) {
+  MakePipeline();
+  // t-a: an applied entity, a superseded update (a conflict), an entry waiting
+  // for a retry, a later entry of its entity held behind it.
+  faults_->AddPoisonEntity("a-poison");
+  faults_->AddPoisonEntity("b-poison");
+  Submit(MakeEntry("a-create", "a-1", "create", kT0 + 10, "A", "t-a"));
+  Submit(MakeEntry("a-older", "a-1", "update", kT0 + 1, "Older", "t-a"));
+  Submit(MakeEntry("a-wait", "a-poison", "create", kT0, "P", "t-a"));
+  Submit(MakeEntry("b-create", "b-1", "create", kT0, "B", "t-b"));
+  Submit(MakeEntry("b-wait", "b-poison", "create", kT0, "P", "t-b"));
+  Drain();
+  Submit(MakeEntry("a-held", "a-poison", "update", kT0 + 5, "P2", "t-a"));
+  Drain();
+  ASSERT_EQ(Row("a-wait", "t-a")->state, EntryState::kRetryWait);
+  ASSERT_EQ(Row("a-held", "t-a")->state, EntryState::kPending);
+  ASSERT_EQ(Row("b-wait", "t-b")->state, EntryState::kRetryWait);
+  ASSERT_EQ(Rows("conflicts", "t-a"), 1);
+  // Arrived, not yet written when the purge runs.
+  Submit(MakeEntry("a-new", "a-2", "create", kT0, "New", "t-a"));
+  pipeline_->CountRejected("t-a");  // a refusal counted, not yet written
+  sink_.Clear();
+
+  OperatorResult r = Purge("t-a", /*remove_tenant=*/false);
+  ASSERT_EQ(r.code, OperatorResult::Code::kOk) << r.message;
+  ASSERT_TRUE(r.purged.has_value());
+  EXPECT_EQ(r.purged->entities, 1);
+  EXPECT_EQ(r.purged->queue_entries, 4);  // a-create, a-older, a-wait, a-held
+  EXPECT_EQ(r.purged->conflicts, 1);
+  EXPECT_EQ(r.purged->sync_log, 2);
+
+  // Each waiting entry of t-a is answered once: system_error, not permanent.
+  for (const char* id : {"a-wait", "a-held", "a-new"}) {
+    Delivery d = Only(id);
+    EXPECT_FALSE(d.result.acked) << id;
+    EXPECT_EQ(d.result.reason, NackReason::kSystem) << id;
+    EXPECT_FALSE(domain::IsPermanent(d.result.reason)) << id;
+    EXPECT_EQ(d.result.detail, kTenantReset) << id;
+    EXPECT_EQ(d.state, FinalState::kRefused) << id;
+  }
+  EXPECT_EQ(sink_.size(), 3u);
+  for (const char* table : {"entities", "sync_queue", "conflicts", "sync_log"}) {
+    EXPECT_EQ(Rows(table, "t-a"), 0) << table;
+  }
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM counters WHERE scope = 't-a'"), 0);
+  QueueCounts a = pipeline_->TenantCounts("t-a");
+  EXPECT_EQ(a.received, 0);
+  EXPECT_EQ(a.nacked, 0);
+  EXPECT_EQ(a.retry_wait + a.pending + a.in_flight + a.dead, 0);
+  EXPECT_EQ(pipeline_->TenantCount(), 1);
+  ExpectDepthMatchesRows("after the reset");
+
+  // Nothing of t-a comes back; t-b's entry applies once its entity heals.
+  faults_->ClearPoison();
+  for (int i = 0; i < 3; ++i) {
+    PastBackoff();
+    Drain();
+  }
+  EXPECT_EQ(sink_.size(), 4u);
+  EXPECT_TRUE(IsAck(Only("b-wait"), Outcome::kApplied));
+  EXPECT_EQ(Rows("sync_queue", "t-a"), 0);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM counters WHERE scope = 't-a'"), 0);
+  EXPECT_TRUE(Entity("b-poison", "t-b").has_value());
+  EXPECT_TRUE(Entity("b-1", "t-b").has_value());
+  ExpectDepthMatchesRows("after draining");
+  EXPECT_EQ(pipeline_->GlobalCounts().pending + pipeline_->GlobalCounts().retry_wait, 0);
+
+  // The database's counters say the same after a restart.
+  QueueCounts before = pipeline_->GlobalCounts();
+  QueueCounts before_b = pipeline_->TenantCounts("t-b");
+  MakePipeline();
+  QueueCounts after = pipeline_->GlobalCounts();
+  EXPECT_EQ(after.received, before.received);
+  EXPECT_EQ(after.applied, before.applied);
+  EXPECT_EQ(after.nacked, before.nacked);
+  EXPECT_EQ(after.retry_wait, before.retry_wait);
+  EXPECT_EQ(pipeline_->TenantCounts("t-b").applied, before_b.applied);
+  EXPECT_EQ(pipeline_->TenantCount(), 1);
+  // Every entry received has an outcome in the global totals.
+  EXPECT_EQ(after.received, after.applied + after.superseded + after.nacked + after.duplicates);
+}
+
+TEST_F(TenantPurgeTest, AFailedPurgeRemovesNothingAndKeepsTheEntries) {
+  MakePipeline();
+  faults_->AddPoisonEntity("a-poison");
+  Submit(MakeEntry("a-wait", "a-poison", "create", kT0, "P", "t-a"));
+  Drain();
+  ASSERT_EQ(Row("a-wait", "t-a")->state, EntryState::kRetryWait);
+  sink_.Clear();
+  faults_->SetFailAllCommits(true);
+  OperatorResult r = Purge("t-a", /*remove_tenant=*/true);
+  EXPECT_EQ(r.code, OperatorResult::Code::kError);
+  EXPECT_FALSE(r.purged.has_value());
+  EXPECT_EQ(sink_.size(), 0u);
+  faults_->SetFailAllCommits(false);
+  faults_->ClearPoison();
+  PastBackoff();
+  Drain();
+  EXPECT_TRUE(IsAck(Only("a-wait"), Outcome::kApplied));
+  ExpectDepthMatchesRows("after the failed purge");
+}
+
 // ---- the real worker thread ----
 
 TEST_F(PipelineTest, TheWorkerThreadAnswersEveryEntryOnce) {

@@ -38,8 +38,8 @@ struct WsInfo {
 // Open connections per tenant (the console's tenant list).
 using TenantConnectionsFn = std::function<std::map<std::string, int64_t>()>;
 
-// Called (from a Pistache thread) after a tenant was deleted, to close its
-// open WebSocket connections (1000).
+// Called (from the thread that answers deferred requests) after a tenant was
+// deleted, to close its open WebSocket connections (1000).
 using TenantClosedFn = std::function<void(const std::string& tenant)>;
 
 // Tokens and access checks (accounts.md).

@@ -39,21 +39,6 @@ struct TenantRow {
   int64_t updated_at_ms = 0;
 };
 
-// What a tenant delete or reset removed.
-struct TenantPurge {
-  // The tenant has unfinished (pending, in_flight, retry_wait) entries: the
-  // pipeline holds them, so nothing was removed; try again once they are
-  // answered.
-  bool busy = false;
-  int64_t entities = 0;
-  int64_t queue_entries = 0;
-  int64_t conflicts = 0;
-  int64_t sync_log = 0;
-  // The counter changes the purge committed (the tenant's counters to zero,
-  // its depth out of the global depth), for the pipeline's statistics.
-  CounterMap counter_deltas;
-};
-
 enum class WriteOutcome {
   kDone,        // written
   kEmailTaken,  // another user has this email
@@ -88,11 +73,8 @@ class AccountStore {
   virtual Status ListTenants(const std::string& user_id, std::vector<TenantRow>* out) = 0;
   virtual Status RenameTenant(const std::string& uuid, const std::string& name, int64_t now_ms,
                               WriteOutcome* outcome) = 0;
-  // Removes every row of the tenant's sync data (entities, queue, conflicts,
-  // sync log, checkpoint, counters) and, when `remove_tenant`, the tenant
-  // itself, in one transaction; unless the tenant has unfinished entries
-  // (purged->busy, nothing removed): those belong to the pipeline.
-  virtual Status PurgeTenant(const std::string& uuid, bool remove_tenant, TenantPurge* purged) = 0;
+  // A tenant's delete and reset (its sync data with it) are the pipeline's:
+  // Pipeline::PurgeTenant, WriteStore::PurgeTenant.
 
   virtual Status InsertRefreshToken(const std::string& token_hash, const std::string& user_id,
                                     const std::string& chain_id, int64_t expires_at_ms,

@@ -90,6 +90,9 @@ class FaultInjectingStore final : public WriteStore {
                               int64_t delete_before_ms) override {
     return inner_->InsertMetricSnapshot(taken_at_ms, body, delete_before_ms);
   }
+  Status PurgeTenant(std::string_view tenant_id, bool remove_tenant, TenantPurge* purged) override {
+    return inner_->PurgeTenant(tenant_id, remove_tenant, purged);
+  }
 
  private:
   std::unique_ptr<WriteStore> inner_;

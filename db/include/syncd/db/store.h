@@ -105,6 +105,17 @@ struct Checkpoint {
 using CounterKey = std::pair<std::string, std::string>;
 using CounterMap = std::map<CounterKey, int64_t>;
 
+// What a tenant delete or reset removed (WriteStore::PurgeTenant).
+struct TenantPurge {
+  int64_t entities = 0;
+  int64_t queue_entries = 0;
+  int64_t conflicts = 0;
+  int64_t sync_log = 0;
+  // The counter changes the purge wrote (the tenant's counters gone, its
+  // depth out of the global depth), for the pipeline's statistics.
+  CounterMap counter_deltas;
+};
+
 // Kinds of write transaction, so that a wrapper can fail just one kind.
 enum class TxnKind { kIngest, kApply, kMaintenance };
 
@@ -163,6 +174,15 @@ class WriteStore {
   virtual Status DeleteFinishedBefore(int64_t cutoff_ms, int limit, int* deleted) = 0;
   virtual Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
                                       int64_t delete_before_ms) = 0;
+
+  // Inside the caller's transaction: every row of the tenant's sync data
+  // (entities, queue with its attempts, conflicts, sync log, checkpoint,
+  // counters; the tenant's depth leaves the global depth) and, when
+  // `remove_tenant`, the tenant's row in the accounts table (if that table
+  // exists in this database). Unfinished rows go too: the pipeline calls
+  // this after taking the tenant's entries out of memory.
+  virtual Status PurgeTenant(std::string_view tenant_id, bool remove_tenant,
+                             TenantPurge* purged) = 0;
 };
 
 // Read side, for WebSocket reads and REST. Each instance has its own

@@ -100,10 +100,13 @@ struct SubmitOutcome {
 
 // Operator actions on one entry (REST /api/v1/sync/acknowledge).
 enum class OperatorAction { kRetry, kAck, kNack };
+// The answer to an operator action on one entry, or to a tenant purge.
 struct OperatorResult {
   enum class Code { kOk, kNotFound, kNotDead, kError } code = Code::kOk;
   std::string message;
   std::string state;  // the entry's state afterwards
+  // A tenant purge that committed: what it removed.
+  std::optional<db::TenantPurge> purged;
 };
 
 enum class Health { kOk, kDegraded };
@@ -151,10 +154,14 @@ class Pipeline {
   std::future<OperatorResult> Operate(const std::string& tenant_id, const std::string& entry_id,
                                       OperatorAction action, const std::string& detail);
 
-  // Adds counter changes another writer committed to the database (a tenant
-  // purge, accounts.md) to the in-memory statistics. The deltas are
-  // additive, so their order with the worker's own commits does not matter.
-  void MirrorCounterChanges(const db::CounterMap& deltas);
+  // A tenant delete (`remove_tenant`) or reset (accounts.md), run by the
+  // worker between its transactions: it drops the tenant's entries it holds
+  // (queued, waiting for a retry, arrived and not yet written) and answers
+  // each with a non-permanent system_error NACK (results::TenantPurged), then
+  // removes every row of the tenant in one transaction with the counters,
+  // and drops the tenant from the statistics. kOk with `purged`, or kError
+  // (nothing removed, nothing dropped). docs/design.md "Tenant delete and reset".
+  std::future<OperatorResult> PurgeTenant(const std::string& tenant_id, bool remove_tenant);
 
   QueueCounts GlobalCounts() const;
   QueueCounts TenantCounts(const std::string& tenant_id) const;
