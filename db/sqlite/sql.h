@@ -90,12 +90,21 @@ inline constexpr AddedColumn kAddedColumns[] = {
     {"conflicts", "incoming_operation", "TEXT NOT NULL DEFAULT ''"},
     {"conflicts", "incoming_data", "TEXT NOT NULL DEFAULT ''"},
     {"conflicts", "stored_data", "TEXT NOT NULL DEFAULT ''"},
+    // What the operator did (take_incoming, keep_stored, restore_replaced);
+    // `resolution` keeps the kind the pipeline recorded (server_wins,
+    // client_wins_tie), so a re-opened conflict is what it was.
+    {"conflicts", "resolved_action", "TEXT NOT NULL DEFAULT ''"},
     // The operator behind a sync-log row ('' for a client's entry).
     {"sync_log", "actor", "TEXT NOT NULL DEFAULT ''"},
     {nullptr, nullptr, nullptr},
 };  // ends with {nullptr, ...}
 
 inline constexpr const char* kConsoleSchema[] = {
+    // Files written before resolved_action existed kept the operator's action
+    // in `resolution`; move it (those conflicts were server_wins: the tie
+    // rule that records client_wins_tie came later). A no-op afterwards.
+    "UPDATE conflicts SET resolved_action = resolution, resolution = 'server_wins'"
+    " WHERE resolution IN ('take_incoming', 'keep_stored')",
     // The pipeline inserts a conflict before it finishes the superseded entry
     // (the queue row still has its payload) and before any later change of the
     // entity: copy both states in the same transaction, without the pipeline
@@ -320,13 +329,14 @@ inline constexpr char kSelectConsoleConflictColumns[] =
     " incoming_version_ms, stored_version_ms, incoming_checksum,"
     " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
     " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
-    " stored_data";
+    " stored_data, resolved_action";
 inline constexpr char kResolveConflict[] =
-    "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
+    "UPDATE conflicts SET resolved_action = :r, resolved_by = :b,"
     " resolved_at_ms = :a, resolution_entry_id = :e"
     " WHERE id = :id AND resolved_at_ms = 0";
+// `resolution` (the conflict's kind) is left as the pipeline recorded it.
 inline constexpr char kReopenConflict[] =
-    "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
+    "UPDATE conflicts SET resolved_action = '', resolved_by = '',"
     " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id";
 
 // Tenants.
