@@ -107,11 +107,16 @@ export interface Conflict {
   stored_data: Record<string, unknown> | null;
   detected_at_ms: number;
   status: 'open' | 'resolved';
+  /** The conflict's kind: server_wins or client_wins_tie (never changes). */
   resolution: string;
+  /** What the operator did: take_incoming, keep_stored or restore_replaced; null while open. */
+  resolved_action: string | null;
   resolved_at_ms: number | null;
   resolved_by: string | null;
   resolution_entry_id: string | null;
 }
+
+export type ResolveAction = 'take_incoming' | 'keep_stored' | 'restore_replaced';
 
 export interface ResolveResponse {
   conflict: Conflict;
@@ -309,7 +314,7 @@ export const api = {
     request<ActionResponse>('POST', '/api/v1/dead-letters/actions', { action, entries, detail }),
   conflicts: (f: { tenant_id?: string; status?: string; limit: number; offset: number }) =>
     request<Paged<Conflict>>('GET', '/api/v1/conflicts' + query(f)),
-  resolve: (id: number, resolution: 'take_incoming' | 'keep_stored') =>
+  resolve: (id: number, resolution: ResolveAction) =>
     request<ResolveResponse>('POST', `/api/v1/conflicts/${id}/resolve`, { resolution }),
   tenants: () => request<{ items: TenantSummary[] }>('GET', '/api/v1/tenants'),
   entities: (tenant: string, f: { q?: string; entity_type?: string; limit: number; offset: number }) =>
