@@ -44,8 +44,13 @@ inline constexpr const char* kSchema[] = {
     " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
     " version_ms INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
     " checksum TEXT NOT NULL, modified_at_ms INTEGER NOT NULL,"
-    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " source_entry_id TEXT NOT NULL DEFAULT '', change_seq INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (tenant_id, entity_type, entity_id)) WITHOUT ROWID",
+    // Per tenant: the last change_seq handed out and the tenant's epoch
+    // (store.h ChangePosition). A tenant gets its row at its first write.
+    "CREATE TABLE IF NOT EXISTS tenant_changes ("
+    " tenant_id TEXT PRIMARY KEY, change_seq INTEGER NOT NULL, epoch INTEGER NOT NULL)"
+    " WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS conflicts ("
     " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL,"
     " entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
@@ -70,15 +75,31 @@ inline constexpr const char* kSchema[] = {
     nullptr,
 };
 
-// Additive migrations (the operator console, console.md), applied after
-// kSchema by OpenSqliteConsoleStore on new and existing files alike: each
-// column is added only when PRAGMA table_info lacks it (kCountColumnOf), then
-// the statements of kConsoleSchema run (all IF NOT EXISTS).
+// Columns added to the core tables after files were already in use: on
+// every open (OpenSession), each is added when PRAGMA table_info lacks it,
+// then kSchemaAfterColumns runs. Rows of an older file get the default:
+// change_seq 0, "written before any cursor", which is what they are, since
+// no cursor was handed out before the column existed.
 struct AddedColumn {
   const char* table;
   const char* column;
   const char* definition;  // "TEXT NOT NULL DEFAULT ''"
 };
+inline constexpr AddedColumn kSchemaAddedColumns[] = {
+    {"entities", "change_seq", "INTEGER NOT NULL DEFAULT 0"},
+    {nullptr, nullptr, nullptr},
+};
+inline constexpr const char* kSchemaAfterColumns[] = {
+    // An incremental load reads, type by type, the rows written after a
+    // position: a range of this index.
+    "CREATE INDEX IF NOT EXISTS entities_changes ON entities(tenant_id, entity_type, change_seq)",
+    nullptr,
+};
+
+// Additive migrations (the operator console, console.md), applied after
+// kSchema by OpenSqliteConsoleStore on new and existing files alike: each
+// column is added only when PRAGMA table_info lacks it (kCountColumnOf), then
+// the statements of kConsoleSchema run (all IF NOT EXISTS).
 inline constexpr AddedColumn kAddedColumns[] = {
     // Who resolved a conflict, when, and how ("take incoming" names the new
     // entry that carried the incoming state through the pipeline).
@@ -217,13 +238,34 @@ inline constexpr char kOldestUnfinished[] =
 inline constexpr char kGetEntity[] =
     "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
     " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3";
+// Every entity write takes the tenant's next change_seq: kNextChange first,
+// then kPutEntity reads it back (same transaction). The epoch is drawn once,
+// at the tenant's first write (53 bits: exact in a JavaScript number).
+inline constexpr char kNextChange[] =
+    "INSERT INTO tenant_changes(tenant_id, change_seq, epoch)"
+    " VALUES(?1, 1, (random() & 9007199254740991) + 1)"
+    " ON CONFLICT(tenant_id) DO UPDATE SET change_seq = change_seq + 1";
 inline constexpr char kPutEntity[] =
     "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
-    " checksum, modified_at_ms, source_entry_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " checksum, modified_at_ms, source_entry_id, change_seq)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    " (SELECT change_seq FROM tenant_changes WHERE tenant_id = ?1))"
     " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
     " version_ms = excluded.version_ms, deleted = excluded.deleted, data = excluded.data,"
     " checksum = excluded.checksum, modified_at_ms = excluded.modified_at_ms,"
-    " source_entry_id = excluded.source_entry_id";
+    " source_entry_id = excluded.source_entry_id, change_seq = excluded.change_seq";
+inline constexpr char kGetChangePosition[] =
+    "SELECT change_seq, epoch FROM tenant_changes WHERE tenant_id = ?1";
+// A load, one type at a time (native statements on the read session, so
+// rows are streamed without a copy): every live entity, or every entity
+// (tombstones too) written after a position.
+inline constexpr char kLoadLiveOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = ?1 AND entity_type = ?2 AND deleted = 0 ORDER BY entity_id";
+inline constexpr char kLoadChangedOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = ?1 AND entity_type = ?2 AND change_seq > ?3 ORDER BY change_seq";
+inline constexpr char kBeginRead[] = "BEGIN";
 inline constexpr char kListEntities[] =
     "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
     " source_entry_id FROM entities WHERE tenant_id = :t"

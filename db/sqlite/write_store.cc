@@ -181,7 +181,10 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  // Each write takes the tenant's next change_seq (sql.h kNextChange).
   Status PutEntity(const StoredEntity& entity) override {
+    Status s = next_change_->Text(1, entity.tenant_id).Run("next change");
+    if (!s.ok()) return s;
     return put_entity_->Text(1, entity.tenant_id)
         .Text(2, domain::EntityTypeName(entity.type))
         .Text(3, entity.entity_id)
@@ -314,6 +317,7 @@ class SqliteWriteStore final : public WriteStore {
         {&requeue_, sqlite::kRequeueEntry},
         {&finish_, sqlite::kFinishEntry},
         {&get_entity_, sqlite::kGetEntity},
+        {&next_change_, sqlite::kNextChange},
         {&put_entity_, sqlite::kPutEntity},
         {&insert_conflict_, sqlite::kInsertConflict},
         {&insert_log_, sqlite::kInsertSyncLog},
@@ -339,8 +343,8 @@ class SqliteWriteStore final : public WriteStore {
   soci::session sql_;
   std::unique_ptr<EntryFinder> finder_;
   Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_, claim_,
-      retry_, requeue_, finish_, get_entity_, put_entity_, insert_conflict_, insert_log_,
-      put_checkpoint_, add_counter_;
+      retry_, requeue_, finish_, get_entity_, next_change_, put_entity_, insert_conflict_,
+      insert_log_, put_checkpoint_, add_counter_;
 };
 
 }  // namespace

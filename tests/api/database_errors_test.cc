@@ -53,6 +53,15 @@ class FailingReadStore final : public db::ReadStore {
     if (failing) return Fail();
     return inner_->OldestUnfinished(tenant_id, received_at_ms);
   }
+  common::Status GetChangePosition(std::string_view tenant_id, db::ChangePosition* out) override {
+    if (failing) return Fail();
+    return inner_->GetChangePosition(tenant_id, out);
+  }
+  common::Status ReadLoad(std::string_view tenant_id, int64_t since_seq, db::ChangePosition* at,
+                          const db::LoadVisitor& visit) override {
+    if (failing) return Fail();
+    return inner_->ReadLoad(tenant_id, since_seq, at, visit);
+  }
   common::Status LoadCounters(db::CounterMap* counters) override {
     return inner_->LoadCounters(counters);
   }
