@@ -80,6 +80,8 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   ws_info.connections = [raw] { return raw->ws ? raw->ws->connections() : 0; };
   ws_info.tenants = [raw] { return raw->ws ? raw->ws->tenants() : 0; };
   ws_info.slow_closes = [raw] { return raw->ws ? raw->ws->slow_closes() : 0; };
+  ws_info.initial_load_reads = [raw] { return raw->ws ? raw->ws->initial_load_reads() : 0; };
+  ws_info.initial_load_shared = [raw] { return raw->ws ? raw->ws->initial_load_shared() : 0; };
   ws_info.up = [raw] { return raw->ws && raw->ws->up(); };
 
   ws::WsOptions w;

@@ -135,6 +135,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     services_.reads = reads_;
     services_.clock = &clock_;
     services_.data_status_body = options_.data_status_body;
+    services_.loads = &loads_;
     pipeline_->AddSink(this);
   }
 
@@ -195,6 +196,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   int64_t connections() const { return connection_count_.load(); }
   int64_t tenants() const { return tenant_count_.load(); }
   int64_t slow_closes() const { return slow_closes_.load(); }
+  int64_t initial_load_reads() const { return loads_.builds(); }
+  int64_t initial_load_shared() const { return loads_.shares(); }
   std::map<std::string, int64_t> TenantConnections() const {
     std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
     return tenant_sizes_;
@@ -249,7 +252,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     ConnReplies(Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
     bool Send(const std::string& json) override { return impl_->Send(id_, json); }
     void StartRead(const std::string& type, const char* kind,
-                   std::function<std::string()> read) override {
+                   std::function<ReadAnswer()> read) override {
       impl_->StartRead(id_, type, kind, std::move(read));
     }
     void Close(const std::string& reason) override {
@@ -667,22 +670,30 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // kMaxReadsPerConnection waiting (or kMaxReadsTotal for the server) a
   // request is answered {"type":"error","code":"busy"}.
   void StartRead(uint64_t id, const std::string& type, const char* kind,
-                 std::function<std::string()> read) {
+                 std::function<ReadAnswer()> read) {
     ReadQueues::Admit admit = read_queues_.Add(id, [this, id, kind, read = std::move(read)] {
       pool_.Submit([this, id, kind, read] {
         if (options_.test_before_read) options_.test_before_read(kind);
-        std::string reply;
+        ReadAnswer reply;
         try {
           reply = read();
         } catch (const std::exception& e) {
           // The exception's text is for the log, never for the client.
           std::fprintf(stderr, "syncd: websocket %s read failed: %s\n", kind, e.what());
-          reply = wire::ErrorJson("internal_error",
-                                  std::string("could not read: ") + pipeline::kDatabaseUnavailable);
+          reply = OneMessage(wire::ErrorJson(
+              "internal_error", std::string("could not read: ") + pipeline::kDatabaseUnavailable));
         }
         websocketpp::lib::asio::post(server_.get_io_service(),
                                      [this, id, reply = std::move(reply)] {
-                                       Send(id, reply);
+                                       // All messages of one answer in one go:
+                                       // a later read of this connection starts
+                                       // only after Done, so pages of two loads
+                                       // never interleave.
+                                       if (reply) {
+                                         for (const std::string& message : *reply) {
+                                           if (!Send(id, message)) break;
+                                         }
+                                       }
                                        read_queues_.Done(id);
                                      });
       });
@@ -712,6 +723,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // Connections closed with 1008 because they did not read (their own
   // --ws-max-buffered-bytes, or the budget of all connections), since start.
   std::atomic<int64_t> slow_closes_{0};
+  // Shared answers of initial data loads (reader threads). Declared before
+  // pool_: the reader threads are joined before it goes.
+  LoadCache loads_{LoadCache::Limits{}};
   // Declared after server_: stopped and destroyed before it.
   ReaderPool pool_;
   mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads
@@ -746,6 +760,8 @@ int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }
 int64_t WsServer::slow_closes() const { return impl_->slow_closes(); }
+int64_t WsServer::initial_load_reads() const { return impl_->initial_load_reads(); }
+int64_t WsServer::initial_load_shared() const { return impl_->initial_load_shared(); }
 std::map<std::string, int64_t> WsServer::TenantConnections() const {
   return impl_->TenantConnections();
 }
