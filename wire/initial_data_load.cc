@@ -28,6 +28,7 @@ void AppendKey(std::string& out, std::string_view key) {
 }
 
 constexpr std::string_view kCursorPrefix = "c1.";
+constexpr size_t kChunkBytes = 1 << 20;
 
 std::string CursorTag(std::string_view tenant_id) { return domain::Md5Hex(tenant_id).substr(0, 8); }
 
@@ -70,7 +71,8 @@ std::optional<db::ChangePosition> DecodeCursor(std::string_view tenant_id,
 InitialLoadWriter::InitialLoadWriter(LoadHeader header) : header_(std::move(header)) {}
 
 void InitialLoadWriter::StartPage() {
-  text_.clear();
+  text_ = std::string();
+  text_.reserve(64 << 10);
   text_.append(R"({"type":"initial_data_load","event_type":"initial_data_load","tenant_id":)");
   AppendString(text_, header_.tenant_id);
   text_.append(R"(,"payload":{)");
@@ -114,6 +116,13 @@ void InitialLoadWriter::Add(const db::LoadRow& row) {
   }
   text_.append(row.data);
   ++entities_;
+  if (text_.size() >= kChunkBytes) FlushChunk();
+}
+
+void InitialLoadWriter::FlushChunk() {
+  chunks_.push_back(std::move(text_));
+  text_ = std::string();
+  text_.reserve(kChunkBytes + (64 << 10));
 }
 
 void InitialLoadWriter::EndPage(bool last) {
@@ -145,8 +154,22 @@ void InitialLoadWriter::EndPage(bool last) {
     text_.append(last ? R"(,"last_page":true)" : R"(,"last_page":false)");
   }
   text_.push_back('}');
-  text_.shrink_to_fit();
-  pages_.push_back(std::move(text_));
+  std::string page;
+  if (chunks_.empty()) {
+    page = std::move(text_);
+    if (page.capacity() - page.size() > page.size() / 8) page.shrink_to_fit();
+  } else {
+    size_t total = text_.size();
+    for (const std::string& chunk : chunks_) total += chunk.size();
+    page.reserve(total);
+    for (std::string& chunk : chunks_) {
+      page.append(chunk);
+      std::string().swap(chunk);  // each chunk goes as soon as it is copied
+    }
+    page.append(text_);
+    chunks_.clear();
+  }
+  pages_.push_back(std::move(page));
   text_ = std::string();
   open_ = false;
 }

@@ -9,9 +9,10 @@ LoadCache::Pages LoadCache::Get(const Key& key, int64_t now_ms,
                                 const std::function<Built()>& build) {
   std::shared_future<Pages> elsewhere;
   std::promise<Pages> promise;
+  std::vector<Pages> dropped;
   {
     MutexLock lock(&mu_);
-    Trim(now_ms);
+    Trim(now_ms, &dropped);
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       ++shares_;
@@ -27,7 +28,7 @@ LoadCache::Pages LoadCache::Get(const Key& key, int64_t now_ms,
            old != entries_.end() && old->first.tenant == key.tenant;) {
         auto next = std::next(old);
         if (old->second.done && (old->first.epoch != key.epoch || old->first.seq < key.seq)) {
-          Forget(old);
+          Forget(old, &dropped);
         }
         old = next;
       }
@@ -35,6 +36,7 @@ LoadCache::Pages LoadCache::Get(const Key& key, int64_t now_ms,
       entry.answer = promise.get_future().share();
     }
   }
+  ReleaseDropped(std::move(dropped));
   if (elsewhere.valid()) return elsewhere.get();  // rethrows the builder's exception
 
   Built built;
@@ -47,43 +49,58 @@ LoadCache::Pages LoadCache::Get(const Key& key, int64_t now_ms,
     throw;
   }
   promise.set_value(built.pages);
-  MutexLock lock(&mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return built.pages;
-  size_t bytes = 0;
-  if (built.pages) {
-    for (const std::string& page : *built.pages) bytes += page.size();
+  {
+    MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return built.pages;
+    size_t bytes = 0;
+    if (built.pages) {
+      for (const std::string& page : *built.pages) bytes += page.size();
+    }
+    if (!built.keep || !built.pages || bytes > limits_.max_bytes) {
+      entries_.erase(it);
+      return built.pages;
+    }
+    Entry& entry = it->second;
+    entry.done = true;
+    entry.built_at_ms = now_ms;
+    entry.bytes = bytes;
+    lru_.push_front(key);
+    entry.lru = lru_.begin();
+    kept_bytes_ += bytes;
+    Trim(now_ms, &dropped);
   }
-  if (!built.keep || !built.pages || bytes > limits_.max_bytes) {
-    entries_.erase(it);
-    return built.pages;
-  }
-  Entry& entry = it->second;
-  entry.done = true;
-  entry.built_at_ms = now_ms;
-  entry.bytes = bytes;
-  lru_.push_front(key);
-  entry.lru = lru_.begin();
-  kept_bytes_ += bytes;
-  Trim(now_ms);
+  ReleaseDropped(std::move(dropped));
   return built.pages;
 }
 
-void LoadCache::Forget(std::map<Key, Entry>::iterator it) {
+void LoadCache::Forget(std::map<Key, Entry>::iterator it, std::vector<Pages>* dropped) {
   if (it->second.done) {
     kept_bytes_ -= it->second.bytes;
     lru_.erase(it->second.lru);
+    dropped->push_back(it->second.answer.get());
   }
   entries_.erase(it);
 }
 
-void LoadCache::Trim(int64_t now_ms) {
+void LoadCache::Trim(int64_t now_ms, std::vector<Pages>* dropped) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     auto next = std::next(it);
-    if (it->second.done && now_ms - it->second.built_at_ms >= limits_.keep_ms) Forget(it);
+    if (it->second.done && now_ms - it->second.built_at_ms >= limits_.keep_ms) {
+      Forget(it, dropped);
+    }
     it = next;
   }
-  while (kept_bytes_ > limits_.max_bytes && !lru_.empty()) Forget(entries_.find(lru_.back()));
+  while (kept_bytes_ > limits_.max_bytes && !lru_.empty()) {
+    Forget(entries_.find(lru_.back()), dropped);
+  }
+}
+
+void LoadCache::ReleaseDropped(std::vector<Pages> dropped) {
+  if (dropped.empty()) return;
+  if (release_) {
+    release_(std::move(dropped));
+  }  // else: freed here, at the end of this scope
 }
 
 int64_t LoadCache::builds() const {

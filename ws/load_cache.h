@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "syncd/common/mutex.h"
@@ -57,8 +58,13 @@ class LoadCache {
     size_t max_bytes = 256u << 20;
     int64_t keep_ms = 10000;
   };
+  // Takes answers that were dropped (expired, evicted, outdated), so that
+  // freeing tens of megabytes is not done in the middle of answering the
+  // request that dropped them. Unset: they are freed there.
+  using Release = std::function<void(std::vector<Pages>)>;
 
-  explicit LoadCache(Limits limits) : limits_(limits) {}
+  explicit LoadCache(Limits limits, Release release = nullptr)
+      : limits_(limits), release_(std::move(release)) {}
   LoadCache(const LoadCache&) = delete;
   LoadCache& operator=(const LoadCache&) = delete;
 
@@ -85,10 +91,15 @@ class LoadCache {
 
   // Drops kept answers that expired, then the least recently used until
   // at most max_bytes remain. Holds mu_.
-  void Trim(int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Forget(std::map<Key, Entry>::iterator it) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Dropped answers are appended to *dropped (released by the caller,
+  // without the lock).
+  void Trim(int64_t now_ms, std::vector<Pages>* dropped) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Forget(std::map<Key, Entry>::iterator it, std::vector<Pages>* dropped)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseDropped(std::vector<Pages> dropped);
 
   const Limits limits_;
+  const Release release_;
   mutable Mutex mu_;
   std::map<Key, Entry> entries_ GUARDED_BY(mu_);
   std::list<Key> lru_ GUARDED_BY(mu_);  // kept keys, most recent first

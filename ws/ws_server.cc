@@ -626,6 +626,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (!EnforceTotalBudget(id, static_cast<int64_t>(json.size()))) return false;
     if (options_.test_refuse_send && options_.test_refuse_send(json)) {
       ec = con->send(std::string("\xff\xfe"), websocketpp::frame::opcode::text);
+    } else if (json.size() > kFragmentBytes) {
+      ec = SendFragmented(*con, json);
     } else {
       ec = con->send(json, websocketpp::frame::opcode::text);
     }
@@ -645,6 +647,34 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     }
     SetBuffered(conn, static_cast<int64_t>(con->get_buffered_amount()));
     return true;
+  }
+
+  // One message as frames of at most kFragmentBytes (a text frame, then
+  // continuation frames; RFC 6455 5.4). websocketpp copies a message twice
+  // on its way out (into a message, then into the framed one it queues):
+  // for a load of tens of megabytes, which its answer already holds once,
+  // that was two more copies of it at once. Per fragment it is two copies of
+  // one fragment, and only the framed ones wait in the queue. All fragments
+  // are queued here, on the Asio thread, so no other message of this
+  // connection comes between them. Cut at UTF-8 character boundaries:
+  // websocketpp checks each text frame alone.
+  static websocketpp::lib::error_code SendFragmented(Server::connection_type& con,
+                                                     const std::string& json) {
+    websocketpp::lib::error_code ec;
+    for (size_t at = 0; at < json.size() && !ec;) {
+      size_t n = std::min(kFragmentBytes, json.size() - at);
+      while (at + n < json.size() && n > 1 &&
+             (static_cast<unsigned char>(json[at + n]) & 0xC0) == 0x80) {
+        --n;  // json[at + n] continues a character: cut before it
+      }
+      Server::message_ptr msg = con.get_message(
+          at == 0 ? websocketpp::frame::opcode::text : websocketpp::frame::opcode::continuation, n);
+      msg->append_payload(json.data() + at, n);
+      msg->set_fin(at + n == json.size());
+      ec = con.send(msg);
+      at += n;
+    }
+    return ec;
   }
 
   // Frames are handled by frame_handlers.cc; this only finds the connection.
@@ -708,6 +738,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // One running + three waiting reads per connection; 1024 for the server.
   static constexpr size_t kMaxReadsPerConnection = 4;
   static constexpr size_t kMaxReadsTotal = 1024;
+  // Larger messages go out as fragments of this size (SendFragmented).
+  static constexpr size_t kFragmentBytes = 1 << 20;
   static constexpr std::chrono::milliseconds kCloseGrace{2000};
 
   const WsOptions options_;
@@ -725,7 +757,11 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   std::atomic<int64_t> slow_closes_{0};
   // Shared answers of initial data loads (reader threads). Declared before
   // pool_: the reader threads are joined before it goes.
-  LoadCache loads_{LoadCache::Limits{}};
+  // Dropped answers are freed by a job of their own on a reader thread, not
+  // inside the request that dropped them.
+  LoadCache loads_{LoadCache::Limits{}, [this](std::vector<LoadCache::Pages> dropped) {
+                     pool_.Submit([dropped = std::move(dropped)] {});
+                   }};
   // Declared after server_: stopped and destroyed before it.
   ReaderPool pool_;
   mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads

@@ -182,9 +182,12 @@ TEST_F(WsInitialLoadTest, TwentyFiveThousandEntitiesComeInTwentyFivePagesOfAThou
     for (int i = batch * 1000; i < (batch + 1) * 1000; ++i) {
       std::string id = std::to_string(i);
       if (!entries.empty()) entries += ",";
-      entries +=
-          test::EntryJson("e" + id, kTenant, "Account", "a" + id, "create",
-                          test::AccountPayload("n" + std::to_string(random())), version_ms_ + i);
+      // Multi-byte characters throughout: the unpaged load below goes out
+      // in fragments, which must not cut a character.
+      entries += test::EntryJson(
+          "e" + id, kTenant, "Account", "a" + id, "create",
+          test::AccountPayload("n\u20ac\u00e9\u20ac" + std::to_string(random()) + "\u20ac"),
+          version_ms_ + i);
     }
     ASSERT_TRUE(c->Send(R"({"type":"process_sync_batch","entries":[)" + entries + "]}"));
   }
@@ -208,6 +211,15 @@ TEST_F(WsInitialLoadTest, TwentyFiveThousandEntitiesComeInTwentyFivePagesOfAThou
   }
   EXPECT_EQ(seen.size(), static_cast<size_t>(kEntities));
   for (const auto& [id, times] : seen) ASSERT_EQ(times, 1) << id;
+
+  // Without page_size: one message, however large (what the web frontend
+  // expects), with the same cursor.
+  std::vector<rapidjson::Document> one = Load(c, Request());
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_FALSE(one[0].HasMember("page"));
+  EXPECT_EQ(test::GetInt(one[0], "total_count"), kEntities);
+  EXPECT_EQ(AccountIds(one[0]).size(), static_cast<size_t>(kEntities));
+  EXPECT_EQ(test::GetString(one[0], "cursor"), cursor);
 }
 
 TEST_F(WsInitialLoadTest, TwoLoadsOnOneConnectionAreNeverInterleaved) {

@@ -68,14 +68,19 @@ TEST(LoadCacheTest, AKeptAnswerServesLaterRequestsUntilItExpires) {
   EXPECT_EQ(cache.shares(), 1);
 }
 
-TEST(LoadCacheTest, ATenantThatMovedOnDropsItsOlderAnswers) {
-  LoadCache cache(LoadCache::Limits{});
+TEST(LoadCacheTest, ATenantThatMovedOnDropsItsOlderAnswersThroughTheReleaseHook) {
+  std::vector<LoadCache::Pages> released;
+  LoadCache cache(LoadCache::Limits{}, [&](std::vector<LoadCache::Pages> dropped) {
+    released.insert(released.end(), dropped.begin(), dropped.end());
+  });
   auto build = [] { return Answer(std::string(100, 'x')); };
-  cache.Get(KeyAt(1), 0, build);
+  LoadCache::Pages old = cache.Get(KeyAt(1), 0, build);
   cache.Get(KeyAt(1, 0, 10), 0, build);
   EXPECT_EQ(cache.kept_bytes(), 200u);
   cache.Get(KeyAt(2), 0, build);
   EXPECT_EQ(cache.kept_bytes(), 100u);
+  ASSERT_EQ(released.size(), 2u);
+  EXPECT_TRUE(released[0] == old || released[1] == old);
 }
 
 TEST(LoadCacheTest, KeptAnswersStayWithinTheByteBound) {

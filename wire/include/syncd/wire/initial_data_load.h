@@ -57,13 +57,20 @@ class InitialLoadWriter {
 
  private:
   void StartPage();
+  // Moves the text written so far to chunks_ (see kChunkBytes).
+  void FlushChunk();
   // Writes empty arrays up to (not including) type index `index`.
   void MoveToType(size_t index);
   void EndPage(bool last);
 
   LoadHeader header_;
   std::vector<std::string> pages_;
-  std::string text_;       // the page being written
+  // The page being written: its first parts in chunks_, the rest in text_.
+  // A large page grows chunk by chunk and is joined once, at its exact size,
+  // instead of by doubling one string (up to 2x the page while it grows, 3x
+  // with the copy that would shrink it).
+  std::vector<std::string> chunks_;
+  std::string text_;
   bool open_ = false;      // text_ holds a started page
   size_t type_index_ = 0;  // types before it are written; it is open when in_array_
   bool in_array_ = false;
