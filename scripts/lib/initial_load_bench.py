@@ -15,7 +15,7 @@ and, for full and paged, syncd's RSS growth during the load: the peak
 (VmHWM, reset through /proc/PID/clear_refs just before, and a 1 ms sampler)
 minus VmRSS before. Prints one line per measurement:
 
-  ROW|<label>|<what>|<ms>|<bytes>|<messages>|<rss growth bytes or ->
+  ROW|<label>|<what>|<ms>|<bytes>|<messages>|<rss growth or ->|<anon growth or ->
 
 Standard library only (a minimal RFC 6455 client): the benchmark must not
 need anything the machine lacks. Loopback only.
@@ -79,7 +79,8 @@ class Ws:
             self.buf += chunk
 
     def recv(self):
-        """The next text frame's bytes (answers pings on the way)."""
+        """The next message's bytes, fragments joined (answers pings on the way)."""
+        parts = []
         while True:
             self._fill(2)
             b0, b1 = self.buf[0], self.buf[1]
@@ -99,8 +100,10 @@ class Ws:
                 continue
             if opcode == 0x8:
                 raise RuntimeError("server closed the connection")
-            if opcode in (0x1, 0x2):
-                return payload
+            if opcode in (0x0, 0x1, 0x2):
+                parts.append(payload)
+                if b0 & 0x80:  # FIN
+                    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def rss_bytes(pid, field="VmRSS"):
@@ -109,6 +112,16 @@ def rss_bytes(pid, field="VmRSS"):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def rss_fields(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon"):
+                out[key] = int(line.split()[1]) * 1024
+    return out
 
 
 class RssPeak:
@@ -120,6 +133,8 @@ class RssPeak:
 
     def __enter__(self):
         self.before = rss_bytes(self.pid)
+        self.anon_before = rss_bytes(self.pid, "RssAnon")
+        self.anon_peak = self.anon_before
         try:
             with open(f"/proc/{self.pid}/clear_refs", "w") as f:
                 f.write("5")
@@ -134,7 +149,9 @@ class RssPeak:
 
     def _sample(self):
         while self.running:
-            self.peak = max(self.peak, rss_bytes(self.pid))
+            now = rss_fields(self.pid)
+            self.peak = max(self.peak, now.get("VmRSS", 0))
+            self.anon_peak = max(self.anon_peak, now.get("RssAnon", 0))
             time.sleep(0.001)
 
     def __exit__(self, *exc):
@@ -143,6 +160,9 @@ class RssPeak:
         if self.hwm:
             self.peak = max(self.peak, rss_bytes(self.pid, "VmHWM"))
         self.growth = max(0, self.peak - self.before)
+        # Heap only (RssAnon, sampled): without the database file's pages
+        # that the read maps in (SQLite mmap), which the kernel can drop.
+        self.anon_growth = max(0, self.anon_peak - self.anon_before)
 
 
 CURSOR = re.compile(rb'"cursor":"([^"]*)"')
@@ -214,17 +234,17 @@ def main():
     version = 1764130000000
     seed(ws, tenant, a.entities, version)
 
-    def row(what, seconds, size, messages, growth):
-        print(f"ROW|{a.label}|{what}|{seconds * 1000:.1f}|{size}|{messages}|"
-              f"{growth if growth is not None else '-'}", flush=True)
+    def row(what, seconds, size, messages, rss=None):
+        growth = f"{rss.growth}|{rss.anon_growth}" if rss is not None else "-|-"
+        print(f"ROW|{a.label}|{what}|{seconds * 1000:.1f}|{size}|{messages}|{growth}", flush=True)
 
     request = '{"type":"request_initial_data","tenant_id":"%s"%s}'
     with RssPeak(a.pid) as rss:
         seconds, size, messages, cursor = load(ws, request % (tenant, ""))
-    row("full", seconds, size, messages, rss.growth)
+    row("full", seconds, size, messages, rss)
     with RssPeak(a.pid) as rss:
         seconds, size, messages, _ = load(ws, request % (tenant, ',"page_size":%d' % a.page_size))
-    row("paged", seconds, size, messages, rss.growth)
+    row("paged", seconds, size, messages, rss)
 
     changes = []
     for i in range(a.changes):
@@ -240,7 +260,7 @@ def main():
             answered += 1
     since = ',"since":"%s"' % cursor if cursor else ""
     seconds, size, messages, _ = load(ws, request % (tenant, since))
-    row("incremental" if cursor else "incremental (full reload)", seconds, size, messages, None)
+    row("incremental" if cursor else "incremental (full reload)", seconds, size, messages)
 
 
 if __name__ == "__main__":
