@@ -238,18 +238,17 @@ inline constexpr char kOldestUnfinished[] =
 inline constexpr char kGetEntity[] =
     "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
     " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3";
-// Every entity write takes the tenant's next change_seq: kNextChange first,
-// then kPutEntity reads it back (same transaction). The epoch is drawn once,
-// at the tenant's first write (53 bits: exact in a JavaScript number).
-inline constexpr char kNextChange[] =
-    "INSERT INTO tenant_changes(tenant_id, change_seq, epoch)"
-    " VALUES(?1, 1, (random() & 9007199254740991) + 1)"
-    " ON CONFLICT(tenant_id) DO UPDATE SET change_seq = change_seq + 1";
+// Every entity write carries the tenant's next change_seq (?10). The write
+// store counts them in memory (it is the only writer) and stores each
+// tenant's last one with kSetChange in the same transaction, just before
+// COMMIT: one row write per tenant and transaction, not per entity.
+inline constexpr char kSetChange[] =
+    "INSERT INTO tenant_changes(tenant_id, change_seq, epoch) VALUES(?1, ?2, ?3)"
+    " ON CONFLICT(tenant_id) DO UPDATE SET change_seq = excluded.change_seq";
 inline constexpr char kPutEntity[] =
     "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
     " checksum, modified_at_ms, source_entry_id, change_seq)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    " (SELECT change_seq FROM tenant_changes WHERE tenant_id = ?1))"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
     " version_ms = excluded.version_ms, deleted = excluded.deleted, data = excluded.data,"
     " checksum = excluded.checksum, modified_at_ms = excluded.modified_at_ms,"

@@ -68,7 +68,7 @@ TEST_F(SqliteSqlTest, EveryStoreStatementCompilesAgainstTheSchema) {
            sqlite::kOldestUnfinishedOfTenant,
            sqlite::kOldestUnfinished,
            sqlite::kGetEntity,
-           sqlite::kNextChange,
+           sqlite::kSetChange,
            sqlite::kPutEntity,
            sqlite::kGetChangePosition,
            sqlite::kLoadLiveOfType,

@@ -742,6 +742,49 @@ TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatC
   EXPECT_EQ(LoadRows(*read, kTenant, 0, &at), (std::vector<std::string>{"Account/a-2", "Tag/t-1"}));
 }
 
+// The write store counts positions in memory and stores them at commit: a
+// rolled-back write leaves a gap, never a position that goes back, and a
+// reopened store goes on from the stored position.
+TEST_F(SqliteStoreTest, ChangePositionsSurviveRollbacksAndReopening) {
+  write_ = OpenWrite();
+  auto read = OpenRead();
+  InTxn([&] {
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false)).ok());
+  });
+  ChangePosition first;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &first).ok());
+  EXPECT_EQ(first.seq, 1);
+
+  ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
+  EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0, false)).ok());
+  ASSERT_TRUE(write_->Rollback().ok());
+  ChangePosition after_rollback;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &after_rollback).ok());
+  EXPECT_EQ(after_rollback.seq, 1);
+
+  InTxn([&] {
+    EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-1", kT0, false)).ok());
+  });
+  ChangePosition second;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &second).ok());
+  EXPECT_GT(second.seq, first.seq);
+  EXPECT_EQ(second.epoch, first.epoch);
+  ChangePosition at;
+  EXPECT_EQ(LoadRows(*read, kTenant, first.seq, &at), (std::vector<std::string>{"Tag/t-1"}));
+
+  write_.reset();
+  write_ = OpenWrite();
+  InTxn([&] {
+    EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-2", kT0, false)).ok());
+  });
+  ChangePosition reopened;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &reopened).ok());
+  EXPECT_EQ(reopened.seq, second.seq + 1);
+  EXPECT_EQ(reopened.epoch, first.epoch);
+  EXPECT_EQ(LoadRows(*read, kTenant, second.seq, &at), (std::vector<std::string>{"Tag/t-2"}));
+}
+
 // A file written before entities had change_seq (and before tenant_changes
 // existed): it opens, its rows keep their stored checksums, and they count
 // as written before any cursor.
