@@ -28,8 +28,9 @@
 # initial-load: a fresh syncd (fresh database) per run seeds one tenant with
 # N entities of ~400-byte payloads, then times a full request_initial_data to
 # the last byte and syncd's RSS growth during it, the same with page_size
-# 1000, and an incremental load (since = the full load's cursor) after 100
-# changes (scripts/lib/initial_load_bench.py). Loopback only; not with --url.
+# 1000, an incremental load (since = the full load's cursor) after 100
+# changes, and three full loads asked at once on three connections
+# (scripts/lib/initial_load_bench.py). Loopback only; not with --url.
 # Environment: SYNCD_BUILD_DIR (default build), SYNCD_BIN, SYNCD_LOADGEN,
 #   WRK_DURATION (default 10s), WRK_CONNECTIONS (default 32).
 set -euo pipefail

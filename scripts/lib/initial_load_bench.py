@@ -10,6 +10,9 @@ entities of ~400-byte payloads, then measures, each from a cold state
   incremental  after 100 changes, with `since` = the full load's cursor
                (syncd without cursors answers a full load: what a client of
                it must fetch)
+  3 at once    then three full loads asked at once on three connections (the
+               web frontend asks three times when it connects): time until
+               the last of them has its last byte
 
 and, for full and paged, syncd's RSS growth during the load: the peak
 (VmHWM, reset through /proc/PID/clear_refs just before, and a 1 ms sampler)
@@ -169,10 +172,12 @@ CURSOR = re.compile(rb'"cursor":"([^"]*)"')
 
 
 def load(ws, request):
-    """Sends `request`; reads initial_data_load messages to the last one.
+    """Sends `request` (None: sent already); reads initial_data_load
+    messages to the last one.
     Returns (seconds to the last byte, bytes, messages, cursor or None)."""
     t0 = time.perf_counter()
-    ws.send(request)
+    if request is not None:
+        ws.send(request)
     total = messages = 0
     cursor = None
     while True:
@@ -261,6 +266,23 @@ def main():
     since = ',"since":"%s"' % cursor if cursor else ""
     seconds, size, messages, _ = load(ws, request % (tenant, since))
     row("incremental" if cursor else "incremental (full reload)", seconds, size, messages)
+
+    others = []
+    for _ in range(3):
+        other = Ws("127.0.0.1", a.ws_port, "/ws/" + tenant)
+        other.recv()  # status online
+        others.append(other)
+    with RssPeak(a.pid) as rss:
+        t0 = time.perf_counter()
+        for other in others:
+            other.send(request % (tenant, ""))
+        size = messages = 0
+        for other in others:
+            _, n, m, _ = load(other, None)
+            size += n
+            messages += m
+        seconds = time.perf_counter() - t0
+    row("3 at once (full)", seconds, size, messages, rss)
 
 
 if __name__ == "__main__":
