@@ -100,7 +100,7 @@ void InitialLoadWriter::Add(const db::LoadRow& row) {
   if (open_ && header_.page_size > 0 && items_ >= header_.page_size) EndPage(/*last=*/false);
   if (!open_) StartPage();
   ++items_;
-  size_t index = static_cast<size_t>(row.type);
+  auto index = static_cast<size_t>(row.type);
   if (row.deleted) {
     deleted_[index].emplace_back(row.entity_id);
     return;

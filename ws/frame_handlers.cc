@@ -83,7 +83,9 @@ void Dispatch(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
 }  // namespace
 
 ReadAnswer OneMessage(std::string json) {
-  return std::make_shared<const std::vector<std::string>>(1, std::move(json));
+  std::vector<std::string> messages;
+  messages.push_back(std::move(json));
+  return std::make_shared<const std::vector<std::string>>(std::move(messages));
 }
 
 void HandleFrame(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
@@ -109,7 +111,7 @@ void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySi
     sink.Send(wire::EntryErrorNackJson(*error, NowMs(ctx)));
     return;
   }
-  domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
+  auto& entry = std::get<domain::SyncEntry>(parsed);
   const std::string entry_tenant = entry.tenant_id;
   const std::string entry_id = entry.id;
   router->Wait(entry_tenant, entry_id, ctx.connection);
