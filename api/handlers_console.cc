@@ -209,9 +209,7 @@ void RawJson(JsonWriter& w, const std::string& json) {
   }
 }
 
-void Num(JsonWriter& w, double v) {
-  w.Double(static_cast<double>(static_cast<int64_t>(v * 1000)) / 1000);
-}
+void Num(JsonWriter& w, double v) { wire::Rounded3(w, v); }
 
 void WritePoint(JsonWriter& w, const StatsPoint& p) {
   w.StartObject();

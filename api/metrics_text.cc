@@ -4,6 +4,7 @@
 
 #include "http_types.h"
 #include "json_out.h"
+#include "syncd/wire/entry_results.h"
 
 namespace syncd::api {
 
@@ -78,11 +79,11 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Key("latency_ms");
   w.StartObject();
   w.Key("ack_p50");
-  w.Double(m.ack_p50_ms);
+  wire::Rounded3(w, m.ack_p50_ms);
   w.Key("ack_p95");
-  w.Double(m.ack_p95_ms);
+  wire::Rounded3(w, m.ack_p95_ms);
   w.Key("ack_p99");
-  w.Double(m.ack_p99_ms);
+  wire::Rounded3(w, m.ack_p99_ms);
   w.EndObject();
   w.Key("batches");
   w.StartObject();
@@ -93,7 +94,7 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Key("max_size");
   w.Int64(m.batch_max_size);
   w.Key("avg_commit_ms");
-  w.Double(m.batch_avg_commit_ms);
+  wire::Rounded3(w, m.batch_avg_commit_ms);
   w.EndObject();
   w.Key("connections");
   w.StartObject();

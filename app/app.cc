@@ -79,6 +79,7 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   p.retry.base_ms = options.retry_base_ms;
   p.retry.max_ms = options.retry_max_ms;
   p.queue_max = options.queue_max;
+  p.lww_tie = options.lww_tie;
   p.result_retention_ms = options.result_retention_h * 3600 * 1000;
   // Under the fault hook, SYNCD_FAULT_SEED also fixes the backoff jitter.
   if (options.fault_commit_rate > 0) p.rng_seed = options.fault_seed;
@@ -99,6 +100,8 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   w.max_message_bytes = options.max_message_bytes;
   w.max_buffered_bytes = options.ws_max_buffered_bytes;
   w.max_connections = options.max_connections;
+  w.ping_interval_ms = int64_t{options.ws_ping_interval_s} * 1000;
+  w.pong_timeout_ms = int64_t{options.ws_pong_timeout_s} * 1000;
   w.origins = options.cors;
   w.health_body = [raw, ws_info] {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(

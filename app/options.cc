@@ -86,6 +86,23 @@ const std::vector<Spec>& Specs() {
       {"--ws-max-buffered-bytes", "SYNCD_WS_MAX_BUFFERED_BYTES",
        "unsent bytes after which a client that does not read is closed (default 67108864)",
        IntField(4096, 1LL << 40, [](Options* o, int64_t n) { o->ws_max_buffered_bytes = n; })},
+      {"--ws-ping-interval-s", "SYNCD_WS_PING_INTERVAL_S",
+       "seconds between WebSocket ping control frames to each client (default 25)",
+       IntField(1, 86400,
+                [](Options* o, int64_t n) { o->ws_ping_interval_s = static_cast<int>(n); })},
+      {"--ws-pong-timeout-s", "SYNCD_WS_PONG_TIMEOUT_S",
+       "seconds a client has to answer a ping before it is closed with 1001 (default 10)",
+       IntField(1, 86400,
+                [](Options* o, int64_t n) { o->ws_pong_timeout_s = static_cast<int>(n); })},
+      {"--lww-tie", "SYNCD_LWW_TIE",
+       "who wins an updated_at tie with a differing state: incoming (default; the replaced "
+       "state is recorded as a client_wins_tie conflict) or stored (superseded)",
+       [](const std::string& v, Options* o) -> std::string {
+         auto rule = domain::ParseTieRule(v);
+         if (!rule) return "must be incoming or stored";
+         o->lww_tie = *rule;
+         return "";
+       }},
       {"--sqlite-synchronous", "SYNCD_SQLITE_SYNCHRONOUS",
        "FULL (default; survives power loss) or NORMAL (may lose the last commits on power loss)",
        [](const std::string& v, Options* o) -> std::string {

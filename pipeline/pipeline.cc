@@ -20,6 +20,11 @@ SubmitOutcome Pipeline::Submit(domain::SyncEntry entry, int64_t received_us) {
   worker_->metrics().RecordReceived(1);
   return worker_->inbox().Submit(std::move(entry), received_us);
 }
+SubmitOutcome Pipeline::SubmitRefused(const std::string& tenant_id, domain::EntryError error,
+                                      int64_t received_us) {
+  worker_->metrics().RecordReceived(1);
+  return worker_->inbox().SubmitRefused(tenant_id, std::move(error), received_us);
+}
 void Pipeline::CountRejected(const std::string& tenant_id) {
   // Like totals.received, the receive rate counts refused entries too.
   worker_->metrics().RecordReceived(1);

@@ -261,15 +261,26 @@ void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   if (!out.empty()) Deliver(std::move(out));
 }
 
-// Entries that never got a queue row: counted as refused, no longer
-// unfinished, each answered with UnavailableNack.
+// Entries that never got a queue row: counted as refused, each answered
+// as NotPersisted says.
 void Pipeline::Worker::RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
                                          std::vector<Delivery>* out) {
   for (const Incoming& in : incoming) {
     refused->Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out->push_back(UnavailableNack(in.entry, in.received_us));
+    out->push_back(NotPersisted(in));
   }
+}
+
+// An arrival that could not be persisted: an entry refused as it was read
+// gets its own NACK (just not remembered), any other system_error.
+Delivery Pipeline::Worker::NotPersisted(const Incoming& in) {
+  if (in.refused) {
+    return RefusedDelivery(in.entry.tenant_id, *in.refused,
+                           results::EntryRefused(*in.refused, clock_->NowMs()),
+                           FinalState::kRefused, in.received_us);
+  }
+  if (!in.over_limit) inbox_.AddUnfinished(-1);
+  return UnavailableNack(in.entry, in.received_us);
 }
 
 // system_error, not permanent: the client sends the entry again later.

@@ -66,6 +66,7 @@ class Pipeline::Worker {
   void RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
                          std::vector<Delivery>* out);
   Delivery UnavailableNack(const domain::SyncEntry& entry, int64_t received_us) const;
+  Delivery NotPersisted(const Incoming& in);
   void Deliver(std::vector<Delivery> deliveries);
 
   std::unique_ptr<db::WriteStore> store_;

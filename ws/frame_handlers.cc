@@ -17,8 +17,6 @@ namespace syncd::ws {
 
 namespace {
 
-int64_t NowMs(const FrameContext& ctx) { return ctx.services->clock->NowMs(); }
-
 // A tenant_id that is not the connection's → permission_error, nothing else.
 bool TenantMatches(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {
   auto it = doc.FindMember("tenant_id");
@@ -107,8 +105,16 @@ void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySi
   ResultRouter* router = ctx.services->router;
   domain::ParsedEntry parsed = domain::ParseSyncEntry(value, ctx.tenant);
   if (auto* error = std::get_if<domain::EntryError>(&parsed)) {
-    pipeline->CountRejected(ctx.tenant);
-    sink.Send(wire::EntryErrorNackJson(*error, NowMs(ctx)));
+    // A permanent refusal of a readable id is remembered (protocol.md): the
+    // NACK comes once it is durable, and a resend of the id gets it again
+    // marked duplicate. Otherwise the pipeline's refusal is the answer now.
+    std::optional<std::string> id = error->id;
+    if (id) router->Wait(ctx.tenant, *id, ctx.connection);
+    pipeline::SubmitOutcome refused =
+        pipeline->SubmitRefused(ctx.tenant, std::move(*error), ctx.received_us);
+    if (refused.accepted()) return;
+    if (id) router->CancelWait(ctx.tenant, *id, ctx.connection);
+    sink.Send(wire::SyncReplyJson(*refused.refused));
     return;
   }
   auto& entry = std::get<domain::SyncEntry>(parsed);

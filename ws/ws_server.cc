@@ -148,9 +148,13 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     try {
       server_.init_asio();
       server_.set_reuse_addr(true);
+      // websocketpp's own logging stays off, every channel: it calls a peer
+      // that went away (a reloaded page: EPIPE or a reset while a frame is
+      // written) "fatal", and would print from the I/O path. What matters is
+      // logged here, rate-limited: refused sends, slow-client closes, accept
+      // failures; a peer going away is normal and not logged.
       server_.clear_access_channels(websocketpp::log::alevel::all);
       server_.clear_error_channels(websocketpp::log::elevel::all);
-      server_.set_error_channels(websocketpp::log::elevel::fatal);
       server_.set_max_message_size(static_cast<size_t>(options_.max_message_bytes));
       server_.set_max_http_body_size(64 * 1024);
       // Replies are small frames: without TCP_NODELAY each waits for the
@@ -166,6 +170,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
       server_.set_close_handler([this](Hdl h) { OnClose(h); });
       server_.set_fail_handler([this](Hdl h) { OnClose(h); });
       server_.set_http_handler([this](Hdl h) { OnHttp(h); });
+      server_.set_pong_handler([this](Hdl h, const std::string&) { OnPong(h); });
       server_.set_message_handler(
           [this](Hdl h, Server::message_ptr msg) { OnMessage(h, std::move(msg)); });
       websocketpp::lib::asio::error_code ec;
@@ -282,6 +287,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     int64_t buffered = 0;
     // Set by CloseConn: ends the connection if the close does not complete.
     std::shared_ptr<websocketpp::lib::asio::steady_timer> close_timer;
+    // Keep-alive: the next ping, or the deadline of the one sent.
+    std::shared_ptr<websocketpp::lib::asio::steady_timer> keepalive_timer;
+    bool awaiting_pong = false;
   };
 
   void RunLoop(std::promise<void> done) {
@@ -422,6 +430,62 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     UpdateCounts();
     CountTenant(tenant);
     Send(id, wire::StatusJson("online"));
+    auto it = conns_.find(id);
+    if (it != conns_.end()) {
+      it->second.keepalive_timer =
+          std::make_shared<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
+      SchedulePing(id, it->second, options_.ping_interval_ms);
+    }
+  }
+
+  // --- Keep-alive (protocol.md) -----------------------------------------
+  //
+  // Per connection, one timer: wait the interval, send a ping, wait the pong
+  // timeout; no pong by then closes the connection (1001), else the next
+  // ping follows one interval after the last. So a dead peer is closed
+  // within interval + timeout of its last pong. websocketpp's own pong
+  // timeout is not used: each ping() restarts it, so with an interval
+  // shorter than the timeout it would never fire.
+
+  void SchedulePing(uint64_t id, Conn& conn, int64_t delay_ms) {
+    conn.keepalive_timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
+    conn.keepalive_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& ec) {
+      if (!ec) SendPing(id);
+    });
+  }
+
+  void SendPing(uint64_t id) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second.closing) return;
+    Conn& conn = it->second;
+    websocketpp::lib::error_code ec;
+    server_.ping(conn.hdl, std::string(), ec);
+    if (ec) return;  // closing already: the close handler cleans up
+    conn.awaiting_pong = true;
+    conn.keepalive_timer->expires_after(std::chrono::milliseconds(options_.pong_timeout_ms));
+    conn.keepalive_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& e) {
+      if (!e) OnPongDue(id);
+    });
+  }
+
+  void OnPongDue(uint64_t id) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second.closing) return;
+    Conn& conn = it->second;
+    if (conn.awaiting_pong) {
+      // A dead peer (a laptop that slept, a phone without network): close.
+      // CloseConn's grace timer ends it if the close frame cannot go out.
+      CloseConn(conn, websocketpp::close::status::going_away, "no pong");
+      return;
+    }
+    SchedulePing(id, conn, options_.ping_interval_ms - options_.pong_timeout_ms);
+  }
+
+  void OnPong(Hdl h) {
+    auto id = ids_.find(h);
+    if (id == ids_.end()) return;
+    auto conn = conns_.find(id->second);
+    if (conn != conns_.end()) conn->second.awaiting_pong = false;
   }
 
   void OnClose(Hdl h) {
@@ -434,6 +498,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (conn != conns_.end()) {
       buffered_total_ -= conn->second.buffered;
       if (conn->second.close_timer) conn->second.close_timer->cancel();
+      // A pending timer would keep the Asio loop (and Shutdown) waiting.
+      if (conn->second.keepalive_timer) conn->second.keepalive_timer->cancel();
       router_.Close(id);
       CountTenant(conn->second.tenant);
       conns_.erase(conn);

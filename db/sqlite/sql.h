@@ -204,6 +204,15 @@ inline constexpr char kInsertEntry[] =
     "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
     " data, version_ms, client_ts_ms, state, lease_until_ms, received_at_ms, attempts)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+// An entry refused as it was read (validation or permission, protocol.md:
+// remembered NACKs): a finished row, never attempted (attempts 0, which is
+// how row_mapping tells it apart), with its NACK and the fields as they could
+// be read ('' when not). Retention removes it like any finished row.
+inline constexpr char kInsertRefusedEntry[] =
+    "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, state, attempts, received_at_ms, finished_at_ms, result_kind,"
+    " result_reason, result_detail, result_server_ts_ms)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, '', 0, 'done', 0, ?6, ?7, 2, ?8, ?9, ?10)";
 inline constexpr char kClaimEntry[] =
     "UPDATE sync_queue SET state = 'in_flight', attempts = ?1, lease_until_ms = ?2"
     " WHERE seq = ?3";

@@ -117,6 +117,30 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  Status InsertRefusedEntry(std::string_view tenant_id, const domain::EntryError& refused,
+                            const domain::EntryResult& result, int64_t received_at_ms,
+                            bool* inserted) override {
+    // Bound without a copy (SQLITE_STATIC): views of `refused`, or of "".
+    auto text = [](const std::optional<std::string>& v) {
+      return v ? std::string_view(*v) : std::string_view("");
+    };
+    NativeStatement& st = *insert_refused_;
+    st.Text(1, tenant_id)
+        .Text(2, text(refused.id))
+        .Text(3, text(refused.entity_type))
+        .Text(4, text(refused.entity_id))
+        .Text(5, text(refused.operation_type))
+        .Int(6, received_at_ms)
+        .Int(7, result.server_timestamp_ms)
+        .Text(8, domain::NackReasonName(result.reason))
+        .Text(9, result.detail)
+        .Int(10, result.server_timestamp_ms);
+    Status s = st.Run("insert refused entry");
+    if (!s.ok()) return s;
+    *inserted = st.Changes() > 0;
+    return Status::Ok();
+  }
+
   Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
                    std::optional<QueueRow>* row) override {
     return finder_->Find(tenant_id, entry_id, row);
@@ -327,6 +351,7 @@ class SqliteWriteStore final : public WriteStore {
         {&release_, sqlite::kReleaseSavepoint},
         {&rollback_to_, sqlite::kRollbackToSavepoint},
         {&insert_entry_, sqlite::kInsertEntry},
+        {&insert_refused_, sqlite::kInsertRefusedEntry},
         {&claim_, sqlite::kClaimEntry},
         {&retry_, sqlite::kScheduleRetry},
         {&requeue_, sqlite::kRequeueEntry},
@@ -402,9 +427,9 @@ class SqliteWriteStore final : public WriteStore {
   std::unordered_map<std::string, ChangePosition> positions_;
   std::set<std::string> dirty_tenants_;  // written in the open transaction
   std::mt19937_64 random_{std::random_device{}()};
-  Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_, claim_,
-      retry_, requeue_, finish_, get_entity_, get_change_, set_change_, put_entity_,
-      insert_conflict_, insert_log_, put_checkpoint_, add_counter_;
+  Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_,
+      insert_refused_, claim_, retry_, requeue_, finish_, get_entity_, get_change_, set_change_,
+      put_entity_, insert_conflict_, insert_log_, put_checkpoint_, add_counter_;
 };
 
 }  // namespace

@@ -278,6 +278,16 @@ TEST_F(HttpServerTest, MixedBatchKeepsRequestOrder) {
   EXPECT_EQ(Str(rs[3], "reason"), "validation_error");
   EXPECT_EQ(Str(rs[4], "outcome"), "applied");  // the same id twice in one request
   EXPECT_TRUE(rs[4]["duplicate"].GetBool());
+
+  // A permanently refused id is remembered (protocol.md): its corrected
+  // resend gets the same NACK marked duplicate and is not applied.
+  rs = Submit(Account("e-bad", "a9", "x", kT0));
+  ASSERT_EQ(rs.Size(), 1u);
+  EXPECT_EQ(Str(rs[0], "status"), "failed");
+  EXPECT_EQ(Str(rs[0], "reason"), "validation_error");
+  EXPECT_NE(Str(rs[0], "detail").find("accountGroupId"), std::string::npos);
+  ASSERT_TRUE(rs[0].HasMember("duplicate"));
+  EXPECT_TRUE(rs[0]["duplicate"].GetBool());
 }
 
 TEST_F(HttpServerTest, WaitZeroAnswersAtOnceThenEntryFinishes) {

@@ -145,6 +145,56 @@ TEST_F(SqliteStoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
   EXPECT_GT(other, seq);
 }
 
+// protocol.md, remembered NACKs: an entry refused as it was read is a
+// finished row holding its NACK and the fields as they were read; it takes
+// its id like any entry.
+TEST_F(SqliteStoreTest, ARefusedEntryIsAFinishedRowWithItsNackAndTakesItsId) {
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  domain::EntryError error;
+  error.reason = domain::NackReason::kValidation;
+  error.detail = "entityType must be one of the nine entity types";
+  error.id = "q-bad";
+  error.entity_type = "Nope";  // as sent
+  domain::EntryResult nack;
+  nack.reason = error.reason;
+  nack.detail = error.detail;
+  nack.server_timestamp_ms = kT0 + 5;
+  bool inserted = false;
+  ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+  ASSERT_TRUE(write_->InsertRefusedEntry(kTenant, error, nack, kT0, &inserted).ok());
+  ASSERT_TRUE(write_->Commit().ok());
+  EXPECT_TRUE(inserted);
+
+  std::optional<QueueRow> row = Find(kTenant, "q-bad");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->finished_at_ms, kT0 + 5);
+  ASSERT_TRUE(row->result.has_value());
+  EXPECT_FALSE(row->result->acked);
+  EXPECT_EQ(row->result->reason, domain::NackReason::kValidation);
+  EXPECT_EQ(row->result->detail, error.detail);
+  EXPECT_EQ(row->result->server_timestamp_ms, kT0 + 5);
+  ASSERT_TRUE(row->refused.has_value());
+  EXPECT_EQ(row->refused->id, std::optional<std::string>("q-bad"));
+  EXPECT_EQ(row->refused->entity_type, std::optional<std::string>("Nope"));
+  EXPECT_FALSE(row->refused->entity_id.has_value());
+  EXPECT_FALSE(row->refused->operation_type.has_value());
+
+  // The id is taken: a valid entry with it is not inserted, nor a second refusal.
+  int64_t seq = -1;
+  ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+  SyncEntry valid = test::AccountEntry(kTenant, "q-bad", "a-1", "create", kT0);
+  ASSERT_TRUE(write_->InsertEntry(valid, kT0, EntryState::kPending, 0, &seq, &inserted).ok());
+  EXPECT_FALSE(inserted);
+  ASSERT_TRUE(write_->InsertRefusedEntry(kTenant, error, nack, kT0, &inserted).ok());
+  EXPECT_FALSE(inserted);
+  ASSERT_TRUE(write_->Commit().ok());
+  // An accepted entry is not mistaken for a refused one.
+  Insert(test::AccountEntry(kTenant, "q-ok", "a-1", "create", kT0));
+  EXPECT_FALSE(Find(kTenant, "q-ok")->refused.has_value());
+}
+
 TEST_F(SqliteStoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
   write_ = OpenWrite();
   SyncEntry entry = test::AccountEntry(kTenant, "q-ack", "a-1", "update", kT0 + 7, "Wallet");

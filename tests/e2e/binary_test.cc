@@ -259,6 +259,10 @@ const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
       {"--cors-origins", "SYNCD_CORS_ORIGINS"},
       {"--http-header-timeout-ms", "SYNCD_HTTP_HEADER_TIMEOUT_MS"},
       {"--console-dir", "SYNCD_CONSOLE_DIR"},
+      // Protocol round 2 (service.md, options added since the table).
+      {"--lww-tie", "SYNCD_LWW_TIE"},
+      {"--ws-ping-interval-s", "SYNCD_WS_PING_INTERVAL_S"},
+      {"--ws-pong-timeout-s", "SYNCD_WS_PONG_TIMEOUT_S"},
   };
   return options;
 }

@@ -190,7 +190,11 @@ TEST(PipelineOptionsTest, DefaultsAreTheDocumentedOnes) {
 // ---- last-write-wins through the pipeline (protocol.md, conflict rule) ----
 
 TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
-  MakePipeline();
+  // The old tie rule (--lww-tie stored): a tie is superseded like an older
+  // version. The default rule has its own test below.
+  PipelineOptions options = TestOptions();
+  options.lww_tie = domain::TieRule::kStored;
+  MakePipeline(options);
   Submit(MakeEntry("q-create", "a-1", "create", kT0 + 10, "First"));
   Drain();
   Delivery created = Only("q-create");
@@ -281,6 +285,59 @@ TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
   ASSERT_TRUE(Read().GetCheckpoint(kTenant, &checkpoint).ok());
   ASSERT_TRUE(checkpoint.has_value());
   EXPECT_EQ(checkpoint->last_entry_id, "q-delete-missing");
+}
+
+// --lww-tie incoming (the default): a tie with a differing state is won by
+// the incoming change, which replaces the stored state, is fanned out and
+// records the replaced state as a client_wins_tie conflict; the same state
+// on a tie is acked applied with nothing written and nothing to fan out.
+TEST_F(PipelineTest, ATieIsWonByADifferingIncomingStateAndChangesNothingWhenTheSame) {
+  EXPECT_EQ(TestOptions().lww_tie, domain::TieRule::kIncoming);
+  MakePipeline();
+  Submit(MakeEntry("q-create", "a-1", "create", kT0 + 10, "First"));
+  Drain();
+  std::optional<db::StoredEntity> first = Entity("a-1");
+  ASSERT_TRUE(first.has_value());
+
+  Submit(MakeEntry("q-same", "a-1", "update", kT0 + 10, "First"));
+  Drain();
+  Delivery same = Only("q-same");
+  EXPECT_TRUE(IsAck(same, Outcome::kApplied));
+  EXPECT_EQ(same.result.checksum, first->checksum);
+  EXPECT_TRUE(same.entity_data.empty());                  // nothing for the other connections
+  EXPECT_EQ(Entity("a-1")->source_entry_id, "q-create");  // not written again
+
+  Submit(MakeEntry("q-tie", "a-1", "update", kT0 + 10, "Tie"));
+  Drain();
+  Delivery tie = Only("q-tie");
+  EXPECT_TRUE(IsAck(tie, Outcome::kApplied));
+  std::optional<db::StoredEntity> stored = Entity("a-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_NE(stored->data.find("\"Tie\""), std::string::npos);
+  EXPECT_EQ(stored->source_entry_id, "q-tie");
+  EXPECT_EQ(tie.result.checksum, stored->checksum);
+  EXPECT_EQ(tie.entity_data, stored->data);  // fanned out
+
+  std::vector<db::ConflictRecord> conflicts;
+  ASSERT_TRUE(Read().ListConflicts(kTenant, 10, &conflicts).ok());
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0].entry_id, "q-tie");
+  EXPECT_EQ(conflicts[0].resolution, "client_wins_tie");
+  EXPECT_EQ(conflicts[0].stored_checksum, first->checksum);
+  EXPECT_EQ(conflicts[0].incoming_checksum, stored->checksum);
+  EXPECT_EQ(conflicts[0].incoming_version_ms, kT0 + 10);
+  EXPECT_EQ(conflicts[0].stored_version_ms, kT0 + 10);
+
+  // A tie between a tombstone and a differing update revives the entity.
+  Submit(MakeEntry("q-delete", "a-1", "delete", kT0 + 20));
+  Submit(MakeEntry("q-revive", "a-1", "update", kT0 + 20, "Back"));
+  Drain();
+  EXPECT_TRUE(IsAck(Only("q-revive"), Outcome::kApplied));
+  EXPECT_FALSE(Entity("a-1")->deleted);
+
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.applied, 5);
+  EXPECT_EQ(counts.superseded, 0);
 }
 
 // A delete goes through last-write-wins like an update: an older one loses
@@ -515,6 +572,78 @@ TEST_F(PipelineTest, WhenNoCommitSucceedsTheEntryIsNackedSystemErrorOnce) {
   EXPECT_TRUE(ack.result.acked);
   EXPECT_FALSE(ack.duplicate);
   EXPECT_TRUE(IsAck(ack, Outcome::kApplied));
+}
+
+// An entry refused as it was read, with the fields a client could read.
+domain::EntryError Refusal(const std::string& id) {
+  domain::EntryError e;
+  e.reason = NackReason::kValidation;
+  e.detail = "payload.name is required";
+  e.id = id;
+  e.entity_id = "a-1";
+  e.entity_type = "Account";
+  e.operation_type = "create";
+  return e;
+}
+
+// protocol.md, remembered NACKs: the refusal is durable, so a resend after a
+// restart (valid this time) is answered with it, marked duplicate, and not
+// applied; the counters say one NACK and one duplicate.
+TEST_F(PipelineTest, ARefusedIdIsRememberedAcrossARestart) {
+  MakePipeline();
+  EXPECT_TRUE(pipeline_->SubmitRefused(kTenant, Refusal("q-bad"), 1).accepted());
+  Drain();
+  Delivery first = Only("q-bad");
+  EXPECT_FALSE(first.result.acked);
+  EXPECT_EQ(first.result.reason, NackReason::kValidation);
+  EXPECT_EQ(first.state, FinalState::kDone);
+  ASSERT_TRUE(first.refused.has_value());
+  EXPECT_FALSE(first.duplicate);
+
+  MakePipeline();  // a restart on the same file
+  sink_.Clear();
+  Submit(MakeEntry("q-bad", "a-1", "create", kT0));
+  Drain();
+  Delivery again = Only("q-bad");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_FALSE(again.result.acked);
+  EXPECT_EQ(again.result.detail, first.result.detail);
+  EXPECT_EQ(again.result.server_timestamp_ms, first.result.server_timestamp_ms);
+  ASSERT_TRUE(again.refused.has_value());
+  EXPECT_EQ(again.refused->entity_type, std::optional<std::string>("Account"));
+  EXPECT_FALSE(Entity("a-1").has_value());
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.received, 2);
+  EXPECT_EQ(counts.nacked, 1);
+  EXPECT_EQ(counts.duplicates, 1);
+  EXPECT_EQ(counts.applied, 0);
+  EXPECT_EQ(counts.in_flight + counts.pending, 0);
+}
+
+// Not remembered: an id that is no identifier, and any refusal while the
+// database takes no commit (answered with its own NACK, not system_error).
+TEST_F(PipelineTest, ARefusalThatCannotBeRememberedIsAnsweredWithItsOwnNack) {
+  MakePipeline();
+  domain::EntryError bad_id = Refusal(std::string(200, 'x'));
+  SubmitOutcome now = pipeline_->SubmitRefused(kTenant, bad_id, 1);
+  ASSERT_FALSE(now.accepted());
+  EXPECT_EQ(now.refused->result.reason, NackReason::kValidation);
+  EXPECT_EQ(now.refused->state, FinalState::kRefused);
+
+  faults_->SetFailAllCommits(true);
+  EXPECT_TRUE(pipeline_->SubmitRefused(kTenant, Refusal("q-bad"), 1).accepted());
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    pipeline_->RunOnceForTest();
+    PastBackoff();
+  }
+  Delivery nack = Only("q-bad");
+  EXPECT_EQ(nack.result.reason, NackReason::kValidation);
+  EXPECT_EQ(nack.state, FinalState::kRefused);
+  EXPECT_FALSE(nack.duplicate);
+  faults_->SetFailAllCommits(false);
+  Drain();
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue"), 0);
+  EXPECT_EQ(pipeline_->GlobalCounts().nacked, 2);
 }
 
 // One failed ingest commit (e.g. a busy or briefly full disk): the entries

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "syncd/common/origin_policy.h"
+#include "syncd/domain/lww.h"
 
 namespace syncd::app {
 
@@ -26,6 +27,14 @@ struct Options {
   // --ws-max-buffered-bytes: a WebSocket client with this much unsent (it
   // does not read) is closed with 1008 rather than buffered without bound.
   int64_t ws_max_buffered_bytes = 64LL << 20;
+  // --ws-ping-interval-s / --ws-pong-timeout-s: a WebSocket ping control
+  // frame every interval; a connection that has not answered one within the
+  // timeout is closed (1001), so dead peers do not hold memory and waiters.
+  int ws_ping_interval_s = 25;
+  int ws_pong_timeout_s = 10;
+  // --lww-tie / SYNCD_LWW_TIE: who wins an updated_at tie with a differing
+  // state: the incoming change (default) or the stored state (the old rule).
+  domain::TieRule lww_tie = domain::TieRule::kIncoming;
   std::string synchronous = "FULL";  // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
   std::string openapi_path;          // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
   std::string console_dir;  // --console-dir / SYNCD_CONSOLE_DIR: built console (console/dist)

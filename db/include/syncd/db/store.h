@@ -43,6 +43,9 @@ struct QueueRow {
   int64_t received_at_ms = 0;
   int64_t finished_at_ms = 0;                 // 0 while unfinished
   std::optional<domain::EntryResult> result;  // done and dead entries
+  // Set for an entry refused as it was read (InsertRefusedEntry): what could
+  // be read of it, as sent; `entry` then holds only the ids.
+  std::optional<domain::EntryError> refused;
 };
 
 // The stored state of one entity (a tombstone when deleted).
@@ -80,7 +83,12 @@ struct LoadRow {
 };
 using LoadVisitor = std::function<void(const LoadRow&)>;
 
-// A superseded change (protocol.md: every superseded outcome is a conflict).
+// Conflict resolutions the pipeline records (protocol.md, Conflict rule).
+inline constexpr char kServerWins[] = "server_wins";         // superseded: stored state kept
+inline constexpr char kClientWinsTie[] = "client_wins_tie";  // a tie won by a differing change
+
+// A superseded change, or a tie won by the incoming change (protocol.md:
+// both are recorded as conflicts).
 struct ConflictRecord {
   std::string tenant_id;
   domain::EntityType type = domain::EntityType::kAccount;
@@ -90,7 +98,7 @@ struct ConflictRecord {
   int64_t stored_version_ms = 0;
   std::string incoming_checksum;
   std::string stored_checksum;
-  std::string resolution = "server_wins";
+  std::string resolution = kServerWins;
   int64_t detected_at_ms = 0;
 };
 
@@ -142,6 +150,12 @@ class WriteStore {
   virtual Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms,
                              EntryState state, int64_t lease_until_ms, int64_t* seq,
                              bool* inserted) = 0;
+  // Remembers an entry refused as it was read (`refused.id` set): a finished
+  // row holding `result` (its permanent NACK), so that a resend of the id is
+  // answered with it. Ignores an existing (tenant, entry id) like InsertEntry.
+  virtual Status InsertRefusedEntry(std::string_view tenant_id, const domain::EntryError& refused,
+                                    const domain::EntryResult& result, int64_t received_at_ms,
+                                    bool* inserted) = 0;
   virtual Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
                            std::optional<QueueRow>* row) = 0;
   virtual Status ClaimEntry(int64_t seq, int attempts, int64_t lease_until_ms) = 0;

@@ -34,6 +34,12 @@ struct WsOptions {
   // All connections together: once this much is queued unsent, the
   // connection holding the most is closed (1008), as for max_buffered_bytes.
   int64_t max_buffered_total_bytes = 256LL << 20;
+  // Keep-alive (protocol.md): a ping control frame every ping_interval_ms;
+  // a connection that has not answered one with a pong within
+  // pong_timeout_ms is closed with 1001 (a dead peer: its waiters go, its
+  // results stay durable and are replayed when it resends).
+  int64_t ping_interval_ms = 25000;
+  int64_t pong_timeout_ms = 10000;
   // Open connections served at once (upgrades in progress count); an upgrade
   // beyond it is refused (503 too_many_connections).
   int max_connections = 4096;
