@@ -20,7 +20,7 @@ LoadCache::Built Build(const FrameServices& services, const std::string& tenant,
                        int page_size) {
   wire::LoadHeader header;
   header.tenant_id = tenant;
-  header.full = since == 0;
+  header.full = since == db::ReadStore::kFullLoad;
   header.server_timestamp_ms = services.clock->NowMs();
   header.page_size = page_size;
   wire::InitialLoadWriter writer(std::move(header));
@@ -48,8 +48,9 @@ ReadAnswer ReadInitialData(const FrameServices& services, const std::string& ten
   // Usable: ours, this tenant's, this epoch, not ahead of the tenant (a
   // database restored from an older copy). Deletions are kept as long as the
   // entities table keeps tombstones, which is for ever (docs/design.md), so
-  // no position of this epoch is too old.
-  int64_t since_seq = 0;
+  // no position of this epoch is too old. A cursor of epoch 0 (read before
+  // the tenant's first write) stays usable until that write draws the epoch.
+  int64_t since_seq = db::ReadStore::kFullLoad;
   if (since) {
     std::optional<db::ChangePosition> from = wire::DecodeCursor(tenant, *since);
     if (from && from->epoch == now.epoch && from->seq <= now.seq) since_seq = from->seq;

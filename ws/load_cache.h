@@ -41,7 +41,7 @@ class LoadCache {
     std::string tenant;
     int64_t epoch = 0;
     int64_t seq = 0;
-    int64_t since = 0;
+    int64_t since = 0;  // db::ReadStore::kFullLoad for a full load
     int page_size = 0;
     bool operator<(const Key& o) const {
       return std::tie(tenant, epoch, seq, since, page_size) <

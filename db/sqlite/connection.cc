@@ -64,6 +64,7 @@ void AddMissingColumns(soci::session& sql, const sqlite::AddedColumn* columns) {
     if (present == 0) {
       sql << std::string(sqlite::kAlterTable) + c->table + sqlite::kAddColumn + c->column + " " +
                  c->definition;
+      if (c->then != nullptr) sql << c->then;
     }
   }
 }

@@ -33,8 +33,9 @@ Status CreateParentFolder(const std::string& db_path);
 Status OpenSession(const SqliteOptions& options, bool create_schema, soci::session* sql);
 
 // Adds each column of `columns` (ending with {nullptr, ...}) that PRAGMA
-// table_info lacks. The caller holds a transaction, so two connections
-// opening at once cannot both add one. Throws soci::soci_error.
+// table_info lacks, and runs its `then` statement after it. The caller holds
+// a transaction, so two connections opening at once cannot both add one.
+// Throws soci::soci_error.
 void AddMissingColumns(soci::session& sql, const sqlite::AddedColumn* columns);
 
 // Each connection is used by one thread at a time (the write store by the

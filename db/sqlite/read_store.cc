@@ -226,9 +226,10 @@ class SqliteReadStore final : public ReadStore {
 
   Status VisitType(std::string_view tenant_id, EntityType type, int64_t since_seq,
                    const LoadVisitor& visit) {
-    NativeStatement& st = since_seq > 0 ? *load_changed_ : *load_live_;
+    const bool full = since_seq == kFullLoad;
+    NativeStatement& st = full ? *load_live_ : *load_changed_;
     st.Text(1, tenant_id).Text(2, domain::EntityTypeName(type));
-    if (since_seq > 0) st.Int(3, since_seq);
+    if (!full) st.Int(3, since_seq);
     LoadRow row;
     row.type = type;
     for (;;) {

@@ -83,10 +83,20 @@ inline constexpr const char* kSchema[] = {
 struct AddedColumn {
   const char* table;
   const char* column;
-  const char* definition;  // "TEXT NOT NULL DEFAULT ''"
+  const char* definition;      // "TEXT NOT NULL DEFAULT ''"
+  const char* then = nullptr;  // run once, right after the column was added
 };
+// A file from before cursors: every tenant with entities gets its position
+// now (seq 0, a random epoch), so that the first cursors handed out after
+// the upgrade stay usable after the tenant's next write (a tenant without a
+// row has epoch 0 until its first write, and cursors of epoch 0 then get a
+// full load). random() is evaluated per tenant (outer query row).
+inline constexpr char kBackfillTenantChanges[] =
+    "INSERT OR IGNORE INTO tenant_changes(tenant_id, change_seq, epoch)"
+    " SELECT t, 0, (random() & 9007199254740991) + 1"
+    " FROM (SELECT DISTINCT tenant_id AS t FROM entities)";
 inline constexpr AddedColumn kSchemaAddedColumns[] = {
-    {"entities", "change_seq", "INTEGER NOT NULL DEFAULT 0"},
+    {"entities", "change_seq", "INTEGER NOT NULL DEFAULT 0", kBackfillTenantChanges},
     {nullptr, nullptr, nullptr},
 };
 inline constexpr const char* kSchemaAfterColumns[] = {

@@ -69,6 +69,7 @@ TEST_F(SqliteSqlTest, EveryStoreStatementCompilesAgainstTheSchema) {
            sqlite::kOldestUnfinished,
            sqlite::kGetEntity,
            sqlite::kSetChange,
+           sqlite::kBackfillTenantChanges,
            sqlite::kPutEntity,
            sqlite::kGetChangePosition,
            sqlite::kLoadLiveOfType,

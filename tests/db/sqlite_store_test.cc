@@ -770,7 +770,7 @@ TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatC
   EXPECT_NE(other.epoch, first.epoch);
 
   ChangePosition at;
-  EXPECT_EQ(LoadRows(*read, kTenant, 0, &at),
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
             (std::vector<std::string>{"Account/a-1", "Account/a-2"}));
   EXPECT_EQ(at.seq, first.seq);
   EXPECT_EQ(at.epoch, first.epoch);
@@ -789,7 +789,8 @@ TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatC
   EXPECT_EQ(at.epoch, first.epoch);
   EXPECT_TRUE(LoadRows(*read, kTenant, at.seq, &at).empty());
   // A full load leaves tombstones out.
-  EXPECT_EQ(LoadRows(*read, kTenant, 0, &at), (std::vector<std::string>{"Account/a-2", "Tag/t-1"}));
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
+            (std::vector<std::string>{"Account/a-2", "Tag/t-1"}));
 }
 
 // The write store counts positions in memory and stores them at commit: a
@@ -865,8 +866,11 @@ TEST_F(SqliteStoreTest, AnOldSchemaFileIsUpgradedAndKeepsItsStoredChecksums) {
   EXPECT_EQ(listed[0].checksum, checksum);
   EXPECT_EQ(listed[0].checksum, domain::ChecksumOfCanonical(listed[0].data));
   ChangePosition at;
-  EXPECT_EQ(LoadRows(*read, kTenant, 0, &at), (std::vector<std::string>{"Account/a-old"}));
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
+            (std::vector<std::string>{"Account/a-old"}));
   EXPECT_EQ(at.seq, 0);
+  // The upgrade gave the tenant its epoch, so this position stays usable.
+  EXPECT_GT(at.epoch, 0);
 
   InTxn([&] {
     EXPECT_TRUE(
@@ -875,12 +879,14 @@ TEST_F(SqliteStoreTest, AnOldSchemaFileIsUpgradedAndKeepsItsStoredChecksums) {
   ChangePosition after_first;
   ASSERT_TRUE(read->GetChangePosition(kTenant, &after_first).ok());
   EXPECT_EQ(after_first.seq, 1);
+  EXPECT_EQ(after_first.epoch, at.epoch);
+  EXPECT_EQ(LoadRows(*read, kTenant, at.seq, &at), (std::vector<std::string>{"Account/a-new"}));
   InTxn([&] {
     EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-new", kT0, false)).ok());
   });
   EXPECT_EQ(LoadRows(*read, kTenant, after_first.seq, &at),
             (std::vector<std::string>{"Tag/t-new"}));
-  EXPECT_EQ(LoadRows(*read, kTenant, 0, &at),
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
             (std::vector<std::string>{"Account/a-new", "Account/a-old", "Tag/t-new"}));
   // The stored checksum of the old row is served as it was stored.
   std::optional<StoredEntity> old;

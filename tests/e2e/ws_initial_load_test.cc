@@ -2,6 +2,7 @@
 // loads with `since` and `cursor`, pages with `page_size`, and one read shared
 // by the requests of one tenant state, as a client and an operator see them.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <random>
@@ -11,6 +12,7 @@
 
 #include "e2e_fixture.h"
 #include "support/http_client.h"
+#include "support/syncd_process.h"
 
 namespace syncd::e2e {
 namespace {
@@ -286,6 +288,92 @@ TEST_F(WsInitialLoadTest, RequestsOfOneTenantStateShareOneRead) {
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(AccountIds(after[0]), (std::set<std::string>{"a1", "a2"}));
   EXPECT_EQ(Metric(port, "syncd_initial_load_reads_total"), reads + 2);
+}
+
+// A database file of the syncd before cursors (no entities.change_seq, no
+// tenant_changes), made by undoing them in a file of this one: the real
+// binary opens it, serves its entities with their stored checksums (equal to
+// the checksum recomputed from what it serves) and hands out cursors that
+// work from then on.
+TEST(InitialLoadUpgradeTest, AnOldDatabaseFileServesItsStoredChecksumsAndCursorsAfterTheUpgrade) {
+  test::TempDir dir;
+  const std::string db = dir.path() + "/syncd.db";
+  const std::string tenant = "tenant-old";
+  auto entry = [&](const std::string& id, const std::string& entity, const std::string& name,
+                   int64_t ts) {
+    return test::SyncEntryMessage(
+        test::EntryJson(id, tenant, "Account", entity, "create", test::AccountPayload(name), ts));
+  };
+  {
+    test::SyncdProcess old;
+    ASSERT_TRUE(old.Start({"--db", db}, {})) << old.error();
+    test::WsClient c;
+    ASSERT_TRUE(test::ConnectOnline(c, old.ws_url(tenant)));
+    for (int i = 0; i < 3; ++i) {
+      std::string n = std::to_string(i);
+      ASSERT_TRUE(c.Send(entry("old-" + n, "a" + n, "N\u00e4me " + n, 1764130000000 + i)));
+    }
+    ASSERT_EQ(test::CollectSyncReplies(c, 3, Millis(10000)).size(), 3u);
+    c.Close();
+    ASSERT_EQ(old.Terminate(), 0) << old.stderr_text();
+  }
+  {
+    sqlite3* handle = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+    char* error = nullptr;
+    int rc = sqlite3_exec(handle,
+                          "DROP INDEX entities_changes;"
+                          "ALTER TABLE entities DROP COLUMN change_seq;"
+                          "DROP TABLE tenant_changes;",
+                          nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(handle);
+    ASSERT_EQ(rc, SQLITE_OK);
+  }
+
+  test::SyncdProcess upgraded;
+  ASSERT_TRUE(upgraded.Start({"--db", db}, {})) << upgraded.error();
+  test::WsClient c;
+  ASSERT_TRUE(test::ConnectOnline(c, upgraded.ws_url(tenant)));
+  ASSERT_TRUE(c.Send(R"({"type":"request_initial_data"})"));
+  std::optional<std::string> load_text = c.WaitFor(
+      [](const rapidjson::Document& d) { return IsType(d, "initial_data_load"); }, Millis(10000));
+  ASSERT_TRUE(load_text.has_value());
+  rapidjson::Document load = test::ParseJson(*load_text);
+  ASSERT_EQ(load["payload"]["accounts"].Size(), 3u);
+  EXPECT_TRUE(load["full"].IsTrue());
+  const std::string cursor = test::GetString(load, "cursor");
+  EXPECT_FALSE(cursor.empty());
+
+  ASSERT_TRUE(c.Send(R"({"type":"data_status_request","entity_types":["Account"]})"));
+  std::optional<std::string> status_text =
+      c.WaitFor([](const rapidjson::Document& d) { return IsType(d, "data_status_response"); },
+                Millis(10000));
+  ASSERT_TRUE(status_text.has_value());
+  rapidjson::Document status = test::ParseJson(*status_text);
+  std::map<std::string, std::string> stored;
+  for (const rapidjson::Value& item : status["entity_checksums"]["Account"].GetArray()) {
+    stored[test::GetString(item, "entity_id")] = test::GetString(item, "checksum");
+  }
+  ASSERT_EQ(stored.size(), 3u);
+  for (const rapidjson::Value& e : load["payload"]["accounts"].GetArray()) {
+    EXPECT_EQ(stored[test::GetString(e, "id")], ChecksumOf(e)) << test::GetString(e, "id");
+  }
+
+  // Changes after the upgrade come back incrementally.
+  ASSERT_TRUE(c.Send(entry("new-1", "a-new", "New", 1764130000100)));
+  ASSERT_EQ(test::CollectSyncReplies(c, 1, Millis(10000)).size(), 1u);
+  ASSERT_TRUE(c.Send(R"({"type":"request_initial_data","since":")" + cursor + "\"}"));
+  std::optional<std::string> changes_text = c.WaitFor(
+      [](const rapidjson::Document& d) { return IsType(d, "initial_data_load"); }, Millis(10000));
+  ASSERT_TRUE(changes_text.has_value());
+  rapidjson::Document changes = test::ParseJson(*changes_text);
+  EXPECT_TRUE(changes["full"].IsFalse());
+  ASSERT_EQ(changes["payload"]["accounts"].Size(), 1u);
+  EXPECT_EQ(test::GetString(changes["payload"]["accounts"][0], "id"), "a-new");
+  c.Close();
+  EXPECT_EQ(upgraded.Terminate(), 0) << upgraded.stderr_text();
 }
 
 }  // namespace

@@ -208,9 +208,11 @@ class ReadStore {
   virtual Status GetChangePosition(std::string_view tenant_id, ChangePosition* out) = 0;
   // One consistent snapshot for an initial_data_load: *at is the tenant's
   // position in it; then `visit` sees, grouped by type in
-  // domain::AllEntityTypes() order, every live entity when since_seq is 0, or
-  // else every entity written after since_seq, tombstones included. Rows are
-  // streamed, never collected: a load holds one row at a time.
+  // domain::AllEntityTypes() order, every live entity when since_seq is
+  // kFullLoad, or else every entity written after since_seq (0: every write
+  // numbered since cursors exist), tombstones included. Rows are streamed,
+  // never collected: a load holds one row at a time.
+  static constexpr int64_t kFullLoad = -1;
   virtual Status ReadLoad(std::string_view tenant_id, int64_t since_seq, ChangePosition* at,
                           const LoadVisitor& visit) = 0;
   // Seq and received time of the oldest unfinished entry (pending, in_flight
