@@ -74,6 +74,15 @@ LoadCache::Pages LoadCache::Get(const Key& key, int64_t now_ms,
   return built.pages;
 }
 
+void LoadCache::Expire(int64_t now_ms) {
+  std::vector<Pages> dropped;
+  {
+    MutexLock lock(&mu_);
+    Trim(now_ms, &dropped);
+  }
+  ReleaseDropped(std::move(dropped));
+}
+
 void LoadCache::Forget(std::map<Key, Entry>::iterator it, std::vector<Pages>* dropped) {
   if (it->second.done) {
     kept_bytes_ -= it->second.bytes;

@@ -74,6 +74,12 @@ class LoadCache {
   // `now_ms`: a monotonic time, for keep_ms.
   Pages Get(const Key& key, int64_t now_ms, const std::function<Built()>& build);
 
+  // Drops the kept answers that expired by `now_ms`, without a request: an
+  // idle server does not hold a load's text for longer than keep_ms (the
+  // owner calls it from a timer).
+  void Expire(int64_t now_ms);
+  int64_t keep_ms() const { return limits_.keep_ms; }
+
   // Since construction: answers built, and requests answered with an
   // answer built for another request (kept or in flight).
   int64_t builds() const;

@@ -371,6 +371,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     websocketpp::lib::error_code ec;
     if (server_.is_listening()) server_.stop_listening(ec);
     if (accept_timer_) accept_timer_->cancel();
+    // A pending timer would keep the loop running after the last connection.
+    load_expiry_stopped_ = true;
+    if (load_expiry_timer_) load_expiry_timer_->cancel();
   }
 
   // --- Upgrades and plain HTTP ------------------------------------------
@@ -791,6 +794,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
                                          }
                                        }
                                        read_queues_.Done(id);
+                                       ScheduleLoadExpiry();
                                      });
       });
     });
@@ -799,6 +803,25 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
                    "busy", "too many reads in progress; wait for the answers to the earlier ones",
                    &type));
     }
+  }
+
+  // Kept initial-data answers go keep_ms after they were built even when no
+  // further load comes to drop them (LoadCache::Expire). One timer, armed
+  // while anything is kept. Asio thread.
+  void ScheduleLoadExpiry() {
+    if (load_expiry_armed_ || load_expiry_stopped_ || loads_.kept_bytes() == 0) return;
+    if (!load_expiry_timer_) {
+      load_expiry_timer_ =
+          std::make_unique<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
+    }
+    load_expiry_armed_ = true;
+    load_expiry_timer_->expires_after(std::chrono::milliseconds(loads_.keep_ms() + 100));
+    load_expiry_timer_->async_wait([this](const websocketpp::lib::asio::error_code& ec) {
+      load_expiry_armed_ = false;
+      if (ec) return;  // cancelled: the server is stopping
+      loads_.Expire(clock_.NowMs());
+      ScheduleLoadExpiry();
+    });
   }
 
   // One running + three waiting reads per connection; 1024 for the server.
@@ -844,6 +867,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   uint64_t next_http_id_ = 1;
   int64_t buffered_total_ = 0;  // sum of Conn::buffered
   std::unique_ptr<websocketpp::lib::asio::steady_timer> accept_timer_;
+  std::unique_ptr<websocketpp::lib::asio::steady_timer> load_expiry_timer_;
+  bool load_expiry_armed_ = false;
+  bool load_expiry_stopped_ = false;
   int64_t accept_delay_ms_ = 0;
   LogLimiter accept_log_{1, std::chrono::seconds(10)};
   LogLimiter send_log_{5, std::chrono::seconds(10)};

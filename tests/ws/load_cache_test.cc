@@ -68,6 +68,22 @@ TEST(LoadCacheTest, AKeptAnswerServesLaterRequestsUntilItExpires) {
   EXPECT_EQ(cache.shares(), 1);
 }
 
+TEST(LoadCacheTest, ExpireDropsKeptAnswersWithoutARequest) {
+  std::vector<LoadCache::Pages> released;
+  LoadCache::Limits limits;
+  limits.keep_ms = 1000;
+  LoadCache cache(limits, [&](std::vector<LoadCache::Pages> dropped) {
+    released.insert(released.end(), dropped.begin(), dropped.end());
+  });
+  cache.Get(KeyAt(1), 0, [] { return Answer("load"); });
+  cache.Expire(999);
+  EXPECT_EQ(cache.kept_bytes(), 4u);
+  EXPECT_TRUE(released.empty());
+  cache.Expire(1000);
+  EXPECT_EQ(cache.kept_bytes(), 0u);
+  EXPECT_EQ(released.size(), 1u);
+}
+
 TEST(LoadCacheTest, ATenantThatMovedOnDropsItsOlderAnswersThroughTheReleaseHook) {
   std::vector<LoadCache::Pages> released;
   LoadCache cache(LoadCache::Limits{}, [&](std::vector<LoadCache::Pages> dropped) {
