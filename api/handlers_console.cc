@@ -152,9 +152,14 @@ ApiResponse NoConsoleStore() {
   return ErrorResponse(ApiError::kInternal, "the console store is not configured");
 }
 
-// The operator: X-User-Id when present (auth mode `none` has no login), else
-// "operator". Token mode (accounts.md) will take it from the token instead.
+// The operator: the token's user when the request has one (token mode
+// always: the console routes are operator-only there), else X-User-Id when
+// present (auth mode `none` has no login), else "operator".
 bool OperatorOf(const ApiRequest& req, std::string* actor, ApiResponse* error) {
+  if (req.caller) {
+    *actor = req.caller->user_id;
+    return true;
+  }
   auto it = req.headers.find("x-user-id");
   if (it == req.headers.end()) {
     *actor = "operator";

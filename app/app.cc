@@ -5,7 +5,10 @@
 #include <utility>
 
 #include "syncd/api/http_server.h"
+#include "syncd/auth/directory.h"
+#include "syncd/auth/tokens.h"
 #include "syncd/common/clock.h"
+#include "syncd/db/account_store.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -26,12 +29,80 @@ struct App::Parts {
   std::unique_ptr<db::ReadStore> ws_reads;
   std::unique_ptr<db::ReadStore> http_reads;
   std::unique_ptr<db::ConsoleStore> console_store;
+  std::unique_ptr<db::AccountStore> accounts;
+  auth::Directory directory;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<ws::WsServer> ws;
   std::unique_ptr<api::HttpServer> http;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool shut_down = false;
 };
+
+namespace {
+
+// The users and tenant owners the access checks need, from the store.
+common::Status LoadDirectory(db::AccountStore* accounts, auth::Directory* directory) {
+  std::vector<db::UserRow> users;
+  common::Status s = accounts->ListUsers(&users);
+  if (!s.ok()) return s;
+  for (const db::UserRow& u : users) {
+    directory->PutUser(u.uuid, auth::ParseRole(u.role).value_or(auth::Role::kUser));
+  }
+  std::vector<db::TenantRow> tenants;
+  s = accounts->ListTenants("", &tenants);
+  if (!s.ok()) return s;
+  for (const db::TenantRow& t : tenants) directory->PutTenant(t.uuid, t.user_id);
+  return common::Status::Ok();
+}
+
+api::AuthOptions AuthOptionsOf(const Options& options) {
+  api::AuthOptions auth;
+  auth.required = options.auth == "token";
+  auth.keys.hmac_secret = options.jwt_secret;
+  auth.keys.public_key_pem = options.jwt_public_key;
+  if (!auth.required && auth.keys.hmac_secret.empty()) {
+    // none mode still signs users in (the frontend's accounts routes work):
+    // with a key of this run only, so its tokens end with the process.
+    auth.keys.hmac_secret = auth::NewRefreshToken();
+  }
+  auth.access_ttl_s = options.access_token_ttl_s;
+  auth.refresh_ttl_s = options.refresh_token_ttl_s;
+  return auth;
+}
+
+// Token mode's WebSocket upgrade check (accounts.md): a token from the
+// Authorization header or the access_token query value; its user must
+// exist (syncd's own tokens) and it must be allowed the tenant. On the Asio
+// thread: only the in-memory directory is read.
+ws::WsAuthorization AuthorizeUpgrade(const auth::TokenKeys& keys, const auth::Directory& directory,
+                                     const std::string& tenant, const std::string& authorization,
+                                     const std::string& query_token, int64_t now_ms) {
+  ws::WsAuthorization out;
+  std::string token = auth::BearerToken(authorization);
+  if (token.empty()) token = query_token;
+  auth::Principal caller;
+  if (token.empty() ||
+      auth::VerifyAccessToken(keys, token, now_ms / 1000, &caller) != auth::TokenError::kNone) {
+    out.status = 401;
+    return out;
+  }
+  if (!caller.external) {
+    std::optional<auth::Role> role = directory.UserRole(caller.user_id);
+    if (!role) {
+      out.status = 401;
+      return out;
+    }
+    caller.role = *role;
+  }
+  if (auth::CheckTenant(&caller, tenant, directory.OwnerOf(tenant)) != auth::Decision::kAllow) {
+    out.status = 403;
+    return out;
+  }
+  out.expires_at_ms = caller.expires_at_s * 1000;
+  return out;
+}
+
+}  // namespace
 
 std::unique_ptr<App> App::Create(const Options& options, common::Status* status) {
   auto parts = std::make_unique<Parts>();
@@ -72,6 +143,12 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   parts->console_store = db::OpenSqliteConsoleStore(sqlite, status);
   if (!parts->console_store) return nullptr;
 
+  parts->accounts = db::OpenSqliteAccountStore(sqlite, status);
+  if (!parts->accounts) return nullptr;
+  *status = LoadDirectory(parts->accounts.get(), &parts->directory);
+  if (!status->ok()) return nullptr;
+  api::AuthOptions auth = AuthOptionsOf(options);
+
   pipeline::PipelineOptions p;
   p.batch_max = options.batch_max;
   p.batch_wait_ms = options.batch_wait_ms;
@@ -103,6 +180,14 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   w.ping_interval_ms = int64_t{options.ws_ping_interval_s} * 1000;
   w.pong_timeout_ms = int64_t{options.ws_pong_timeout_s} * 1000;
   w.origins = options.cors;
+  if (auth.required) {
+    w.authorize = [raw, keys = auth.keys](const std::string& tenant,
+                                          const std::string& authorization,
+                                          const std::string& query_token) {
+      return AuthorizeUpgrade(keys, raw->directory, tenant, authorization, query_token,
+                              raw->clock.NowMs());
+    };
+  }
   w.health_body = [raw, ws_info] {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now() - raw->started)
@@ -128,6 +213,10 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   h.console_dir = parts->options.console_dir;
   parts->http =
       std::make_unique<api::HttpServer>(h, parts->pipeline.get(), parts->http_reads.get(), ws_info);
+  parts->http->UseAccounts(parts->accounts.get(), &parts->directory, auth,
+                           [raw](const std::string& tenant) {
+                             if (raw->ws) raw->ws->CloseTenant(tenant);
+                           });
   parts->http->UseConsoleStore(parts->console_store.get(), [raw] {
     return raw->ws ? raw->ws->TenantConnections() : std::map<std::string, int64_t>();
   });
@@ -150,6 +239,13 @@ common::Status App::Start() {
                parts_->ws->port());
   std::fprintf(stderr, "syncd: http listening on %s:%d\n", parts_->options.host.c_str(),
                parts_->http->port());
+  std::fprintf(stderr, "syncd: auth mode %s\n", parts_->options.auth.c_str());
+  if (parts_->options.auth == "none" && !IsLoopbackHost(parts_->options.host)) {
+    std::fprintf(stderr,
+                 "syncd: warning: --auth none on %s: anyone who reaches these ports can read, "
+                 "write and purge every tenant\n",
+                 parts_->options.host.c_str());
+  }
   if (parts_->options.cors.any()) {
     std::fprintf(stderr,
                  "syncd: warning: --cors-origins is *: any web page the user opens may use this "

@@ -44,6 +44,12 @@ std::future<OperatorResult> Pipeline::Operate(const std::string& tenant_id,
   return future;
 }
 QueueCounts Pipeline::GlobalCounts() const { return worker_->counters().Counts(""); }
+void Pipeline::MirrorCounterChanges(const db::CounterMap& deltas) {
+  Deltas d;
+  d.AddAll(deltas);
+  worker_->mutable_counters().Add(d);
+}
+
 QueueCounts Pipeline::TenantCounts(const std::string& tenant_id) const {
   return worker_->counters().Counts(tenant_id);
 }

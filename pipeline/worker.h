@@ -32,6 +32,7 @@ class Pipeline::Worker {
   // ---- any thread ----
   Inbox& inbox() { return inbox_; }
   const CounterMirror& counters() const { return counters_; }
+  CounterMirror& mutable_counters() { return counters_; }
   Health health() const {
     return degraded_.load() || failures_.lost() ? Health::kDegraded : Health::kOk;
   }

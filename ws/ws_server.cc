@@ -92,6 +92,23 @@ struct PathTenant {
   std::string error;   // kInvalidTenant: why, e.g. "tenant must not contain '/'"
 };
 
+// The percent-decoded value of query parameter `name` in `resource`
+// ("/ws/t?access_token=…"), or "" when absent or malformed.
+std::string QueryValue(const std::string& resource, std::string_view name) {
+  auto q = resource.find('?');
+  if (q == std::string::npos) return "";
+  std::string_view query = std::string_view(resource).substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+    return common::PercentDecode(pair.substr(eq + 1)).value_or("");
+  }
+  return "";
+}
+
 // "/ws_finwise/ws/{tenant}" or "/ws/{tenant}" (query string ignored) → tenant.
 // The segment is percent-decoded strictly ("a%20b" is the tenant "a b"; a
 // '%' without two hex digits is refused, not kept) and must then be an
@@ -209,6 +226,20 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   }
   bool up() const { return up_.load(); }
 
+  void CloseTenant(const std::string& tenant) {
+    if (!thread_.joinable()) return;
+    std::promise<void> done;
+    auto future = done.get_future();
+    websocketpp::lib::asio::post(server_.get_io_service(), [this, &done, tenant] {
+      for (auto& [id, conn] : conns_) {
+        if (conn.tenant == tenant)
+          CloseConn(conn, websocketpp::close::status::normal, "tenant deleted");
+      }
+      done.set_value();
+    });
+    future.wait_for(std::chrono::seconds(2));
+  }
+
   void StopAccepting() {
     if (!thread_.joinable()) return;
     std::promise<void> done;
@@ -290,6 +321,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     // Keep-alive: the next ping, or the deadline of the one sent.
     std::shared_ptr<websocketpp::lib::asio::steady_timer> keepalive_timer;
     bool awaiting_pong = false;
+    // Token mode: closes the connection (1008) when its token expires.
+    std::shared_ptr<websocketpp::lib::asio::steady_timer> expiry_timer;
   };
 
   void RunLoop(std::promise<void> done) {
@@ -409,6 +442,23 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
       return Refuse(con, websocketpp::http::status_code::bad_request, "invalid_tenant",
                     path.error.c_str());
     }
+    if (options_.authorize) {
+      // Token mode (accounts.md): the same bodies whatever the tenant, so
+      // they reveal nothing about it (not even whether it exists).
+      WsAuthorization verdict =
+          options_.authorize(path.tenant, con->get_request_header("Authorization"),
+                             QueryValue(con->get_resource(), "access_token"));
+      if (verdict.status == 401) {
+        con->append_header("WWW-Authenticate", "Bearer");
+        return Refuse(con, websocketpp::http::status_code::unauthorized, "unauthorized",
+                      "a valid access token is required");
+      }
+      if (verdict.status != 0) {
+        return Refuse(con, websocketpp::http::status_code::forbidden, "forbidden",
+                      "this token may not use this tenant");
+      }
+      if (verdict.expires_at_ms > 0) upgrade_expiry_[h] = verdict.expires_at_ms;
+    }
     if (static_cast<int64_t>(conns_.size() + upgrading_.size()) >=
         static_cast<int64_t>(options_.max_connections)) {
       return Refuse(con, websocketpp::http::status_code::service_unavailable,
@@ -428,6 +478,19 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     Conn conn;
     conn.hdl = h;
     conn.tenant = tenant;
+    if (auto expiry = upgrade_expiry_.find(h); expiry != upgrade_expiry_.end()) {
+      conn.expiry_timer = std::make_shared<websocketpp::lib::asio::steady_timer>(
+          server_.get_io_service(),
+          std::chrono::milliseconds(std::max<int64_t>(0, expiry->second - clock_.NowMs())));
+      conn.expiry_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& e) {
+        if (e) return;
+        auto it = conns_.find(id);
+        if (it != conns_.end()) {
+          CloseConn(it->second, websocketpp::close::status::policy_violation, "token expired");
+        }
+      });
+      upgrade_expiry_.erase(expiry);
+    }
     conns_[id] = std::move(conn);
     router_.Open(id, tenant);
     UpdateCounts();
@@ -493,6 +556,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
 
   void OnClose(Hdl h) {
     upgrading_.erase(h);
+    upgrade_expiry_.erase(h);
     auto it = ids_.find(h);
     if (it == ids_.end()) return;
     uint64_t id = it->second;
@@ -503,6 +567,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
       if (conn->second.close_timer) conn->second.close_timer->cancel();
       // A pending timer would keep the Asio loop (and Shutdown) waiting.
       if (conn->second.keepalive_timer) conn->second.keepalive_timer->cancel();
+      if (conn->second.expiry_timer) conn->second.expiry_timer->cancel();
       router_.Close(id);
       CountTenant(conn->second.tenant);
       conns_.erase(conn);
@@ -861,6 +926,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   std::map<Hdl, uint64_t, std::owner_less<Hdl>> ids_;
   // Upgrades validated but not open yet (they count against max_connections).
   std::set<Hdl, std::owner_less<Hdl>> upgrading_;
+  // Token mode: when each validated upgrade's token expires (epoch ms).
+  std::map<Hdl, int64_t, std::owner_less<Hdl>> upgrade_expiry_;
   ReadQueues read_queues_;
   // Health requests waiting for their answer from a reader thread.
   std::unordered_map<uint64_t, Server::connection_ptr> deferred_http_;
@@ -894,6 +961,7 @@ std::map<std::string, int64_t> WsServer::TenantConnections() const {
   return impl_->TenantConnections();
 }
 bool WsServer::up() const { return impl_->up(); }
+void WsServer::CloseTenant(const std::string& tenant) { impl_->CloseTenant(tenant); }
 void WsServer::StopAccepting() { impl_->StopAccepting(); }
 void WsServer::Shutdown(int64_t deadline_ms) { impl_->Shutdown(deadline_ms); }
 

@@ -434,6 +434,91 @@ inline constexpr char kMetricSnapshotsSince[] =
     "SELECT taken_at_ms, body FROM metric_snapshots"
     " WHERE taken_at_ms >= :s ORDER BY taken_at_ms";
 
+// ---- Accounts (accounts.md): users, tenants, refresh tokens ---------------
+
+// Created idempotently by OpenSqliteAccountStore. Emails are matched
+// case-insensitively through email_lower; refresh tokens are stored only as
+// their SHA-256, one chain per login (rotation keeps the chain id).
+inline constexpr const char* kAccountsSchema[] = {
+    "CREATE TABLE IF NOT EXISTS users ("
+    " uuid TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL,"
+    " email_lower TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL DEFAULT '',"
+    " role TEXT NOT NULL DEFAULT 'user',"
+    " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS tenants ("
+    " uuid TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS tenants_user ON tenants(user_id)",
+    "CREATE TABLE IF NOT EXISTS refresh_tokens ("
+    " token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, chain_id TEXT NOT NULL,"
+    // state: 'active' (usable once), 'rotated' (used; a reuse revokes the
+    // chain), 'revoked' (logout or reuse)
+    " state TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,"
+    " created_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS refresh_tokens_chain ON refresh_tokens(chain_id)",
+    nullptr,
+};
+
+inline constexpr char kUserColumns[] =
+    "SELECT uuid, name, email, password_hash, role, created_at_ms, updated_at_ms FROM users";
+inline constexpr char kWhereUserId[] = " WHERE uuid = :id";
+inline constexpr char kWhereEmailLower[] = " WHERE email_lower = :e";
+inline constexpr char kWhereNameLower[] = " WHERE lower(name) = :e ORDER BY created_at_ms LIMIT 2";
+inline constexpr char kOrderByCreated[] = " ORDER BY created_at_ms, uuid";
+inline constexpr char kInsertUser[] =
+    "INSERT INTO users(uuid, name, email, email_lower, password_hash, role, created_at_ms,"
+    " updated_at_ms) VALUES(:id, :n, :e, :el, :p, :r, :c, :u)";
+inline constexpr char kUpdateUser[] =
+    "UPDATE users SET name = :n, email = :e, email_lower = :el, password_hash = :p, role = :r,"
+    " updated_at_ms = :u WHERE uuid = :id";
+inline constexpr char kCountEmailOfOthers[] =
+    "SELECT count(*) FROM users WHERE email_lower = :el AND uuid <> :id";
+
+inline constexpr char kTenantColumns[] =
+    "SELECT uuid, name, user_id, created_at_ms, updated_at_ms FROM tenants";
+inline constexpr char kWhereTenantId[] = " WHERE uuid = :id";
+inline constexpr char kWhereTenantUser[] = " WHERE user_id = :u ORDER BY created_at_ms, uuid";
+inline constexpr char kInsertTenant[] =
+    "INSERT INTO tenants(uuid, name, user_id, created_at_ms, updated_at_ms)"
+    " VALUES(:id, :n, :u, :c, :m)";
+inline constexpr char kRenameTenant[] =
+    "UPDATE tenants SET name = :n, updated_at_ms = :m WHERE uuid = :id";
+inline constexpr char kDeleteTenant[] = "DELETE FROM tenants WHERE uuid = :t";
+
+// Every row of one tenant's sync data (tenant delete and reset). The
+// entry_attempts rows go with their queue rows (entry_attempts_retention).
+inline constexpr char kDeleteTenantEntities[] = "DELETE FROM entities WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantQueue[] = "DELETE FROM sync_queue WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
+inline constexpr char kCountTenantUnfinished[] =
+    "SELECT count(*) FROM sync_queue WHERE tenant_id = :t AND finished_at_ms = 0"
+    " AND state <> 'dead'";
+inline constexpr char kTenantCounters[] = "SELECT name, value FROM counters WHERE scope = :t";
+// Before the tenant's counters go: its queue rows leave the global depth too,
+// so the depth counters keep matching the queue table.
+inline constexpr char kSubtractTenantDepth[] =
+    "UPDATE counters SET value = value - coalesce((SELECT t.value FROM counters t"
+    " WHERE t.scope = :t AND t.name = counters.name), 0)"
+    " WHERE scope = '' AND name IN"
+    " ('depth.pending', 'depth.in_flight', 'depth.retry_wait', 'depth.dead')";
+
+inline constexpr char kInsertRefreshToken[] =
+    "INSERT INTO refresh_tokens(token_hash, user_id, chain_id, state, expires_at_ms,"
+    " created_at_ms) VALUES(:h, :u, :c, 'active', :x, :n)";
+inline constexpr char kFindRefreshToken[] =
+    "SELECT user_id, chain_id, state, expires_at_ms FROM refresh_tokens WHERE token_hash = :h";
+inline constexpr char kMarkRefreshRotated[] =
+    "UPDATE refresh_tokens SET state = 'rotated' WHERE token_hash = :h AND state = 'active'";
+inline constexpr char kRevokeRefreshChain[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE chain_id = :c";
+inline constexpr char kRevokeRefreshToken[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE token_hash = :h";
+inline constexpr char kDeleteExpiredRefreshTokens[] =
+    "DELETE FROM refresh_tokens WHERE expires_at_ms < :n";
+
 }  // namespace syncd::db::sqlite
 
 #endif  // SYNCD_DB_SQLITE_SQL_H_

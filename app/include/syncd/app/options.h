@@ -52,6 +52,19 @@ struct Options {
   // --cors-origins / SYNCD_CORS_ORIGINS: browser origins that may use syncd
   // (REST CORS and WebSocket upgrades); default loopback origins.
   common::OriginPolicy cors;
+  // Accounts and access control (accounts.md). --auth / SYNCD_AUTH: "none"
+  // or "token"; after parsing never empty: none on a loopback --host, else
+  // token, unless spelled out.
+  std::string auth;
+  bool auth_explicit = false;  // --auth or SYNCD_AUTH was given
+  // The HMAC secret of syncd's own tokens: the contents of --jwt-secret-file
+  // or SYNCD_JWT_SECRET. Never printed.
+  std::string jwt_secret;
+  // --jwt-public-key-file / SYNCD_JWT_PUBLIC_KEY_FILE: an external provider's
+  // PEM public key (RS256 or ES256), its contents.
+  std::string jwt_public_key;
+  int64_t access_token_ttl_s = 900;       // --access-token-ttl-s
+  int64_t refresh_token_ttl_s = 2592000;  // --refresh-token-ttl-s (30 days)
   // Test hook (environment only): SYNCD_FAULT_COMMIT_RATE, SYNCD_FAULT_SEED.
   double fault_commit_rate = 0;
   uint64_t fault_seed = 1;
@@ -62,6 +75,14 @@ enum class ParseOutcome { kRun, kHelp, kError };
 // Parses argv and the environment. kError: *error holds one line for stderr.
 ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* error);
 std::string HelpText();
+
+// Fills in --auth's default (none on a loopback host, else token), reads
+// SYNCD_JWT_SECRET when no secret file was given, and refuses token mode
+// without a key or a secret under 32 bytes. Called by ParseOptions.
+bool ResolveAuth(Options* options, std::string* error);
+
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackHost(const std::string& host);
 
 }  // namespace syncd::app
 

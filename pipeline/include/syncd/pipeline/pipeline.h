@@ -151,6 +151,11 @@ class Pipeline {
   std::future<OperatorResult> Operate(const std::string& tenant_id, const std::string& entry_id,
                                       OperatorAction action, const std::string& detail);
 
+  // Adds counter changes another writer committed to the database (a tenant
+  // purge, accounts.md) to the in-memory statistics. The deltas are
+  // additive, so their order with the worker's own commits does not matter.
+  void MirrorCounterChanges(const db::CounterMap& deltas);
+
   QueueCounts GlobalCounts() const;
   QueueCounts TenantCounts(const std::string& tenant_id) const;
   int64_t TenantCount() const;  // tenants that have counters
