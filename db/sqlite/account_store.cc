@@ -232,6 +232,7 @@ class SqliteAccountStore final : public AccountStore {
       purged->conflicts = remove(sqlite::kDeleteTenantConflicts);
       purged->sync_log = remove(sqlite::kDeleteTenantSyncLog);
       remove(sqlite::kDeleteTenantCheckpoint);
+      remove(sqlite::kDeleteTenantChanges);
       remove(sqlite::kSubtractTenantDepth);
       remove(sqlite::kDeleteTenantCounters);
       if (remove_tenant) remove(sqlite::kDeleteTenant);

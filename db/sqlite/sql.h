@@ -492,6 +492,9 @@ inline constexpr char kDeleteTenantQueue[] = "DELETE FROM sync_queue WHERE tenan
 inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
+// With its entities and tombstones gone, no cursor of the tenant may be
+// answered incrementally any more: its next write draws a new epoch.
+inline constexpr char kDeleteTenantChanges[] = "DELETE FROM tenant_changes WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
 inline constexpr char kCountTenantUnfinished[] =
     "SELECT count(*) FROM sync_queue WHERE tenant_id = :t AND finished_at_ms = 0"

@@ -69,6 +69,11 @@ class SqliteWriteStore final : public WriteStore {
 
   Status Begin(TxnKind) override {
     if (!lost_.ok()) return lost_;
+    // Positions are read afresh in each transaction: a tenant purge (the
+    // account store, another connection) deletes the tenant's row between
+    // two of ours, and its next write must then draw a new epoch.
+    positions_.clear();
+    dirty_tenants_.clear();
     return begin_->Run("begin");
   }
   // A commit is only reported ok once the files it went to are still the
@@ -81,8 +86,8 @@ class SqliteWriteStore final : public WriteStore {
     if (!s.ok()) return s;
     return CheckFiles();
   }
-  // Positions handed out in a rolled-back transaction stay used: gaps in a
-  // tenant's change_seq are harmless, going back would not be.
+  // Positions handed out in a rolled-back transaction were never committed
+  // (nor tenant_changes): the next transaction reads the stored ones again.
   Status Rollback() override {
     dirty_tenants_.clear();
     return rollback_->Run("rollback");
@@ -377,10 +382,11 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
-  // The tenant's position as this store has handed it out: read from
-  // tenant_changes at its first write since open, then counted here (one
-  // writing process per file: WriterLock). A tenant without a row gets a
-  // random epoch (53 bits: exact in a JavaScript number).
+  // The tenant's position as this transaction has handed it out: read from
+  // tenant_changes at the tenant's first write in the transaction (one
+  // indexed row per tenant and transaction, under the transaction's write
+  // lock), then counted here. A tenant without a row gets a random epoch
+  // (53 bits: exact in a JavaScript number).
   Status TenantPosition(const std::string& tenant, ChangePosition** out) {
     auto it = positions_.find(tenant);
     if (it == positions_.end()) {

@@ -794,8 +794,8 @@ TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatC
 }
 
 // The write store counts positions in memory and stores them at commit: a
-// rolled-back write leaves a gap, never a position that goes back, and a
-// reopened store goes on from the stored position.
+// rolled-back write moves nothing a reader can see, a later write goes on
+// from the stored position, and so does a reopened store.
 TEST_F(SqliteStoreTest, ChangePositionsSurviveRollbacksAndReopening) {
   write_ = OpenWrite();
   auto read = OpenRead();
