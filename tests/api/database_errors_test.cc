@@ -91,7 +91,10 @@ class DatabaseErrorsTest : public ::testing::Test {
                                                      &clock_);
     HttpOptions http;
     http.port = 0;
-    WsInfo ws{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    WsInfo ws;  // the rest (slow closes, load counters) reads as 0
+    ws.connections = [] { return int64_t{0}; };
+    ws.tenants = [] { return int64_t{0}; };
+    ws.up = [] { return true; };
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
     ASSERT_TRUE(pipeline_->Start().ok());
     ASSERT_TRUE(server_->Start().ok());
