@@ -165,6 +165,13 @@ std::string MetricsText(const StatsInput& in) {
   p.One("syncd_websocket_slow_closes_total", "counter",
         "WebSocket connections closed (1008) because they did not read, since start.",
         std::to_string(in.ws_slow_closes));
+  p.One("syncd_initial_load_reads_total", "counter",
+        "initial_data_load answers read from the database and serialised, since start.",
+        std::to_string(in.ws_initial_load_reads));
+  p.One("syncd_initial_load_shared_total", "counter",
+        "request_initial_data answered with the answer read for another request of the same "
+        "tenant state, since start.",
+        std::to_string(in.ws_initial_load_shared));
   p.One("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
         std::to_string(in.uptime_s));
   p.One("syncd_health_degraded", "gauge",

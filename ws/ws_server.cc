@@ -152,6 +152,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     services_.reads = reads_;
     services_.clock = &clock_;
     services_.data_status_body = options_.data_status_body;
+    services_.loads = &loads_;
     pipeline_->AddSink(this);
   }
 
@@ -217,6 +218,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   int64_t connections() const { return connection_count_.load(); }
   int64_t tenants() const { return tenant_count_.load(); }
   int64_t slow_closes() const { return slow_closes_.load(); }
+  int64_t initial_load_reads() const { return loads_.builds(); }
+  int64_t initial_load_shared() const { return loads_.shares(); }
   std::map<std::string, int64_t> TenantConnections() const {
     std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
     return tenant_sizes_;
@@ -286,7 +289,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     ConnReplies(Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
     bool Send(const std::string& json) override { return impl_->Send(id_, json); }
     void StartRead(const std::string& type, const char* kind,
-                   std::function<std::string()> read) override {
+                   std::function<ReadAnswer()> read) override {
       impl_->StartRead(id_, type, kind, std::move(read));
     }
     void Close(const std::string& reason) override {
@@ -402,6 +405,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     websocketpp::lib::error_code ec;
     if (server_.is_listening()) server_.stop_listening(ec);
     if (accept_timer_) accept_timer_->cancel();
+    // A pending timer would keep the loop running after the last connection.
+    load_expiry_stopped_ = true;
+    if (load_expiry_timer_) load_expiry_timer_->cancel();
   }
 
   // --- Upgrades and plain HTTP ------------------------------------------
@@ -755,6 +761,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (!EnforceTotalBudget(id, static_cast<int64_t>(json.size()))) return false;
     if (options_.test_refuse_send && options_.test_refuse_send(json)) {
       ec = con->send(std::string("\xff\xfe"), websocketpp::frame::opcode::text);
+    } else if (json.size() > kFragmentBytes) {
+      ec = SendFragmented(*con, json);
     } else {
       ec = con->send(json, websocketpp::frame::opcode::text);
     }
@@ -774,6 +782,34 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     }
     SetBuffered(conn, static_cast<int64_t>(con->get_buffered_amount()));
     return true;
+  }
+
+  // One message as frames of at most kFragmentBytes (a text frame, then
+  // continuation frames; RFC 6455 5.4). websocketpp copies a message twice
+  // on its way out (into a message, then into the framed one it queues):
+  // for a load of tens of megabytes, which its answer already holds once,
+  // that was two more copies of it at once. Per fragment it is two copies of
+  // one fragment, and only the framed ones wait in the queue. All fragments
+  // are queued here, on the Asio thread, so no other message of this
+  // connection comes between them. Cut at UTF-8 character boundaries:
+  // websocketpp checks each text frame alone.
+  static websocketpp::lib::error_code SendFragmented(Server::connection_type& con,
+                                                     const std::string& json) {
+    websocketpp::lib::error_code ec;
+    for (size_t at = 0; at < json.size() && !ec;) {
+      size_t n = std::min(kFragmentBytes, json.size() - at);
+      while (at + n < json.size() && n > 1 &&
+             (static_cast<unsigned char>(json[at + n]) & 0xC0) == 0x80) {
+        --n;  // json[at + n] continues a character: cut before it
+      }
+      Server::message_ptr msg = con.get_message(
+          at == 0 ? websocketpp::frame::opcode::text : websocketpp::frame::opcode::continuation, n);
+      msg->append_payload(json.data() + at, n);
+      msg->set_fin(at + n == json.size());
+      ec = con.send(msg);
+      at += n;
+    }
+    return ec;
   }
 
   // Frames are handled by frame_handlers.cc; this only finds the connection.
@@ -799,23 +835,32 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // kMaxReadsPerConnection waiting (or kMaxReadsTotal for the server) a
   // request is answered {"type":"error","code":"busy"}.
   void StartRead(uint64_t id, const std::string& type, const char* kind,
-                 std::function<std::string()> read) {
+                 std::function<ReadAnswer()> read) {
     ReadQueues::Admit admit = read_queues_.Add(id, [this, id, kind, read = std::move(read)] {
       pool_.Submit([this, id, kind, read] {
         if (options_.test_before_read) options_.test_before_read(kind);
-        std::string reply;
+        ReadAnswer reply;
         try {
           reply = read();
         } catch (const std::exception& e) {
           // The exception's text is for the log, never for the client.
           std::fprintf(stderr, "syncd: websocket %s read failed: %s\n", kind, e.what());
-          reply = wire::ErrorJson("internal_error",
-                                  std::string("could not read: ") + pipeline::kDatabaseUnavailable);
+          reply = OneMessage(wire::ErrorJson(
+              "internal_error", std::string("could not read: ") + pipeline::kDatabaseUnavailable));
         }
         websocketpp::lib::asio::post(server_.get_io_service(),
                                      [this, id, reply = std::move(reply)] {
-                                       Send(id, reply);
+                                       // All messages of one answer in one go:
+                                       // a later read of this connection starts
+                                       // only after Done, so pages of two loads
+                                       // never interleave.
+                                       if (reply) {
+                                         for (const std::string& message : *reply) {
+                                           if (!Send(id, message)) break;
+                                         }
+                                       }
                                        read_queues_.Done(id);
+                                       ScheduleLoadExpiry();
                                      });
       });
     });
@@ -826,9 +871,30 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     }
   }
 
+  // Kept initial-data answers go keep_ms after they were built even when no
+  // further load comes to drop them (LoadCache::Expire). One timer, armed
+  // while anything is kept. Asio thread.
+  void ScheduleLoadExpiry() {
+    if (load_expiry_armed_ || load_expiry_stopped_ || loads_.kept_bytes() == 0) return;
+    if (!load_expiry_timer_) {
+      load_expiry_timer_ =
+          std::make_unique<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
+    }
+    load_expiry_armed_ = true;
+    load_expiry_timer_->expires_after(std::chrono::milliseconds(loads_.keep_ms() + 100));
+    load_expiry_timer_->async_wait([this](const websocketpp::lib::asio::error_code& ec) {
+      load_expiry_armed_ = false;
+      if (ec) return;  // cancelled: the server is stopping
+      loads_.Expire(clock_.NowMs());
+      ScheduleLoadExpiry();
+    });
+  }
+
   // One running + three waiting reads per connection; 1024 for the server.
   static constexpr size_t kMaxReadsPerConnection = 4;
   static constexpr size_t kMaxReadsTotal = 1024;
+  // Larger messages go out as fragments of this size (SendFragmented).
+  static constexpr size_t kFragmentBytes = 1 << 20;
   static constexpr std::chrono::milliseconds kCloseGrace{2000};
 
   const WsOptions options_;
@@ -844,6 +910,13 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // Connections closed with 1008 because they did not read (their own
   // --ws-max-buffered-bytes, or the budget of all connections), since start.
   std::atomic<int64_t> slow_closes_{0};
+  // Shared answers of initial data loads (reader threads). Declared before
+  // pool_: the reader threads are joined before it goes.
+  // Dropped answers are freed by a job of their own on a reader thread, not
+  // inside the request that dropped them.
+  LoadCache loads_{LoadCache::Limits{}, [this](std::vector<LoadCache::Pages> dropped) {
+                     pool_.Submit([dropped = std::move(dropped)] {});
+                   }};
   // Declared after server_: stopped and destroyed before it.
   ReaderPool pool_;
   mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads
@@ -862,6 +935,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   uint64_t next_http_id_ = 1;
   int64_t buffered_total_ = 0;  // sum of Conn::buffered
   std::unique_ptr<websocketpp::lib::asio::steady_timer> accept_timer_;
+  std::unique_ptr<websocketpp::lib::asio::steady_timer> load_expiry_timer_;
+  bool load_expiry_armed_ = false;
+  bool load_expiry_stopped_ = false;
   int64_t accept_delay_ms_ = 0;
   LogLimiter accept_log_{1, std::chrono::seconds(10)};
   LogLimiter send_log_{5, std::chrono::seconds(10)};
@@ -880,6 +956,8 @@ int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }
 int64_t WsServer::slow_closes() const { return impl_->slow_closes(); }
+int64_t WsServer::initial_load_reads() const { return impl_->initial_load_reads(); }
+int64_t WsServer::initial_load_shared() const { return impl_->initial_load_shared(); }
 std::map<std::string, int64_t> WsServer::TenantConnections() const {
   return impl_->TenantConnections();
 }

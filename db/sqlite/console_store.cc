@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "soci_util.h"
+#include "sqlite/connection.h"
 #include "sqlite/sql.h"
 
 namespace syncd::db {
@@ -27,16 +28,7 @@ using domain::EntityType;
 // both add a column.
 void Migrate(soci::session& sql) {
   soci::transaction txn(sql);
-  for (const sqlite::AddedColumn* c = sqlite::kAddedColumns; c->table != nullptr; ++c) {
-    int present = 0;
-    sql << std::string(sqlite::kCountColumnOf) + c->table + sqlite::kCountColumnNamed + c->column +
-               "'",
-        soci::into(present);
-    if (present == 0) {
-      sql << std::string(sqlite::kAlterTable) + c->table + sqlite::kAddColumn + c->column + " " +
-                 c->definition;
-    }
-  }
+  AddMissingColumns(sql, sqlite::kAddedColumns);
   for (const char* const* stmt = sqlite::kConsoleSchema; *stmt != nullptr; ++stmt) sql << *stmt;
   txn.commit();
 }

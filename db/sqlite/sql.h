@@ -44,8 +44,13 @@ inline constexpr const char* kSchema[] = {
     " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
     " version_ms INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
     " checksum TEXT NOT NULL, modified_at_ms INTEGER NOT NULL,"
-    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " source_entry_id TEXT NOT NULL DEFAULT '', change_seq INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (tenant_id, entity_type, entity_id)) WITHOUT ROWID",
+    // Per tenant: the last change_seq handed out and the tenant's epoch
+    // (store.h ChangePosition). A tenant gets its row at its first write.
+    "CREATE TABLE IF NOT EXISTS tenant_changes ("
+    " tenant_id TEXT PRIMARY KEY, change_seq INTEGER NOT NULL, epoch INTEGER NOT NULL)"
+    " WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS conflicts ("
     " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL,"
     " entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
@@ -70,15 +75,41 @@ inline constexpr const char* kSchema[] = {
     nullptr,
 };
 
+// Columns added to the core tables after files were already in use: on
+// every open (OpenSession), each is added when PRAGMA table_info lacks it,
+// then kSchemaAfterColumns runs. Rows of an older file get the default:
+// change_seq 0, "written before any cursor", which is what they are, since
+// no cursor was handed out before the column existed.
+struct AddedColumn {
+  const char* table;
+  const char* column;
+  const char* definition;      // "TEXT NOT NULL DEFAULT ''"
+  const char* then = nullptr;  // run once, right after the column was added
+};
+// A file from before cursors: every tenant with entities gets its position
+// now (seq 0, a random epoch), so that the first cursors handed out after
+// the upgrade stay usable after the tenant's next write (a tenant without a
+// row has epoch 0 until its first write, and cursors of epoch 0 then get a
+// full load). random() is evaluated per tenant (outer query row).
+inline constexpr char kBackfillTenantChanges[] =
+    "INSERT OR IGNORE INTO tenant_changes(tenant_id, change_seq, epoch)"
+    " SELECT t, 0, (random() & 9007199254740991) + 1"
+    " FROM (SELECT DISTINCT tenant_id AS t FROM entities)";
+inline constexpr AddedColumn kSchemaAddedColumns[] = {
+    {"entities", "change_seq", "INTEGER NOT NULL DEFAULT 0", kBackfillTenantChanges},
+    {nullptr, nullptr, nullptr},
+};
+inline constexpr const char* kSchemaAfterColumns[] = {
+    // An incremental load reads, type by type, the rows written after a
+    // position: a range of this index.
+    "CREATE INDEX IF NOT EXISTS entities_changes ON entities(tenant_id, entity_type, change_seq)",
+    nullptr,
+};
+
 // Additive migrations (the operator console, console.md), applied after
 // kSchema by OpenSqliteConsoleStore on new and existing files alike: each
 // column is added only when PRAGMA table_info lacks it (kCountColumnOf), then
 // the statements of kConsoleSchema run (all IF NOT EXISTS).
-struct AddedColumn {
-  const char* table;
-  const char* column;
-  const char* definition;  // "TEXT NOT NULL DEFAULT ''"
-};
 inline constexpr AddedColumn kAddedColumns[] = {
     // Who resolved a conflict, when, and how ("take incoming" names the new
     // entry that carried the incoming state through the pipeline).
@@ -235,13 +266,33 @@ inline constexpr char kOldestUnfinished[] =
 inline constexpr char kGetEntity[] =
     "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
     " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3";
+// Every entity write carries the tenant's next change_seq (?10). The write
+// store counts them in memory (it is the only writer) and stores each
+// tenant's last one with kSetChange in the same transaction, just before
+// COMMIT: one row write per tenant and transaction, not per entity.
+inline constexpr char kSetChange[] =
+    "INSERT INTO tenant_changes(tenant_id, change_seq, epoch) VALUES(?1, ?2, ?3)"
+    " ON CONFLICT(tenant_id) DO UPDATE SET change_seq = excluded.change_seq";
 inline constexpr char kPutEntity[] =
     "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
-    " checksum, modified_at_ms, source_entry_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " checksum, modified_at_ms, source_entry_id, change_seq)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
     " version_ms = excluded.version_ms, deleted = excluded.deleted, data = excluded.data,"
     " checksum = excluded.checksum, modified_at_ms = excluded.modified_at_ms,"
-    " source_entry_id = excluded.source_entry_id";
+    " source_entry_id = excluded.source_entry_id, change_seq = excluded.change_seq";
+inline constexpr char kGetChangePosition[] =
+    "SELECT change_seq, epoch FROM tenant_changes WHERE tenant_id = ?1";
+// A load, one type at a time (native statements on the read session, so
+// rows are streamed without a copy): every live entity, or every entity
+// (tombstones too) written after a position.
+inline constexpr char kLoadLiveOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = ?1 AND entity_type = ?2 AND deleted = 0 ORDER BY entity_id";
+inline constexpr char kLoadChangedOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = ?1 AND entity_type = ?2 AND change_seq > ?3 ORDER BY change_seq";
+inline constexpr char kBeginRead[] = "BEGIN";
 inline constexpr char kListEntities[] =
     "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
     " source_entry_id FROM entities WHERE tenant_id = :t"
@@ -452,6 +503,9 @@ inline constexpr char kDeleteTenantQueue[] = "DELETE FROM sync_queue WHERE tenan
 inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
+// With its entities and tombstones gone, no cursor of the tenant may be
+// answered incrementally any more: its next write draws a new epoch.
+inline constexpr char kDeleteTenantChanges[] = "DELETE FROM tenant_changes WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
 // The write connection deletes the tenant's row only where the accounts
 // tables exist (a database the accounts store never opened has none).

@@ -211,7 +211,10 @@ class ConsoleRoutesTest : public ::testing::Test {
     HttpOptions http;
     http.port = 0;
     http.console_dir = console_dir.empty() ? (dir_ / "console").string() : console_dir;
-    WsInfo ws{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    WsInfo ws;  // the rest (slow closes, load counters) reads as 0
+    ws.connections = [] { return int64_t{0}; };
+    ws.tenants = [] { return int64_t{0}; };
+    ws.up = [] { return true; };
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
     server_->UseConsoleStore(console_.get(), [] {
       return std::map<std::string, int64_t>{{"t1", 2}};

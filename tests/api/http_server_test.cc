@@ -80,7 +80,10 @@ class HttpServerTest : public ::testing::Test {
     http.port = 0;
     http.max_body_bytes = int64_t{64} * 1024;
     http.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
-    WsInfo ws{[] { return int64_t{3}; }, [] { return int64_t{2}; }, [] { return true; }};
+    WsInfo ws;  // the rest (slow closes, load counters) reads as 0
+    ws.connections = [] { return int64_t{3}; };
+    ws.tenants = [] { return int64_t{2}; };
+    ws.up = [] { return true; };
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
     ASSERT_TRUE(pipeline_->Start().ok());
     ASSERT_TRUE(server_->Start().ok());

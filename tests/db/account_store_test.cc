@@ -150,6 +150,12 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   TenantRow stored;
   ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
 
+  std::unique_ptr<ReadStore> reads = OpenSqliteReadStore(options_, &s);
+  ASSERT_TRUE(reads) << s.ToString();
+  ChangePosition before;
+  ASSERT_TRUE(reads->GetChangePosition("t1", &before).ok());
+  EXPECT_GT(before.epoch, 0);
+
   // The pipeline's write connection purges, in its own transaction.
   TenantPurge purged;
   ASSERT_TRUE(w->Begin(TxnKind::kMaintenance).ok());
@@ -171,6 +177,25 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   std::optional<StoredEntity> other;
   ASSERT_TRUE(w->GetEntity("t2", domain::EntityType::kTag, "tag-1", &other).ok());
   EXPECT_TRUE(other.has_value());
+
+  // t1's cursors die with its data (its deletions are gone with it): the
+  // position is reset, and the next write, through the same write store,
+  // draws a new epoch, so an old cursor gets a full load.
+  ChangePosition after;
+  ASSERT_TRUE(reads->GetChangePosition("t1", &after).ok());
+  EXPECT_EQ(after.epoch, 0);
+  EXPECT_EQ(after.seq, 0);
+  StoredEntity again;
+  again.tenant_id = "t1";
+  again.type = domain::EntityType::kTag;
+  again.entity_id = "tag-2";
+  again.data = R"({"id":"tag-2"})";
+  ASSERT_TRUE(w->Begin(TxnKind::kApply).ok());
+  ASSERT_TRUE(w->PutEntity(again).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  ASSERT_TRUE(reads->GetChangePosition("t1", &after).ok());
+  EXPECT_GT(after.epoch, 0);
+  EXPECT_NE(after.epoch, before.epoch);
 }
 
 }  // namespace

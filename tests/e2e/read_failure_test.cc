@@ -45,6 +45,13 @@ class FailingReadStore final : public db::ReadStore {
   common::Status OldestUnfinished(std::string_view, std::optional<int64_t>*) override {
     return Fail();
   }
+  common::Status GetChangePosition(std::string_view, db::ChangePosition*) override {
+    return Fail();
+  }
+  common::Status ReadLoad(std::string_view, int64_t, db::ChangePosition*,
+                          const db::LoadVisitor&) override {
+    return Fail();
+  }
   common::Status LoadCounters(db::CounterMap*) override { return Fail(); }
   common::Status Ping() override { return Fail(); }
 

@@ -30,9 +30,10 @@ class FakeSink final : public ReplySink {
     sent.push_back(json);
     return true;
   }
-  void StartRead(const std::string&, const char* kind, std::function<std::string()> read) override {
+  void StartRead(const std::string&, const char* kind, std::function<ReadAnswer()> read) override {
     reads.push_back(kind);
-    sent.push_back(read());
+    ReadAnswer answer = read();
+    sent.insert(sent.end(), answer->begin(), answer->end());
   }
   void Close(const std::string& reason) override { closed = reason; }
   bool Healthy() override { return true; }

@@ -30,9 +30,13 @@ struct WsInfo {
   std::function<int64_t()> connections;  // open WebSocket connections
   std::function<int64_t()> tenants;      // distinct tenants among them
   std::function<bool()> up;              // listening
-  // Connections closed (1008) for not reading, since start. Last, so that
-  // brace-initialised WsInfo{connections, tenants, up} stays what it says.
+  // Connections closed (1008) for not reading, since start. An unset
+  // function reads as 0.
   std::function<int64_t()> slow_closes;
+  // Initial data loads read from the database, and requests answered with
+  // a load read for another request of the same tenant state, since start.
+  std::function<int64_t()> initial_load_reads;
+  std::function<int64_t()> initial_load_shared;
 };
 
 // Open connections per tenant (the console's tenant list).

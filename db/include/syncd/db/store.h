@@ -6,6 +6,7 @@
 #define SYNCD_DB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,6 +60,28 @@ struct StoredEntity {
   int64_t modified_at_ms = 0;  // server time of the last applied change
   std::string source_entry_id;
 };
+
+// A tenant's change position (protocol.md: the `cursor` of incremental
+// loads). `seq` counts the tenant's entity writes: each write takes the next
+// value and the entity row keeps it, so "changed after seq S" is a range of
+// an index. `epoch` is drawn at random at the tenant's first write and never
+// changes, so a position of another tenant, or of a database that was
+// replaced by a new one, is never taken for this tenant's. Both 0 before the
+// tenant's first write.
+struct ChangePosition {
+  int64_t epoch = 0;
+  int64_t seq = 0;
+};
+
+// One entity as a load streams it (ReadStore::ReadLoad). The views are valid
+// only during the visitor's call.
+struct LoadRow {
+  domain::EntityType type = domain::EntityType::kAccount;
+  std::string_view entity_id;
+  std::string_view data;  // canonical JSON; {"id":…} for a tombstone
+  bool deleted = false;
+};
+using LoadVisitor = std::function<void(const LoadRow&)>;
 
 // Conflict resolutions the pipeline records (protocol.md, Conflict rule).
 inline constexpr char kServerWins[] = "server_wins";         // superseded: stored state kept
@@ -177,7 +200,8 @@ class WriteStore {
 
   // Inside the caller's transaction: every row of the tenant's sync data
   // (entities, queue with its attempts, conflicts, sync log, checkpoint,
-  // counters; the tenant's depth leaves the global depth) and, when
+  // change position, counters; the tenant's depth leaves the global depth)
+  // and, when
   // `remove_tenant`, the tenant's row in the accounts table (if that table
   // exists in this database). Unfinished rows go too: the pipeline calls
   // this after taking the tenant's entries out of memory.
@@ -201,6 +225,17 @@ class ReadStore {
   virtual Status ListConflicts(std::string_view tenant_id, int limit,
                                std::vector<ConflictRecord>* out) = 0;
   virtual Status GetCheckpoint(std::string_view tenant_id, std::optional<Checkpoint>* out) = 0;
+  // The tenant's change position now (one indexed row; cheap).
+  virtual Status GetChangePosition(std::string_view tenant_id, ChangePosition* out) = 0;
+  // One consistent snapshot for an initial_data_load: *at is the tenant's
+  // position in it; then `visit` sees, grouped by type in
+  // domain::AllEntityTypes() order, every live entity when since_seq is
+  // kFullLoad, or else every entity written after since_seq (0: every write
+  // numbered since cursors exist), tombstones included. Rows are streamed,
+  // never collected: a load holds one row at a time.
+  static constexpr int64_t kFullLoad = -1;
+  virtual Status ReadLoad(std::string_view tenant_id, int64_t since_seq, ChangePosition* at,
+                          const LoadVisitor& visit) = 0;
   // Seq and received time of the oldest unfinished entry (pending, in_flight
   // or retry_wait) of a tenant, or of all tenants when tenant_id is empty.
   virtual Status OldestUnfinished(std::string_view tenant_id,

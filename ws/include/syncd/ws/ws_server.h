@@ -94,6 +94,10 @@ class WsServer {
   int64_t tenants() const;
   // Connections closed (1008) because they did not read, since start.
   int64_t slow_closes() const;
+  // Initial data loads read (and serialised), and requests answered with a
+  // load read for another request of the same tenant state, since start.
+  int64_t initial_load_reads() const;
+  int64_t initial_load_shared() const;
   // Open connections per tenant (any thread; the operator console).
   std::map<std::string, int64_t> TenantConnections() const;
   bool up() const;
