@@ -78,7 +78,10 @@ class ReadFailureTest : public ::testing::Test {
     ws_ = std::make_unique<ws::WsServer>(ws_options, pipeline_.get(), &reads_);
     api::HttpOptions http;
     http.port = 0;
-    api::WsInfo info{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    api::WsInfo info;  // the rest (slow closes, load counters) reads as 0
+    info.connections = [] { return int64_t{0}; };
+    info.tenants = [] { return int64_t{0}; };
+    info.up = [] { return true; };
     http_ = std::make_unique<api::HttpServer>(http, pipeline_.get(), &reads_, info);
     ASSERT_TRUE(pipeline_->Start().ok());
     ASSERT_TRUE(ws_->Start().ok());
