@@ -75,6 +75,7 @@ TEST(InitialDataLoadTest, PagesSplitEntitiesAndDeletedIdsByPageSize) {
   std::vector<std::string> pages = w.Finish();
   ASSERT_EQ(pages.size(), 3u);
   std::vector<rapidjson::Document> docs;
+  docs.reserve(pages.size());
   for (const std::string& p : pages) docs.push_back(Parse(p));
   for (size_t i = 0; i < docs.size(); ++i) {
     EXPECT_EQ(docs[i]["page"].GetInt64(), static_cast<int64_t>(i + 1));
