@@ -15,6 +15,10 @@
 #include "http_types.h"
 #include "result_waiters.h"
 #include "syncd/api/http_server.h"
+#include "syncd/auth/access.h"
+#include "syncd/auth/directory.h"
+#include "syncd/auth/login_throttle.h"
+#include "syncd/db/account_store.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
 #include "syncd/pipeline/rate_limited_log.h"
@@ -39,6 +43,13 @@ struct ApiContext {
   std::mutex console_mu;                      // guards the creation of `console`
   std::shared_ptr<ConsoleState> console;      // the stats sampler (handlers_console.cc)
   std::atomic<int> event_streams{0};          // open GET /api/v1/events streams
+  // Accounts (accounts.md); set by UseAccounts before Start. Without them
+  // the accounts routes answer 500 and no token verifies.
+  AuthOptions auth;
+  db::AccountStore* accounts = nullptr;  // not owned
+  auth::Directory* directory = nullptr;  // not owned
+  TenantClosedFn tenant_closed;          // may be empty
+  auth::LoginThrottle login_throttle;
 
   int64_t UptimeS() const;
 };
@@ -62,12 +73,31 @@ std::optional<OperatorRequest> ParseOperatorRequest(const rapidjson::Value& body
 using Handler = ApiResponse (*)(ApiContext&, const ApiRequest&);
 
 struct RouteSpec {
-  const char* method;  // "GET" | "POST"
+  const char* method;  // "GET" | "POST" | "PUT" | "DELETE"
   const char* path;    // openapi.yaml form, "/api/v1/sync/status/{tenant_id}"
   Handler handler;
-  bool json_body;         // POST with a JSON body: 413/415 checks apply
+  bool json_body;         // POST/PUT with a JSON body: 413/415 checks apply
   bool answers_shutdown;  // answers 503 itself (health); others get shutting_down
+  // Who may call it in token mode (accounts.md, Access rules). kTenant: the
+  // server checks every tenant the request names (TenantsNamed) before the
+  // handler runs; kUser: the handler checks the users and tenants it names.
+  auth::Access access;
 };
+
+// The tenants a request names: the path's {tenant_id}, a `tenant_id` query
+// value, a body's `tenant_id` and each `entries[].tenantId`.
+std::vector<std::string> TenantsNamed(const ApiRequest& req);
+
+// The 401 / 403 answers of the access checks (WWW-Authenticate on 401).
+// Neither says anything about the resource.
+ApiResponse Unauthorized();
+ApiResponse Forbidden();
+ApiResponse DecisionResponse(auth::Decision decision);
+
+// May the request's caller use `tenant` (auth::CheckTenant with its owner
+// from the directory)? Always kAllow in none mode.
+auth::Decision TenantDecision(const ApiContext& ctx, const ApiRequest& req,
+                              const std::string& tenant);
 
 const std::vector<RouteSpec>& RouteTable();
 
@@ -99,6 +129,24 @@ ApiResponse HandleListTenants(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleTenantEntities(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleTenantEntity(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleEntryTimeline(ApiContext& ctx, const ApiRequest& req);
+// handlers_accounts.cc: users, login and tokens (accounts.md).
+// "2026-01-31T12:00:00.000Z": the accounts bodies' createdAt / updatedAt.
+std::string IsoTime(int64_t epoch_ms);
+ApiResponse HandlePing(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleRegister(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleLogin(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleRefresh(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleLogout(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleUsersMe(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListUsers(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleCreateUser(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req);
+// handlers_account_tenants.cc: tenants and their owners (accounts.md).
+ApiResponse HandleCreateTenant(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleListUserTenants(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleRenameTenant(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleDeleteTenant(ApiContext& ctx, const ApiRequest& req);
+ApiResponse HandleResetTenant(ApiContext& ctx, const ApiRequest& req);
 // console_static.cc: the built front end.
 ApiResponse HandleRoot(ApiContext& ctx, const ApiRequest& req);
 ApiResponse HandleConsoleIndex(ApiContext& ctx, const ApiRequest& req);

@@ -152,9 +152,14 @@ ApiResponse NoConsoleStore() {
   return ErrorResponse(ApiError::kInternal, "the console store is not configured");
 }
 
-// The operator: X-User-Id when present (auth mode `none` has no login), else
-// "operator". Token mode (accounts.md) will take it from the token instead.
+// The operator: the token's user when the request has one (token mode
+// always: the console routes are operator-only there), else X-User-Id when
+// present (auth mode `none` has no login), else "operator".
 bool OperatorOf(const ApiRequest& req, std::string* actor, ApiResponse* error) {
+  if (req.caller) {
+    *actor = req.caller->user_id;
+    return true;
+  }
   auto it = req.headers.find("x-user-id");
   if (it == req.headers.end()) {
     *actor = "operator";
@@ -209,9 +214,7 @@ void RawJson(JsonWriter& w, const std::string& json) {
   }
 }
 
-void Num(JsonWriter& w, double v) {
-  w.Double(static_cast<double>(static_cast<int64_t>(v * 1000)) / 1000);
-}
+void Num(JsonWriter& w, double v) { wire::Rounded3(w, v); }
 
 void WritePoint(JsonWriter& w, const StatsPoint& p) {
   w.StartObject();
@@ -314,6 +317,12 @@ void WriteConflict(JsonWriter& w, const db::ConsoleConflict& c) {
     w.Int64(c.resolved_at_ms);
   } else {
     w.Null();
+  }
+  w.Key("resolved_action");
+  if (c.resolved_action.empty()) {
+    w.Null();
+  } else {
+    w.String(c.resolved_action);
   }
   w.Key("resolved_by");
   if (c.resolved_by.empty()) {
@@ -712,15 +721,16 @@ ApiResponse HandleListAllConflicts(ApiContext& ctx, const ApiRequest& req) {
 
 namespace {
 
-// The incoming state of `c` as a new entry: a newer version (now, or just
-// past the stored version when that lies in the future), so the normal LWW
-// path stores it and fans it out.
-bool TakeIncomingEntry(const db::ConsoleConflict& c, int64_t version_ms, const std::string& id,
-                       domain::SyncEntry* out, std::string* error) {
+// One recorded state of `c` (`data`, `operation`) as a new entry: a newer
+// version (now, or just past the stored version when that lies in the
+// future), so the normal LWW path stores it and fans it out.
+bool ConflictStateEntry(const db::ConsoleConflict& c, const std::string& data,
+                        const std::string& operation, int64_t version_ms, const std::string& id,
+                        domain::SyncEntry* out, std::string* error) {
   rapidjson::Document payload;
-  payload.Parse(c.incoming_data.c_str(), c.incoming_data.size());
+  payload.Parse(data.c_str(), data.size());
   if (payload.HasParseError() || !payload.IsObject()) {
-    *error = "the incoming state is not a JSON object";
+    *error = "the recorded state is not a JSON object";
     return false;
   }
   rapidjson::Document entry(rapidjson::kObjectType);
@@ -734,18 +744,49 @@ bool TakeIncomingEntry(const db::ConsoleConflict& c, int64_t version_ms, const s
   std::string type(domain::EntityTypeName(c.record.type));
   entry.AddMember("entityType", rapidjson::Value(type.c_str(), a), a);
   entry.AddMember("entityId", rapidjson::Value(c.record.entity_id.c_str(), a), a);
-  entry.AddMember("operationType", rapidjson::Value(c.incoming_operation.c_str(), a), a);
+  entry.AddMember("operationType", rapidjson::Value(operation.c_str(), a), a);
   entry.AddMember("timestamp", rapidjson::Value(static_cast<int64_t>(version_ms)), a);
   rapidjson::Value copy(payload, a);
   entry.AddMember("payload", copy, a);
   domain::ParsedEntry parsed = domain::ParseSyncEntry(entry, c.record.tenant_id);
   if (auto* bad = std::get_if<domain::EntryError>(&parsed)) {
-    *error = "the incoming state is not a valid entry: " + bad->detail;
+    *error = "the recorded state is not a valid entry: " + bad->detail;
     return false;
   }
   *out = std::move(std::get<domain::SyncEntry>(parsed));
   if (out->operation == domain::Operation::kDelete) out->version_ms = version_ms;
   return true;
+}
+
+// The operator's actions on a conflict, by its kind (docs/console.md):
+// - server_wins (the incoming change lost; the stored state is still stored):
+//   take_incoming sends the incoming state as a newer change; keep_stored
+//   marks it resolved.
+// - client_wins_tie (the incoming change won a tie and is stored; the
+//   conflict recorded the state it replaced): keep_stored keeps what is
+//   stored now and marks it resolved; restore_replaced sends the replaced
+//   state as a newer change. take_incoming has nothing to do (409).
+// Returns the 409 text when `action` does not fit the kind, else "".
+std::string ActionRefusal(const db::ConsoleConflict& c, const std::string& action) {
+  const bool tie = c.record.resolution == db::kClientWinsTie;
+  if (action == "take_incoming" && tie) {
+    return "the incoming state won this tie and is stored already: keep_stored marks the "
+           "conflict resolved, restore_replaced brings back the state it replaced";
+  }
+  if (action == "restore_replaced" && !tie) {
+    return "only a client_wins_tie conflict has a replaced state to restore; the stored state "
+           "of this conflict is still stored";
+  }
+  const std::string& data = action == "take_incoming" ? c.incoming_data : c.stored_data;
+  if (action != "keep_stored" && data.empty()) {
+    return "the state to send was not recorded for this conflict (detected before the "
+           "console's schema migration)";
+  }
+  if (action == "take_incoming" && c.incoming_operation.empty()) {
+    return "the incoming state of this conflict was not recorded (detected before the "
+           "console's schema migration)";
+  }
+  return "";
 }
 
 }  // namespace
@@ -763,8 +804,9 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
   rapidjson::Document doc;
   if (!ParseJsonBody(req, &doc, &error)) return error;
   const std::string how(StringMember(doc, "resolution").value_or(std::string_view()));
-  if (how != "take_incoming" && how != "keep_stored") {
-    return ErrorResponse(ApiError::kValidation, "resolution must be take_incoming or keep_stored");
+  if (how != "take_incoming" && how != "keep_stored" && how != "restore_replaced") {
+    return ErrorResponse(ApiError::kValidation,
+                         "resolution must be take_incoming, keep_stored or restore_replaced");
   }
   std::optional<db::ConsoleConflict> conflict;
   common::Status s = ctx.console_store->GetConflict(*id, &conflict);
@@ -775,15 +817,13 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
         ApiError::kConflict,
         "conflict " + std::to_string(*id) + " was already resolved by " + conflict->resolved_by);
   }
+  std::string refusal = ActionRefusal(*conflict, how);
+  if (!refusal.empty()) return ErrorResponse(ApiError::kConflict, refusal);
   int64_t now = NowEpochMs();
   std::string entry_id;
   domain::SyncEntry entry;
-  if (how == "take_incoming") {
-    if (conflict->incoming_data.empty() || conflict->incoming_operation.empty()) {
-      return ErrorResponse(ApiError::kConflict,
-                           "the incoming state of this conflict was not recorded (detected "
-                           "before the console's schema migration)");
-    }
+  const bool sends = how != "keep_stored";
+  if (sends) {
     std::optional<db::StoredEntity> current;
     s = ctx.console_store->GetEntity(conflict->record.tenant_id,
                                      std::string(domain::EntityTypeName(conflict->record.type)),
@@ -792,9 +832,17 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     int64_t version = std::max(now, current ? current->version_ms + 1 : now);
     entry_id = "console-" + std::to_string(*id) + "-" + std::to_string(now);
     std::string why;
-    if (!TakeIncomingEntry(*conflict, version, entry_id, &entry, &why)) {
-      return ErrorResponse(ApiError::kConflict, why);
+    bool made = false;
+    if (how == "take_incoming") {
+      made = ConflictStateEntry(*conflict, conflict->incoming_data, conflict->incoming_operation,
+                                version, entry_id, &entry, &why);
+    } else {
+      // The replaced state: a tombstone (no checksum) comes back as a delete.
+      made = ConflictStateEntry(*conflict, conflict->stored_data,
+                                conflict->record.stored_checksum.empty() ? "delete" : "update",
+                                version, entry_id, &entry, &why);
     }
+    if (!made) return ErrorResponse(ApiError::kConflict, why);
   }
   // Claim the conflict first, so two operators cannot both apply it.
   bool changed = false;
@@ -805,16 +853,18 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
                          "conflict " + std::to_string(*id) + " was already resolved");
   }
   // The rest of the answer, once the new change's result is in (or not).
-  auto finish = [&ctx, id = *id, how, entry_id, conflict = *conflict, actor,
+  auto finish = [&ctx, id = *id, how, entry_id, sends, operation = entry.operation,
+                 conflict = *conflict, actor,
                  now](std::optional<pipeline::Delivery> delivered) -> ApiResponse {
     common::Status s;
     db::SyncLogRecord log;
     log.tenant_id = conflict.record.tenant_id;
-    log.entry_id = how == "take_incoming" ? entry_id : conflict.record.entry_id;
+    log.entry_id = sends ? entry_id : conflict.record.entry_id;
     log.type = conflict.record.type;
     log.entity_id = conflict.record.entity_id;
-    log.operation =
-        domain::ParseOperation(conflict.incoming_operation).value_or(domain::Operation::kUpdate);
+    log.operation = sends ? operation
+                          : domain::ParseOperation(conflict.incoming_operation)
+                                .value_or(domain::Operation::kUpdate);
     log.result = "conflict_" + how;
     log.finished_at_ms = now;
     std::string audit_error;
@@ -839,7 +889,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
       w.String(entry_id);
     }
     w.Key("result");
-    if (how != "take_incoming") {
+    if (!sends) {
       w.Null();
     } else if (delivered) {
       wire::WriteEntryResult(w, entry_id, delivered->result, delivered->duplicate);
@@ -853,7 +903,7 @@ ApiResponse HandleResolveConflict(ApiContext& ctx, const ApiRequest& req) {
     w.EndObject();
     return JsonResponse(JsonText(buf));
   };
-  if (how != "take_incoming") return finish(std::nullopt);
+  if (!sends) return finish(std::nullopt);
   auto group = std::make_shared<ResultWaiters::Group>(1);
   ctx.waiters.Expect(group, 0, entry.tenant_id, entry.id);
   pipeline::SubmitOutcome submitted = ctx.pipeline->Submit(entry, common::MonotonicMicros());

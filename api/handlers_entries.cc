@@ -133,9 +133,17 @@ ApiResponse HandleSubmitEntries(ApiContext& ctx, const ApiRequest& req) {
     if (auto* err = std::get_if<domain::EntryError>(&parsed)) {
       item.id = err->id;
       item.failed = pipeline::results::EntryRefused(*err, NowEpochMs());
+      // Answered now (a REST result has no server_timestamp to differ), and
+      // remembered as on the WebSocket (protocol.md) when its tenant and id
+      // are readable: a resend of the id gets this NACK marked duplicate.
       // Every NACK is counted: under its tenant when that is an identifier,
       // otherwise only globally.
-      ctx.pipeline->CountRejected(RejectedTenant(entries[i]).value_or(""));
+      std::optional<std::string> tenant = RejectedTenant(entries[i]);
+      if (tenant && err->id) {
+        ctx.pipeline->SubmitRefused(*tenant, std::move(*err), common::MonotonicMicros());
+      } else {
+        ctx.pipeline->CountRejected(tenant.value_or(""));
+      }
       continue;
     }
     auto& entry = std::get<domain::SyncEntry>(parsed);

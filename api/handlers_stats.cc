@@ -22,6 +22,8 @@ bool GatherStats(ApiContext& ctx, StatsInput* in, ApiResponse*) {
   in->ws_connections = Call(ctx.ws.connections);
   in->ws_tenants = Call(ctx.ws.tenants);
   in->ws_slow_closes = Call(ctx.ws.slow_closes);
+  in->ws_initial_load_reads = Call(ctx.ws.initial_load_reads);
+  in->ws_initial_load_shared = Call(ctx.ws.initial_load_shared);
   in->uptime_s = ctx.UptimeS();
   bool ws_up = ctx.ws.up && ctx.ws.up();
   in->degraded = !ctx.reads->Ping().ok() || ctx.pipeline->health() != pipeline::Health::kOk ||

@@ -26,6 +26,7 @@
 #include "event_streams.h"
 #include "handlers.h"
 #include "http_connection.h"
+#include "syncd/auth/tokens.h"
 #include "syncd/common/clock.h"
 #include "syncd/common/percent_decoding.h"
 #include "syncd/domain/identifier.h"
@@ -158,6 +159,8 @@ void Send(Http::ResponseWriter& resp, const ApiResponse& out, const std::string&
     std::vector<Http::Method> methods;
     if (out.allow.find("GET") != std::string::npos) methods.push_back(Http::Method::Get);
     if (out.allow.find("POST") != std::string::npos) methods.push_back(Http::Method::Post);
+    if (out.allow.find("PUT") != std::string::npos) methods.push_back(Http::Method::Put);
+    if (out.allow.find("DELETE") != std::string::npos) methods.push_back(Http::Method::Delete);
     resp.headers().add<Http::Header::Allow>(methods);
   }
   // The frontend runs in a browser on another origin (port): let the
@@ -220,10 +223,16 @@ class HttpServer::Impl {
           Serve(spec, req, resp);
           return Rest::Route::Result::Ok;
         };
-        if (std::string_view(spec.method) == "POST") {
-          Rest::Routes::Post(router, PistachePath(spec.path), h);
+        std::string path = PistachePath(spec.path);
+        const std::string_view method = spec.method;
+        if (method == "POST") {
+          Rest::Routes::Post(router, path, h);
+        } else if (method == "PUT") {
+          Rest::Routes::Put(router, path, h);
+        } else if (method == "DELETE") {
+          Rest::Routes::Delete(router, path, h);
         } else {
-          Rest::Routes::Get(router, PistachePath(spec.path), h);
+          Rest::Routes::Get(router, path, h);
         }
       }
       // Runs when no route matched the method and path, before Pistache's own
@@ -251,6 +260,14 @@ class HttpServer::Impl {
   }
 
   int port() const { return port_; }
+
+  void UseAccounts(db::AccountStore* accounts, auth::Directory* directory, AuthOptions auth,
+                   TenantClosedFn tenant_closed) {
+    ctx_.accounts = accounts;
+    ctx_.directory = directory;
+    ctx_.auth = std::move(auth);
+    ctx_.tenant_closed = std::move(tenant_closed);
+  }
 
   void UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections) {
     ctx_.console_store = store;
@@ -314,12 +331,24 @@ class HttpServer::Impl {
     Cors(req, &allow_origin, &foreign_origin);
     ApiResponse out;
     try {
+      ApiRequest request;
+      std::string bad_url;
       if (ctx_.shutting_down && !spec.answers_shutdown) {
         out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
-      } else if (foreign_origin && std::string_view(spec.method) == "POST") {
+      } else if (foreign_origin && std::string_view(spec.method) != "GET") {
         // A page on another site can send a simple POST without a preflight;
         // it must not change anything even though it could not read the answer.
         out = ErrorResponse(ApiError::kForbiddenOrigin, "this Origin may not use the API");
+      } else if (!Decode(spec, req, &request, &bad_url)) {
+        if (std::string_view(spec.path).find("{file}") != std::string_view::npos) {
+          // A console file name that is no identifier (a '/', '%2f', a
+          // control character) names no file: 404 like any other.
+          out = ErrorResponse(ApiError::kNotFound, "no such file");
+        } else {
+          out = ErrorResponse(ApiError::kValidation, bad_url);
+        }
+      } else if (auth::Decision d = Authorize(spec, req, &request); d != auth::Decision::kAllow) {
+        out = DecisionResponse(d);
       } else if (spec.json_body && !IsJsonContentType(req)) {
         out =
             ErrorResponse(ApiError::kUnsupportedMediaType, "Content-Type must be application/json");
@@ -329,17 +358,7 @@ class HttpServer::Impl {
             ApiError::kTooLarge,
             "body larger than " + std::to_string(ctx_.options.max_body_bytes) + " bytes");
       } else {
-        ApiRequest request;
-        std::string bad_url;
-        if (Decode(spec, req, &request, &bad_url)) {
-          out = spec.handler(ctx_, request);
-        } else if (std::string_view(spec.path).find("{file}") != std::string_view::npos) {
-          // A console file name that is no identifier (a '/', '%2f', a
-          // control character) names no file: 404 like any other.
-          out = ErrorResponse(ApiError::kNotFound, "no such file");
-        } else {
-          out = ErrorResponse(ApiError::kValidation, bad_url);
-        }
+        out = spec.handler(ctx_, request);
       }
     } catch (const std::exception& e) {
       out = ErrorResponse(ApiError::kInternal, e.what());
@@ -392,6 +411,51 @@ class HttpServer::Impl {
       streams_.Add(peer);
     } catch (const std::exception&) {  // the client left already
     }
+  }
+
+  // Reads the caller from `Authorization: Bearer` (any mode: /users/me
+  // needs it in none mode too) and, in token mode, applies the route's rule
+  // (accounts.md, Access rules). A token of a user that no longer exists
+  // names no caller. Tenants named in the body are read only from a JSON
+  // body within the size limit; the handler refuses anything else anyway.
+  auth::Decision Authorize(const RouteSpec& spec, const Rest::Request& req, ApiRequest* request) {
+    request->client_address = req.address().host();
+    std::string token;
+    if (auto header = request->headers.find("authorization"); header != request->headers.end()) {
+      token = auth::BearerToken(header->second);
+    } else if (std::string_view(spec.path) == "/api/v1/events") {
+      // EventSource cannot set headers: the console's stream sends its token
+      // in the query (as WebSocket upgrades may); query strings are not logged.
+      auto param = request->query.find("access_token");
+      if (param != request->query.end()) token = param->second;
+    }
+    {
+      auth::Principal caller;
+      if (!token.empty() && auth::VerifyAccessToken(ctx_.auth.keys, token, NowEpochMs() / 1000,
+                                                    &caller) == auth::TokenError::kNone) {
+        if (caller.external) {
+          request->caller = std::move(caller);
+        } else if (std::optional<auth::Role> role = ctx_.directory != nullptr
+                                                        ? ctx_.directory->UserRole(caller.user_id)
+                                                        : std::nullopt) {
+          caller.role = *role;  // the stored role wins over the token's
+          request->caller = std::move(caller);
+        }
+      }
+    }
+    if (!ctx_.auth.required) return auth::Decision::kAllow;
+    const auth::Principal* caller = request->caller ? &*request->caller : nullptr;
+    auth::Decision d = auth::CheckRoute(spec.access, caller);
+    if (d != auth::Decision::kAllow || spec.access != auth::Access::kTenant) return d;
+    if (spec.json_body && (!IsJsonContentType(req) ||
+                           static_cast<int64_t>(req.body().size()) > ctx_.options.max_body_bytes)) {
+      return auth::Decision::kAllow;  // refused next, before anything is read
+    }
+    for (const std::string& tenant : TenantsNamed(*request)) {
+      d = TenantDecision(ctx_, *request, tenant);
+      if (d != auth::Decision::kAllow) return d;
+    }
+    return auth::Decision::kAllow;
   }
 
   // The CORS answer to this request's Origin (accounts.md, CORS): the origin
@@ -496,6 +560,10 @@ common::Status HttpServer::Start() { return impl_->Start(); }
 int HttpServer::port() const { return impl_->port(); }
 void HttpServer::BeginShutdown() { impl_->BeginShutdown(); }
 void HttpServer::Stop() { impl_->Stop(); }
+void HttpServer::UseAccounts(db::AccountStore* accounts, auth::Directory* directory,
+                             AuthOptions auth, TenantClosedFn tenant_closed) {
+  impl_->UseAccounts(accounts, directory, std::move(auth), std::move(tenant_closed));
+}
 void HttpServer::UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections) {
   impl_->UseConsoleStore(store, std::move(tenant_connections));
 }

@@ -34,6 +34,11 @@ constexpr ErrorRow kErrorTable[] = {
     {ApiError::kRequestTimeout, 408, "request_timeout"},
     {ApiError::kTooManyConnections, 503, "too_many_connections"},
     {ApiError::kLengthRequired, 411, "length_required"},
+    {ApiError::kUnauthorized, 401, "unauthorized"},
+    {ApiError::kForbidden, 403, "forbidden"},
+    {ApiError::kInvalidCredentials, 401, "invalid_credentials"},
+    {ApiError::kEmailTaken, 409, "email_taken"},
+    {ApiError::kTooManyRequests, 429, "too_many_requests"},
 };
 
 const std::string kInternalMessage = "internal error";

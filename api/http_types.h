@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "syncd/auth/access.h"
+
 namespace syncd::api {
 
 // One request, decoded: path parameters and query values are percent-decoded.
@@ -26,6 +28,9 @@ struct ApiRequest {
   std::map<std::string, std::string> query;
   std::string body;
   std::map<std::string, std::string> headers;  // untyped headers, names in lower case
+  // The caller, when the request carried a token that verified (any mode).
+  std::optional<auth::Principal> caller;
+  std::string client_address;  // the peer's IP address (login throttling)
 };
 
 struct ApiResponse {
@@ -64,6 +69,11 @@ enum class ApiError {
   kRequestTimeout,      // the request did not arrive in time
   kTooManyConnections,  // --max-connections reached
   kLengthRequired,      // a body sent with Transfer-Encoding (chunked) instead of a length
+  kUnauthorized,        // no valid access token (token mode); WWW-Authenticate: Bearer
+  kForbidden,           // a valid token that may not do this
+  kInvalidCredentials,  // POST /login: unknown account or wrong password (one answer for both)
+  kEmailTaken,          // POST /register, /users, PUT /users/{uuid}: the email has an account
+  kTooManyRequests,     // POST /login throttled; Retry-After
 };
 
 // The one table: HTTP status and `error.code` of each ApiError.

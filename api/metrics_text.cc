@@ -4,6 +4,7 @@
 
 #include "http_types.h"
 #include "json_out.h"
+#include "syncd/wire/entry_results.h"
 
 namespace syncd::api {
 
@@ -86,11 +87,11 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Key("latency_ms");
   w.StartObject();
   w.Key("ack_p50");
-  w.Double(m.ack_p50_ms);
+  wire::Rounded3(w, m.ack_p50_ms);
   w.Key("ack_p95");
-  w.Double(m.ack_p95_ms);
+  wire::Rounded3(w, m.ack_p95_ms);
   w.Key("ack_p99");
-  w.Double(m.ack_p99_ms);
+  wire::Rounded3(w, m.ack_p99_ms);
   w.EndObject();
   w.Key("batches");
   w.StartObject();
@@ -101,7 +102,7 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Key("max_size");
   w.Int64(m.batch_max_size);
   w.Key("avg_commit_ms");
-  w.Double(m.batch_avg_commit_ms);
+  wire::Rounded3(w, m.batch_avg_commit_ms);
   w.EndObject();
   w.Key("connections");
   w.StartObject();
@@ -201,6 +202,13 @@ std::string MetricsText(const StatsInput& in) {
   one("syncd_websocket_slow_closes_total", "counter",
       "WebSocket connections closed (1008) because they did not read, since start.",
       std::to_string(in.ws_slow_closes));
+  one("syncd_initial_load_reads_total", "counter",
+      "initial_data_load answers read from the database and serialised, since start.",
+      std::to_string(in.ws_initial_load_reads));
+  one("syncd_initial_load_shared_total", "counter",
+      "request_initial_data answered with the answer read for another request of the same "
+      "tenant state, since start.",
+      std::to_string(in.ws_initial_load_shared));
   one("syncd_uptime_seconds", "gauge", "Seconds since the server started.",
       std::to_string(in.uptime_s));
   one("syncd_health_degraded", "gauge",

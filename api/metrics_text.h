@@ -19,6 +19,8 @@ struct StatsInput {
   int64_t ws_connections = 0;
   int64_t ws_tenants = 0;
   int64_t ws_slow_closes = 0;
+  int64_t ws_initial_load_reads = 0;
+  int64_t ws_initial_load_shared = 0;
   int64_t uptime_s = 0;
   bool degraded = false;  // GET /health says "degraded" (database, or a server down)
   // Several instances (PostgreSQL): this one's id ("" alone) and every

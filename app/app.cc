@@ -5,12 +5,16 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <utility>
 
 #include "syncd/api/http_server.h"
+#include "syncd/auth/directory.h"
+#include "syncd/auth/tokens.h"
 #include "syncd/common/clock.h"
+#include "syncd/db/account_store.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/postgres_store.h"
@@ -32,12 +36,15 @@ struct App::Parts {
   std::unique_ptr<db::ReadStore> ws_reads;
   std::unique_ptr<db::ReadStore> http_reads;
   std::unique_ptr<db::ConsoleStore> console_store;
+  std::unique_ptr<db::AccountStore> accounts;
+  auth::Directory directory;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<ws::WsServer> ws;
   std::unique_ptr<api::HttpServer> http;
   // PostgreSQL: what the other instances finish, to this instance's
   // connections. Declared last: stopped before the parts it delivers to.
   std::unique_ptr<db::FinishedListener> listener;
+  std::unique_ptr<db::FinishedListener> accounts_listener;  // PostgreSQL: syncd_accounts
   // The WebSocket server as the heartbeat thread (PostgreSQL) may read it:
   // set once it exists, cleared before it goes away.
   std::mutex ws_mu;
@@ -69,6 +76,7 @@ struct Stores {
   std::unique_ptr<db::WriteStore> writes;
   std::unique_ptr<db::ReadStore> ws_reads, http_reads;
   std::unique_ptr<db::ConsoleStore> console;
+  std::unique_ptr<db::AccountStore> accounts;
 };
 
 Stores OpenStores(const Options& options, std::function<int64_t()> connections,
@@ -86,16 +94,127 @@ Stores OpenStores(const Options& options, std::function<int64_t()> connections,
     if (writes) out.ws_reads = db::OpenPostgresReadStore(pg, status);
     if (out.ws_reads) out.http_reads = db::OpenPostgresReadStore(pg, status);
     if (out.http_reads) out.console = db::OpenPostgresConsoleStore(pg, status);
+    if (out.console) out.accounts = db::OpenPostgresAccountStore(pg, status);
   } else {
     db::SqliteOptions sqlite;
     sqlite.path = options.db;
     sqlite.synchronous = options.synchronous;
     writes = db::OpenSqliteWriteStore(sqlite, status);
-    if (writes) out.ws_reads = db::OpenSqliteReadStore(sqlite, status);
+    // The WebSocket reads are mostly whole-tenant scans (initial data loads,
+    // data status): they gain little from mapping the file or from a large
+    // page cache, and both cost. A scan of a 100,000-entity tenant mapped in
+    // ~100 MB of the file (RSS), and the first read after each write threw
+    // away a 32 MiB page cache (milliseconds, in every incremental load). The
+    // OS page cache still serves the file.
+    db::SqliteOptions ws_sqlite = sqlite;
+    ws_sqlite.mmap_bytes = 0;
+    ws_sqlite.cache_kib = 4096;
+    if (writes) out.ws_reads = db::OpenSqliteReadStore(ws_sqlite, status);
     if (out.ws_reads) out.http_reads = db::OpenSqliteReadStore(sqlite, status);
     if (out.http_reads) out.console = db::OpenSqliteConsoleStore(sqlite, status);
+    if (out.console) out.accounts = db::OpenSqliteAccountStore(sqlite, status);
   }
-  if (out.console) out.writes = std::move(writes);
+  if (out.accounts) out.writes = std::move(writes);
+  return out;
+}
+
+// The users and tenant owners the access checks need, from the store.
+common::Status LoadDirectory(db::AccountStore* accounts, auth::Directory* directory) {
+  std::vector<db::UserRow> users;
+  common::Status s = accounts->ListUsers(&users);
+  if (!s.ok()) return s;
+  for (const db::UserRow& u : users) {
+    directory->PutUser(u.uuid, auth::ParseRole(u.role).value_or(auth::Role::kUser));
+  }
+  std::vector<db::TenantRow> tenants;
+  s = accounts->ListTenants("", &tenants);
+  if (!s.ok()) return s;
+  for (const db::TenantRow& t : tenants) directory->PutTenant(t.uuid, t.user_id);
+  return common::Status::Ok();
+}
+
+api::AuthOptions AuthOptionsOf(const Options& options) {
+  api::AuthOptions auth;
+  auth.required = options.auth == "token";
+  auth.keys.hmac_secret = options.jwt_secret;
+  auth.keys.public_key_pem = options.jwt_public_key;
+  if (!auth.required && auth.keys.hmac_secret.empty()) {
+    // none mode still signs users in (the frontend's accounts routes work):
+    // with a key of this run only, so its tokens end with the process.
+    auth.keys.hmac_secret = auth::NewRefreshToken();
+  }
+  auth.access_ttl_s = options.access_token_ttl_s;
+  auth.refresh_ttl_s = options.refresh_token_ttl_s;
+  return auth;
+}
+
+// The whole directory read again (PostgreSQL: another instance changed
+// users or tenants). Returns the tenants that are gone.
+std::vector<std::string> ReloadDirectory(db::AccountStore* accounts, auth::Directory* directory) {
+  std::vector<db::UserRow> users;
+  std::vector<db::TenantRow> tenants;
+  if (!accounts->ListUsers(&users).ok() || !accounts->ListTenants("", &tenants).ok()) {
+    return {};  // kept as it was; the next announcement or miss reads again
+  }
+  std::map<std::string, auth::Role> roles;
+  for (const db::UserRow& u : users) {
+    roles[u.uuid] = auth::ParseRole(u.role).value_or(auth::Role::kUser);
+  }
+  std::map<std::string, std::string> owners;
+  for (const db::TenantRow& t : tenants) owners[t.uuid] = t.user_id;
+  return directory->Replace(std::move(roles), std::move(owners));
+}
+
+// A user or tenant the directory lacks may have been created a moment ago
+// (on another instance, or by `syncd user add`): read it from the store
+// before refusing. A refusal costs one indexed read.
+void RefreshMissing(db::AccountStore* accounts, auth::Directory* directory,
+                    const std::string& user_id, const std::string& tenant) {
+  if (!user_id.empty() && !directory->UserRole(user_id)) {
+    std::optional<db::UserRow> user;
+    if (accounts->FindUser(user_id, &user).ok() && user) {
+      directory->PutUser(user->uuid, auth::ParseRole(user->role).value_or(auth::Role::kUser));
+    }
+  }
+  if (!tenant.empty() && !directory->OwnerOf(tenant)) {
+    std::optional<db::TenantRow> row;
+    if (accounts->FindTenant(tenant, &row).ok() && row)
+      directory->PutTenant(row->uuid, row->user_id);
+  }
+}
+
+// Token mode's WebSocket upgrade check (accounts.md): a token from the
+// Authorization header or the access_token query value; its user must
+// exist (syncd's own tokens) and it must be allowed the tenant. On the Asio
+// thread: the in-memory directory is read, and the store only when the
+// directory lacks the user or the tenant (RefreshMissing).
+ws::WsAuthorization AuthorizeUpgrade(const auth::TokenKeys& keys, auth::Directory& directory,
+                                     db::AccountStore* accounts, const std::string& tenant,
+                                     const std::string& authorization,
+                                     const std::string& query_token, int64_t now_ms) {
+  ws::WsAuthorization out;
+  std::string token = auth::BearerToken(authorization);
+  if (token.empty()) token = query_token;
+  auth::Principal caller;
+  if (token.empty() ||
+      auth::VerifyAccessToken(keys, token, now_ms / 1000, &caller) != auth::TokenError::kNone) {
+    out.status = 401;
+    return out;
+  }
+  RefreshMissing(accounts, &directory, caller.external ? "" : caller.user_id, tenant);
+  if (!caller.external) {
+    std::optional<auth::Role> role = directory.UserRole(caller.user_id);
+    if (!role) {
+      out.status = 401;
+      return out;
+    }
+    caller.role = *role;
+  }
+  if (auth::CheckTenant(&caller, tenant, directory.OwnerOf(tenant)) != auth::Decision::kAllow) {
+    out.status = 403;
+    return out;
+  }
+  out.expires_at_ms = caller.expires_at_s * 1000;
   return out;
 }
 
@@ -129,6 +248,11 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   parts->http_reads = std::move(stores.http_reads);
   parts->console_store = std::move(stores.console);
 
+  parts->accounts = std::move(stores.accounts);
+  *status = LoadDirectory(parts->accounts.get(), &parts->directory);
+  if (!status->ok()) return nullptr;
+  api::AuthOptions auth = AuthOptionsOf(options);
+
   pipeline::PipelineOptions p;
   p.batch_max = options.batch_max;
   p.batch_wait_ms = options.batch_wait_ms;
@@ -136,6 +260,7 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   p.retry.base_ms = options.retry_base_ms;
   p.retry.max_ms = options.retry_max_ms;
   p.queue_max = options.queue_max;
+  p.lww_tie = options.lww_tie;
   p.result_retention_ms = options.result_retention_h * 3600 * 1000;
   // Several instances: look for a stopped instance's entries as often as
   // heartbeats are written.
@@ -148,6 +273,8 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   ws_info.connections = [raw] { return raw->ws ? raw->ws->connections() : 0; };
   ws_info.tenants = [raw] { return raw->ws ? raw->ws->tenants() : 0; };
   ws_info.slow_closes = [raw] { return raw->ws ? raw->ws->slow_closes() : 0; };
+  ws_info.initial_load_reads = [raw] { return raw->ws ? raw->ws->initial_load_reads() : 0; };
+  ws_info.initial_load_shared = [raw] { return raw->ws ? raw->ws->initial_load_shared() : 0; };
   ws_info.up = [raw] { return raw->ws && raw->ws->up(); };
 
   ws::WsOptions w;
@@ -156,7 +283,17 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   w.max_message_bytes = options.max_message_bytes;
   w.max_buffered_bytes = options.ws_max_buffered_bytes;
   w.max_connections = options.max_connections;
+  w.ping_interval_ms = int64_t{options.ws_ping_interval_s} * 1000;
+  w.pong_timeout_ms = int64_t{options.ws_pong_timeout_s} * 1000;
   w.origins = options.cors;
+  if (auth.required) {
+    w.authorize = [raw, keys = auth.keys](const std::string& tenant,
+                                          const std::string& authorization,
+                                          const std::string& query_token) {
+      return AuthorizeUpgrade(keys, raw->directory, raw->accounts.get(), tenant, authorization,
+                              query_token, raw->clock.NowMs());
+    };
+  }
   w.health_body = [raw, ws_info] {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now() - raw->started)
@@ -187,6 +324,10 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   if (db::IsPostgresUrl(options.db)) h.instance_id = parts->options.instance_id;
   parts->http =
       std::make_unique<api::HttpServer>(h, parts->pipeline.get(), parts->http_reads.get(), ws_info);
+  parts->http->UseAccounts(parts->accounts.get(), &parts->directory, auth,
+                           [raw](const std::string& tenant) {
+                             if (raw->ws) raw->ws->CloseTenant(tenant);
+                           });
   parts->http->UseConsoleStore(parts->console_store.get(), [raw] {
     return raw->ws ? raw->ws->TenantConnections() : std::map<std::string, int64_t>();
   });
@@ -214,6 +355,18 @@ common::Status App::Start() {
         },
         &s);
     if (!s.ok()) return s;
+    // Users and tenants other instances change: the directory follows, and
+    // this instance's connections of a tenant deleted elsewhere close.
+    Parts* raw = parts_.get();
+    parts_->accounts_listener = db::StartPostgresAccountsListener(
+        pg,
+        [raw] {
+          for (const std::string& tenant : ReloadDirectory(raw->accounts.get(), &raw->directory)) {
+            if (raw->ws) raw->ws->CloseTenant(tenant);
+          }
+        },
+        &s);
+    if (!s.ok()) return s;
   }
   s = parts_->ws->Start();
   if (!s.ok()) return s;
@@ -223,6 +376,13 @@ common::Status App::Start() {
                parts_->ws->port());
   std::fprintf(stderr, "syncd: http listening on %s:%d\n", parts_->options.host.c_str(),
                parts_->http->port());
+  std::fprintf(stderr, "syncd: auth mode %s\n", parts_->options.auth.c_str());
+  if (parts_->options.auth == "none" && !IsLoopbackHost(parts_->options.host)) {
+    std::fprintf(stderr,
+                 "syncd: warning: --auth none on %s: anyone who reaches these ports can read, "
+                 "write and purge every tenant\n",
+                 parts_->options.host.c_str());
+  }
   if (parts_->options.cors.any()) {
     std::fprintf(stderr,
                  "syncd: warning: --cors-origins is *: any web page the user opens may use this "
@@ -254,6 +414,7 @@ void App::Shutdown() {
   // Everything accepted is applied and answered before the sockets close.
   parts_->pipeline->Stop(3000);
   parts_->listener.reset();
+  parts_->accounts_listener.reset();
   parts_->ws->Shutdown(1000);
   parts_->http->Stop();
 }

@@ -12,6 +12,7 @@
 
 #include "syncd/app/app.h"
 #include "syncd/app/options.h"
+#include "syncd/app/user_command.h"
 #include "syncd/db/postgres_store.h"
 
 namespace {
@@ -44,6 +45,8 @@ int64_t RaiseFileLimit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "user")
+    return syncd::app::RunUserCommand(argc - 1, argv + 1);
   syncd::app::Options options;
   std::string error;
   switch (syncd::app::ParseOptions(argc, argv, &options, &error)) {

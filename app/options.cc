@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +21,26 @@ bool ParseInt(const std::string& text, int64_t min, int64_t max, int64_t* out) {
   *out = v;
   return true;
 }
+
+// The contents of a key or secret file; *error (naming the file, never its
+// contents) when it cannot be read or is empty. A trailing newline is not
+// part of a secret.
+std::string ReadSecretFile(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read " + path;
+    return "";
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string out = text.str();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (out.empty()) *error = path + " is empty";
+  return out;
+}
+
+// syncd's HMAC key: at least 32 bytes (HS256's own output size).
+constexpr size_t kMinJwtSecretBytes = 32;
 
 struct Spec {
   const char* flag;
@@ -98,6 +120,23 @@ const std::vector<Spec>& Specs() {
       {"--ws-max-buffered-bytes", "SYNCD_WS_MAX_BUFFERED_BYTES",
        "unsent bytes after which a client that does not read is closed (default 67108864)",
        IntField(4096, 1LL << 40, [](Options* o, int64_t n) { o->ws_max_buffered_bytes = n; })},
+      {"--ws-ping-interval-s", "SYNCD_WS_PING_INTERVAL_S",
+       "seconds between WebSocket ping control frames to each client (default 25)",
+       IntField(1, 86400,
+                [](Options* o, int64_t n) { o->ws_ping_interval_s = static_cast<int>(n); })},
+      {"--ws-pong-timeout-s", "SYNCD_WS_PONG_TIMEOUT_S",
+       "seconds a client has to answer a ping before it is closed with 1001 (default 10)",
+       IntField(1, 86400,
+                [](Options* o, int64_t n) { o->ws_pong_timeout_s = static_cast<int>(n); })},
+      {"--lww-tie", "SYNCD_LWW_TIE",
+       "who wins an updated_at tie with a differing state: incoming (default; the replaced "
+       "state is recorded as a client_wins_tie conflict) or stored (superseded)",
+       [](const std::string& v, Options* o) -> std::string {
+         auto rule = domain::ParseTieRule(v);
+         if (!rule) return "must be incoming or stored";
+         o->lww_tie = *rule;
+         return "";
+       }},
       {"--sqlite-synchronous", "SYNCD_SQLITE_SYNCHRONOUS",
        "FULL (default; survives power loss) or NORMAL (may lose the last commits on power loss)",
        [](const std::string& v, Options* o) -> std::string {
@@ -128,6 +167,42 @@ const std::vector<Spec>& Specs() {
          o->cors = std::move(*policy);
          return "";
        }},
+      {"--auth", "SYNCD_AUTH",
+       "none (no token needed) or token (every request needs an access token); default none "
+       "on a loopback --host, else token",
+       [](const std::string& v, Options* o) -> std::string {
+         if (v != "none" && v != "token") return "must be none or token";
+         o->auth = v;
+         o->auth_explicit = true;
+         return "";
+       }},
+      {"--jwt-secret-file", "SYNCD_JWT_SECRET_FILE",
+       "file holding the HMAC secret (>= 32 bytes) of syncd's own tokens; or the secret itself "
+       "in SYNCD_JWT_SECRET",
+       [](const std::string& v, Options* o) -> std::string {
+         std::string error;
+         o->jwt_secret = ReadSecretFile(v, &error);
+         return error.empty() ? "" : error;
+       }},
+      {"--jwt-public-key-file", "SYNCD_JWT_PUBLIC_KEY_FILE",
+       "PEM public key (RS256 or ES256) of an external identity provider whose tokens are "
+       "accepted too",
+       [](const std::string& v, Options* o) -> std::string {
+         std::string error;
+         o->jwt_public_key = ReadSecretFile(v, &error);
+         if (error.empty() &&
+             o->jwt_public_key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos) {
+           error = v + " holds no PEM public key";
+         }
+         return error;
+       }},
+      {"--access-token-ttl-s", "SYNCD_ACCESS_TOKEN_TTL_S",
+       "lifetime of an access token in seconds (default 900)",
+       IntField(1, int64_t{24} * 3600, [](Options* o, int64_t n) { o->access_token_ttl_s = n; })},
+      {"--refresh-token-ttl-s", "SYNCD_REFRESH_TOKEN_TTL_S",
+       "lifetime of a refresh token in seconds (default 2592000, 30 days)",
+       IntField(60, int64_t{3650} * 24 * 3600,
+                [](Options* o, int64_t n) { o->refresh_token_ttl_s = n; })},
       {"--openapi", "SYNCD_OPENAPI",
        "file served at GET /openapi.yaml (default: next to the binary's source)",
        [](const std::string& v, Options* o) -> std::string {
@@ -158,7 +233,10 @@ std::string HelpText() {
     text += left + s.help + "  [" + s.env + "]\n";
   }
   text +=
-      "  --help                    print this and exit\n\n"
+      "  --help                    print this and exit\n"
+      "  user add --operator --email E --name N [--db PATH]\n"
+      "                            create an operator account (password read from standard "
+      "input), then exit\n\n"
       "Test hook (environment only): SYNCD_FAULT_COMMIT_RATE (0-1) fails that fraction of\n"
       "apply commits with a transient error; SYNCD_FAULT_SEED makes it deterministic.\n";
   return text;
@@ -234,7 +312,30 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
     *error = "--retry-max-ms must be at least --retry-base-ms";
     return ParseOutcome::kError;
   }
-  return ParseOutcome::kRun;
+  return ResolveAuth(options, error) ? ParseOutcome::kRun : ParseOutcome::kError;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+bool ResolveAuth(Options* options, std::string* error) {
+  if (options->jwt_secret.empty()) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): options are read once, before any thread starts
+    if (const char* v = std::getenv("SYNCD_JWT_SECRET")) options->jwt_secret = v;
+  }
+  if (!options->jwt_secret.empty() && options->jwt_secret.size() < kMinJwtSecretBytes) {
+    *error = "the JWT secret (--jwt-secret-file / SYNCD_JWT_SECRET) must have at least 32 bytes";
+    return false;
+  }
+  if (options->auth.empty()) options->auth = IsLoopbackHost(options->host) ? "none" : "token";
+  if (options->auth == "token" && options->jwt_secret.empty() && options->jwt_public_key.empty()) {
+    *error =
+        "--auth token needs a signing key: --jwt-secret-file or SYNCD_JWT_SECRET (or "
+        "--jwt-public-key-file for an external provider's tokens)";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace syncd::app

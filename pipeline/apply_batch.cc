@@ -28,6 +28,7 @@ struct Applied {
   std::string entity_data;       // the stored state, when it is not the entry's own data
   bool entity_is_entry = false;  // applied: the entity is the entry's data (moved out later)
   bool entity_deleted = false;
+  bool changed = false;  // the entity was written (a checkpoint for its tenant)
 };
 
 domain::EntryResult FailureResult(const PipelineOptions& options, const Status& s, int64_t now) {
@@ -35,17 +36,47 @@ domain::EntryResult FailureResult(const PipelineOptions& options, const Status& 
                        : results::DatabaseRefused(now);
 }
 
+// The conflict row for `e` against what is stored.
+db::ConflictRecord Conflict(const domain::SyncEntry& e, const db::StoredEntity& stored,
+                            const char* resolution, int64_t now) {
+  db::ConflictRecord c;
+  c.tenant_id = e.tenant_id;
+  c.type = e.entity_type;
+  c.entity_id = e.entity_id;
+  c.entry_id = e.id;
+  c.incoming_version_ms = e.version_ms;
+  c.stored_version_ms = stored.version_ms;
+  c.incoming_checksum =
+      e.operation == domain::Operation::kDelete ? std::string() : EntryChecksum(e);
+  c.stored_checksum = stored.checksum;
+  c.resolution = resolution;
+  c.detected_at_ms = now;
+  return c;
+}
+
 // Applies one entry inside the open transaction.
-Status ApplyOne(db::WriteStore* store, const Item& item, int64_t now, Applied* out) {
+Status ApplyOne(db::WriteStore* store, domain::TieRule tie, const Item& item, int64_t now,
+                Applied* out) {
   const domain::SyncEntry& e = item.entry;
   std::optional<db::StoredEntity> stored;
   Status s = store->GetEntity(e.tenant_id, e.entity_type, e.entity_id, &stored);
   if (!s.ok()) return s;
-  std::optional<domain::StoredVersion> version;
-  if (stored) version = domain::StoredVersion{stored->version_ms, stored->deleted};
-  Outcome outcome = domain::DecideLww(version, e.version_ms);
   bool is_delete = e.operation == domain::Operation::kDelete;
-  if (outcome == Outcome::kApplied) {
+  std::optional<domain::StoredVersion> version;
+  bool same_state = false;
+  if (stored) {
+    version = domain::StoredVersion{stored->version_ms, stored->deleted};
+    same_state = stored->deleted == is_delete && stored->data == e.data;
+  }
+  domain::LwwDecision decision = domain::DecideLww(version, e.version_ms, same_state, tie);
+  Outcome outcome = domain::OutcomeOf(decision);
+  if (decision == domain::LwwDecision::kWriteOnTie) {
+    // Recorded before the write: the console's capture trigger copies the
+    // state this change replaces.
+    s = store->InsertConflict(Conflict(e, *stored, db::kClientWinsTie, now));
+    if (!s.ok()) return s;
+  }
+  if (decision == domain::LwwDecision::kWrite || decision == domain::LwwDecision::kWriteOnTie) {
     db::StoredEntity entity;
     entity.tenant_id = e.tenant_id;
     entity.type = e.entity_type;
@@ -61,18 +92,12 @@ Status ApplyOne(db::WriteStore* store, const Item& item, int64_t now, Applied* o
     out->result = results::Applied(entity.checksum, now);
     out->entity_is_entry = true;  // no copy: the delivery takes the entry's data
     out->entity_deleted = is_delete;
+    out->changed = true;
+  } else if (decision == domain::LwwDecision::kUnchanged) {
+    // The client sent what is stored: acknowledged, nothing to tell others.
+    out->result = results::Applied(stored->checksum, now);
   } else {
-    db::ConflictRecord c;
-    c.tenant_id = e.tenant_id;
-    c.type = e.entity_type;
-    c.entity_id = e.entity_id;
-    c.entry_id = e.id;
-    c.incoming_version_ms = e.version_ms;
-    c.stored_version_ms = stored->version_ms;
-    c.incoming_checksum = is_delete ? std::string() : EntryChecksum(e);
-    c.stored_checksum = stored->checksum;
-    c.detected_at_ms = now;
-    s = store->InsertConflict(c);
+    s = store->InsertConflict(Conflict(e, *stored, db::kServerWins, now));
     if (!s.ok()) return s;
     out->result = results::Superseded(stored->checksum, now);
     out->entity_data = stored->data;
@@ -132,13 +157,13 @@ ApplyOutcome Run(db::WriteStore* store, const PipelineOptions& options, const co
     }
     if (isolate_entries) s = store->Savepoint();
     if (!s.ok()) break;
-    Status one = ApplyOne(store, item, now, &a);
+    Status one = ApplyOne(store, options.lww_tie, item, now, &a);
     if (one.ok()) {
       if (isolate_entries) s = store->ReleaseSavepoint();
       deltas.Move(tenant, EntryState::kInFlight, EntryState::kDone);
       bool is_applied = a.result.outcome == Outcome::kApplied;
       deltas.Add(tenant, is_applied ? counters::kApplied : counters::kSuperseded, 1);
-      if (is_applied) checkpoints[tenant] = db::Checkpoint{tenant, item.seq, item.entry.id, now};
+      if (a.changed) checkpoints[tenant] = db::Checkpoint{tenant, item.seq, item.entry.id, now};
       continue;
     }
     if (!isolate_entries) {

@@ -19,6 +19,12 @@ void CounterMirror::Add(const Deltas& deltas) {
   for (const auto& [key, delta] : deltas.map()) counters_[key] += delta;
 }
 
+void CounterMirror::DropScope(const std::string& scope) {
+  MutexLock lock(&mu_);
+  auto it = counters_.lower_bound({scope, std::string()});
+  while (it != counters_.end() && it->first.first == scope) it = counters_.erase(it);
+}
+
 QueueCounts CounterMirror::Counts(const std::string& scope) const {
   MutexLock lock(&mu_);
   auto get = [&](const char* name) -> int64_t {

@@ -19,6 +19,8 @@ class CounterMirror {
  public:
   void Load(db::CounterMap loaded) LOCKS_EXCLUDED(mu_);
   void Add(const Deltas& deltas) LOCKS_EXCLUDED(mu_);
+  // Forgets every counter of one tenant (a purged tenant).
+  void DropScope(const std::string& scope) LOCKS_EXCLUDED(mu_);
   QueueCounts Counts(const std::string& scope) const LOCKS_EXCLUDED(mu_);
   int64_t TenantCount() const LOCKS_EXCLUDED(mu_);  // tenants that have counters
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "syncd/domain/identifier.h"
 #include "syncd/pipeline/results.h"
 
 namespace syncd::pipeline {
@@ -29,7 +30,12 @@ SubmitOutcome Inbox::Submit(domain::SyncEntry entry, int64_t received_us) {
           AddUnfinished(1);
         }
         wake = inbox_.empty() || static_cast<int>(inbox_.size()) + 1 >= options_.batch_max;
-        inbox_.push_back(Incoming{std::move(entry), received_us, clock_->NowMs(), over_limit});
+        Incoming in;
+        in.entry = std::move(entry);
+        in.received_us = received_us;
+        in.received_ms = clock_->NowMs();
+        in.over_limit = over_limit;
+        inbox_.push_back(std::move(in));
       }
     }
   }
@@ -45,11 +51,49 @@ SubmitOutcome Inbox::Submit(domain::SyncEntry entry, int64_t received_us) {
   return {MakeDelivery(entry, received_us, std::move(result), FinalState::kRefused)};
 }
 
+SubmitOutcome Inbox::SubmitRefused(const std::string& tenant_id, domain::EntryError error,
+                                   int64_t received_us) {
+  // Only a readable id can be looked up again, and only a permanent refusal
+  // is the answer for good.
+  bool remember = error.id && !domain::CheckIdentifier(*error.id, "id") &&
+                  !domain::CheckIdentifier(tenant_id, "tenant") &&
+                  domain::IsPermanent(error.reason);
+  bool wake = false;
+  if (remember) {
+    MutexLock lock(&mu_);
+    remember = !stopping_ && refused_in_inbox_ < kMaxRefusedInbox;
+    if (remember) {
+      ++refused_in_inbox_;
+      Incoming in;
+      in.entry.tenant_id = tenant_id;
+      in.entry.id = *error.id;
+      in.received_us = received_us;
+      in.received_ms = clock_->NowMs();
+      in.refused = std::move(error);
+      wake = inbox_.empty() || static_cast<int>(inbox_.size()) + 1 >= options_.batch_max;
+      inbox_.push_back(std::move(in));
+    }
+  }
+  if (remember) {
+    if (wake) cv_.Signal();
+    return {};
+  }
+  CountRejected(tenant_id);
+  domain::EntryResult result = results::EntryRefused(error, clock_->NowMs());
+  return {RefusedDelivery(tenant_id, error, std::move(result), FinalState::kRefused, received_us)};
+}
+
 void Inbox::CountRejected(const std::string& tenant_id) {
   Deltas refused;
   refused.Refused(tenant_id);
   CountRefusals(refused);
   cv_.Signal();
+}
+
+void Inbox::DropRefusalsOf(const std::string& tenant) {
+  MutexLock lock(&mu_);
+  auto it = refusals_.lower_bound({tenant, std::string()});
+  while (it != refusals_.end() && it->first.first == tenant) it = refusals_.erase(it);
 }
 
 void Inbox::CountRefusals(const Deltas& refused) {
@@ -121,6 +165,7 @@ Inbox::Taken Inbox::Take(bool take_refusals) {
   MutexLock lock(&mu_);
   taken.incoming.swap(inbox_);
   over_limit_in_inbox_ = 0;
+  refused_in_inbox_ = 0;
   taken.ops.swap(ops_);
   if (take_refusals) taken.refusals.swap(refusals_);
   return taken;

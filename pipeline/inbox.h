@@ -24,6 +24,9 @@ namespace syncd::pipeline {
 // Entries taken while the queue is full, waiting to be told apart
 // (duplicate or new); beyond this they are refused at once.
 inline constexpr size_t kMaxOverLimitInbox = 4096;
+// Entries refused as they were read, waiting to be remembered; beyond this
+// they are answered at once and not remembered.
+inline constexpr size_t kMaxRefusedInbox = 4096;
 
 class Inbox {
  public:
@@ -35,6 +38,10 @@ class Inbox {
 
   // Takes the entry, or refuses it (counted as received and NACKed).
   SubmitOutcome Submit(domain::SyncEntry entry, int64_t received_us) LOCKS_EXCLUDED(mu_);
+  // Takes an entry refused as it was read, to be remembered (see
+  // Pipeline::SubmitRefused), or answers it now.
+  SubmitOutcome SubmitRefused(const std::string& tenant_id, domain::EntryError error,
+                              int64_t received_us) LOCKS_EXCLUDED(mu_);
   // Counts one refusal of an entry that never reached Submit.
   void CountRejected(const std::string& tenant_id) LOCKS_EXCLUDED(mu_);
   // NACKs of entries nothing was written for: in the statistics at once, in
@@ -77,6 +84,8 @@ class Inbox {
   // Refusals a failed commit did not write.
   void RestoreRefusals(const db::CounterMap& refusals) LOCKS_EXCLUDED(mu_);
   db::CounterMap TakeRefusals() LOCKS_EXCLUDED(mu_);
+  // Forgets the unwritten refusals of a purged tenant's scope.
+  void DropRefusalsOf(const std::string& tenant) LOCKS_EXCLUDED(mu_);
 
   struct StopState {
     bool stopping = false;
@@ -102,6 +111,7 @@ class Inbox {
   bool stopping_ GUARDED_BY(mu_) = false;
   int64_t stop_deadline_us_ GUARDED_BY(mu_) = 0;
   size_t over_limit_in_inbox_ GUARDED_BY(mu_) = 0;
+  size_t refused_in_inbox_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace syncd::pipeline

@@ -21,7 +21,9 @@ namespace {
 void AnswerDuplicate(db::QueueRow row, int64_t received_us, std::vector<Delivery>* out) {
   if (!row.result || (row.state != EntryState::kDone && row.state != EntryState::kDead)) return;
   FinalState state = row.state == EntryState::kDead ? FinalState::kDead : FinalState::kDone;
-  Delivery d = MakeDelivery(row.entry, received_us, *row.result, state);
+  Delivery d = row.refused ? RefusedDelivery(row.entry.tenant_id, *row.refused, *row.result, state,
+                                             received_us)
+                           : MakeDelivery(row.entry, received_us, *row.result, state);
   d.duplicate = true;
   out->push_back(std::move(d));
 }
@@ -54,6 +56,27 @@ IngestOutcome Ingest(db::WriteStore* store, const PipelineOptions& options, int6
     Incoming& arrived = incoming[index];
     const std::string& tenant = arrived.entry.tenant_id;
     deltas.Add(tenant, counters::kReceived, 1);
+    if (arrived.refused) {
+      // Refused as it was read: remembered as a finished row with its NACK
+      // (answered after the commit), unless the id was sent before.
+      domain::EntryResult nack = results::EntryRefused(*arrived.refused, now);
+      bool was_inserted = false;
+      s = store->InsertRefusedEntry(tenant, *arrived.refused, nack, arrived.received_ms,
+                                    &was_inserted);
+      if (!s.ok()) break;
+      if (was_inserted) {
+        deltas.Add(tenant, counters::kNacked, 1);
+        out.deliveries.push_back(RefusedDelivery(tenant, *arrived.refused, std::move(nack),
+                                                 FinalState::kDone, arrived.received_us));
+        continue;
+      }
+      deltas.Add(tenant, counters::kDuplicates, 1);
+      std::optional<db::QueueRow> row;
+      s = store->FindEntry(tenant, arrived.entry.id, &row);
+      if (!s.ok()) break;
+      if (row) AnswerDuplicate(std::move(*row), arrived.received_us, &out.deliveries);
+      continue;
+    }
     if (arrived.over_limit) {
       if (unfinished.load() < options.queue_max) {
         unfinished.fetch_add(1);  // room again: an ordinary new entry

@@ -57,6 +57,25 @@ Delivery MakeDelivery(const domain::SyncEntry& entry, int64_t received_us,
   return d;
 }
 
+Delivery RefusedDelivery(const std::string& tenant, const domain::EntryError& error,
+                         domain::EntryResult result, FinalState state, int64_t received_us) {
+  Delivery d;
+  d.tenant_id = tenant;
+  d.entry_id = error.id.value_or(std::string());
+  d.entity_id = error.entity_id.value_or(std::string());
+  if (error.entity_type) {
+    d.entity_type = domain::ParseEntityType(*error.entity_type).value_or(d.entity_type);
+  }
+  if (error.operation_type) {
+    d.operation_type = domain::ParseOperation(*error.operation_type).value_or(d.operation_type);
+  }
+  d.result = std::move(result);
+  d.state = state;
+  d.received_us = received_us;
+  d.refused = error;
+  return d;
+}
+
 void Deltas::Add(const std::string& tenant, const char* name, int64_t delta) {
   if (name == nullptr || delta == 0) return;
   map_[{std::string(), name}] += delta;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <future>
+#include <optional>
 #include <string>
 
 #include "syncd/db/store.h"
@@ -40,11 +41,18 @@ struct Incoming {
   // Taken while the queue was full: not counted in unfinished; the worker
   // answers it as a duplicate if its id is known, else rate_limit_error.
   bool over_limit = false;
+  // Refused as it was read (Pipeline::SubmitRefused): `entry` holds only
+  // its tenant and id; never counted in unfinished. Ingest remembers it.
+  std::optional<domain::EntryError> refused;
 };
 
 struct OperatorRequest {
   std::string tenant_id, entry_id, detail;
   OperatorAction action = OperatorAction::kRetry;
+  // A tenant delete or reset (Pipeline::PurgeTenant): entry_id, detail and
+  // action unused.
+  bool tenant_purge = false;
+  bool remove_tenant = false;
   std::promise<OperatorResult> promise;
 };
 
@@ -57,6 +65,10 @@ std::string EntryChecksum(const domain::SyncEntry& e);
 // The reply to `entry` (its id, entity and operation) with `result`.
 Delivery MakeDelivery(const domain::SyncEntry& entry, int64_t received_us,
                       domain::EntryResult result, FinalState state);
+
+// The reply to an entry refused as it was read, on a connection of `tenant`.
+Delivery RefusedDelivery(const std::string& tenant, const domain::EntryError& error,
+                         domain::EntryResult result, FinalState state, int64_t received_us);
 
 // Counter deltas of one transaction: global scope "" and the tenant's scope.
 class Deltas {

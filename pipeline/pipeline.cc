@@ -20,6 +20,11 @@ SubmitOutcome Pipeline::Submit(domain::SyncEntry entry, int64_t received_us) {
   worker_->metrics().RecordReceived(1);
   return worker_->inbox().Submit(std::move(entry), received_us);
 }
+SubmitOutcome Pipeline::SubmitRefused(const std::string& tenant_id, domain::EntryError error,
+                                      int64_t received_us) {
+  worker_->metrics().RecordReceived(1);
+  return worker_->inbox().SubmitRefused(tenant_id, std::move(error), received_us);
+}
 void Pipeline::CountRejected(const std::string& tenant_id) {
   // Like totals.received, the receive rate counts refused entries too.
   worker_->metrics().RecordReceived(1);
@@ -39,6 +44,17 @@ std::future<OperatorResult> Pipeline::Operate(const std::string& tenant_id,
   return future;
 }
 QueueCounts Pipeline::GlobalCounts() const { return worker_->counters().Counts(""); }
+std::future<OperatorResult> Pipeline::PurgeTenant(const std::string& tenant_id,
+                                                  bool remove_tenant) {
+  OperatorRequest request;
+  request.tenant_id = tenant_id;
+  request.tenant_purge = true;
+  request.remove_tenant = remove_tenant;
+  std::future<OperatorResult> future = request.promise.get_future();
+  worker_->inbox().AddOperatorRequest(std::move(request));
+  return future;
+}
+
 QueueCounts Pipeline::TenantCounts(const std::string& tenant_id) const {
   return worker_->counters().Counts(tenant_id);
 }

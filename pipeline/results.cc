@@ -49,6 +49,10 @@ domain::EntryResult DatabaseUnavailable(int64_t retry_after_ms, int64_t now_ms) 
 domain::EntryResult RetriesExhausted(int64_t retry_after_ms, int64_t now_ms) {
   return Nack(domain::NackReason::kSystem, kRetriesExhausted, retry_after_ms, now_ms);
 }
+domain::EntryResult TenantPurged(bool removed, int64_t now_ms) {
+  return Nack(domain::NackReason::kSystem, removed ? kTenantDeleted : kTenantReset,
+              kShuttingDownRetryAfterMs, now_ms);
+}
 domain::EntryResult DatabaseRefused(int64_t now_ms) {
   return Nack(domain::NackReason::kConstraint, kDatabaseRefused, 0, now_ms);
 }

@@ -89,6 +89,31 @@ std::vector<Item> Schedule::TakeAll() {
   return all;
 }
 
+std::vector<Item> Schedule::TakeTenant(const std::string& tenant_id) {
+  std::vector<Item> taken;
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    if (it->entry.tenant_id != tenant_id) {
+      ++it;
+      continue;
+    }
+    taken.push_back(std::move(*it));
+    it = ready_.erase(it);
+  }
+  int64_t new_min = INT64_MAX;
+  for (auto it = retry_.begin(); it != retry_.end();) {
+    if (it->second.entry.tenant_id != tenant_id) {
+      new_min = std::min(new_min, it->second.next_attempt_at_ms);
+      ++it;
+      continue;
+    }
+    Unblock(EntityKey(it->second.entry));
+    taken.push_back(std::move(it->second));
+    it = retry_.erase(it);
+  }
+  min_retry_at_ms_ = new_min;
+  return taken;
+}
+
 int64_t Schedule::OldestReceivedMs() const {
   int64_t oldest = 0;
   auto consider = [&](int64_t ms) {

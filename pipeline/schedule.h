@@ -37,6 +37,8 @@ class Schedule {
 
   // Every entry held, ready ones first; the schedule is empty afterwards.
   std::vector<Item> TakeAll();
+  // Every entry of one tenant, ready ones first (a tenant purge).
+  std::vector<Item> TakeTenant(const std::string& tenant_id);
 
   bool ready_empty() const { return ready_.empty(); }
   bool retry_empty() const { return retry_.empty(); }

@@ -9,6 +9,7 @@
 #include "operator_actions.h"
 #include "syncd/db/counters.h"
 #include "syncd/pipeline/results.h"
+#include "tenant_purge.h"
 
 namespace syncd::pipeline {
 
@@ -174,7 +175,13 @@ bool Pipeline::Worker::StepOnce(bool block) {
   }
   int64_t now = clock_->NowMs();
   bool worked = !taken.ops.empty();
-  for (OperatorRequest& op : taken.ops) HandleOperator(op);
+  for (OperatorRequest& op : taken.ops) {
+    if (op.tenant_purge) {
+      HandlePurge(op, &incoming, &taken.refusals);
+    } else {
+      HandleOperator(op);
+    }
+  }
   if (!failures_.lost() && TakeOrphans(now)) worked = true;
   if (failures_.lost()) {
     // Nothing can be made durable any more: answer instead of waiting.
@@ -286,17 +293,78 @@ void Pipeline::Worker::HandleOperator(OperatorRequest& request) {
   request.promise.set_value(std::move(out.result));
 }
 
+// A tenant delete or reset. No batch is in flight here (batches apply within
+// a step), so the tenant's entries the worker holds are all in the schedule
+// or among the arrivals not yet written (`incoming`, with the carried ones).
+// They are taken out first, so that nothing of the tenant is applied after
+// the purge; a failed purge puts them back. After the commit each is
+// answered once with results::TenantPurged (system_error, not permanent), and
+// the tenant leaves the statistics, unwritten refusals included.
+void Pipeline::Worker::HandlePurge(OperatorRequest& request, std::vector<Incoming>* incoming,
+                                   db::CounterMap* refusals) {
+  const std::string& tenant = request.tenant_id;
+  std::vector<Item> held = schedule_.TakeTenant(tenant);
+  TenantPurgeOutcome out = RunTenantPurge(store_.get(), tenant, request.remove_tenant,
+                                          static_cast<int64_t>(held.size()), &failures_);
+  if (!out.committed) {
+    std::vector<Item> ready;
+    for (Item& item : held) {
+      if (item.db_state == EntryState::kRetryWait) {
+        schedule_.AddRetry(std::move(item));
+      } else {
+        ready.push_back(std::move(item));
+      }
+    }
+    schedule_.ReturnReady(std::move(ready));
+    request.promise.set_value(std::move(out.result));
+    return;
+  }
+  counters_.Add(out.deltas);
+  for (auto it = refusals->lower_bound({tenant, std::string()});
+       it != refusals->end() && it->first.first == tenant;) {
+    it = refusals->erase(it);
+  }
+  inbox_.DropRefusalsOf(tenant);
+  counters_.DropScope(tenant);
+
+  int64_t now = clock_->NowMs();
+  domain::EntryResult nack = results::TenantPurged(request.remove_tenant, now);
+  std::vector<Delivery> deliveries;
+  for (const Item& item : held) {
+    deliveries.push_back(MakeDelivery(item.entry, item.received_us, nack, FinalState::kRefused));
+  }
+  inbox_.AddUnfinished(-static_cast<int64_t>(held.size()));
+  // Arrivals of the tenant: nothing was written for them. Counted in the
+  // global totals only, like a refusal.
+  Deltas refused;
+  auto first = std::stable_partition(incoming->begin(), incoming->end(), [&](const Incoming& in) {
+    return in.entry.tenant_id != tenant;
+  });
+  for (auto it = first; it != incoming->end(); ++it) {
+    refused.Refused(std::string());
+    if (it->refused) {
+      // Its own NACK, not remembered (the tenant's queue is gone).
+      deliveries.push_back(RefusedDelivery(tenant, *it->refused,
+                                           results::EntryRefused(*it->refused, now),
+                                           FinalState::kRefused, it->received_us));
+      continue;
+    }
+    if (!it->over_limit) inbox_.AddUnfinished(-1);
+    deliveries.push_back(MakeDelivery(it->entry, it->received_us, nack, FinalState::kRefused));
+  }
+  incoming->erase(first, incoming->end());
+  inbox_.CountRefusals(refused);
+  if (!deliveries.empty()) Deliver(std::move(deliveries));
+  request.promise.set_value(std::move(out.result));
+}
+
 // After repeated ingest failures the entries cannot be persisted: answer
 // system_error (not permanent) so the client sends them again later.
 // Counted as refusals: nothing was written for them.
 void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
   std::vector<Delivery> out;
   Deltas refused;
-  for (Incoming& in : incoming) {
-    refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
-  }
+  RefuseUnavailable(incoming, &refused, &out);
   ingest_failures_ = 0;
   inbox_.CountRefusals(refused);
   Deliver(std::move(out));
@@ -311,11 +379,7 @@ void Pipeline::Worker::FailIncoming(std::vector<Incoming> incoming) {
 void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   std::vector<Delivery> out;
   Deltas refused;
-  for (Incoming& in : incoming) {
-    refused.Refused(in.entry.tenant_id);
-    if (!in.over_limit) inbox_.AddUnfinished(-1);
-    out.push_back(UnavailableNack(in.entry, in.received_us));
-  }
+  RefuseUnavailable(incoming, &refused, &out);
   for (Item& item : schedule_.TakeAll()) {
     refused.Add(item.entry.tenant_id, db::counters::kNacked, 1);
     inbox_.AddUnfinished(-1);
@@ -325,6 +389,28 @@ void Pipeline::Worker::AnswerLost(std::vector<Incoming> incoming) {
   ingest_retry_at_ms_ = 0;
   inbox_.CountRefusals(refused);
   if (!out.empty()) Deliver(std::move(out));
+}
+
+// Entries that never got a queue row: counted as refused, each answered
+// as NotPersisted says.
+void Pipeline::Worker::RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
+                                         std::vector<Delivery>* out) {
+  for (const Incoming& in : incoming) {
+    refused->Refused(in.entry.tenant_id);
+    out->push_back(NotPersisted(in));
+  }
+}
+
+// An arrival that could not be persisted: an entry refused as it was read
+// gets its own NACK (just not remembered), any other system_error.
+Delivery Pipeline::Worker::NotPersisted(const Incoming& in) {
+  if (in.refused) {
+    return RefusedDelivery(in.entry.tenant_id, *in.refused,
+                           results::EntryRefused(*in.refused, clock_->NowMs()),
+                           FinalState::kRefused, in.received_us);
+  }
+  if (!in.over_limit) inbox_.AddUnfinished(-1);
+  return UnavailableNack(in.entry, in.received_us);
 }
 
 // system_error, not permanent: the client sends the entry again later.

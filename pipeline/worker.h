@@ -32,6 +32,7 @@ class Pipeline::Worker {
   // ---- any thread ----
   Inbox& inbox() { return inbox_; }
   const CounterMirror& counters() const { return counters_; }
+  CounterMirror& mutable_counters() { return counters_; }
   Health health() const {
     return degraded_.load() || failures_.lost() ? Health::kDegraded : Health::kOk;
   }
@@ -68,9 +69,14 @@ class Pipeline::Worker {
   bool TakeOrphans(int64_t now);
   bool ReloadClaims(int64_t now);
   void HandleOperator(OperatorRequest& request);
+  void HandlePurge(OperatorRequest& request, std::vector<Incoming>* incoming,
+                   db::CounterMap* refusals);
   void FailIncoming(std::vector<Incoming> incoming);
   void AnswerLost(std::vector<Incoming> incoming);
+  void RefuseUnavailable(const std::vector<Incoming>& incoming, Deltas* refused,
+                         std::vector<Delivery>* out);
   Delivery UnavailableNack(const domain::SyncEntry& entry, int64_t received_us) const;
+  Delivery NotPersisted(const Incoming& in);
   void Deliver(std::vector<Delivery> deliveries);
 
   std::unique_ptr<db::WriteStore> store_;

@@ -8,7 +8,9 @@
 #      browser suite (console/tests/console.test.mjs): live overview, retry
 #      of the dead entry reaching its WebSocket client, "take incoming"
 #      reaching a second client, tenants/entity/entry pages, phone width,
-#      no console errors; screenshots go to docs/console/.
+#      no console errors; screenshots go to docs/console/;
+#   3. starts syncd in token mode with an operator account and checks the
+#      console's sign-in (console/tests/sign-in.test.mjs).
 # Usage: scripts/console-test.sh [--no-screenshots]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,5 +44,17 @@ start_syncd "$root/build/syncd" "$work" --console-dir "$root/console/dist"
 (cd console && SYNCD_HTTP_URL="$SYNCD_HTTP_URL" SYNCD_WS_URL="$SYNCD_WS_URL" \
   SCREENSHOT_DIR="$shots" node tests/console.test.mjs)
 echo "== console-test: stopping syncd"
+stop_syncd
+
+echo "== console-test: sign-in against a token-mode syncd (accounts.md)"
+mkdir -p "$work/token"
+head -c 48 /dev/urandom | base64 >"$work/token/jwt-secret"
+operator_password="console-test-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$operator_password" | "$root/build/syncd" user add --operator --email operator@example.org \
+  --name Operator --db "$work/token/syncd.db" >/dev/null
+start_syncd "$root/build/syncd" "$work/token" --console-dir "$root/console/dist" \
+  --auth token --jwt-secret-file "$work/token/jwt-secret"
+(cd console && SYNCD_HTTP_URL="$SYNCD_HTTP_URL" OPERATOR_EMAIL=operator@example.org \
+  OPERATOR_PASSWORD="$operator_password" node tests/sign-in.test.mjs)
 stop_syncd
 echo "== console-test: passed in $(($(date +%s) - t0)) s"

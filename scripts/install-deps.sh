@@ -7,7 +7,8 @@ set -euo pipefail
 
 # (libsoci-dev carries SOCI's postgresql backend, libpq-dev its client library.)
 pkgs=(cmake g++ make pkg-config libpistache-dev libwebsocketpp-dev libasio-dev
-      rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev libpq-dev)
+      rapidjson-dev libsoci-dev libboost-dev libsqlite3-dev libssl-dev libpq-dev
+      libjwt-dev libargon2-dev)
 if [[ "${1:-}" == "--only" ]]; then
   # scripts/install-deps.sh --only PKG...: just these (the fuzz, console and
   # deploy scripts name what they need), with the same skip-what-is-present.

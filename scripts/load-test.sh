@@ -13,11 +13,24 @@
 #   --smoke            2,000 pipelined + 300 chunked entries, no wrk
 #   --url URL          use the running server at this WebSocket base URL
 #   --http URL         its REST base URL (server stats and wrk; optional with --url)
-#   --scenarios LIST   comma list of idle,pipelined,chunked,rate,wrk (default: all)
+#   --scenarios LIST   comma list of idle,pipelined,chunked,rate,wrk (default: all),
+#                      and initial-load (not in the default list: it starts its own
+#                      syncd per run, see below)
 #   --entries N        entries of the pipelined scenario (default 100000)
 #   --workdir DIR      put the database and logs here and keep them
 #   --rows FILE        also append the raw result rows to FILE (used by bench.sh)
 #   --keep             keep the temporary folder
+#   --baseline BIN     initial-load: also run this syncd binary (e.g. built from main),
+#                      interleaved with ours, on the same data
+#   --load-entities N  initial-load: entities of the tenant (default 100000)
+#   --load-rounds R    initial-load: runs per binary (default 2)
+#
+# initial-load: a fresh syncd (fresh database) per run seeds one tenant with
+# N entities of ~400-byte payloads, then times a full request_initial_data to
+# the last byte and syncd's RSS growth during it, the same with page_size
+# 1000, an incremental load (since = the full load's cursor) after 100
+# changes, and three full loads asked at once on three connections
+# (scripts/lib/initial_load_bench.py). Loopback only; not with --url.
 # Environment: SYNCD_BUILD_DIR (default build), SYNCD_BIN, SYNCD_LOADGEN,
 #   WRK_DURATION (default 10s), WRK_CONNECTIONS (default 32).
 set -euo pipefail
@@ -38,6 +51,9 @@ pipelined_entries=100000
 workdir=""
 rows_file=""
 keep=0
+baseline_bin=${SYNCD_BASELINE_BIN:-}
+load_entities=100000
+load_rounds=2
 while (($# > 0)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -48,6 +64,9 @@ while (($# > 0)); do
     --workdir) workdir=${2:?--workdir needs a value}; shift ;;
     --rows) rows_file=${2:?--rows needs a value}; shift ;;
     --keep) keep=1 ;;
+    --baseline) baseline_bin=${2:?--baseline needs a value}; shift ;;
+    --load-entities) load_entities=${2:?--load-entities needs a value}; shift ;;
+    --load-rounds) load_rounds=${2:?--load-rounds needs a value}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "load-test: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -57,6 +76,16 @@ if [[ -z $scenarios ]]; then
   if ((smoke)); then scenarios="pipelined,chunked"; else scenarios="idle,pipelined,chunked,rate,wrk"; fi
 fi
 [[ $pipelined_entries =~ ^[0-9]+$ ]] || { echo "load-test: --entries must be a number" >&2; exit 2; }
+[[ $load_entities =~ ^[1-9][0-9]*$ && $load_rounds =~ ^[1-9][0-9]*$ ]] ||
+  { echo "load-test: --load-entities and --load-rounds must be positive numbers" >&2; exit 2; }
+[[ -z $baseline_bin || -x $baseline_bin ]] ||
+  { echo "load-test: --baseline $baseline_bin is not an executable" >&2; exit 2; }
+# Scenarios that use the one shared server (initial-load starts its own).
+shared_server=0
+[[ ,$scenarios, =~ ,(idle|pipelined|chunked|rate|wrk), ]] && shared_server=1
+if [[ ,$scenarios, == *,initial-load,* && -n $url ]]; then
+  echo "load-test: initial-load starts its own syncd; it cannot run with --url" >&2; exit 2
+fi
 
 # Only loopback targets: this script must never load someone else's server.
 is_local() { [[ $1 =~ ^(ws|http)://(127\.0\.0\.1|localhost):[0-9]+/?$ ]]; }
@@ -114,7 +143,7 @@ start_server() {
   echo "load-test: started syncd (pid $SYNCD_PID) ws $url http $http db $workdir/syncd.db"
 }
 
-if [[ -z $url ]]; then start_server; fi
+if [[ -z $url ]] && ((shared_server)); then start_server; fi
 
 rows=()
 failed=0
@@ -184,6 +213,62 @@ LUA
   [[ -z $rows_file ]] || echo "${rows[-1]}" >>"$rows_file"
 }
 
+# initial-load: runs of ours and of --baseline alternate (the machine may be
+# shared and noisy: compare within a round). Results go to load_rows[].
+load_rows=()
+run_initial_load() {
+  local round bin label dir out rc
+  # start_syncd/stop_syncd keep one server in SYNCD_PID: set the shared one
+  # (if any) aside meanwhile.
+  local shared_pid=${SYNCD_PID:-}
+  SYNCD_PID=""
+  local bins=("$syncd_bin")
+  [[ -n $baseline_bin ]] && bins=("$baseline_bin" "$syncd_bin")
+  for ((round = 1; round <= load_rounds; round++)); do
+    for bin in "${bins[@]}"; do
+      label=$([[ $bin == "$baseline_bin" ]] && echo baseline || echo syncd)
+      dir="$workdir/initial-load-$label-$round"
+      mkdir -p "$dir"
+      start_syncd "$bin" "$dir" || { failed=1; SYNCD_PID=$shared_pid; return; }
+      echo "load-test: scenario initial-load: $label ($bin) round $round, pid $SYNCD_PID"
+      rc=0
+      out=$(timeout 900 python3 "$root/scripts/lib/initial_load_bench.py" \
+        --ws-port "${SYNCD_WS_URL##*:}" --pid "$SYNCD_PID" --label "$label#$round" \
+        --entities "$load_entities") || rc=$?
+      stop_server
+      if ((rc != 0)); then
+        echo "load-test: initial-load $label round $round FAILED (exit $rc)" >&2
+        failed=1
+      fi
+      while IFS= read -r line; do
+        [[ $line == ROW\|* ]] && load_rows+=("${line#ROW|}")
+      done <<<"$out"
+      rm -f "$dir/syncd.db" "$dir/syncd.db-wal" "$dir/syncd.db-shm"
+    done
+  done
+  SYNCD_PID=$shared_pid
+}
+
+print_initial_load() {
+  ((${#load_rows[@]} > 0)) || return 0
+  echo
+  printf '%-12s %-26s %10s %11s %8s %11s %7s %11s %7s\n' run load 'ms' 'bytes' messages \
+    'rss growth' 'x bytes' 'heap growth' 'x bytes'
+  local row run what ms bytes messages growth anon ratio anon_ratio
+  for row in "${load_rows[@]}"; do
+    IFS='|' read -r run what ms bytes messages growth anon <<<"$row"
+    ratio=-
+    anon_ratio=-
+    [[ $growth != - && $bytes -gt 0 ]] && ratio=$(awk -v g="$growth" -v b="$bytes" 'BEGIN{printf "%.2f", g/b}')
+    [[ $anon != - && $bytes -gt 0 ]] && anon_ratio=$(awk -v g="$anon" -v b="$bytes" 'BEGIN{printf "%.2f", g/b}')
+    printf '%-12s %-26s %10s %11s %8s %11s %7s %11s %7s\n' "$run" "$what" "$ms" "$bytes" \
+      "$messages" "$growth" "$ratio" "$anon" "$anon_ratio"
+    [[ -z $rows_file ]] || echo "initial-load|$row" >>"$rows_file"
+  done
+  echo "(goals: full and paged <= 1000 ms and rss growth <= 3 x bytes; incremental <= 10 ms;"
+  echo " rss growth includes the database pages the read maps in, heap growth (RssAnon) does not)"
+}
+
 IFS=',' read -r -a wanted <<<"$scenarios"
 for s in "${wanted[@]}"; do
   case "$s" in
@@ -220,21 +305,27 @@ for s in "${wanted[@]}"; do
         rows+=("wrk|-|-|-|-|-|-|-|-|-|skipped (wrk not installable)|-")
       fi
       ;;
+    initial-load)
+      run_initial_load
+      ;;
     *) echo "load-test: unknown scenario $s" >&2; exit 2 ;;
   esac
 done
 
-echo
-printf '%-26s %9s %10s %8s %8s %8s %8s %6s %11s %9s  %s\n' \
-  scenario entries 'entries/s' 'p50 ms' 'p95 ms' 'p99 ms' 'max ms' nacks 'missing/dup' 'srv batch' result
-for row in "${rows[@]}"; do
-  IFS='|' read -r name n eps p50 p95 p99 max nacks missing dup ok batch <<<"$row"
-  md="$missing/$dup"
-  [[ $dup == - ]] && md=$missing
+if ((${#rows[@]} > 0)); then
+  echo
   printf '%-26s %9s %10s %8s %8s %8s %8s %6s %11s %9s  %s\n' \
-    "$name" "$n" "$eps" "$p50" "$p95" "$p99" "$max" "$nacks" "$md" "$batch" "$ok"
-done
-echo "(wrk rows: entries = requests, entries/s = requests/s)"
+    scenario entries 'entries/s' 'p50 ms' 'p95 ms' 'p99 ms' 'max ms' nacks 'missing/dup' 'srv batch' result
+  for row in "${rows[@]}"; do
+    IFS='|' read -r name n eps p50 p95 p99 max nacks missing dup ok batch <<<"$row"
+    md="$missing/$dup"
+    [[ $dup == - ]] && md=$missing
+    printf '%-26s %9s %10s %8s %8s %8s %8s %6s %11s %9s  %s\n' \
+      "$name" "$n" "$eps" "$p50" "$p95" "$p99" "$max" "$nacks" "$md" "$batch" "$ok"
+  done
+  echo "(wrk rows: entries = requests, entries/s = requests/s)"
+fi
+print_initial_load
 
 if ((failed)); then
   if [[ -f $workdir/syncd.log ]]; then

@@ -52,6 +52,13 @@ start_syncd "$root/build/syncd" "$work"
 tests/api-client/run.sh "$SYNCD_HTTP_URL" "${SYNCD_WS_URL/ws:/http:}"
 stop_syncd
 
+echo "== generated TypeScript client against a token-mode syncd (accounts.md)"
+mkdir -p "$work/token"
+head -c 48 /dev/urandom | base64 >"$work/token/jwt-secret"
+start_syncd "$root/build/syncd" "$work/token" --auth token --jwt-secret-file "$work/token/jwt-secret"
+API_CLIENT_AUTH=token tests/api-client/run.sh "$SYNCD_HTTP_URL"
+stop_syncd
+
 echo "== clang-tidy (.clang-tidy) over domain, common, wire, api, app"
 scripts/tidy.sh --modules "domain common wire api app"
 

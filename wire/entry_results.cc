@@ -1,5 +1,6 @@
 #include "syncd/wire/entry_results.h"
 
+#include <cmath>
 #include <string_view>
 
 namespace syncd::wire {
@@ -62,6 +63,11 @@ void StringOrNull(JsonWriter& w, const std::string& s) {
   }
 }
 
+void Rounded3(JsonWriter& w, double v) {
+  // Not finite: JSON has no spelling for it; the stats never produce one.
+  w.Double(std::isfinite(v) ? std::round(v * 1000) / 1000 : 0.0);
+}
+
 void IntOrNull(JsonWriter& w, int64_t v) {
   if (v == 0) {
     w.Null();
@@ -70,10 +76,42 @@ void IntOrNull(JsonWriter& w, int64_t v) {
   }
 }
 
+namespace {
+
+// sync_nack for an entry refused as it was read: the fields as read (each
+// only when it could be read), the reason and detail of `r`.
+void WriteRefusalNack(JsonWriter& w, const domain::EntryError& e, const domain::EntryResult& r,
+                      bool duplicate) {
+  w.StartObject();
+  Str(w, "type", "sync_nack");
+  if (e.id) Str(w, "id", *e.id);
+  Str(w, "status", "failed");
+  if (e.entity_id) Str(w, "entityId", *e.entity_id);
+  if (e.entity_type) Str(w, "entityType", *e.entity_type);
+  if (e.operation_type) Str(w, "operationType", *e.operation_type);
+  Str(w, "reason", domain::NackReasonName(r.reason));
+  Str(w, "detail", r.detail);
+  Key(w, "is_permanent");
+  w.Bool(domain::IsPermanent(r.reason));
+  if (!domain::IsPermanent(r.reason)) Int(w, "retry_after", r.retry_after_ms);
+  Int(w, "server_timestamp", r.server_timestamp_ms);
+  if (duplicate) {
+    Key(w, "duplicate");
+    w.Bool(true);
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
 std::string SyncReplyJson(const pipeline::Delivery& d) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   const domain::EntryResult& r = d.result;
+  if (d.refused) {
+    WriteRefusalNack(w, *d.refused, r, d.duplicate);
+    return Done(buffer);
+  }
   w.StartObject();
   Str(w, "type", r.acked ? "sync_ack" : "sync_nack");
   Str(w, "id", d.entry_id);
@@ -97,26 +135,6 @@ std::string SyncReplyJson(const pipeline::Delivery& d) {
     Key(w, "duplicate");
     w.Bool(true);
   }
-  w.EndObject();
-  return Done(buffer);
-}
-
-std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  Str(w, "type", "sync_nack");
-  if (e.id) Str(w, "id", *e.id);
-  Str(w, "status", "failed");
-  if (e.entity_id) Str(w, "entityId", *e.entity_id);
-  if (e.entity_type) Str(w, "entityType", *e.entity_type);
-  if (e.operation_type) Str(w, "operationType", *e.operation_type);
-  Str(w, "reason", domain::NackReasonName(e.reason));
-  Str(w, "detail", e.detail);
-  Key(w, "is_permanent");
-  w.Bool(domain::IsPermanent(e.reason));
-  if (!domain::IsPermanent(e.reason)) Int(w, "retry_after", 1000);
-  Int(w, "server_timestamp", now_ms);
   w.EndObject();
   return Done(buffer);
 }

@@ -3,8 +3,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <array>
-
 namespace syncd::wire {
 
 namespace {
@@ -90,39 +88,6 @@ std::string PongJson(const rapidjson::Value* timestamp) {
     Key(w, "timestamp");
     timestamp->Accept(w);
   }
-  w.EndObject();
-  return Done(buffer);
-}
-
-std::string InitialDataLoadJson(const std::string& tenant_id,
-                                const std::vector<db::StoredEntity>& entities, int64_t now_ms) {
-  std::array<std::vector<const db::StoredEntity*>, domain::kEntityTypeCount> by_type;
-  int64_t total = 0;
-  for (const db::StoredEntity& e : entities) {
-    if (e.deleted) continue;
-    by_type[static_cast<size_t>(e.type)].push_back(&e);
-    ++total;
-  }
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  Str(w, "type", "initial_data_load");
-  Str(w, "event_type", "initial_data_load");
-  Str(w, "tenant_id", tenant_id);
-  Key(w, "payload");
-  w.StartObject();
-  for (domain::EntityType type : domain::AllEntityTypes()) {
-    std::string_view name = domain::CollectionName(type);
-    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-    w.StartArray();
-    for (const db::StoredEntity* e : by_type[static_cast<size_t>(type)]) {
-      w.RawValue(e->data.data(), e->data.size(), rapidjson::kObjectType);
-    }
-    w.EndArray();
-  }
-  w.EndObject();
-  Int(w, "server_timestamp", now_ms);
-  Int(w, "total_count", total);
   w.EndObject();
   return Done(buffer);
 }

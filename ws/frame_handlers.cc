@@ -6,16 +6,16 @@
 #include <utility>
 #include <variant>
 
+#include "initial_data.h"
 #include "syncd/domain/entry.h"
 #include "syncd/domain/json_limits.h"
 #include "syncd/wire/entry_results.h"
+#include "syncd/wire/initial_data_load.h"
 #include "syncd/wire/ws_messages.h"
 
 namespace syncd::ws {
 
 namespace {
-
-int64_t NowMs(const FrameContext& ctx) { return ctx.services->clock->NowMs(); }
 
 // A tenant_id that is not the connection's → permission_error, nothing else.
 bool TenantMatches(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {
@@ -66,7 +66,7 @@ void Dispatch(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
   } else if (type == "process_sync_batch") {
     HandleBatch(ctx, doc, sink);
   } else if (type == "request_initial_data") {
-    HandleInitialData(ctx, sink);
+    HandleInitialData(ctx, doc, sink);
   } else if (type == "data_status_request" || type == "request_data_status") {
     HandleDataStatus(ctx, type, doc, sink);
   } else if (type == "connection_status_request") {
@@ -79,6 +79,12 @@ void Dispatch(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
 }
 
 }  // namespace
+
+ReadAnswer OneMessage(std::string json) {
+  std::vector<std::string> messages;
+  messages.push_back(std::move(json));
+  return std::make_shared<const std::vector<std::string>>(std::move(messages));
+}
 
 void HandleFrame(const FrameContext& ctx, std::string_view text, ReplySink& sink) {
   try {
@@ -99,11 +105,19 @@ void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySi
   ResultRouter* router = ctx.services->router;
   domain::ParsedEntry parsed = domain::ParseSyncEntry(value, ctx.tenant);
   if (auto* error = std::get_if<domain::EntryError>(&parsed)) {
-    pipeline->CountRejected(ctx.tenant);
-    sink.Send(wire::EntryErrorNackJson(*error, NowMs(ctx)));
+    // A permanent refusal of a readable id is remembered (protocol.md): the
+    // NACK comes once it is durable, and a resend of the id gets it again
+    // marked duplicate. Otherwise the pipeline's refusal is the answer now.
+    std::optional<std::string> id = error->id;
+    if (id) router->Wait(ctx.tenant, *id, ctx.connection);
+    pipeline::SubmitOutcome refused =
+        pipeline->SubmitRefused(ctx.tenant, std::move(*error), ctx.received_us);
+    if (refused.accepted()) return;
+    if (id) router->CancelWait(ctx.tenant, *id, ctx.connection);
+    sink.Send(wire::SyncReplyJson(*refused.refused));
     return;
   }
-  domain::SyncEntry& entry = std::get<domain::SyncEntry>(parsed);
+  auto& entry = std::get<domain::SyncEntry>(parsed);
   const std::string entry_tenant = entry.tenant_id;
   const std::string entry_id = entry.id;
   router->Wait(entry_tenant, entry_id, ctx.connection);
@@ -127,18 +141,32 @@ void HandleBatch(const FrameContext& ctx, const rapidjson::Document& doc, ReplyS
   for (const rapidjson::Value& value : entries->value.GetArray()) HandleEntry(ctx, value, sink);
 }
 
-void HandleInitialData(const FrameContext& ctx, ReplySink& sink) {
-  db::ReadStore* reads = ctx.services->reads;
-  const common::Clock* clock = ctx.services->clock;
-  sink.StartRead("request_initial_data", "initial_data", [reads, clock, tenant = ctx.tenant] {
-    std::vector<db::StoredEntity> entities;
-    common::Status s = reads->ListEntities(tenant, {}, /*include_deleted=*/false, &entities);
-    if (!s.ok()) {
-      return wire::ErrorJson("internal_error", std::string("could not read entities: ") +
-                                                   pipeline::kDatabaseUnavailable);
+void HandleInitialData(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink) {
+  // page_size: absent or null for one message, else 1..10000.
+  int page_size = 0;
+  auto size_it = doc.FindMember("page_size");
+  if (size_it != doc.MemberEnd() && !size_it->value.IsNull()) {
+    const rapidjson::Value& v = size_it->value;
+    if (!v.IsInt() || v.GetInt() < wire::kMinPageSize || v.GetInt() > wire::kMaxPageSize) {
+      sink.Send(wire::ErrorJson("invalid_message", "page_size must be an integer from " +
+                                                       std::to_string(wire::kMinPageSize) + " to " +
+                                                       std::to_string(wire::kMaxPageSize)));
+      return;
     }
-    return wire::InitialDataLoadJson(tenant, entities, clock->NowMs());
-  });
+    page_size = v.GetInt();
+  }
+  // since: a cursor of an earlier load. Anything else (garbage, another
+  // tenant's, a number) is not an error: it gets a full load.
+  std::optional<std::string> since;
+  auto since_it = doc.FindMember("since");
+  if (since_it != doc.MemberEnd() && since_it->value.IsString()) {
+    since.emplace(since_it->value.GetString(), since_it->value.GetStringLength());
+  }
+  const FrameServices* services = ctx.services;
+  sink.StartRead("request_initial_data", "initial_data",
+                 [services, tenant = ctx.tenant, since, page_size] {
+                   return ReadInitialData(*services, tenant, since, page_size);
+                 });
 }
 
 void HandleDataStatus(const FrameContext& ctx, const std::string& type,
@@ -171,7 +199,7 @@ void HandleDataStatus(const FrameContext& ctx, const std::string& type,
     return;
   }
   sink.StartRead(type, "data_status", [services, tenant = ctx.tenant, types] {
-    return services->data_status_body(tenant, types);
+    return OneMessage(services->data_status_body(tenant, types));
   });
 }
 

@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "load_cache.h"
 #include "result_router.h"
 #include "syncd/common/clock.h"
 #include "syncd/db/store.h"
@@ -22,6 +24,11 @@
 #include "syncd/pipeline/pipeline.h"
 
 namespace syncd::ws {
+
+// The answer of a read: its messages, in order (one, or a load's pages).
+// Shared: one answer may go to several connections (load_cache.h).
+using ReadAnswer = std::shared_ptr<const std::vector<std::string>>;
+ReadAnswer OneMessage(std::string json);
 
 // The reply side of one connection, implemented by the transport.
 class ReplySink {
@@ -31,11 +38,12 @@ class ReplySink {
   // ConnectionSender::Send).
   virtual bool Send(const std::string& json) = 0;
   // Runs `read` (a database read and its serialisation) on a reader thread
-  // and sends the text it returns, after this connection's earlier reads.
+  // and sends the messages it returns, all of them, after this connection's
+  // earlier reads and before its later ones (never interleaved).
   // `type` is the request's message type (named in a `busy` refusal);
   // `kind` names the read for the test hook ("initial_data", "data_status").
   virtual void StartRead(const std::string& type, const char* kind,
-                         std::function<std::string()> read) = 0;
+                         std::function<ReadAnswer()> read) = 0;
   // Closes this connection normally (1000) with `reason`.
   virtual void Close(const std::string& reason) = 0;
   // This connection is not closing and not over --ws-max-buffered-bytes.
@@ -50,6 +58,7 @@ struct FrameServices {
   ResultRouter* router = nullptr;  // waiters and the connection counts
   db::ReadStore* reads = nullptr;  // only inside StartRead's closures
   const common::Clock* clock = nullptr;
+  LoadCache* loads = nullptr;  // initial data loads of every connection
   // data_status_response body for (tenant, types; empty = all); may be unset.
   std::function<std::string(const std::string&, const std::vector<domain::EntityType>&)>
       data_status_body;
@@ -72,7 +81,7 @@ void HandleFrame(const FrameContext& ctx, std::string_view text, ReplySink& sink
 void HandlePing(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink);
 void HandleEntry(const FrameContext& ctx, const rapidjson::Value& value, ReplySink& sink);
 void HandleBatch(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink);
-void HandleInitialData(const FrameContext& ctx, ReplySink& sink);
+void HandleInitialData(const FrameContext& ctx, const rapidjson::Document& doc, ReplySink& sink);
 void HandleDataStatus(const FrameContext& ctx, const std::string& type,
                       const rapidjson::Document& doc, ReplySink& sink);
 void HandleConnectionStatus(const FrameContext& ctx, ReplySink& sink);

@@ -92,6 +92,23 @@ struct PathTenant {
   std::string error;   // kInvalidTenant: why, e.g. "tenant must not contain '/'"
 };
 
+// The percent-decoded value of query parameter `name` in `resource`
+// ("/ws/t?access_token=…"), or "" when absent or malformed.
+std::string QueryValue(const std::string& resource, std::string_view name) {
+  auto q = resource.find('?');
+  if (q == std::string::npos) return "";
+  std::string_view query = std::string_view(resource).substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+    return common::PercentDecode(pair.substr(eq + 1)).value_or("");
+  }
+  return "";
+}
+
 // "/ws_finwise/ws/{tenant}" or "/ws/{tenant}" (query string ignored) → tenant.
 // The segment is percent-decoded strictly ("a%20b" is the tenant "a b"; a
 // '%' without two hex digits is refused, not kept) and must then be an
@@ -135,6 +152,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     services_.reads = reads_;
     services_.clock = &clock_;
     services_.data_status_body = options_.data_status_body;
+    services_.loads = &loads_;
     pipeline_->AddSink(this);
   }
 
@@ -147,9 +165,13 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     try {
       server_.init_asio();
       server_.set_reuse_addr(true);
+      // websocketpp's own logging stays off, every channel: it calls a peer
+      // that went away (a reloaded page: EPIPE or a reset while a frame is
+      // written) "fatal", and would print from the I/O path. What matters is
+      // logged here, rate-limited: refused sends, slow-client closes, accept
+      // failures; a peer going away is normal and not logged.
       server_.clear_access_channels(websocketpp::log::alevel::all);
       server_.clear_error_channels(websocketpp::log::elevel::all);
-      server_.set_error_channels(websocketpp::log::elevel::fatal);
       server_.set_max_message_size(static_cast<size_t>(options_.max_message_bytes));
       server_.set_max_http_body_size(64 * 1024);
       // Replies are small frames: without TCP_NODELAY each waits for the
@@ -165,6 +187,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
       server_.set_close_handler([this](Hdl h) { OnClose(h); });
       server_.set_fail_handler([this](Hdl h) { OnClose(h); });
       server_.set_http_handler([this](Hdl h) { OnHttp(h); });
+      server_.set_pong_handler([this](Hdl h, const std::string&) { OnPong(h); });
       server_.set_message_handler(
           [this](Hdl h, Server::message_ptr msg) { OnMessage(h, std::move(msg)); });
       websocketpp::lib::asio::error_code ec;
@@ -195,11 +218,28 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   int64_t connections() const { return connection_count_.load(); }
   int64_t tenants() const { return tenant_count_.load(); }
   int64_t slow_closes() const { return slow_closes_.load(); }
+  int64_t initial_load_reads() const { return loads_.builds(); }
+  int64_t initial_load_shared() const { return loads_.shares(); }
   std::map<std::string, int64_t> TenantConnections() const {
     std::lock_guard<std::mutex> lock(tenant_sizes_mu_);
     return tenant_sizes_;
   }
   bool up() const { return up_.load(); }
+
+  void CloseTenant(const std::string& tenant) {
+    if (!thread_.joinable()) return;
+    // Shared: the wait below may give up before the Asio thread runs this.
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    websocketpp::lib::asio::post(server_.get_io_service(), [this, done, tenant] {
+      for (auto& [id, conn] : conns_) {
+        if (conn.tenant == tenant)
+          CloseConn(conn, websocketpp::close::status::normal, "tenant deleted");
+      }
+      done->set_value();
+    });
+    future.wait_for(std::chrono::seconds(2));
+  }
 
   void StopAccepting() {
     if (!thread_.joinable()) return;
@@ -249,7 +289,7 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     ConnReplies(Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
     bool Send(const std::string& json) override { return impl_->Send(id_, json); }
     void StartRead(const std::string& type, const char* kind,
-                   std::function<std::string()> read) override {
+                   std::function<ReadAnswer()> read) override {
       impl_->StartRead(id_, type, kind, std::move(read));
     }
     void Close(const std::string& reason) override {
@@ -279,6 +319,11 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     int64_t buffered = 0;
     // Set by CloseConn: ends the connection if the close does not complete.
     std::shared_ptr<websocketpp::lib::asio::steady_timer> close_timer;
+    // Keep-alive: the next ping, or the deadline of the one sent.
+    std::shared_ptr<websocketpp::lib::asio::steady_timer> keepalive_timer;
+    bool awaiting_pong = false;
+    // Token mode: closes the connection (1008) when its token expires.
+    std::shared_ptr<websocketpp::lib::asio::steady_timer> expiry_timer;
   };
 
   void RunLoop(std::promise<void> done) {
@@ -360,6 +405,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     websocketpp::lib::error_code ec;
     if (server_.is_listening()) server_.stop_listening(ec);
     if (accept_timer_) accept_timer_->cancel();
+    // A pending timer would keep the loop running after the last connection.
+    load_expiry_stopped_ = true;
+    if (load_expiry_timer_) load_expiry_timer_->cancel();
   }
 
   // --- Upgrades and plain HTTP ------------------------------------------
@@ -395,6 +443,23 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
       return Refuse(con, websocketpp::http::status_code::bad_request, "invalid_tenant",
                     path.error.c_str());
     }
+    if (options_.authorize) {
+      // Token mode (accounts.md): the same bodies whatever the tenant, so
+      // they reveal nothing about it (not even whether it exists).
+      WsAuthorization verdict =
+          options_.authorize(path.tenant, con->get_request_header("Authorization"),
+                             QueryValue(con->get_resource(), "access_token"));
+      if (verdict.status == 401) {
+        con->append_header("WWW-Authenticate", "Bearer");
+        return Refuse(con, websocketpp::http::status_code::unauthorized, "unauthorized",
+                      "a valid access token is required");
+      }
+      if (verdict.status != 0) {
+        return Refuse(con, websocketpp::http::status_code::forbidden, "forbidden",
+                      "this token may not use this tenant");
+      }
+      if (verdict.expires_at_ms > 0) upgrade_expiry_[h] = verdict.expires_at_ms;
+    }
     if (static_cast<int64_t>(conns_.size() + upgrading_.size()) >=
         static_cast<int64_t>(options_.max_connections)) {
       return Refuse(con, websocketpp::http::status_code::service_unavailable,
@@ -414,15 +479,85 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     Conn conn;
     conn.hdl = h;
     conn.tenant = tenant;
+    if (auto expiry = upgrade_expiry_.find(h); expiry != upgrade_expiry_.end()) {
+      conn.expiry_timer = std::make_shared<websocketpp::lib::asio::steady_timer>(
+          server_.get_io_service(),
+          std::chrono::milliseconds(std::max<int64_t>(0, expiry->second - clock_.NowMs())));
+      conn.expiry_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& e) {
+        if (e) return;
+        auto it = conns_.find(id);
+        if (it != conns_.end()) {
+          CloseConn(it->second, websocketpp::close::status::policy_violation, "token expired");
+        }
+      });
+      upgrade_expiry_.erase(expiry);
+    }
     conns_[id] = std::move(conn);
     router_.Open(id, tenant);
     UpdateCounts();
     CountTenant(tenant);
     Send(id, wire::StatusJson("online"));
+    auto it = conns_.find(id);
+    if (it != conns_.end()) {
+      it->second.keepalive_timer =
+          std::make_shared<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
+      SchedulePing(id, it->second, options_.ping_interval_ms);
+    }
+  }
+
+  // --- Keep-alive (protocol.md) -----------------------------------------
+  //
+  // Per connection, one timer: wait the interval, send a ping, wait the pong
+  // timeout; no pong by then closes the connection (1001), else the next
+  // ping follows one interval after the last. So a dead peer is closed
+  // within interval + timeout of its last pong. websocketpp's own pong
+  // timeout is not used: each ping() restarts it, so with an interval
+  // shorter than the timeout it would never fire.
+
+  void SchedulePing(uint64_t id, Conn& conn, int64_t delay_ms) {
+    conn.keepalive_timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
+    conn.keepalive_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& ec) {
+      if (!ec) SendPing(id);
+    });
+  }
+
+  void SendPing(uint64_t id) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second.closing) return;
+    Conn& conn = it->second;
+    websocketpp::lib::error_code ec;
+    server_.ping(conn.hdl, std::string(), ec);
+    if (ec) return;  // closing already: the close handler cleans up
+    conn.awaiting_pong = true;
+    conn.keepalive_timer->expires_after(std::chrono::milliseconds(options_.pong_timeout_ms));
+    conn.keepalive_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& e) {
+      if (!e) OnPongDue(id);
+    });
+  }
+
+  void OnPongDue(uint64_t id) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second.closing) return;
+    Conn& conn = it->second;
+    if (conn.awaiting_pong) {
+      // A dead peer (a laptop that slept, a phone without network): close.
+      // CloseConn's grace timer ends it if the close frame cannot go out.
+      CloseConn(conn, websocketpp::close::status::going_away, "no pong");
+      return;
+    }
+    SchedulePing(id, conn, options_.ping_interval_ms - options_.pong_timeout_ms);
+  }
+
+  void OnPong(Hdl h) {
+    auto id = ids_.find(h);
+    if (id == ids_.end()) return;
+    auto conn = conns_.find(id->second);
+    if (conn != conns_.end()) conn->second.awaiting_pong = false;
   }
 
   void OnClose(Hdl h) {
     upgrading_.erase(h);
+    upgrade_expiry_.erase(h);
     auto it = ids_.find(h);
     if (it == ids_.end()) return;
     uint64_t id = it->second;
@@ -431,6 +566,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (conn != conns_.end()) {
       buffered_total_ -= conn->second.buffered;
       if (conn->second.close_timer) conn->second.close_timer->cancel();
+      // A pending timer would keep the Asio loop (and Shutdown) waiting.
+      if (conn->second.keepalive_timer) conn->second.keepalive_timer->cancel();
+      if (conn->second.expiry_timer) conn->second.expiry_timer->cancel();
       router_.Close(id);
       CountTenant(conn->second.tenant);
       conns_.erase(conn);
@@ -623,6 +761,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (!EnforceTotalBudget(id, static_cast<int64_t>(json.size()))) return false;
     if (options_.test_refuse_send && options_.test_refuse_send(json)) {
       ec = con->send(std::string("\xff\xfe"), websocketpp::frame::opcode::text);
+    } else if (json.size() > kFragmentBytes) {
+      ec = SendFragmented(*con, json);
     } else {
       ec = con->send(json, websocketpp::frame::opcode::text);
     }
@@ -642,6 +782,34 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     }
     SetBuffered(conn, static_cast<int64_t>(con->get_buffered_amount()));
     return true;
+  }
+
+  // One message as frames of at most kFragmentBytes (a text frame, then
+  // continuation frames; RFC 6455 5.4). websocketpp copies a message twice
+  // on its way out (into a message, then into the framed one it queues):
+  // for a load of tens of megabytes, which its answer already holds once,
+  // that was two more copies of it at once. Per fragment it is two copies of
+  // one fragment, and only the framed ones wait in the queue. All fragments
+  // are queued here, on the Asio thread, so no other message of this
+  // connection comes between them. Cut at UTF-8 character boundaries:
+  // websocketpp checks each text frame alone.
+  static websocketpp::lib::error_code SendFragmented(Server::connection_type& con,
+                                                     const std::string& json) {
+    websocketpp::lib::error_code ec;
+    for (size_t at = 0; at < json.size() && !ec;) {
+      size_t n = std::min(kFragmentBytes, json.size() - at);
+      while (at + n < json.size() && n > 1 &&
+             (static_cast<unsigned char>(json[at + n]) & 0xC0) == 0x80) {
+        --n;  // json[at + n] continues a character: cut before it
+      }
+      Server::message_ptr msg = con.get_message(
+          at == 0 ? websocketpp::frame::opcode::text : websocketpp::frame::opcode::continuation, n);
+      msg->append_payload(json.data() + at, n);
+      msg->set_fin(at + n == json.size());
+      ec = con.send(msg);
+      at += n;
+    }
+    return ec;
   }
 
   // Frames are handled by frame_handlers.cc; this only finds the connection.
@@ -667,23 +835,32 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // kMaxReadsPerConnection waiting (or kMaxReadsTotal for the server) a
   // request is answered {"type":"error","code":"busy"}.
   void StartRead(uint64_t id, const std::string& type, const char* kind,
-                 std::function<std::string()> read) {
+                 std::function<ReadAnswer()> read) {
     ReadQueues::Admit admit = read_queues_.Add(id, [this, id, kind, read = std::move(read)] {
       pool_.Submit([this, id, kind, read] {
         if (options_.test_before_read) options_.test_before_read(kind);
-        std::string reply;
+        ReadAnswer reply;
         try {
           reply = read();
         } catch (const std::exception& e) {
           // The exception's text is for the log, never for the client.
           std::fprintf(stderr, "syncd: websocket %s read failed: %s\n", kind, e.what());
-          reply = wire::ErrorJson("internal_error",
-                                  std::string("could not read: ") + pipeline::kDatabaseUnavailable);
+          reply = OneMessage(wire::ErrorJson(
+              "internal_error", std::string("could not read: ") + pipeline::kDatabaseUnavailable));
         }
         websocketpp::lib::asio::post(server_.get_io_service(),
                                      [this, id, reply = std::move(reply)] {
-                                       Send(id, reply);
+                                       // All messages of one answer in one go:
+                                       // a later read of this connection starts
+                                       // only after Done, so pages of two loads
+                                       // never interleave.
+                                       if (reply) {
+                                         for (const std::string& message : *reply) {
+                                           if (!Send(id, message)) break;
+                                         }
+                                       }
                                        read_queues_.Done(id);
+                                       ScheduleLoadExpiry();
                                      });
       });
     });
@@ -694,9 +871,30 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     }
   }
 
+  // Kept initial-data answers go keep_ms after they were built even when no
+  // further load comes to drop them (LoadCache::Expire). One timer, armed
+  // while anything is kept. Asio thread.
+  void ScheduleLoadExpiry() {
+    if (load_expiry_armed_ || load_expiry_stopped_ || loads_.kept_bytes() == 0) return;
+    if (!load_expiry_timer_) {
+      load_expiry_timer_ =
+          std::make_unique<websocketpp::lib::asio::steady_timer>(server_.get_io_service());
+    }
+    load_expiry_armed_ = true;
+    load_expiry_timer_->expires_after(std::chrono::milliseconds(loads_.keep_ms() + 100));
+    load_expiry_timer_->async_wait([this](const websocketpp::lib::asio::error_code& ec) {
+      load_expiry_armed_ = false;
+      if (ec) return;  // cancelled: the server is stopping
+      loads_.Expire(clock_.NowMs());
+      ScheduleLoadExpiry();
+    });
+  }
+
   // One running + three waiting reads per connection; 1024 for the server.
   static constexpr size_t kMaxReadsPerConnection = 4;
   static constexpr size_t kMaxReadsTotal = 1024;
+  // Larger messages go out as fragments of this size (SendFragmented).
+  static constexpr size_t kFragmentBytes = 1 << 20;
   static constexpr std::chrono::milliseconds kCloseGrace{2000};
 
   const WsOptions options_;
@@ -712,6 +910,13 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // Connections closed with 1008 because they did not read (their own
   // --ws-max-buffered-bytes, or the budget of all connections), since start.
   std::atomic<int64_t> slow_closes_{0};
+  // Shared answers of initial data loads (reader threads). Declared before
+  // pool_: the reader threads are joined before it goes.
+  // Dropped answers are freed by a job of their own on a reader thread, not
+  // inside the request that dropped them.
+  LoadCache loads_{LoadCache::Limits{}, [this](std::vector<LoadCache::Pages> dropped) {
+                     pool_.Submit([dropped = std::move(dropped)] {});
+                   }};
   // Declared after server_: stopped and destroyed before it.
   ReaderPool pool_;
   mutable std::mutex tenant_sizes_mu_;  // a copy of by_tenant_'s sizes, for other threads
@@ -722,12 +927,17 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   std::map<Hdl, uint64_t, std::owner_less<Hdl>> ids_;
   // Upgrades validated but not open yet (they count against max_connections).
   std::set<Hdl, std::owner_less<Hdl>> upgrading_;
+  // Token mode: when each validated upgrade's token expires (epoch ms).
+  std::map<Hdl, int64_t, std::owner_less<Hdl>> upgrade_expiry_;
   ReadQueues read_queues_;
   // Health requests waiting for their answer from a reader thread.
   std::unordered_map<uint64_t, Server::connection_ptr> deferred_http_;
   uint64_t next_http_id_ = 1;
   int64_t buffered_total_ = 0;  // sum of Conn::buffered
   std::unique_ptr<websocketpp::lib::asio::steady_timer> accept_timer_;
+  std::unique_ptr<websocketpp::lib::asio::steady_timer> load_expiry_timer_;
+  bool load_expiry_armed_ = false;
+  bool load_expiry_stopped_ = false;
   int64_t accept_delay_ms_ = 0;
   LogLimiter accept_log_{1, std::chrono::seconds(10)};
   LogLimiter send_log_{5, std::chrono::seconds(10)};
@@ -746,10 +956,13 @@ int WsServer::port() const { return impl_->port(); }
 int64_t WsServer::connections() const { return impl_->connections(); }
 int64_t WsServer::tenants() const { return impl_->tenants(); }
 int64_t WsServer::slow_closes() const { return impl_->slow_closes(); }
+int64_t WsServer::initial_load_reads() const { return impl_->initial_load_reads(); }
+int64_t WsServer::initial_load_shared() const { return impl_->initial_load_shared(); }
 std::map<std::string, int64_t> WsServer::TenantConnections() const {
   return impl_->TenantConnections();
 }
 bool WsServer::up() const { return impl_->up(); }
+void WsServer::CloseTenant(const std::string& tenant) { impl_->CloseTenant(tenant); }
 void WsServer::StopAccepting() { impl_->StopAccepting(); }
 void WsServer::Shutdown(int64_t deadline_ms) { impl_->Shutdown(deadline_ms); }
 

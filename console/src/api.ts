@@ -1,7 +1,10 @@
 // The console's only way to syncd: the REST routes in openapi.yaml, on the
-// origin that served the console. Authentication is one hook: in `none` mode
-// there is no token; token mode (accounts.md) will set one with setAuthToken
-// (kept in memory only) and every request then carries it as a bearer token.
+// origin that served the console. Authentication (accounts.md): in `none`
+// mode there is no token. In `token` mode the console routes are
+// operator-only: the operator signs in (POST /login), the access token is
+// kept in sessionStorage (this tab only, gone when it closes) and every
+// request carries it as a bearer token; a 401 calls the onAuthRequired hook,
+// which shows the sign-in form again.
 
 export interface Health {
   status: 'ok' | 'degraded' | 'shutting_down';
@@ -104,11 +107,16 @@ export interface Conflict {
   stored_data: Record<string, unknown> | null;
   detected_at_ms: number;
   status: 'open' | 'resolved';
+  /** The conflict's kind: server_wins or client_wins_tie (never changes). */
   resolution: string;
+  /** What the operator did: take_incoming, keep_stored or restore_replaced; null while open. */
+  resolved_action: string | null;
   resolved_at_ms: number | null;
   resolved_by: string | null;
   resolution_entry_id: string | null;
 }
+
+export type ResolveAction = 'take_incoming' | 'keep_stored' | 'restore_replaced';
 
 export interface ResolveResponse {
   conflict: Conflict;
@@ -184,11 +192,48 @@ export class ApiError extends Error {
   }
 }
 
-let authToken: string | null = null;
+const TOKEN_KEY = 'syncd-console-token';
 
-// Token mode (accounts.md): the operator's access token, in memory only.
+function storedToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+let authToken: string | null = storedToken();
+let authRequired: ((expired: boolean) => void) | null = null;
+
+// Token mode (accounts.md): the operator's access token, for this tab only.
 export function setAuthToken(token: string | null): void {
   authToken = token;
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage refused (private mode): the token lives in memory only.
+  }
+}
+
+export function hasAuthToken(): boolean {
+  return authToken !== null;
+}
+
+// Called when syncd answers 401: `expired` when a token was sent (it
+// expired or its user is gone), false when there was none.
+export function onAuthRequired(hook: (expired: boolean) => void): void {
+  authRequired = hook;
+}
+
+// POST /login: stores the access token. Throws ApiError (401
+// invalid_credentials, 429 too_many_requests).
+export async function login(email: string, password: string): Promise<void> {
+  const r = await request<{ accessToken: string }>('POST', '/login', {
+    username_or_email: email,
+    password,
+  });
+  setAuthToken(r.accessToken);
 }
 
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -213,6 +258,11 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
   } catch {
     json = null;
   }
+  if (response.status === 401 && path !== '/login') {
+    const expired = authToken !== null;
+    setAuthToken(null);
+    authRequired?.(expired);
+  }
   if (!response.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(response.status, err?.code ?? 'http_' + response.status, err?.message ?? text);
@@ -232,16 +282,17 @@ function query(params: Record<string, string | number | undefined>): string {
 const enc = encodeURIComponent;
 
 // GET /api/v1/events: an `overview` event every 2 s (the JSON of
-// GET /api/v1/overview). null when the browser has no EventSource or a token
-// is set (EventSource cannot send an Authorization header): poll instead.
+// GET /api/v1/overview). EventSource cannot send an Authorization header, so
+// a token goes in the query (syncd never logs query strings). null when the
+// browser has no EventSource: poll instead.
 // onError's `closed`: the browser gave up (an answer other than a 200
 // text/event-stream, e.g. the 503 while syncd stops) and will not reconnect.
 export function overviewEvents(
   onOverview: (o: Overview) => void,
   onError: (closed: boolean) => void,
 ): EventSource | null {
-  if (typeof EventSource === 'undefined' || authToken) return null;
-  const source = new EventSource('/api/v1/events');
+  if (typeof EventSource === 'undefined') return null;
+  const source = new EventSource('/api/v1/events' + (authToken ? query({ access_token: authToken }) : ''));
   source.addEventListener('overview', (e) => {
     try {
       onOverview(JSON.parse((e as MessageEvent<string>).data) as Overview);
@@ -263,7 +314,7 @@ export const api = {
     request<ActionResponse>('POST', '/api/v1/dead-letters/actions', { action, entries, detail }),
   conflicts: (f: { tenant_id?: string; status?: string; limit: number; offset: number }) =>
     request<Paged<Conflict>>('GET', '/api/v1/conflicts' + query(f)),
-  resolve: (id: number, resolution: 'take_incoming' | 'keep_stored') =>
+  resolve: (id: number, resolution: ResolveAction) =>
     request<ResolveResponse>('POST', `/api/v1/conflicts/${id}/resolve`, { resolution }),
   tenants: () => request<{ items: TenantSummary[] }>('GET', '/api/v1/tenants'),
   entities: (tenant: string, f: { q?: string; entity_type?: string; limit: number; offset: number }) =>

@@ -6,6 +6,7 @@ import './style.css';
 
 import { html, render } from 'lit-html';
 
+import { ApiError, hasAuthToken, login, onAuthRequired, setAuthToken } from './api';
 import { conflictsPage } from './pages/conflicts';
 import { deadPage } from './pages/dead';
 import { entryPage } from './pages/entry';
@@ -26,6 +27,9 @@ const routes: { name: string; path: string; label: string; page: () => Page }[] 
 ];
 
 let current: Page | null = null;
+// The element the shell renders into; a fresh one after the sign-in form
+// (lit-html keeps its render state on the container).
+let shellRoot: HTMLElement | null = null;
 
 function parseHash(): { route: (typeof routes)[number]; params: string[] } {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
@@ -43,17 +47,81 @@ function shell(active: string) {
               >${r.label}</a
             >`,
         )}
+        ${hasAuthToken()
+          ? html`<a href="#/" data-testid="sign-out" @click=${signOut}>Sign out</a>`
+          : null}
       </nav>
     </header>
     <main id="page" data-page=${active}></main>`;
 }
 
+function signOut(e: Event): void {
+  e.preventDefault();
+  setAuthToken(null);
+  showSignIn('');
+}
+
+// Token mode (accounts.md): syncd answered 401, so the operator signs in
+// (POST /login); the page they were on comes back afterwards.
+function showSignIn(message: string): void {
+  current?.unmount();
+  current = null;
+  shellRoot = null;
+  const root = document.createElement('div');
+  root.className = 'root';
+  (document.getElementById('app') as HTMLElement).replaceChildren(root);
+  let error = message;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const data = new FormData(form);
+    try {
+      await login(String(data.get('email') ?? ''), String(data.get('password') ?? ''));
+      navigate();
+    } catch (err) {
+      error =
+        err instanceof ApiError && err.status === 429
+          ? 'Too many failed sign-ins; try again later.'
+          : err instanceof ApiError && err.status === 401
+            ? 'Wrong email or password.'
+            : String(err instanceof Error ? err.message : err);
+      draw();
+    }
+  };
+  const draw = () =>
+    render(
+      html`<main class="sign-in" data-page="sign-in">
+        <form @submit=${submit} aria-labelledby="sign-in-title">
+          <h1 id="sign-in-title">syncd console</h1>
+          <p>This server needs an operator account.</p>
+          <label class="field">Email <input name="email" type="email" autocomplete="username" required /></label>
+          <label class="field"
+            >Password <input name="password" type="password" autocomplete="current-password" required
+          /></label>
+          ${error ? html`<p class="notice error" role="alert">${error}</p>` : null}
+          <button type="submit" class="primary">Sign in</button>
+        </form>
+      </main>`,
+      root,
+    );
+  draw();
+  document.title = 'Sign in · syncd console';
+}
+
+onAuthRequired((expired) => {
+  if (current) showSignIn(expired ? 'Your session ended; sign in again.' : '');
+});
+
 function navigate(): void {
   const { route, params } = parseHash();
   current?.unmount();
-  const app = document.getElementById('app') as HTMLElement;
-  if (!current) app.replaceChildren(); // the static "Loading…" placeholder
-  render(shell(route.name), app);
+  if (!shellRoot) {
+    // Replaces the static "Loading…" placeholder or the sign-in form.
+    shellRoot = document.createElement('div');
+    shellRoot.className = 'root';
+    (document.getElementById('app') as HTMLElement).replaceChildren(shellRoot);
+  }
+  render(shell(route.name), shellRoot);
   // A fresh element per page: lit-html keeps its render state on the
   // container, so a page never renders into the previous page's element.
   const el = document.createElement('div');

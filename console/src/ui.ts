@@ -1,6 +1,9 @@
 // Small shared pieces: formatting, the confirmation dialog, result notices.
 import { html, render, type TemplateResult } from 'lit-html';
 
+import { ApiError } from './api';
+import type { Page } from './main';
+
 export function fmtTime(ms: number | null | undefined): string {
   if (!ms) return '—';
   const d = new Date(ms);
@@ -77,6 +80,46 @@ export function confirmDialog(opts: {
 export interface Notice {
   kind: 'ok' | 'error' | 'info';
   text: string;
+}
+
+// What a failed request tells the operator: syncd's error message, or the
+// browser's reason when the request never got an answer.
+export function errorText(e: unknown): string {
+  return e instanceof ApiError ? e.message : String(e);
+}
+
+export function errorNotice(e: unknown): Notice {
+  return { kind: 'error', text: errorText(e) };
+}
+
+// The life every list and lookup page shares: mount() takes the route's
+// parameters, paints and starts a load; paint() renders view() into the
+// mounted element until the page is unmounted, so a load that finishes after
+// the operator has moved on paints nothing.
+export function pageLife(
+  view: () => TemplateResult,
+  load: () => Promise<void>,
+  onMount: (params: string[]) => void = () => {},
+): { page: Page; paint: () => void } {
+  let el: HTMLElement | null = null;
+  let stopped = false;
+  const paint = () => {
+    if (el && !stopped) render(view(), el);
+  };
+  return {
+    paint,
+    page: {
+      mount(target, params) {
+        el = target;
+        onMount(params);
+        paint();
+        void load();
+      },
+      unmount() {
+        stopped = true;
+      },
+    },
+  };
 }
 
 export function noticeView(n: Notice | null): TemplateResult | null {

@@ -6,7 +6,9 @@
 //   2. a dead entry retried from the console reaches the waiting WebSocket
 //      client as a sync_ack;
 //   3. a conflict resolved with "take incoming" reaches a second client as a
-//      data_update, and the conflict then shows as resolved, with who;
+//      data_update, and the conflict then shows as resolved, with who; a tie
+//      won by the incoming change offers "restore replaced" instead, whose
+//      data_update brings the replaced state back;
 //   4. tenants, an entity with its history, and an entry's timeline show;
 //   5. no page scrolls sideways at 390 px, and no page logs an error.
 // Screenshots of every page (1280×800 and 390×844) go to SCREENSHOT_DIR.
@@ -219,6 +221,36 @@ try {
     older.payload.note = 'edited offline';
     sender.sendEntry(older);
     await sender.waitFor((m) => m.id === 'd-older' && m.outcome === 'superseded', 'the acc-d conflict');
+  });
+
+  await step('a tie won by the incoming change: "restore replaced" brings the replaced state back', async () => {
+    const sender = await client('acme');
+    sender.sendEntry(account('acc-t', 'Phone A name', '2026-03-06T00:00:00.000Z', 't-first'));
+    await sender.waitFor((m) => m.id === 't-first' && m.type === 'sync_ack', 'the first ack');
+    sender.sendEntry(account('acc-t', 'Phone B name', '2026-03-06T00:00:00.000Z', 't-tie'));
+    const tie = await sender.waitFor((m) => m.id === 't-tie' && m.type === 'sync_ack', 'the tie ack');
+    assert.equal(tie.outcome, 'applied');
+    // Connected after both changes: its only data_update for acc-t is the restore.
+    const second = await client('acme');
+
+    await page.goto(`${HTTP}/console/#/conflicts`);
+    // The page still filters on "resolved" from the step before.
+    await page.selectOption('select[name="status"]', 'open');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const card = page.locator('[data-testid="conflict"][data-status="open"]', { hasText: 'acc-t' }).first();
+    await card.waitFor();
+    await card.locator('[data-testid="kind"]').waitFor();
+    await card.locator('[data-testid="stored-head"]', { hasText: 'replaced' }).waitFor();
+    // The incoming state is stored already: nothing to take.
+    assert.equal(await card.locator('[data-testid="take-incoming"]').count(), 0);
+    await card.locator('[data-testid="restore-replaced"]').click();
+    await page.locator('dialog [data-testid="confirm"]').click();
+    await page.locator('.notice.ok', { hasText: 'resolved (restore replaced) by operator' }).waitFor();
+    const update = await second.waitFor(
+      (m) => m.type === 'data_update' && m.data?.single_entity?.id === 'acc-t' && m.data.single_entity.name === 'Phone A name',
+      'the data_update with the replaced state',
+    );
+    assert.match(update.source_entry_id, /^console-\d+-\d+$/);
   });
 
   await step('tenants, an entity with its history, and the entry timeline', async () => {

@@ -160,12 +160,12 @@ class PostgresConsoleStore final : public ConsoleStore {
     return Status::Ok();
   }
 
-  Status ResolveConflict(int64_t id, const std::string& resolution, const std::string& resolved_by,
+  Status ResolveConflict(int64_t id, const std::string& action, const std::string& resolved_by,
                          int64_t at_ms, const std::string& entry_id, bool* changed) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
       long long key = id, at = at_ms;
-      std::string how = resolution, by = resolved_by, entry = entry_id;
+      std::string how = action, by = resolved_by, entry = entry_id;
       soci::statement st =
           (sql_.prepare << postgres::kResolveConflict, soci::use(how, "r"), soci::use(by, "b"),
            soci::use(at, "a"), soci::use(entry, "e"), soci::use(key, "id"));
@@ -422,7 +422,8 @@ class PostgresConsoleStore final : public ConsoleStore {
         soci::into(stored), soci::into(c.record.incoming_checksum),
         soci::into(c.record.stored_checksum), soci::into(c.record.resolution), soci::into(detected),
         soci::into(resolved), soci::into(c.resolved_by), soci::into(c.resolution_entry_id),
-        soci::into(c.incoming_operation), soci::into(c.incoming_data), soci::into(c.stored_data);
+        soci::into(c.incoming_operation), soci::into(c.incoming_data), soci::into(c.stored_data),
+        soci::into(c.resolved_action);
     if (tail.find(":t") != std::string::npos) p, soci::use(tenant, "t");
     if (tail.find(":id") != std::string::npos) p, soci::use(key, "id");
     if (tail.find(":n") != std::string::npos) p, soci::use(limit, "n"), soci::use(offset, "o");

@@ -170,7 +170,78 @@ class PostgresListener final : public FinishedListener {
   std::thread thread_;
 };
 
+// LISTEN syncd_accounts: a call of `changed` per burst of notifications, and
+// one after every reconnection (what was announced meanwhile is lost).
+class AccountsListener final : public FinishedListener {
+ public:
+  AccountsListener(PostgresOptions options, std::function<void()> changed)
+      : options_(std::move(options)), changed_(std::move(changed)) {}
+  ~AccountsListener() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  AccountsListener(const AccountsListener&) = delete;
+  AccountsListener& operator=(const AccountsListener&) = delete;
+
+  Status Start() {
+    Status s = conn_.Open(options_.url, options_.connect_timeout_s, RedactedUrl(options_.url));
+    if (s.ok()) s = Listen();
+    if (!s.ok()) return s;
+    thread_ = std::thread([this] { Run(); });
+    return Status::Ok();
+  }
+
+ private:
+  Status Listen() {
+    std::string listen = std::string("LISTEN ") + postgres::kAccountsChannel;
+    return conn_.Exec(listen.c_str(), "listen accounts");
+  }
+
+  void Run() {
+    while (!stop_) {
+      if (conn_.broken()) {
+        Status s = conn_.Reconnect();  // backs off by itself
+        if (s.ok()) s = Listen();
+        if (!s.ok()) {
+          for (int i = 0; i < 10 && !stop_; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          continue;
+        }
+        changed_();
+      }
+      pollfd fd{PQsocket(conn_.raw()), POLLIN, 0};
+      if (fd.fd < 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      ::poll(&fd, 1, 200);
+      if (PQconsumeInput(conn_.raw()) == 0) continue;  // broken: reconnect above
+      bool any = false;
+      while (PGnotify* n = PQnotifies(conn_.raw())) {
+        PQfreemem(n);
+        any = true;
+      }
+      if (any) changed_();
+    }
+  }
+
+  const PostgresOptions options_;
+  const std::function<void()> changed_;
+  PgConnection conn_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 }  // namespace
+
+std::unique_ptr<FinishedListener> StartPostgresAccountsListener(const PostgresOptions& options,
+                                                                std::function<void()> changed,
+                                                                Status* status) {
+  auto listener = std::make_unique<AccountsListener>(options, std::move(changed));
+  *status = listener->Start();
+  if (!status->ok()) return nullptr;
+  return listener;
+}
 
 std::unique_ptr<FinishedListener> StartPostgresListener(const PostgresOptions& options,
                                                         FinishedCallback callback, Status* status) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 
 #include "postgres/pg_connection.h"
@@ -45,12 +46,66 @@ class PostgresReadStore final : public ReadStore {
         {"load_counters", postgres::kLoadCounters},
         {"ping", postgres::kPing},
         {"list_instances", postgres::kListInstances},
+        {"get_change_position", postgres::kGetChangePosition},
+        {"load_live", postgres::kLoadLiveOfType},
+        {"load_changed", postgres::kLoadChangedOfType},
     };
     for (const auto& [name, sql] : statements) {
       s = conn_.Prepare(name, sql);
       if (!s.ok()) return s;
     }
     return Status::Ok();
+  }
+
+  Status GetChangePosition(std::string_view tenant_id, ChangePosition* out) override {
+    PgParams p;
+    p.Text(tenant_id);
+    PgResult r;
+    Status s = Run("get_change_position", p, "change position", &r);
+    if (!s.ok()) return s;
+    *out = ChangePosition{};
+    if (r.rows() > 0) {
+      out->seq = r.Int(0, 0);
+      out->epoch = r.Int(0, 1);
+    }
+    return Status::Ok();
+  }
+
+  // One REPEATABLE READ transaction, so that the position and the rows are
+  // of one snapshot (other instances commit meanwhile without disturbing
+  // it); rows come in pages (sql.h kLoadPage), so a load holds one page.
+  Status ReadLoad(std::string_view tenant_id, int64_t since_seq, ChangePosition* at,
+                  const LoadVisitor& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Status s = conn_.broken() ? conn_.Reconnect() : Status::Ok();
+    if (s.ok()) s = conn_.Exec(postgres::kBeginLoad, "begin load");
+    if (!s.ok()) return s;
+    try {
+      PgParams p;
+      p.Text(tenant_id);
+      PgResult r;
+      s = conn_.Run("get_change_position", p, "change position", &r);
+      if (s.ok()) {
+        *at = ChangePosition{};
+        if (r.rows() > 0) {
+          at->seq = r.Int(0, 0);
+          at->epoch = r.Int(0, 1);
+        }
+      }
+      for (EntityType type : domain::AllEntityTypes()) {
+        if (!s.ok()) break;
+        s = VisitType(tenant_id, type, since_seq, visit);
+      }
+    } catch (...) {
+      // The visitor failed (out of memory): end the snapshot, then rethrow.
+      conn_.Exec(postgres::kRollback, "end load");
+      throw;
+    }
+    if (!s.ok()) {
+      if (!conn_.broken()) conn_.Exec(postgres::kRollback, "end load");
+      return s;
+    }
+    return conn_.Exec(postgres::kCommit, "end load");
   }
 
   Status ListEntities(std::string_view tenant_id, const std::vector<EntityType>& types,
@@ -182,6 +237,42 @@ class PostgresReadStore final : public ReadStore {
   }
 
  private:
+  // Pages of one type, after the last entity id (full loads) or change_seq
+  // (incremental loads) of the page before.
+  Status VisitType(std::string_view tenant_id, EntityType type, int64_t since_seq,
+                   const LoadVisitor& visit) {
+    const bool full = since_seq == kFullLoad;
+    std::string after_id;
+    int64_t after_seq = since_seq;
+    LoadRow row;
+    row.type = type;
+    for (;;) {
+      PgParams p;
+      p.Text(tenant_id).Text(domain::EntityTypeName(type));
+      if (full) {
+        p.Text(after_id);
+      } else {
+        p.Int(after_seq);
+      }
+      p.Int(postgres::kLoadPage);
+      PgResult r;
+      Status s = conn_.Run(full ? "load_live" : "load_changed", p, "load entities", &r);
+      if (!s.ok()) return s;
+      for (int i = 0; i < r.rows(); ++i) {
+        row.entity_id = r.Text(i, 0);
+        row.data = r.Text(i, 1);
+        row.deleted = r.Int(i, 2) != 0;
+        visit(row);
+      }
+      if (r.rows() < postgres::kLoadPage) return Status::Ok();
+      if (full) {
+        after_id.assign(r.Text(r.rows() - 1, 0));
+      } else {
+        after_seq = r.Int(r.rows() - 1, 3);
+      }
+    }
+  }
+
   // One statement. A connection found broken (before, or by this very
   // statement: libpq notices only when a call fails) is reconnected and the
   // read tried once more; it fails transiently while the server is away.

@@ -35,6 +35,18 @@ QueueRow QueueRowAt(const PgResult& r, int i) {
     res.server_timestamp_ms = r.Int(i, 22);
     row.result = std::move(res);
   }
+  // Refused as it was read (sql.h, kInsertRefusedEntry): finished without
+  // an attempt, NACKed; the text columns hold what could be read, as sent.
+  if (kind == 2 && row.attempts == 0 && row.state == EntryState::kDone) {
+    domain::EntryError e;
+    e.reason = row.result->reason;
+    e.detail = row.result->detail;
+    e.id = row.entry.id;
+    if (!row.entry.entity_id.empty()) e.entity_id = std::string(r.Text(i, 4));
+    if (!r.Text(i, 3).empty()) e.entity_type = std::string(r.Text(i, 3));
+    if (!r.Text(i, 5).empty()) e.operation_type = std::string(r.Text(i, 5));
+    row.refused = std::move(e);
+  }
   return row;
 }
 

@@ -71,8 +71,15 @@ inline constexpr const char* kSchemaV1[] = {
     " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
     " version_ms BIGINT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
     " checksum TEXT NOT NULL, modified_at_ms BIGINT NOT NULL,"
-    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " source_entry_id TEXT NOT NULL DEFAULT '', change_seq BIGINT NOT NULL DEFAULT 0,"
     " PRIMARY KEY (tenant_id, entity_type, entity_id))",
+    // An incremental load reads, type by type, the rows written after a
+    // position: a range of this index.
+    "CREATE INDEX entities_changes ON entities(tenant_id, entity_type, change_seq)",
+    // Per tenant: the last change_seq handed out and the tenant's epoch
+    // (store.h ChangePosition). A tenant gets its row at its first write.
+    "CREATE TABLE tenant_changes ("
+    " tenant_id TEXT PRIMARY KEY, change_seq BIGINT NOT NULL, epoch BIGINT NOT NULL)",
     "CREATE TABLE conflicts ("
     " tenant_id TEXT NOT NULL, id BIGINT GENERATED ALWAYS AS IDENTITY,"
     " entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
@@ -82,7 +89,7 @@ inline constexpr const char* kSchemaV1[] = {
     " resolved_at_ms BIGINT NOT NULL DEFAULT 0, resolved_by TEXT NOT NULL DEFAULT '',"
     " resolution_entry_id TEXT NOT NULL DEFAULT '',"
     " incoming_operation TEXT NOT NULL DEFAULT '', incoming_data TEXT NOT NULL DEFAULT '',"
-    " stored_data TEXT NOT NULL DEFAULT '',"
+    " stored_data TEXT NOT NULL DEFAULT '', resolved_action TEXT NOT NULL DEFAULT '',"
     " PRIMARY KEY (tenant_id, id))",
     "CREATE UNIQUE INDEX conflicts_id ON conflicts(id)",
     // Both states of a conflict, captured in the transaction that detects it
@@ -150,6 +157,21 @@ inline constexpr const char* kSchemaV1[] = {
     "CREATE TABLE instances ("
     " instance_id TEXT PRIMARY KEY, started_at_ms BIGINT NOT NULL,"
     " heartbeat_at_ms BIGINT NOT NULL, connections BIGINT NOT NULL DEFAULT 0)",
+    // Accounts (accounts.md), as SQLite's kAccountsSchema. A tenant's row is
+    // keyed by the tenant id itself.
+    "CREATE TABLE users ("
+    " uuid TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL,"
+    " email_lower TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL DEFAULT '',"
+    " role TEXT NOT NULL DEFAULT 'user',"
+    " created_at_ms BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL)",
+    "CREATE TABLE tenants ("
+    " uuid TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,"
+    " created_at_ms BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL)",
+    "CREATE INDEX tenants_user ON tenants(user_id)",
+    "CREATE TABLE refresh_tokens ("
+    " token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, chain_id TEXT NOT NULL,"
+    " state TEXT NOT NULL, expires_at_ms BIGINT NOT NULL, created_at_ms BIGINT NOT NULL)",
+    "CREATE INDEX refresh_tokens_chain ON refresh_tokens(chain_id)",
     nullptr,
 };
 
@@ -277,6 +299,15 @@ inline constexpr char kInsertEntry[] =
     " data, version_ms, client_ts_ms, state, lease_until_ms, received_at_ms, attempts, owner)"
     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     " ON CONFLICT (tenant_id, entry_id) DO NOTHING RETURNING seq";
+// An entry refused as it was read (protocol.md: remembered NACKs), as on
+// SQLite: a finished row never attempted (attempts 0: rows.cc tells it apart
+// by that), with its NACK and the fields as they could be read.
+inline constexpr char kInsertRefusedEntry[] =
+    "INSERT INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, state, attempts, received_at_ms, finished_at_ms, result_kind,"
+    " result_reason, result_detail, result_server_ts_ms, owner)"
+    " VALUES($1, $2, $3, $4, $5, '', 0, 'done', 0, $6, $7, 2, $8, $9, $10, $11)"
+    " ON CONFLICT (tenant_id, entry_id) DO NOTHING RETURNING seq";
 inline constexpr char kClaimEntry[] =
     "UPDATE sync_queue SET state = 'in_flight', attempts = $1, lease_until_ms = $2, owner = $3"
     " WHERE seq = $4";
@@ -325,13 +356,42 @@ inline constexpr char kGetEntities[] =
 inline constexpr char kGetEntity[] =
     "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
     " FROM entities WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3";
+// Every entity write takes the tenant's next change_seq in the same
+// statement: the tenant's tenant_changes row is incremented (created with a
+// random 53-bit epoch at the first write) and stays locked until commit, so
+// the positions of one tenant are handed out in commit order across
+// instances, and a snapshot that sees position P sees every row <= P. The
+// apply takes the tenant's advisory lock first (write_store.cc
+// LockEntities), so transactions of several tenants never wait on these
+// rows in a cycle.
 inline constexpr char kPutEntity[] =
-    "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
-    " checksum, modified_at_ms, source_entry_id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    "WITH c AS (INSERT INTO tenant_changes(tenant_id, change_seq, epoch)"
+    " VALUES($1, 1, floor(random() * 9007199254740990)::bigint + 1)"
+    " ON CONFLICT (tenant_id) DO UPDATE SET change_seq = tenant_changes.change_seq + 1"
+    " RETURNING change_seq)"
+    " INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
+    " checksum, modified_at_ms, source_entry_id, change_seq)"
+    " SELECT $1::text, $2::text, $3::text, $4::bigint, $5::integer, $6::text, $7::text,"
+    " $8::bigint, $9::text, c.change_seq FROM c"
     " ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET"
     " version_ms = EXCLUDED.version_ms, deleted = EXCLUDED.deleted, data = EXCLUDED.data,"
     " checksum = EXCLUDED.checksum, modified_at_ms = EXCLUDED.modified_at_ms,"
-    " source_entry_id = EXCLUDED.source_entry_id";
+    " source_entry_id = EXCLUDED.source_entry_id, change_seq = EXCLUDED.change_seq";
+inline constexpr char kGetChangePosition[] =
+    "SELECT change_seq, epoch FROM tenant_changes WHERE tenant_id = $1";
+// A load (read store, ReadLoad): one REPEATABLE READ snapshot, one type at a
+// time, in pages of kLoadPage rows after the last key ($4), so that a load
+// holds one page, never the tenant.
+inline constexpr int kLoadPage = 500;
+inline constexpr char kBeginLoad[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+inline constexpr char kLoadLiveOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = $1 AND entity_type = $2 AND deleted = 0 AND entity_id > $3"
+    " ORDER BY entity_id LIMIT $4";
+inline constexpr char kLoadChangedOfType[] =
+    "SELECT entity_id, data, deleted, change_seq FROM entities"
+    " WHERE tenant_id = $1 AND entity_type = $2 AND change_seq > $3"
+    " ORDER BY change_seq LIMIT $4";
 inline constexpr char kListEntities[] =
     "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
     " source_entry_id FROM entities WHERE tenant_id = $1"
@@ -415,13 +475,15 @@ inline constexpr char kSelectConsoleConflictColumns[] =
     " incoming_version_ms, stored_version_ms, incoming_checksum,"
     " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
     " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
-    " stored_data";
+    " stored_data, resolved_action";
+// The operator's action goes to resolved_action; `resolution` keeps the
+// conflict's kind (server_wins, client_wins_tie) as the pipeline recorded it.
 inline constexpr char kResolveConflict[] =
-    "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
+    "UPDATE conflicts SET resolved_action = :r, resolved_by = :b,"
     " resolved_at_ms = :a, resolution_entry_id = :e"
     " WHERE id = :id AND resolved_at_ms = 0";
 inline constexpr char kReopenConflict[] =
-    "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
+    "UPDATE conflicts SET resolved_action = '', resolved_by = '',"
     " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id";
 
 inline constexpr char kCountLiveEntitiesByTenantAndType[] =
@@ -472,6 +534,76 @@ inline constexpr char kInsertOperatorLog[] =
 inline constexpr char kMetricSnapshotsSince[] =
     "SELECT taken_at_ms, body FROM metric_snapshots"
     " WHERE taken_at_ms >= :s ORDER BY taken_at_ms";
+
+// ---- Tenant purge (write store, WriteStore::PurgeTenant) -------------------
+// Every row of one tenant's sync data, in the pipeline's transaction. The
+// entry_attempts rows go with their queue rows (entry_attempts_retention).
+
+inline constexpr char kTenantCounters[] =
+    "SELECT name, sum(value)::bigint FROM counters WHERE tenant_id = $1 GROUP BY name"
+    " ORDER BY name";
+inline constexpr const char* kPurgeTenant[] = {
+    "DELETE FROM entities WHERE tenant_id = $1",
+    "DELETE FROM sync_queue WHERE tenant_id = $1",
+    "DELETE FROM conflicts WHERE tenant_id = $1",
+    "DELETE FROM sync_log WHERE tenant_id = $1",
+    "DELETE FROM checkpoints WHERE tenant_id = $1",
+    // Its next write draws a new epoch: no cursor of before is answered
+    // incrementally.
+    "DELETE FROM tenant_changes WHERE tenant_id = $1",
+    "DELETE FROM counters WHERE tenant_id = $1",
+    nullptr,
+};
+inline constexpr char kDeleteTenantRow[] = "DELETE FROM tenants WHERE uuid = $1";
+
+// ---- Accounts (account_store.cc, SOCI), as SQLite's ----------------------
+
+inline constexpr char kUserColumns[] =
+    "SELECT uuid, name, email, password_hash, role, created_at_ms, updated_at_ms FROM users";
+inline constexpr char kWhereUserId[] = " WHERE uuid = :id";
+inline constexpr char kWhereEmailLower[] = " WHERE email_lower = :e";
+inline constexpr char kWhereNameLower[] = " WHERE lower(name) = :e ORDER BY created_at_ms LIMIT 2";
+inline constexpr char kOrderByCreated[] = " ORDER BY created_at_ms, uuid";
+inline constexpr char kInsertUser[] =
+    "INSERT INTO users(uuid, name, email, email_lower, password_hash, role, created_at_ms,"
+    " updated_at_ms) VALUES(:id, :n, :e, :el, :p, :r, :c, :u)";
+inline constexpr char kUpdateUser[] =
+    "UPDATE users SET name = :n, email = :e, email_lower = :el, password_hash = :p, role = :r,"
+    " updated_at_ms = :u WHERE uuid = :id";
+inline constexpr char kCountEmailOfOthers[] =
+    "SELECT count(*) FROM users WHERE email_lower = :el AND uuid <> :id";
+
+inline constexpr char kTenantColumns[] =
+    "SELECT uuid, name, user_id, created_at_ms, updated_at_ms FROM tenants";
+inline constexpr char kWhereTenantId[] = " WHERE uuid = :id";
+inline constexpr char kWhereTenantUser[] = " WHERE user_id = :u ORDER BY created_at_ms, uuid";
+inline constexpr char kInsertTenant[] =
+    "INSERT INTO tenants(uuid, name, user_id, created_at_ms, updated_at_ms)"
+    " VALUES(:id, :n, :u, :c, :m)";
+inline constexpr char kRenameTenant[] =
+    "UPDATE tenants SET name = :n, updated_at_ms = :m WHERE uuid = :id";
+
+inline constexpr char kInsertRefreshToken[] =
+    "INSERT INTO refresh_tokens(token_hash, user_id, chain_id, state, expires_at_ms,"
+    " created_at_ms) VALUES(:h, :u, :c, 'active', :x, :n)";
+// FOR UPDATE: two instances rotating the same token serialise on its row, so
+// only one of them sees it active.
+inline constexpr char kFindRefreshToken[] =
+    "SELECT user_id, chain_id, state, expires_at_ms FROM refresh_tokens WHERE token_hash = :h"
+    " FOR UPDATE";
+inline constexpr char kMarkRefreshRotated[] =
+    "UPDATE refresh_tokens SET state = 'rotated' WHERE token_hash = :h AND state = 'active'";
+inline constexpr char kRevokeRefreshChain[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE chain_id = :c";
+inline constexpr char kRevokeRefreshToken[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE token_hash = :h";
+inline constexpr char kDeleteExpiredRefreshTokens[] =
+    "DELETE FROM refresh_tokens WHERE expires_at_ms < :n";
+
+// Cross-instance: a change of users or tenants is announced so the other
+// instances refresh their in-memory directory (app.cc).
+inline constexpr char kAccountsChannel[] = "syncd_accounts";
+inline constexpr char kNotifyAccounts[] = "NOTIFY syncd_accounts";
 
 }  // namespace syncd::db::postgres
 

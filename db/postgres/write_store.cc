@@ -40,6 +40,21 @@ int64_t EntityLockKey(const EntityRef& e) {
   return static_cast<int64_t>(h);
 }
 
+// The advisory-lock key of one tenant's change position (sql.h, kPutEntity):
+// FNV-1a like the entities', over a marker no entity key starts with.
+int64_t TenantLockKey(std::string_view tenant) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : std::string_view("\x01tenant_changes\x01")) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  for (unsigned char c : tenant) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<int64_t>(h);
+}
+
 // The write side: one connection, pipeline thread only. A transaction that
 // finds the connection broken reconnects first (Begin); a statement that
 // fails on a lost connection is transient, so the pipeline retries it.
@@ -130,7 +145,13 @@ class PostgresWriteStore final : public WriteStore {
   Status LockEntities(const std::vector<EntityRef>& entities) override {
     std::vector<int64_t> keys;
     keys.reserve(entities.size());
-    for (const EntityRef& e : entities) keys.push_back(EntityLockKey(e));
+    for (const EntityRef& e : entities) {
+      keys.push_back(EntityLockKey(e));
+      // The tenant's change position too: its tenant_changes row is then
+      // only locked by transactions that already hold this key, taken in
+      // the same sorted order as the entities' (no lock cycles).
+      keys.push_back(TenantLockKey(e.tenant_id));
+    }
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     std::string array = "{";
@@ -168,6 +189,79 @@ class PostgresWriteStore final : public WriteStore {
     *inserted = r.rows() > 0;
     if (*inserted) *seq = r.Int(0, 0);
     return Status::Ok();
+  }
+
+  Status InsertRefusedEntry(std::string_view tenant_id, const domain::EntryError& refused,
+                            const domain::EntryResult& result, int64_t received_at_ms,
+                            bool* inserted) override {
+    auto text = [](const std::optional<std::string>& v) {
+      return v ? std::string_view(*v) : std::string_view("");
+    };
+    PgParams p;
+    p.Text(tenant_id)
+        .Text(text(refused.id))
+        .Text(text(refused.entity_type))
+        .Text(text(refused.entity_id))
+        .Text(text(refused.operation_type))
+        .Int(received_at_ms)
+        .Int(result.server_timestamp_ms)
+        .Text(domain::NackReasonName(result.reason))
+        .Text(result.detail)
+        .Int(result.server_timestamp_ms)
+        .Text(options_.instance_id);
+    PgResult r;
+    Status s = conn_.Run("insert_refused_entry", p, "insert refused entry", &r);
+    if (!s.ok()) return s;
+    *inserted = r.rows() > 0;
+    return Status::Ok();
+  }
+
+  // In the pipeline's transaction (sql.h, "Tenant purge"). The tenant's
+  // counters are summed over their slots; the global depth loses the
+  // tenant's share through this instance's slot.
+  Status PurgeTenant(std::string_view tenant_id, bool remove_tenant, TenantPurge* purged) override {
+    std::string tenant(tenant_id);
+    PgParams t;
+    t.Text(tenant);
+    PgResult counters;
+    Status s = conn_.ExecParams(postgres::kTenantCounters, t, "tenant counters", &counters);
+    if (!s.ok()) return s;
+    CounterMap global;
+    for (int i = 0; i < counters.rows(); ++i) {
+      std::string name(counters.Text(i, 0));
+      int64_t value = counters.Int(i, 1);
+      purged->counter_deltas[{tenant, name}] -= value;
+      if (name.rfind("depth.", 0) == 0) {
+        purged->counter_deltas[{"", name}] -= value;
+        global[{"", name}] -= value;
+      }
+    }
+    int64_t* removed[] = {&purged->entities,
+                          &purged->queue_entries,
+                          &purged->conflicts,
+                          &purged->sync_log,
+                          nullptr,
+                          nullptr,
+                          nullptr};
+    for (int i = 0; postgres::kPurgeTenant[i] != nullptr; ++i) {
+      PgParams p;
+      p.Text(tenant);
+      PgResult r;
+      s = conn_.ExecParams(postgres::kPurgeTenant[i], p, "purge tenant", &r);
+      if (!s.ok()) return s;
+      if (removed[i] != nullptr) *removed[i] = r.affected();
+    }
+    s = AddCounters(global);
+    if (!s.ok()) return s;
+    if (remove_tenant) {
+      PgParams p;
+      p.Text(tenant);
+      s = conn_.ExecParams(postgres::kDeleteTenantRow, p, "delete tenant");
+      // The other instances drop the tenant from their directories.
+      if (s.ok()) s = conn_.Exec(postgres::kNotifyAccounts, "announce tenant removal");
+    }
+    cache_.clear();
+    return s;
   }
 
   Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
@@ -405,6 +499,7 @@ class PostgresWriteStore final : public WriteStore {
     } const statements[] = {
         {"lock_entities", postgres::kLockEntities},
         {"insert_entry", postgres::kInsertEntry},
+        {"insert_refused_entry", postgres::kInsertRefusedEntry},
         {"find_entry", postgres::kFindEntry},
         {"claim_entry", postgres::kClaimEntry},
         {"schedule_retry", postgres::kScheduleRetry},

@@ -36,9 +36,16 @@ Status OpenSession(const SqliteOptions& options, bool create_schema, soci::sessi
     *sql << sqlite::kPragmaMmapSize + std::to_string(options.mmap_bytes);
     *sql << sqlite::kPragmaTempStoreMemory;
     if (create_schema) {
+      soci::transaction txn(*sql);
       for (const char* stmt : sqlite::kSchema) {
         if (stmt != nullptr) *sql << stmt;
       }
+      // Files made by an older syncd get the columns added since.
+      AddMissingColumns(*sql, sqlite::kSchemaAddedColumns);
+      for (const char* stmt : sqlite::kSchemaAfterColumns) {
+        if (stmt != nullptr) *sql << stmt;
+      }
+      txn.commit();
     }
     int tables = 0;
     *sql << sqlite::kCountTables, soci::into(tables);
@@ -46,6 +53,20 @@ Status OpenSession(const SqliteOptions& options, bool create_schema, soci::sessi
     return StatusFromSociError(e, "open " + options.path);
   }
   return Status::Ok();
+}
+
+void AddMissingColumns(soci::session& sql, const sqlite::AddedColumn* columns) {
+  for (const sqlite::AddedColumn* c = columns; c->table != nullptr; ++c) {
+    int present = 0;
+    sql << std::string(sqlite::kCountColumnOf) + c->table + sqlite::kCountColumnNamed + c->column +
+               "'",
+        soci::into(present);
+    if (present == 0) {
+      sql << std::string(sqlite::kAlterTable) + c->table + sqlite::kAddColumn + c->column + " " +
+                 c->definition;
+      if (c->then != nullptr) sql << c->then;
+    }
+  }
 }
 
 void ConfigureSqliteOnce() {

@@ -19,6 +19,10 @@ struct sqlite3;
 
 namespace syncd::db {
 
+namespace sqlite {
+struct AddedColumn;
+}
+
 // service.md: the database file is created with its folder if missing.
 Status CreateParentFolder(const std::string& db_path);
 
@@ -27,6 +31,12 @@ Status CreateParentFolder(const std::string& db_path);
 // when asked, and reads once to find out early that the file is not a
 // database.
 Status OpenSession(const SqliteOptions& options, bool create_schema, soci::session* sql);
+
+// Adds each column of `columns` (ending with {nullptr, ...}) that PRAGMA
+// table_info lacks, and runs its `then` statement after it. The caller holds
+// a transaction, so two connections opening at once cannot both add one.
+// Throws soci::soci_error.
+void AddMissingColumns(soci::session& sql, const sqlite::AddedColumn* columns);
 
 // Each connection is used by one thread at a time (the write store by the
 // pipeline thread, each read store under its own mutex), so SQLite's

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "soci_util.h"
+#include "sqlite/connection.h"
 #include "sqlite/sql.h"
 
 namespace syncd::db {
@@ -27,16 +28,7 @@ using domain::EntityType;
 // both add a column.
 void Migrate(soci::session& sql) {
   soci::transaction txn(sql);
-  for (const sqlite::AddedColumn* c = sqlite::kAddedColumns; c->table != nullptr; ++c) {
-    int present = 0;
-    sql << std::string(sqlite::kCountColumnOf) + c->table + sqlite::kCountColumnNamed + c->column +
-               "'",
-        soci::into(present);
-    if (present == 0) {
-      sql << std::string(sqlite::kAlterTable) + c->table + sqlite::kAddColumn + c->column + " " +
-                 c->definition;
-    }
-  }
+  AddMissingColumns(sql, sqlite::kAddedColumns);
   for (const char* const* stmt = sqlite::kConsoleSchema; *stmt != nullptr; ++stmt) sql << *stmt;
   txn.commit();
 }
@@ -182,12 +174,12 @@ class SqliteConsoleStore final : public ConsoleStore {
     return Status::Ok();
   }
 
-  Status ResolveConflict(int64_t id, const std::string& resolution, const std::string& resolved_by,
+  Status ResolveConflict(int64_t id, const std::string& action, const std::string& resolved_by,
                          int64_t at_ms, const std::string& entry_id, bool* changed) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
       long long key = id, at = at_ms;
-      std::string how = resolution, by = resolved_by, entry = entry_id;
+      std::string how = action, by = resolved_by, entry = entry_id;
       soci::statement st =
           (sql_.prepare << sqlite::kResolveConflict, soci::use(how, "r"), soci::use(by, "b"),
            soci::use(at, "a"), soci::use(entry, "e"), soci::use(key, "id"));
@@ -455,7 +447,8 @@ class SqliteConsoleStore final : public ConsoleStore {
         soci::into(stored), soci::into(c.record.incoming_checksum),
         soci::into(c.record.stored_checksum), soci::into(c.record.resolution), soci::into(detected),
         soci::into(resolved), soci::into(c.resolved_by), soci::into(c.resolution_entry_id),
-        soci::into(c.incoming_operation), soci::into(c.incoming_data), soci::into(c.stored_data);
+        soci::into(c.incoming_operation), soci::into(c.incoming_data), soci::into(c.stored_data),
+        soci::into(c.resolved_action);
     if (tail.find(":t") != std::string::npos) p, soci::use(tenant, "t");
     if (tail.find(":id") != std::string::npos) p, soci::use(key, "id");
     if (tail.find(":n") != std::string::npos) p, soci::use(limit, "n"), soci::use(offset, "o");

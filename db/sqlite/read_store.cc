@@ -9,6 +9,7 @@
 
 #include "soci_util.h"
 #include "sqlite/connection.h"
+#include "sqlite/native_statement.h"
 #include "sqlite/row_mapping.h"
 #include "sqlite/sql.h"
 #include "syncd/db/sqlite_store.h"
@@ -33,7 +34,48 @@ class SqliteReadStore final : public ReadStore {
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "prepare statements");
     }
+    // Loads stream rows as views into SQLite's own buffers: native
+    // statements (native_statement.h), prepared once.
+    struct {
+      Stmt* target;
+      const char* sql;
+    } const statements[] = {
+        {&begin_, sqlite::kBeginRead},          {&commit_, sqlite::kCommit},
+        {&rollback_, sqlite::kRollback},        {&change_position_, sqlite::kGetChangePosition},
+        {&load_live_, sqlite::kLoadLiveOfType}, {&load_changed_, sqlite::kLoadChangedOfType},
+    };
+    for (const auto& [target, sql] : statements) {
+      *target = std::make_unique<NativeStatement>(sql_, sql);
+      if (!(*target)->ok()) return (*target)->status();
+    }
     return Status::Ok();
+  }
+
+  Status GetChangePosition(std::string_view tenant_id, ChangePosition* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ChangePositionLocked(tenant_id, out);
+  }
+
+  // One read transaction, so that the position and the rows are of the same
+  // snapshot (the pipeline commits meanwhile without disturbing it: WAL).
+  Status ReadLoad(std::string_view tenant_id, int64_t since_seq, ChangePosition* at,
+                  const LoadVisitor& visit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Status s = begin_->Run("begin load");
+    if (!s.ok()) return s;
+    try {
+      s = ChangePositionLocked(tenant_id, at);
+      for (EntityType type : domain::AllEntityTypes()) {
+        if (!s.ok()) break;
+        s = VisitType(tenant_id, type, since_seq, visit);
+      }
+    } catch (...) {
+      // The visitor failed (out of memory): end the snapshot, then rethrow.
+      rollback_->Run("end load");
+      throw;
+    }
+    Status end = s.ok() ? commit_->Run("end load") : rollback_->Run("end load");
+    return s.ok() ? end : s;
   }
 
   Status ListEntities(std::string_view tenant_id, const std::vector<EntityType>& types,
@@ -165,9 +207,54 @@ class SqliteReadStore final : public ReadStore {
   }
 
  private:
+  using Stmt = std::unique_ptr<NativeStatement>;
+
+  Status ChangePositionLocked(std::string_view tenant_id, ChangePosition* out) {
+    NativeStatement& st = *change_position_;
+    st.Text(1, tenant_id);
+    bool found = false;
+    Status s = st.Step("change position", &found);
+    if (!s.ok()) return s;
+    *out = ChangePosition{};
+    if (found) {
+      out->seq = st.ColumnInt(0);
+      out->epoch = st.ColumnInt(1);
+    }
+    st.Reset();
+    return Status::Ok();
+  }
+
+  Status VisitType(std::string_view tenant_id, EntityType type, int64_t since_seq,
+                   const LoadVisitor& visit) {
+    const bool full = since_seq == kFullLoad;
+    NativeStatement& st = full ? *load_live_ : *load_changed_;
+    st.Text(1, tenant_id).Text(2, domain::EntityTypeName(type));
+    if (!full) st.Int(3, since_seq);
+    LoadRow row;
+    row.type = type;
+    for (;;) {
+      bool found = false;
+      Status s = st.Step("load entities", &found);
+      if (!s.ok()) return s;
+      if (!found) break;
+      row.entity_id = st.ColumnText(0);
+      row.data = st.ColumnText(1);
+      row.deleted = st.ColumnInt(2) != 0;
+      try {
+        visit(row);
+      } catch (...) {
+        st.Reset();
+        throw;
+      }
+    }
+    st.Reset();
+    return Status::Ok();
+  }
+
   std::mutex mu_;
   soci::session sql_;
   std::unique_ptr<EntryFinder> finder_;
+  Stmt begin_, commit_, rollback_, change_position_, load_live_, load_changed_;
 };
 
 }  // namespace

@@ -45,6 +45,18 @@ QueueRow QueueRowColumns::Row() const {
     r.server_timestamp_ms = server_ts_;
     row.result = std::move(r);
   }
+  // Refused as it was read (sql.h, kInsertRefusedEntry): finished without
+  // an attempt, NACKed; the text columns hold what could be read, as sent.
+  if (result_kind_ == 2 && attempts_ == 0 && row.state == EntryState::kDone) {
+    domain::EntryError e;
+    e.reason = row.result->reason;
+    e.detail = detail_;
+    e.id = entry_;
+    if (!entity_id_.empty()) e.entity_id = entity_id_;
+    if (!type_.empty()) e.entity_type = type_;
+    if (!op_.empty()) e.operation_type = op_;
+    row.refused = std::move(e);
+  }
   return row;
 }
 

@@ -44,8 +44,13 @@ inline constexpr const char* kSchema[] = {
     " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
     " version_ms INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
     " checksum TEXT NOT NULL, modified_at_ms INTEGER NOT NULL,"
-    " source_entry_id TEXT NOT NULL DEFAULT '',"
+    " source_entry_id TEXT NOT NULL DEFAULT '', change_seq INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (tenant_id, entity_type, entity_id)) WITHOUT ROWID",
+    // Per tenant: the last change_seq handed out and the tenant's epoch
+    // (store.h ChangePosition). A tenant gets its row at its first write.
+    "CREATE TABLE IF NOT EXISTS tenant_changes ("
+    " tenant_id TEXT PRIMARY KEY, change_seq INTEGER NOT NULL, epoch INTEGER NOT NULL)"
+    " WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS conflicts ("
     " id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL,"
     " entity_id TEXT NOT NULL, entry_id TEXT NOT NULL,"
@@ -70,15 +75,41 @@ inline constexpr const char* kSchema[] = {
     nullptr,
 };
 
+// Columns added to the core tables after files were already in use: on
+// every open (OpenSession), each is added when PRAGMA table_info lacks it,
+// then kSchemaAfterColumns runs. Rows of an older file get the default:
+// change_seq 0, "written before any cursor", which is what they are, since
+// no cursor was handed out before the column existed.
+struct AddedColumn {
+  const char* table;
+  const char* column;
+  const char* definition;      // "TEXT NOT NULL DEFAULT ''"
+  const char* then = nullptr;  // run once, right after the column was added
+};
+// A file from before cursors: every tenant with entities gets its position
+// now (seq 0, a random epoch), so that the first cursors handed out after
+// the upgrade stay usable after the tenant's next write (a tenant without a
+// row has epoch 0 until its first write, and cursors of epoch 0 then get a
+// full load). random() is evaluated per tenant (outer query row).
+inline constexpr char kBackfillTenantChanges[] =
+    "INSERT OR IGNORE INTO tenant_changes(tenant_id, change_seq, epoch)"
+    " SELECT t, 0, (random() & 9007199254740991) + 1"
+    " FROM (SELECT DISTINCT tenant_id AS t FROM entities)";
+inline constexpr AddedColumn kSchemaAddedColumns[] = {
+    {"entities", "change_seq", "INTEGER NOT NULL DEFAULT 0", kBackfillTenantChanges},
+    {nullptr, nullptr, nullptr},
+};
+inline constexpr const char* kSchemaAfterColumns[] = {
+    // An incremental load reads, type by type, the rows written after a
+    // position: a range of this index.
+    "CREATE INDEX IF NOT EXISTS entities_changes ON entities(tenant_id, entity_type, change_seq)",
+    nullptr,
+};
+
 // Additive migrations (the operator console, console.md), applied after
 // kSchema by OpenSqliteConsoleStore on new and existing files alike: each
 // column is added only when PRAGMA table_info lacks it (kCountColumnOf), then
 // the statements of kConsoleSchema run (all IF NOT EXISTS).
-struct AddedColumn {
-  const char* table;
-  const char* column;
-  const char* definition;  // "TEXT NOT NULL DEFAULT ''"
-};
 inline constexpr AddedColumn kAddedColumns[] = {
     // Who resolved a conflict, when, and how ("take incoming" names the new
     // entry that carried the incoming state through the pipeline).
@@ -90,12 +121,21 @@ inline constexpr AddedColumn kAddedColumns[] = {
     {"conflicts", "incoming_operation", "TEXT NOT NULL DEFAULT ''"},
     {"conflicts", "incoming_data", "TEXT NOT NULL DEFAULT ''"},
     {"conflicts", "stored_data", "TEXT NOT NULL DEFAULT ''"},
+    // What the operator did (take_incoming, keep_stored, restore_replaced);
+    // `resolution` keeps the kind the pipeline recorded (server_wins,
+    // client_wins_tie), so a re-opened conflict is what it was.
+    {"conflicts", "resolved_action", "TEXT NOT NULL DEFAULT ''"},
     // The operator behind a sync-log row ('' for a client's entry).
     {"sync_log", "actor", "TEXT NOT NULL DEFAULT ''"},
     {nullptr, nullptr, nullptr},
 };  // ends with {nullptr, ...}
 
 inline constexpr const char* kConsoleSchema[] = {
+    // Files written before resolved_action existed kept the operator's action
+    // in `resolution`; move it (those conflicts were server_wins: the tie
+    // rule that records client_wins_tie came later). A no-op afterwards.
+    "UPDATE conflicts SET resolved_action = resolution, resolution = 'server_wins'"
+    " WHERE resolution IN ('take_incoming', 'keep_stored')",
     // The pipeline inserts a conflict before it finishes the superseded entry
     // (the queue row still has its payload) and before any later change of the
     // entity: copy both states in the same transaction, without the pipeline
@@ -183,6 +223,15 @@ inline constexpr char kInsertEntry[] =
     "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
     " data, version_ms, client_ts_ms, state, lease_until_ms, received_at_ms, attempts)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+// An entry refused as it was read (validation or permission, protocol.md:
+// remembered NACKs): a finished row, never attempted (attempts 0, which is
+// how row_mapping tells it apart), with its NACK and the fields as they could
+// be read ('' when not). Retention removes it like any finished row.
+inline constexpr char kInsertRefusedEntry[] =
+    "INSERT OR IGNORE INTO sync_queue(tenant_id, entry_id, entity_type, entity_id, operation,"
+    " data, version_ms, state, attempts, received_at_ms, finished_at_ms, result_kind,"
+    " result_reason, result_detail, result_server_ts_ms)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, '', 0, 'done', 0, ?6, ?7, 2, ?8, ?9, ?10)";
 inline constexpr char kClaimEntry[] =
     "UPDATE sync_queue SET state = 'in_flight', attempts = ?1, lease_until_ms = ?2"
     " WHERE seq = ?3";
@@ -217,13 +266,33 @@ inline constexpr char kOldestUnfinished[] =
 inline constexpr char kGetEntity[] =
     "SELECT version_ms, deleted, data, checksum, modified_at_ms, source_entry_id"
     " FROM entities WHERE tenant_id = ?1 AND entity_type = ?2 AND entity_id = ?3";
+// Every entity write carries the tenant's next change_seq (?10). The write
+// store counts them in memory (it is the only writer) and stores each
+// tenant's last one with kSetChange in the same transaction, just before
+// COMMIT: one row write per tenant and transaction, not per entity.
+inline constexpr char kSetChange[] =
+    "INSERT INTO tenant_changes(tenant_id, change_seq, epoch) VALUES(?1, ?2, ?3)"
+    " ON CONFLICT(tenant_id) DO UPDATE SET change_seq = excluded.change_seq";
 inline constexpr char kPutEntity[] =
     "INSERT INTO entities(tenant_id, entity_type, entity_id, version_ms, deleted, data,"
-    " checksum, modified_at_ms, source_entry_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " checksum, modified_at_ms, source_entry_id, change_seq)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT(tenant_id, entity_type, entity_id) DO UPDATE SET"
     " version_ms = excluded.version_ms, deleted = excluded.deleted, data = excluded.data,"
     " checksum = excluded.checksum, modified_at_ms = excluded.modified_at_ms,"
-    " source_entry_id = excluded.source_entry_id";
+    " source_entry_id = excluded.source_entry_id, change_seq = excluded.change_seq";
+inline constexpr char kGetChangePosition[] =
+    "SELECT change_seq, epoch FROM tenant_changes WHERE tenant_id = ?1";
+// A load, one type at a time (native statements on the read session, so
+// rows are streamed without a copy): every live entity, or every entity
+// (tombstones too) written after a position.
+inline constexpr char kLoadLiveOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = ?1 AND entity_type = ?2 AND deleted = 0 ORDER BY entity_id";
+inline constexpr char kLoadChangedOfType[] =
+    "SELECT entity_id, data, deleted FROM entities"
+    " WHERE tenant_id = ?1 AND entity_type = ?2 AND change_seq > ?3 ORDER BY change_seq";
+inline constexpr char kBeginRead[] = "BEGIN";
 inline constexpr char kListEntities[] =
     "SELECT entity_type, entity_id, version_ms, deleted, data, checksum, modified_at_ms,"
     " source_entry_id FROM entities WHERE tenant_id = :t"
@@ -311,13 +380,14 @@ inline constexpr char kSelectConsoleConflictColumns[] =
     " incoming_version_ms, stored_version_ms, incoming_checksum,"
     " stored_checksum, resolution, detected_at_ms, resolved_at_ms,"
     " resolved_by, resolution_entry_id, incoming_operation, incoming_data,"
-    " stored_data";
+    " stored_data, resolved_action";
 inline constexpr char kResolveConflict[] =
-    "UPDATE conflicts SET resolution = :r, resolved_by = :b,"
+    "UPDATE conflicts SET resolved_action = :r, resolved_by = :b,"
     " resolved_at_ms = :a, resolution_entry_id = :e"
     " WHERE id = :id AND resolved_at_ms = 0";
+// `resolution` (the conflict's kind) is left as the pipeline recorded it.
 inline constexpr char kReopenConflict[] =
-    "UPDATE conflicts SET resolution = 'server_wins', resolved_by = '',"
+    "UPDATE conflicts SET resolved_action = '', resolved_by = '',"
     " resolved_at_ms = 0, resolution_entry_id = '' WHERE id = :id";
 
 // Tenants.
@@ -373,6 +443,96 @@ inline constexpr char kInsertOperatorLog[] =
 inline constexpr char kMetricSnapshotsSince[] =
     "SELECT taken_at_ms, body FROM metric_snapshots"
     " WHERE taken_at_ms >= :s ORDER BY taken_at_ms";
+
+// ---- Accounts (accounts.md): users, tenants, refresh tokens ---------------
+
+// Created idempotently by OpenSqliteAccountStore. Emails are matched
+// case-insensitively through email_lower; refresh tokens are stored only as
+// their SHA-256, one chain per login (rotation keeps the chain id).
+inline constexpr const char* kAccountsSchema[] = {
+    "CREATE TABLE IF NOT EXISTS users ("
+    " uuid TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL,"
+    " email_lower TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL DEFAULT '',"
+    " role TEXT NOT NULL DEFAULT 'user',"
+    " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS tenants ("
+    " uuid TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS tenants_user ON tenants(user_id)",
+    "CREATE TABLE IF NOT EXISTS refresh_tokens ("
+    " token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, chain_id TEXT NOT NULL,"
+    // state: 'active' (usable once), 'rotated' (used; a reuse revokes the
+    // chain), 'revoked' (logout or reuse)
+    " state TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,"
+    " created_at_ms INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS refresh_tokens_chain ON refresh_tokens(chain_id)",
+    nullptr,
+};
+
+inline constexpr char kUserColumns[] =
+    "SELECT uuid, name, email, password_hash, role, created_at_ms, updated_at_ms FROM users";
+inline constexpr char kWhereUserId[] = " WHERE uuid = :id";
+inline constexpr char kWhereEmailLower[] = " WHERE email_lower = :e";
+inline constexpr char kWhereNameLower[] = " WHERE lower(name) = :e ORDER BY created_at_ms LIMIT 2";
+inline constexpr char kOrderByCreated[] = " ORDER BY created_at_ms, uuid";
+inline constexpr char kInsertUser[] =
+    "INSERT INTO users(uuid, name, email, email_lower, password_hash, role, created_at_ms,"
+    " updated_at_ms) VALUES(:id, :n, :e, :el, :p, :r, :c, :u)";
+inline constexpr char kUpdateUser[] =
+    "UPDATE users SET name = :n, email = :e, email_lower = :el, password_hash = :p, role = :r,"
+    " updated_at_ms = :u WHERE uuid = :id";
+inline constexpr char kCountEmailOfOthers[] =
+    "SELECT count(*) FROM users WHERE email_lower = :el AND uuid <> :id";
+
+inline constexpr char kTenantColumns[] =
+    "SELECT uuid, name, user_id, created_at_ms, updated_at_ms FROM tenants";
+inline constexpr char kWhereTenantId[] = " WHERE uuid = :id";
+inline constexpr char kWhereTenantUser[] = " WHERE user_id = :u ORDER BY created_at_ms, uuid";
+inline constexpr char kInsertTenant[] =
+    "INSERT INTO tenants(uuid, name, user_id, created_at_ms, updated_at_ms)"
+    " VALUES(:id, :n, :u, :c, :m)";
+inline constexpr char kRenameTenant[] =
+    "UPDATE tenants SET name = :n, updated_at_ms = :m WHERE uuid = :id";
+inline constexpr char kDeleteTenant[] = "DELETE FROM tenants WHERE uuid = :t";
+
+// Every row of one tenant's sync data (tenant delete and reset, run by the
+// pipeline's write connection in one transaction). The entry_attempts rows go
+// with their queue rows (entry_attempts_retention).
+inline constexpr char kDeleteTenantEntities[] = "DELETE FROM entities WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantQueue[] = "DELETE FROM sync_queue WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantConflicts[] = "DELETE FROM conflicts WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantSyncLog[] = "DELETE FROM sync_log WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE tenant_id = :t";
+// With its entities and tombstones gone, no cursor of the tenant may be
+// answered incrementally any more: its next write draws a new epoch.
+inline constexpr char kDeleteTenantChanges[] = "DELETE FROM tenant_changes WHERE tenant_id = :t";
+inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
+// The write connection deletes the tenant's row only where the accounts
+// tables exist (a database the accounts store never opened has none).
+inline constexpr char kTenantsTableExists[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tenants'";
+inline constexpr char kTenantCounters[] = "SELECT name, value FROM counters WHERE scope = :t";
+// Before the tenant's counters go: its queue rows leave the global depth too,
+// so the depth counters keep matching the queue table.
+inline constexpr char kSubtractTenantDepth[] =
+    "UPDATE counters SET value = value - coalesce((SELECT t.value FROM counters t"
+    " WHERE t.scope = :t AND t.name = counters.name), 0)"
+    " WHERE scope = '' AND name IN"
+    " ('depth.pending', 'depth.in_flight', 'depth.retry_wait', 'depth.dead')";
+
+inline constexpr char kInsertRefreshToken[] =
+    "INSERT INTO refresh_tokens(token_hash, user_id, chain_id, state, expires_at_ms,"
+    " created_at_ms) VALUES(:h, :u, :c, 'active', :x, :n)";
+inline constexpr char kFindRefreshToken[] =
+    "SELECT user_id, chain_id, state, expires_at_ms FROM refresh_tokens WHERE token_hash = :h";
+inline constexpr char kMarkRefreshRotated[] =
+    "UPDATE refresh_tokens SET state = 'rotated' WHERE token_hash = :h AND state = 'active'";
+inline constexpr char kRevokeRefreshChain[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE chain_id = :c";
+inline constexpr char kRevokeRefreshToken[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE token_hash = :h";
+inline constexpr char kDeleteExpiredRefreshTokens[] =
+    "DELETE FROM refresh_tokens WHERE expires_at_ms < :n";
 
 }  // namespace syncd::db::sqlite
 

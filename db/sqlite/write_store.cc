@@ -4,8 +4,13 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "soci_util.h"
@@ -64,6 +69,11 @@ class SqliteWriteStore final : public WriteStore {
 
   Status Begin(TxnKind) override {
     if (!lost_.ok()) return lost_;
+    // Positions are read afresh in each transaction: what another
+    // transaction did to tenant_changes (a tenant purge deletes the tenant's
+    // row) is seen, and the tenant's next write then draws a new epoch.
+    positions_.clear();
+    dirty_tenants_.clear();
     return begin_->Run("begin");
   }
   // A commit is only reported ok once the files it went to are still the
@@ -71,11 +81,17 @@ class SqliteWriteStore final : public WriteStore {
   // acknowledged.
   Status Commit() override {
     if (!lost_.ok()) return lost_;
-    Status s = commit_->Run("commit");
+    Status s = StoreChangePositions();
+    if (s.ok()) s = commit_->Run("commit");
     if (!s.ok()) return s;
     return CheckFiles();
   }
-  Status Rollback() override { return rollback_->Run("rollback"); }
+  // Positions handed out in a rolled-back transaction were never committed
+  // (nor tenant_changes): the next transaction reads the stored ones again.
+  Status Rollback() override {
+    dirty_tenants_.clear();
+    return rollback_->Run("rollback");
+  }
   Status Savepoint() override { return savepoint_->Run("savepoint"); }
   Status ReleaseSavepoint() override { return release_->Run("release savepoint"); }
   Status RollbackToSavepoint() override {
@@ -103,6 +119,30 @@ class SqliteWriteStore final : public WriteStore {
     if (!s.ok()) return s;
     *inserted = st.Changes() > 0;
     if (*inserted) *seq = st.LastInsertRowid();
+    return Status::Ok();
+  }
+
+  Status InsertRefusedEntry(std::string_view tenant_id, const domain::EntryError& refused,
+                            const domain::EntryResult& result, int64_t received_at_ms,
+                            bool* inserted) override {
+    // Bound without a copy (SQLITE_STATIC): views of `refused`, or of "".
+    auto text = [](const std::optional<std::string>& v) {
+      return v ? std::string_view(*v) : std::string_view("");
+    };
+    NativeStatement& st = *insert_refused_;
+    st.Text(1, tenant_id)
+        .Text(2, text(refused.id))
+        .Text(3, text(refused.entity_type))
+        .Text(4, text(refused.entity_id))
+        .Text(5, text(refused.operation_type))
+        .Int(6, received_at_ms)
+        .Int(7, result.server_timestamp_ms)
+        .Text(8, domain::NackReasonName(result.reason))
+        .Text(9, result.detail)
+        .Int(10, result.server_timestamp_ms);
+    Status s = st.Run("insert refused entry");
+    if (!s.ok()) return s;
+    *inserted = st.Changes() > 0;
     return Status::Ok();
   }
 
@@ -181,7 +221,13 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  // Each write takes the tenant's next change_seq (sql.h kSetChange).
   Status PutEntity(const StoredEntity& entity) override {
+    ChangePosition* position = nullptr;
+    Status s = TenantPosition(entity.tenant_id, &position);
+    if (!s.ok()) return s;
+    ++position->seq;
+    dirty_tenants_.insert(entity.tenant_id);
     return put_entity_->Text(1, entity.tenant_id)
         .Text(2, domain::EntityTypeName(entity.type))
         .Text(3, entity.entity_id)
@@ -191,6 +237,7 @@ class SqliteWriteStore final : public WriteStore {
         .Text(7, entity.checksum)
         .Int(8, entity.modified_at_ms)
         .Text(9, entity.source_entry_id)
+        .Int(10, position->seq)
         .Run("put entity");
   }
 
@@ -255,6 +302,48 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  Status PurgeTenant(std::string_view tenant_id, bool remove_tenant, TenantPurge* purged) override {
+    try {
+      std::string tenant(tenant_id);
+      {
+        std::string name;
+        long long value = 0;
+        soci::statement st = (sql_.prepare << sqlite::kTenantCounters, soci::use(tenant, "t"),
+                              soci::into(name), soci::into(value));
+        st.execute();
+        while (st.fetch()) {
+          purged->counter_deltas[{tenant, name}] -= value;
+          if (name.rfind("depth.", 0) == 0) purged->counter_deltas[{"", name}] -= value;
+        }
+      }
+      auto remove = [&](const char* sql) -> int64_t {
+        soci::statement st = (sql_.prepare << sql, soci::use(tenant, "t"));
+        st.execute(true);
+        return st.get_affected_rows();
+      };
+      purged->entities = remove(sqlite::kDeleteTenantEntities);
+      purged->queue_entries = remove(sqlite::kDeleteTenantQueue);
+      purged->conflicts = remove(sqlite::kDeleteTenantConflicts);
+      purged->sync_log = remove(sqlite::kDeleteTenantSyncLog);
+      remove(sqlite::kDeleteTenantCheckpoint);
+      remove(sqlite::kDeleteTenantChanges);
+      // Its position goes with its row: a later write (in this transaction
+      // too) draws a new epoch, and nothing stale is written back at commit.
+      positions_.erase(tenant);
+      dirty_tenants_.erase(tenant);
+      remove(sqlite::kSubtractTenantDepth);
+      remove(sqlite::kDeleteTenantCounters);
+      if (remove_tenant) {
+        int tables = 0;
+        sql_ << sqlite::kTenantsTableExists, soci::into(tables);
+        if (tables > 0) remove(sqlite::kDeleteTenant);
+      }
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "purge tenant");
+    }
+    return Status::Ok();
+  }
+
   Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
                               int64_t delete_before_ms) override {
     try {
@@ -309,11 +398,14 @@ class SqliteWriteStore final : public WriteStore {
         {&release_, sqlite::kReleaseSavepoint},
         {&rollback_to_, sqlite::kRollbackToSavepoint},
         {&insert_entry_, sqlite::kInsertEntry},
+        {&insert_refused_, sqlite::kInsertRefusedEntry},
         {&claim_, sqlite::kClaimEntry},
         {&retry_, sqlite::kScheduleRetry},
         {&requeue_, sqlite::kRequeueEntry},
         {&finish_, sqlite::kFinishEntry},
         {&get_entity_, sqlite::kGetEntity},
+        {&get_change_, sqlite::kGetChangePosition},
+        {&set_change_, sqlite::kSetChange},
         {&put_entity_, sqlite::kPutEntity},
         {&insert_conflict_, sqlite::kInsertConflict},
         {&insert_log_, sqlite::kInsertSyncLog},
@@ -332,15 +424,60 @@ class SqliteWriteStore final : public WriteStore {
     return Status::Ok();
   }
 
+  // The tenant's position as this transaction has handed it out: read from
+  // tenant_changes at the tenant's first write in the transaction (one
+  // indexed row per tenant and transaction, under the transaction's write
+  // lock), then counted here. A tenant without a row gets a random epoch
+  // (53 bits: exact in a JavaScript number).
+  Status TenantPosition(const std::string& tenant, ChangePosition** out) {
+    auto it = positions_.find(tenant);
+    if (it == positions_.end()) {
+      NativeStatement& st = *get_change_;
+      st.Text(1, tenant);
+      bool found = false;
+      Status s = st.Step("change position", &found);
+      if (!s.ok()) return s;
+      ChangePosition position;
+      if (found) {
+        position.seq = st.ColumnInt(0);
+        position.epoch = st.ColumnInt(1);
+      } else {
+        position.epoch = static_cast<int64_t>(random_() & ((uint64_t{1} << 53) - 1)) + 1;
+      }
+      st.Reset();
+      it = positions_.emplace(tenant, position).first;
+    }
+    *out = &it->second;
+    return Status::Ok();
+  }
+
+  // The last position of each tenant written in this transaction, stored
+  // before COMMIT (sql.h kSetChange).
+  Status StoreChangePositions() {
+    for (const std::string& tenant : dirty_tenants_) {
+      const ChangePosition& position = positions_.at(tenant);
+      Status s = set_change_->Text(1, tenant)
+                     .Int(2, position.seq)
+                     .Int(3, position.epoch)
+                     .Run("store change position");
+      if (!s.ok()) return s;
+    }
+    dirty_tenants_.clear();
+    return Status::Ok();
+  }
+
   WriterLock lock_;
   FileIdentity db_file_, wal_file_;
   Status lost_;                // Unavailable once the database files were found deleted or replaced
   Checkpointer checkpointer_;  // destroyed after the session (members in reverse)
   soci::session sql_;
   std::unique_ptr<EntryFinder> finder_;
-  Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_, claim_,
-      retry_, requeue_, finish_, get_entity_, put_entity_, insert_conflict_, insert_log_,
-      put_checkpoint_, add_counter_;
+  std::unordered_map<std::string, ChangePosition> positions_;
+  std::set<std::string> dirty_tenants_;  // written in the open transaction
+  std::mt19937_64 random_{std::random_device{}()};
+  Stmt begin_, commit_, rollback_, savepoint_, release_, rollback_to_, insert_entry_,
+      insert_refused_, claim_, retry_, requeue_, finish_, get_entity_, get_change_, set_change_,
+      put_entity_, insert_conflict_, insert_log_, put_checkpoint_, add_counter_;
 };
 
 }  // namespace

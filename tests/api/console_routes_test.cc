@@ -20,6 +20,7 @@
 
 #include "api_json.h"
 #include "support/http_client.h"
+#include "support/syncd_process.h"
 #include "syncd/api/http_server.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/fault_injecting_store.h"
@@ -171,9 +172,8 @@ class EventClient {
 class ConsoleRoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/syncd_console_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     // A built console, a file next to it that must stay unreachable, and a
     // symlink inside that points at it.
     WriteFile(dir_ / "console/index.html", "<!doctype html><title>console</title>");
@@ -188,10 +188,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     Start();
   }
 
-  void TearDown() override {
-    Stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { Stop(); }
 
   void Start(double apply_fail_rate = 0, const std::string& console_dir = "") {
     db::SqliteOptions sqlite;
@@ -214,7 +211,10 @@ class ConsoleRoutesTest : public ::testing::Test {
     HttpOptions http;
     http.port = 0;
     http.console_dir = console_dir.empty() ? (dir_ / "console").string() : console_dir;
-    WsInfo ws{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    WsInfo ws;  // the rest (slow closes, load counters) reads as 0
+    ws.connections = [] { return int64_t{0}; };
+    ws.tenants = [] { return int64_t{0}; };
+    ws.up = [] { return true; };
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
     server_->UseConsoleStore(console_.get(), [] {
       return std::map<std::string, int64_t>{{"t1", 2}};
@@ -261,6 +261,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     return now;
   }
 
+  test::TempDir temp_;  // first: removed after everything that uses it
   fs::path dir_;
   common::SystemClock clock_;
   std::unique_ptr<db::ReadStore> reads_;
@@ -428,11 +429,113 @@ TEST_F(ConsoleRoutesTest, KeepStoredOnlyMarksTheConflictResolved) {
                            R"({"resolution":"keep_stored"})", "bob");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document out = Json(r.body);
-  EXPECT_EQ(Str(out["conflict"], "resolution"), "keep_stored");
+  EXPECT_EQ(Str(out["conflict"], "resolution"), "server_wins");  // its kind stays
+  EXPECT_EQ(Str(out["conflict"], "resolved_action"), "keep_stored");
   EXPECT_EQ(Str(out["conflict"], "resolved_by"), "bob");
   EXPECT_TRUE(out["result"].IsNull());
   rapidjson::Document entity = Json(Get("/api/v1/tenants/t1/entities/Account/a1").body);
   EXPECT_EQ(Str(entity["data"], "name"), "Stored");
+}
+
+// A tie won by the incoming change: the conflict records the state it
+// replaced. keep_stored keeps the winner; restore_replaced sends the replaced
+// state as a newer change; take_incoming has nothing to do.
+TEST_F(ConsoleRoutesTest, ATieConflictKeepsTheWinnerOrRestoresTheReplacedState) {
+  SubmitAndWait(Account("first", "a1", "Replaced", kT0) + "," +
+                Account("first2", "a2", "Replaced2", kT0));
+  SubmitAndWait(Account("second", "a1", "Winner", kT0) + "," +
+                Account("second2", "a2", "Winner2", kT0));
+  rapidjson::Document open = Json(Get("/api/v1/conflicts?status=open").body);
+  ASSERT_EQ(Int(open, "total"), 2);
+  int64_t restore_id = 0, keep_id = 0;
+  for (const auto& c : open["items"].GetArray()) {
+    EXPECT_EQ(Str(c, "resolution"), "client_wins_tie");
+    EXPECT_TRUE(c["resolved_action"].IsNull());
+    (Str(c, "entity_id") == "a1" ? restore_id : keep_id) = Int(c, "id");
+    if (Str(c, "entity_id") == "a1") {
+      EXPECT_EQ(Str(c["stored_data"], "name"), "Replaced");
+      EXPECT_EQ(Str(c["incoming_data"], "name"), "Winner");
+    }
+  }
+  auto resolve = [&](int64_t id, const std::string& how) {
+    return Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                R"({"resolution":")" + how + R"("})", "carol");
+  };
+  // The incoming state is stored already.
+  test::HttpReply take = resolve(restore_id, "take_incoming");
+  EXPECT_EQ(take.status, 409) << take.body;
+  EXPECT_NE(take.body.find("restore_replaced"), std::string::npos) << take.body;
+
+  test::HttpReply r = resolve(restore_id, "restore_replaced");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document out = Json(r.body);
+  EXPECT_EQ(Str(out["result"], "outcome"), "applied");
+  EXPECT_EQ(Str(out["conflict"], "status"), "resolved");
+  EXPECT_EQ(Str(out["conflict"], "resolution"), "client_wins_tie");
+  EXPECT_EQ(Str(out["conflict"], "resolved_action"), "restore_replaced");
+  EXPECT_EQ(Str(out["conflict"], "resolution_entry_id"), Str(out, "entry_id"));
+  rapidjson::Document a1 = Json(Get("/api/v1/tenants/t1/entities/Account/a1").body);
+  EXPECT_EQ(Str(a1["data"], "name"), "Replaced");
+  EXPECT_GT(Int(a1, "version"), kT0);
+  bool logged = false;
+  for (const auto& h : a1["history"].GetArray()) {
+    logged =
+        logged || (Str(h, "result") == "conflict_restore_replaced" && Str(h, "actor") == "carol");
+  }
+  EXPECT_TRUE(logged) << Get("/api/v1/tenants/t1/entities/Account/a1").body;
+
+  // keep_stored keeps what is stored now: the winner.
+  r = resolve(keep_id, "keep_stored");
+  ASSERT_EQ(r.status, 200) << r.body;
+  out = Json(r.body);
+  EXPECT_TRUE(out["result"].IsNull());
+  EXPECT_EQ(Str(out["conflict"], "resolution"), "client_wins_tie");
+  EXPECT_EQ(Str(out["conflict"], "resolved_action"), "keep_stored");
+  EXPECT_EQ(Str(Json(Get("/api/v1/tenants/t1/entities/Account/a2").body)["data"], "name"),
+            "Winner2");
+  // The per-tenant list keeps the kinds too.
+  std::string listed = Get("/api/v1/sync/conflicts/t1").body;
+  EXPECT_EQ(listed.find("keep_stored"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("client_wins_tie"), std::string::npos) << listed;
+}
+
+TEST_F(ConsoleRoutesTest, RestoreReplacedIsOnlyForTies) {
+  SubmitAndWait(Account("new", "a1", "Stored", kT0 + 1000));
+  SubmitAndWait(Account("old", "a1", "Incoming", kT0));
+  int64_t id = Int(Json(Get("/api/v1/conflicts").body)["items"][0], "id");
+  test::HttpReply r = Post("/api/v1/conflicts/" + std::to_string(id) + "/resolve",
+                           R"({"resolution":"restore_replaced"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Str(Json(Get("/api/v1/conflicts").body)["items"][0], "status"), "open");
+}
+
+// A change that cannot be queued (the pipeline stopped) re-opens the
+// conflict as it was: server_wins stays server_wins, client_wins_tie stays
+// client_wins_tie.
+TEST_F(ConsoleRoutesTest, AConflictReopenedAfterARefusedChangeKeepsItsKind) {
+  SubmitAndWait(Account("new", "a1", "Stored", kT0 + 1000) + "," +
+                Account("tie1", "a2", "Replaced", kT0));
+  SubmitAndWait(Account("old", "a1", "Incoming", kT0) + "," + Account("tie2", "a2", "Winner", kT0));
+  rapidjson::Document open = Json(Get("/api/v1/conflicts?status=open").body);
+  ASSERT_EQ(Int(open, "total"), 2);
+  pipeline_->Stop();  // new entries are refused from now on
+  for (const auto& c : open["items"].GetArray()) {
+    const std::string kind = Str(c, "resolution");
+    const std::string how = kind == "client_wins_tie" ? "restore_replaced" : "take_incoming";
+    test::HttpReply r = Post("/api/v1/conflicts/" + std::to_string(Int(c, "id")) + "/resolve",
+                             R"({"resolution":")" + how + R"("})");
+    EXPECT_EQ(r.status, 503) << r.body;
+  }
+  rapidjson::Document after = Json(Get("/api/v1/conflicts?status=open").body);
+  ASSERT_EQ(Int(after, "total"), 2);
+  std::map<std::string, std::string> kinds;
+  for (const auto& c : after["items"].GetArray()) {
+    kinds[Str(c, "entity_id")] = Str(c, "resolution");
+    EXPECT_TRUE(c["resolved_action"].IsNull());
+    EXPECT_TRUE(c["resolved_by"].IsNull());
+  }
+  EXPECT_EQ(kinds["a1"], "server_wins");
+  EXPECT_EQ(kinds["a2"], "client_wins_tie");
 }
 
 TEST_F(ConsoleRoutesTest, TenantsEntitiesAndOverview) {

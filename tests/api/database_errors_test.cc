@@ -53,6 +53,15 @@ class FailingReadStore final : public db::ReadStore {
     if (failing) return Fail();
     return inner_->OldestUnfinished(tenant_id, received_at_ms);
   }
+  common::Status GetChangePosition(std::string_view tenant_id, db::ChangePosition* out) override {
+    if (failing) return Fail();
+    return inner_->GetChangePosition(tenant_id, out);
+  }
+  common::Status ReadLoad(std::string_view tenant_id, int64_t since_seq, db::ChangePosition* at,
+                          const db::LoadVisitor& visit) override {
+    if (failing) return Fail();
+    return inner_->ReadLoad(tenant_id, since_seq, at, visit);
+  }
   common::Status LoadCounters(db::CounterMap* counters) override {
     return inner_->LoadCounters(counters);
   }
@@ -82,7 +91,10 @@ class DatabaseErrorsTest : public ::testing::Test {
                                                      &clock_);
     HttpOptions http;
     http.port = 0;
-    WsInfo ws{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    WsInfo ws;  // the rest (slow closes, load counters) reads as 0
+    ws.connections = [] { return int64_t{0}; };
+    ws.tenants = [] { return int64_t{0}; };
+    ws.up = [] { return true; };
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
     ASSERT_TRUE(pipeline_->Start().ok());
     ASSERT_TRUE(server_->Start().ok());

@@ -21,6 +21,7 @@
 #include "http_types.h"  // api/ private: ErrorResponse
 #include "support/fake_clock.h"
 #include "support/http_client.h"
+#include "support/syncd_process.h"
 #include "syncd/db/counters.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
@@ -47,17 +48,12 @@ constexpr int64_t kT0 = 1764130000000;
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/syncd_api_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     Start();
   }
 
-  void TearDown() override {
-    Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { Stop(); }
 
   // The whole stack on the database file; apply commits fail at `apply_fail_rate`.
   // `clock` (default: the system clock) drives leases and retries.
@@ -84,7 +80,10 @@ class HttpServerTest : public ::testing::Test {
     http.port = 0;
     http.max_body_bytes = int64_t{64} * 1024;
     http.openapi_path = std::string(SYNCD_SOURCE_DIR) + "/openapi.yaml";
-    WsInfo ws{[] { return int64_t{3}; }, [] { return int64_t{2}; }, [] { return true; }};
+    WsInfo ws;  // the rest (slow closes, load counters) reads as 0
+    ws.connections = [] { return int64_t{3}; };
+    ws.tenants = [] { return int64_t{2}; };
+    ws.up = [] { return true; };
     server_ = std::make_unique<HttpServer>(http, pipeline_.get(), reads_.get(), ws);
     ASSERT_TRUE(pipeline_->Start().ok());
     ASSERT_TRUE(server_->Start().ok());
@@ -192,6 +191,7 @@ class HttpServerTest : public ::testing::Test {
         sample("syncd_queue_depth{state=\"dead\"} " + std::to_string(db("", db::counters::kDead))));
   }
 
+  test::TempDir temp_;  // first: removed after everything that uses it
   std::string dir_;
   HttpOptions http_options_;  // what Start() uses, but for port, body limit and openapi path
   db::FaultInjectingStore* faulty_ = nullptr;  // owned by pipeline_
@@ -281,6 +281,16 @@ TEST_F(HttpServerTest, MixedBatchKeepsRequestOrder) {
   EXPECT_EQ(Str(rs[3], "reason"), "validation_error");
   EXPECT_EQ(Str(rs[4], "outcome"), "applied");  // the same id twice in one request
   EXPECT_TRUE(rs[4]["duplicate"].GetBool());
+
+  // A permanently refused id is remembered (protocol.md): its corrected
+  // resend gets the same NACK marked duplicate and is not applied.
+  rs = Submit(Account("e-bad", "a9", "x", kT0));
+  ASSERT_EQ(rs.Size(), 1u);
+  EXPECT_EQ(Str(rs[0], "status"), "failed");
+  EXPECT_EQ(Str(rs[0], "reason"), "validation_error");
+  EXPECT_NE(Str(rs[0], "detail").find("accountGroupId"), std::string::npos);
+  ASSERT_TRUE(rs[0].HasMember("duplicate"));
+  EXPECT_TRUE(rs[0]["duplicate"].GetBool());
 }
 
 TEST_F(HttpServerTest, WaitZeroAnswersAtOnceThenEntryFinishes) {

@@ -4,13 +4,16 @@
 #include "syncd/db/console_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "support/syncd_process.h"
 #include "syncd/db/sqlite_store.h"
 
 namespace syncd::db {
@@ -21,13 +24,11 @@ constexpr int64_t kT0 = 1764130000000;
 class ConsoleStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/syncd_console_store_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     options_.path = dir_ + "/syncd.db";
     options_.synchronous = "NORMAL";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // One superseded change as the pipeline writes it: the queue row (with its
   // payload), then the conflict, then the finish that clears the payload.
@@ -67,6 +68,7 @@ class ConsoleStoreTest : public ::testing::Test {
     ASSERT_TRUE(w.Commit().ok());
   }
 
+  test::TempDir temp_;
   std::string dir_;
   SqliteOptions options_;
 };
@@ -106,7 +108,60 @@ TEST_F(ConsoleStoreTest, MigratesAnExistingFileAndCapturesLaterConflicts) {
   ASSERT_TRUE(again->GetConflict(rows[1].id, &one).ok());
   ASSERT_TRUE(one.has_value());
   EXPECT_EQ(one->resolved_by, "ann");
-  EXPECT_EQ(one->record.resolution, "keep_stored");
+  EXPECT_EQ(one->resolved_action, "keep_stored");
+  EXPECT_EQ(one->record.resolution, "server_wins");  // the kind stays
+
+  // Re-opened: open again, still its kind.
+  ASSERT_TRUE(again->ReopenConflict(rows[1].id).ok());
+  ASSERT_TRUE(again->GetConflict(rows[1].id, &one).ok());
+  EXPECT_EQ(one->resolved_at_ms, 0);
+  EXPECT_EQ(one->resolved_action, "");
+  EXPECT_EQ(one->record.resolution, "server_wins");
+}
+
+// An older syncd wrote the operator's action into `resolution`: opening the
+// console store moves it to resolved_action, and a client_wins_tie conflict
+// keeps its kind through resolve and re-open.
+TEST_F(ConsoleStoreTest, KeepsTheKindOfAConflictApartFromTheOperatorsAction) {
+  Status s;
+  auto writes = OpenSqliteWriteStore(options_, &s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto console = OpenSqliteConsoleStore(options_, &s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  WriteConflict(*writes, "old", "Old");
+  WriteConflict(*writes, "tie", "Tie");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE conflicts SET resolution = 'take_incoming', resolved_by = 'ann',"
+                         " resolved_at_ms = 1 WHERE entry_id = 'old';"
+                         "UPDATE conflicts SET resolution = 'client_wins_tie'"
+                         " WHERE entry_id = 'tie'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  console = OpenSqliteConsoleStore(options_, &s);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<ConsoleConflict> rows;
+  int64_t total = 0;
+  ASSERT_TRUE(console->ListConflicts(ConflictFilter(), &rows, &total).ok());
+  ASSERT_EQ(total, 2);
+  const ConsoleConflict& old = rows[1];
+  EXPECT_EQ(old.record.entry_id, "old");
+  EXPECT_EQ(old.record.resolution, "server_wins");
+  EXPECT_EQ(old.resolved_action, "take_incoming");
+  EXPECT_EQ(old.resolved_by, "ann");
+
+  const int64_t tie = rows[0].id;
+  bool changed = false;
+  ASSERT_TRUE(console->ResolveConflict(tie, "restore_replaced", "bob", kT0, "e", &changed).ok());
+  ASSERT_TRUE(changed);
+  ASSERT_TRUE(console->ReopenConflict(tie).ok());
+  std::optional<ConsoleConflict> one;
+  ASSERT_TRUE(console->GetConflict(tie, &one).ok());
+  EXPECT_EQ(one->record.resolution, "client_wins_tie");
+  EXPECT_EQ(one->resolved_at_ms, 0);
+  EXPECT_EQ(one->resolution_entry_id, "");
 }
 
 TEST_F(ConsoleStoreTest, RecordsEachFailedAttemptButNotTheFastPath) {

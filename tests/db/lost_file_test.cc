@@ -14,6 +14,7 @@
 #include <string>
 #include <variant>
 
+#include "support/entry_builders.h"
 #include "support/syncd_process.h"
 #include "syncd/db/sqlite_store.h"
 #include "syncd/db/store.h"
@@ -25,17 +26,9 @@ namespace {
 constexpr char kTenant[] = "tenant-1";
 constexpr int64_t kT0 = 1764130000000;
 
+// An Account create of entity a-<id>, version kT0.
 domain::SyncEntry MakeEntry(const std::string& id) {
-  std::string text =
-      R"({"id":")" + id + R"(","tenantId":")" + kTenant +
-      R"(","entityType":"Account","entityId":"a-)" + id +
-      R"(","operationType":"create","payload":{"name":"n","accountGroupId":"g-1"},"timestamp":)" +
-      std::to_string(kT0) + "}";
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, kTenant);
-  EXPECT_TRUE(std::holds_alternative<domain::SyncEntry>(parsed)) << text;
-  return std::get<domain::SyncEntry>(std::move(parsed));
+  return test::AccountEntry(kTenant, id, "a-" + id, "create", kT0, "n");
 }
 
 class LostDatabaseFileTest : public ::testing::Test {

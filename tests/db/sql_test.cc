@@ -23,6 +23,9 @@ class SqliteSqlTest : public ::testing::Test {
     for (const char* stmt : sqlite::kSchema) {
       if (stmt != nullptr) Exec(stmt);
     }
+    for (const char* stmt : sqlite::kSchemaAfterColumns) {
+      if (stmt != nullptr) Exec(stmt);
+    }
     for (const sqlite::AddedColumn* c = sqlite::kAddedColumns; c->table != nullptr; ++c) {
       Exec(std::string(sqlite::kAlterTable) + c->table + sqlite::kAddColumn + c->column + " " +
            c->definition);
@@ -65,7 +68,12 @@ TEST_F(SqliteSqlTest, EveryStoreStatementCompilesAgainstTheSchema) {
            sqlite::kOldestUnfinishedOfTenant,
            sqlite::kOldestUnfinished,
            sqlite::kGetEntity,
+           sqlite::kSetChange,
+           sqlite::kBackfillTenantChanges,
            sqlite::kPutEntity,
+           sqlite::kGetChangePosition,
+           sqlite::kLoadLiveOfType,
+           sqlite::kLoadChangedOfType,
            sqlite::kListEntities,
            sqlite::kListLiveEntities,
            sqlite::kInsertConflict,

@@ -175,6 +175,56 @@ TEST_P(StoreTest, InsertEntryIgnoresADuplicateIdOfTheSameTenant) {
   EXPECT_GT(other, seq);
 }
 
+// protocol.md, remembered NACKs: an entry refused as it was read is a
+// finished row holding its NACK and the fields as they were read; it takes
+// its id like any entry.
+TEST_P(StoreTest, ARefusedEntryIsAFinishedRowWithItsNackAndTakesItsId) {
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  domain::EntryError error;
+  error.reason = domain::NackReason::kValidation;
+  error.detail = "entityType must be one of the nine entity types";
+  error.id = "q-bad";
+  error.entity_type = "Nope";  // as sent
+  domain::EntryResult nack;
+  nack.reason = error.reason;
+  nack.detail = error.detail;
+  nack.server_timestamp_ms = kT0 + 5;
+  bool inserted = false;
+  ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+  ASSERT_TRUE(write_->InsertRefusedEntry(kTenant, error, nack, kT0, &inserted).ok());
+  ASSERT_TRUE(write_->Commit().ok());
+  EXPECT_TRUE(inserted);
+
+  std::optional<QueueRow> row = Find(kTenant, "q-bad");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, EntryState::kDone);
+  EXPECT_EQ(row->finished_at_ms, kT0 + 5);
+  ASSERT_TRUE(row->result.has_value());
+  EXPECT_FALSE(row->result->acked);
+  EXPECT_EQ(row->result->reason, domain::NackReason::kValidation);
+  EXPECT_EQ(row->result->detail, error.detail);
+  EXPECT_EQ(row->result->server_timestamp_ms, kT0 + 5);
+  ASSERT_TRUE(row->refused.has_value());
+  EXPECT_EQ(row->refused->id, std::optional<std::string>("q-bad"));
+  EXPECT_EQ(row->refused->entity_type, std::optional<std::string>("Nope"));
+  EXPECT_FALSE(row->refused->entity_id.has_value());
+  EXPECT_FALSE(row->refused->operation_type.has_value());
+
+  // The id is taken: a valid entry with it is not inserted, nor a second refusal.
+  int64_t seq = -1;
+  ASSERT_TRUE(write_->Begin(TxnKind::kIngest).ok());
+  SyncEntry valid = test::AccountEntry(kTenant, "q-bad", "a-1", "create", kT0);
+  ASSERT_TRUE(write_->InsertEntry(valid, kT0, EntryState::kPending, 0, &seq, &inserted).ok());
+  EXPECT_FALSE(inserted);
+  ASSERT_TRUE(write_->InsertRefusedEntry(kTenant, error, nack, kT0, &inserted).ok());
+  EXPECT_FALSE(inserted);
+  ASSERT_TRUE(write_->Commit().ok());
+  // An accepted entry is not mistaken for a refused one.
+  Insert(test::AccountEntry(kTenant, "q-ok", "a-1", "create", kT0));
+  EXPECT_FALSE(Find(kTenant, "q-ok")->refused.has_value());
+}
+
 TEST_P(StoreTest, FindEntryRoundTripsEveryFieldAndTheStoredResult) {
   write_ = OpenWrite();
   SyncEntry entry = test::AccountEntry(kTenant, "q-ack", "a-1", "update", kT0 + 7, "Wallet");
@@ -761,6 +811,169 @@ TEST_F(SqliteStoreTest, ABusyDatabaseIsTransientAConstraintIsPermanent) {
       write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "poison", kT0, false));
   EXPECT_TRUE(constraint.permanent()) << constraint.ToString();
   EXPECT_TRUE(write_->Rollback().ok());
+}
+
+// What a load streams (ReadStore::ReadLoad), one line per row:
+// "<type>/<id>" or "<type>/<id> deleted".
+std::vector<std::string> LoadRows(ReadStore& read, const std::string& tenant, int64_t since,
+                                  ChangePosition* at) {
+  std::vector<std::string> rows;
+  Status s = read.ReadLoad(tenant, since, at, [&](const LoadRow& row) {
+    rows.push_back(std::string(domain::EntityTypeName(row.type)) + "/" +
+                   std::string(row.entity_id) + (row.deleted ? " deleted" : ""));
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return rows;
+}
+
+TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatCameAfter) {
+  write_ = OpenWrite();
+  auto read = OpenRead();
+  ChangePosition none;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &none).ok());
+  EXPECT_EQ(none.seq, 0);
+  EXPECT_EQ(none.epoch, 0);
+
+  InTxn([&] {
+    for (const char* id : {"a-2", "a-1"}) {
+      EXPECT_TRUE(
+          write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, id, kT0, false)).ok());
+    }
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity("tenant-2", EntityType::kAccount, "x", kT0, false)).ok());
+  });
+  ChangePosition first, other;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &first).ok());
+  ASSERT_TRUE(read->GetChangePosition("tenant-2", &other).ok());
+  EXPECT_EQ(first.seq, 2);
+  EXPECT_GT(first.epoch, 0);
+  EXPECT_EQ(other.seq, 1);
+  EXPECT_NE(other.epoch, first.epoch);
+
+  ChangePosition at;
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
+            (std::vector<std::string>{"Account/a-1", "Account/a-2"}));
+  EXPECT_EQ(at.seq, first.seq);
+  EXPECT_EQ(at.epoch, first.epoch);
+
+  // A tag (a later type), an update and a delete.
+  InTxn([&] {
+    EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-1", kT0, false)).ok());
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0 + 1, false)).ok());
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0 + 2, true)).ok());
+  });
+  EXPECT_EQ(LoadRows(*read, kTenant, first.seq, &at),
+            (std::vector<std::string>{"Account/a-2", "Account/a-1 deleted", "Tag/t-1"}));
+  EXPECT_EQ(at.seq, 5);
+  EXPECT_EQ(at.epoch, first.epoch);
+  EXPECT_TRUE(LoadRows(*read, kTenant, at.seq, &at).empty());
+  // A full load leaves tombstones out.
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
+            (std::vector<std::string>{"Account/a-2", "Tag/t-1"}));
+}
+
+// The write store counts positions in memory and stores them at commit: a
+// rolled-back write moves nothing a reader can see, a later write goes on
+// from the stored position, and so does a reopened store.
+TEST_F(SqliteStoreTest, ChangePositionsSurviveRollbacksAndReopening) {
+  write_ = OpenWrite();
+  auto read = OpenRead();
+  InTxn([&] {
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-1", kT0, false)).ok());
+  });
+  ChangePosition first;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &first).ok());
+  EXPECT_EQ(first.seq, 1);
+
+  ASSERT_TRUE(write_->Begin(TxnKind::kApply).ok());
+  EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-2", kT0, false)).ok());
+  ASSERT_TRUE(write_->Rollback().ok());
+  ChangePosition after_rollback;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &after_rollback).ok());
+  EXPECT_EQ(after_rollback.seq, 1);
+
+  InTxn([&] {
+    EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-1", kT0, false)).ok());
+  });
+  ChangePosition second;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &second).ok());
+  EXPECT_GT(second.seq, first.seq);
+  EXPECT_EQ(second.epoch, first.epoch);
+  ChangePosition at;
+  EXPECT_EQ(LoadRows(*read, kTenant, first.seq, &at), (std::vector<std::string>{"Tag/t-1"}));
+
+  write_.reset();
+  write_ = OpenWrite();
+  InTxn([&] {
+    EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-2", kT0, false)).ok());
+  });
+  ChangePosition reopened;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &reopened).ok());
+  EXPECT_EQ(reopened.seq, second.seq + 1);
+  EXPECT_EQ(reopened.epoch, first.epoch);
+  EXPECT_EQ(LoadRows(*read, kTenant, second.seq, &at), (std::vector<std::string>{"Tag/t-2"}));
+}
+
+// A file written before entities had change_seq (and before tenant_changes
+// existed): it opens, its rows keep their stored checksums, and they count
+// as written before any cursor.
+TEST_F(SqliteStoreTest, AnOldSchemaFileIsUpgradedAndKeepsItsStoredChecksums) {
+  const std::string data = R"({"id":"a-old","name":"Old","updated_at":"x"})";
+  const std::string checksum = domain::ChecksumOfCanonical(data);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "CREATE TABLE entities ("
+        " tenant_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+        " version_ms INTEGER NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,"
+        " checksum TEXT NOT NULL, modified_at_ms INTEGER NOT NULL,"
+        " source_entry_id TEXT NOT NULL DEFAULT '',"
+        " PRIMARY KEY (tenant_id, entity_type, entity_id)) WITHOUT ROWID;"
+        "INSERT INTO entities VALUES('tenant-1', 'Account', 'a-old', 1, 0, '" +
+        data + "', '" + checksum + "', 2, 'e-old');";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  write_ = OpenWrite();
+  ASSERT_NE(write_, nullptr);
+  auto read = OpenRead();
+  std::vector<StoredEntity> listed;
+  ASSERT_TRUE(read->ListEntities(kTenant, {}, false, &listed).ok());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].checksum, checksum);
+  EXPECT_EQ(listed[0].checksum, domain::ChecksumOfCanonical(listed[0].data));
+  ChangePosition at;
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
+            (std::vector<std::string>{"Account/a-old"}));
+  EXPECT_EQ(at.seq, 0);
+  // The upgrade gave the tenant its epoch, so this position stays usable.
+  EXPECT_GT(at.epoch, 0);
+
+  InTxn([&] {
+    EXPECT_TRUE(
+        write_->PutEntity(MakeEntity(kTenant, EntityType::kAccount, "a-new", kT0, false)).ok());
+  });
+  ChangePosition after_first;
+  ASSERT_TRUE(read->GetChangePosition(kTenant, &after_first).ok());
+  EXPECT_EQ(after_first.seq, 1);
+  EXPECT_EQ(after_first.epoch, at.epoch);
+  EXPECT_EQ(LoadRows(*read, kTenant, at.seq, &at), (std::vector<std::string>{"Account/a-new"}));
+  InTxn([&] {
+    EXPECT_TRUE(write_->PutEntity(MakeEntity(kTenant, EntityType::kTag, "t-new", kT0, false)).ok());
+  });
+  EXPECT_EQ(LoadRows(*read, kTenant, after_first.seq, &at),
+            (std::vector<std::string>{"Tag/t-new"}));
+  EXPECT_EQ(LoadRows(*read, kTenant, ReadStore::kFullLoad, &at),
+            (std::vector<std::string>{"Account/a-new", "Account/a-old", "Tag/t-new"}));
+  // The stored checksum of the old row is served as it was stored.
+  std::optional<StoredEntity> old;
+  ASSERT_TRUE(write_->GetEntity(kTenant, EntityType::kAccount, "a-old", &old).ok());
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->checksum, checksum);
 }
 
 }  // namespace

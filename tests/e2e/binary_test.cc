@@ -263,6 +263,17 @@ const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
       {"--instance-id", "SYNCD_INSTANCE_ID"},
       {"--heartbeat-ms", "SYNCD_HEARTBEAT_MS"},
       {"--instance-timeout-ms", "SYNCD_INSTANCE_TIMEOUT_MS"},
+      // Protocol round 2 (service.md, options added since the table).
+      {"--lww-tie", "SYNCD_LWW_TIE"},
+      {"--ws-ping-interval-s", "SYNCD_WS_PING_INTERVAL_S"},
+      {"--ws-pong-timeout-s", "SYNCD_WS_PONG_TIMEOUT_S"},
+      // Accounts and access control (accounts.md). The secret itself may
+      // also come in SYNCD_JWT_SECRET (auth_test.cc).
+      {"--auth", "SYNCD_AUTH"},
+      {"--jwt-secret-file", "SYNCD_JWT_SECRET_FILE"},
+      {"--jwt-public-key-file", "SYNCD_JWT_PUBLIC_KEY_FILE"},
+      {"--access-token-ttl-s", "SYNCD_ACCESS_TOKEN_TTL_S"},
+      {"--refresh-token-ttl-s", "SYNCD_REFRESH_TOKEN_TTL_S"},
   };
   return options;
 }

@@ -45,6 +45,13 @@ class FailingReadStore final : public db::ReadStore {
   common::Status OldestUnfinished(std::string_view, std::optional<int64_t>*) override {
     return Fail();
   }
+  common::Status GetChangePosition(std::string_view, db::ChangePosition*) override {
+    return Fail();
+  }
+  common::Status ReadLoad(std::string_view, int64_t, db::ChangePosition*,
+                          const db::LoadVisitor&) override {
+    return Fail();
+  }
   common::Status LoadCounters(db::CounterMap*) override { return Fail(); }
   common::Status Ping() override { return Fail(); }
 
@@ -71,7 +78,10 @@ class ReadFailureTest : public ::testing::Test {
     ws_ = std::make_unique<ws::WsServer>(ws_options, pipeline_.get(), &reads_);
     api::HttpOptions http;
     http.port = 0;
-    api::WsInfo info{[] { return int64_t{0}; }, [] { return int64_t{0}; }, [] { return true; }};
+    api::WsInfo info;  // the rest (slow closes, load counters) reads as 0
+    info.connections = [] { return int64_t{0}; };
+    info.tenants = [] { return int64_t{0}; };
+    info.up = [] { return true; };
     http_ = std::make_unique<api::HttpServer>(http, pipeline_.get(), &reads_, info);
     ASSERT_TRUE(pipeline_->Start().ok());
     ASSERT_TRUE(ws_->Start().ok());

@@ -226,27 +226,7 @@ TEST_P(WsSyncTest, EntryWithoutReadableIdIsNackedWithoutId) {
   EXPECT_TRUE(before.empty()) << before.front();
 }
 
-TEST_P(WsSyncTest, LwwTieKeepsStoredState) {
-  test::WsClient* c = Open("tenant-a");
-  ASSERT_NE(c, nullptr);
-  int64_t t = NowMs();
-  ASSERT_EQ(test::GetString(SendEntry(c, "e1",
-                                      test::EntryJson("e1", "tenant-a", "Account", "acc-1",
-                                                      "create", test::AccountPayload("First"), t)),
-                            "outcome"),
-            "applied");
-  std::vector<std::string> skipped;
-  rapidjson::Document tie = SendEntry(c, "e2",
-                                      test::EntryJson("e2", "tenant-a", "Account", "acc-1",
-                                                      "update", test::AccountPayload("Second"), t),
-                                      &skipped);
-  EXPECT_EQ(test::GetString(tie, "type"), "sync_ack");
-  EXPECT_EQ(test::GetString(tie, "outcome"), "superseded");
-  rapidjson::Document load = InitialData(c, "tenant-a");
-  const rapidjson::Value* stored = FindEntity(load, "accounts", "acc-1");
-  ASSERT_NE(stored, nullptr);
-  EXPECT_EQ(test::GetString(*stored, "name"), "First");
-}
+// Ties (updated_at equal): ws_lww_tie_test.cc.
 
 TEST_P(WsSyncTest, LateUpdateAfterDeleteIsSupersededAndNewerOneRevives) {
   test::WsClient* c = Open("tenant-a");
@@ -485,6 +465,64 @@ TEST_P(WsSyncTest, ResendAfterReconnectGetsSameAckMarkedDuplicate) {
   std::vector<std::string> before;
   ASSERT_TRUE(test::FlushWithPing(other, &before));
   EXPECT_TRUE(before.empty()) << before.front();
+}
+
+// protocol.md, Idempotency: a permanently refused id is remembered. Its
+// resend on a new connection gets the same NACK marked duplicate, whether
+// the resend is the same invalid entry or a corrected one; an entry without
+// a readable id is not remembered.
+TEST_P(WsSyncTest, PermanentlyRefusedIdResentOnANewConnectionGetsTheSameNackMarkedDuplicate) {
+  const std::string invalid = test::EntryJson("bad-1", "tenant-a", "Account", "acc-1", "create",
+                                              R"({"accountGroupId":"g1"})", NowMs());
+  const std::string foreign = test::EntryJson("bad-2", "tenant-b", "Account", "acc-1", "create",
+                                              test::AccountPayload("x"), NowMs());
+  std::map<std::string, std::string> first;  // id -> the first NACK's text
+  {
+    test::WsClient* c = Open("tenant-a");
+    ASSERT_NE(c, nullptr);
+    for (const auto& [id, entry] : {std::pair{"bad-1", invalid}, std::pair{"bad-2", foreign}}) {
+      ASSERT_TRUE(c->Send(test::SyncEntryMessage(entry)));
+      std::string wanted = id;
+      std::optional<std::string> frame =
+          c->WaitFor([&wanted](const rapidjson::Document& d) { return IsReplyTo(d, wanted); });
+      ASSERT_TRUE(frame.has_value()) << id;
+      first[id] = *frame;
+      rapidjson::Document nack = test::ParseJson(*frame);
+      EXPECT_EQ(test::GetString(nack, "type"), "sync_nack");
+      EXPECT_FALSE(nack.HasMember("duplicate"));
+    }
+    EXPECT_EQ(test::GetString(test::ParseJson(first["bad-1"]), "reason"), "validation_error");
+    EXPECT_EQ(test::GetString(test::ParseJson(first["bad-2"]), "reason"), "permission_error");
+    c->Close();
+    ASSERT_TRUE(c->WaitClosed());
+  }
+
+  test::WsClient* again = Open("tenant-a");
+  ASSERT_NE(again, nullptr);
+  const std::string corrected = test::EntryJson("bad-1", "tenant-a", "Account", "acc-1", "create",
+                                                test::AccountPayload("Fixed"), NowMs());
+  for (const auto& [id, entry] :
+       {std::pair{"bad-1", invalid}, std::pair{"bad-2", foreign}, std::pair{"bad-1", corrected}}) {
+    rapidjson::Document resent = SendEntry(again, id, entry);
+    ASSERT_TRUE(resent.IsObject()) << id;
+    ASSERT_TRUE(resent.HasMember("duplicate") && resent["duplicate"].IsBool()) << id;
+    EXPECT_TRUE(resent["duplicate"].GetBool());
+    resent.RemoveMember("duplicate");
+    // The same message as the first time, server_timestamp included.
+    EXPECT_TRUE(resent == test::ParseJson(first[id])) << "first: " << first[id];
+  }
+  // The corrected resend was not applied: the id is taken.
+  EXPECT_EQ(InitialData(again, "tenant-a")["total_count"].GetInt64(), 0);
+
+  // No readable id: nothing to remember, every send is a fresh NACK.
+  const std::string no_id =
+      R"({"tenantId":"tenant-a","entityType":"Tag","entityId":"t-1","operationType":"create",)"
+      R"("payload":{},"timestamp":1})";
+  for (int i = 0; i < 2; ++i) {
+    rapidjson::Document nack = Request(again, test::SyncEntryMessage(no_id), "sync_nack");
+    EXPECT_FALSE(nack.HasMember("id"));
+    EXPECT_FALSE(nack.HasMember("duplicate"));
+  }
 }
 
 TEST_P(WsSyncTest, VersionIsUpdatedAtThenUpdatedAtCamelThenTimestamp) {

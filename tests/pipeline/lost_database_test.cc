@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "capturing_sink.h"
+#include "support/entry_builders.h"
 #include "support/fake_clock.h"
 #include "support/syncd_process.h"
 #include "syncd/db/fault_injecting_store.h"
@@ -32,42 +34,10 @@ using domain::NackReason;
 constexpr char kTenant[] = "tenant-1";
 constexpr int64_t kT0 = 1764130000000;
 
+// An Account create of entity a-<id>, version kT0.
 domain::SyncEntry MakeEntry(const std::string& id) {
-  std::string text = R"({"id":")" + id + R"(","tenantId":")" + kTenant +
-                     R"(","entityType":"Account","entityId":"a-)" + id +
-                     R"(","operationType":"create","payload":{"name":"n","accountGroupId":"g-1"},)"
-                     R"("timestamp":)" +
-                     std::to_string(kT0) + "}";
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  domain::ParsedEntry parsed = domain::ParseSyncEntry(doc, kTenant);
-  EXPECT_TRUE(std::holds_alternative<domain::SyncEntry>(parsed)) << text;
-  return std::get<domain::SyncEntry>(std::move(parsed));
+  return test::AccountEntry(kTenant, id, "a-" + id, "create", kT0, "n");
 }
-
-class CapturingSink final : public ResultSink {
- public:
-  void Deliver(Deliveries deliveries) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    all_.insert(all_.end(), deliveries->begin(), deliveries->end());
-  }
-  std::vector<Delivery> For(const std::string& entry_id) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Delivery> out;
-    for (const Delivery& d : all_) {
-      if (d.entry_id == entry_id) out.push_back(d);
-    }
-    return out;
-  }
-  std::vector<Delivery> All() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return all_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<Delivery> all_;
-};
 
 class DatabaseFaultTest : public ::testing::Test {
  protected:

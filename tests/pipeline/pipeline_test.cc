@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "capturing_sink.h"
 #include "support/entry_builders.h"
 #include "support/fake_clock.h"
 #include "support/syncd_process.h"
@@ -48,47 +49,6 @@ SyncEntry MakeEntry(const std::string& id, const std::string& entity_id, const s
                     const std::string& tenant = kTenant) {
   return test::AccountEntry(tenant, id, entity_id, op, version_ms, name);
 }
-
-// Collects every delivery; tests on the real thread wait on it.
-class CapturingSink final : public ResultSink {
- public:
-  void Deliver(pipeline::Deliveries deliveries) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      all_.insert(all_.end(), deliveries->begin(), deliveries->end());
-    }
-    cv_.notify_all();
-  }
-  std::vector<Delivery> All() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return all_;
-  }
-  std::vector<Delivery> For(const std::string& entry_id) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Delivery> out;
-    for (const Delivery& d : all_) {
-      if (d.entry_id == entry_id) out.push_back(d);
-    }
-    return out;
-  }
-  size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return all_.size();
-  }
-  void Clear() {
-    std::lock_guard<std::mutex> lock(mu_);
-    all_.clear();
-  }
-  bool WaitFor(size_t n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return all_.size() >= n; });
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Delivery> all_;
-};
 
 // An ACK with that outcome. A NACK has no outcome, so a wrongly
 // dead-lettered or refused entry fails here with its reason and detail.
@@ -230,7 +190,11 @@ TEST(PipelineOptionsTest, DefaultsAreTheDocumentedOnes) {
 // ---- last-write-wins through the pipeline (protocol.md, conflict rule) ----
 
 TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
-  MakePipeline();
+  // The old tie rule (--lww-tie stored): a tie is superseded like an older
+  // version. The default rule has its own test below.
+  PipelineOptions options = TestOptions();
+  options.lww_tie = domain::TieRule::kStored;
+  MakePipeline(options);
   Submit(MakeEntry("q-create", "a-1", "create", kT0 + 10, "First"));
   Drain();
   Delivery created = Only("q-create");
@@ -321,6 +285,59 @@ TEST_F(PipelineTest, LastWriteWinsAppliesSupersedesAndKeepsTombstones) {
   ASSERT_TRUE(Read().GetCheckpoint(kTenant, &checkpoint).ok());
   ASSERT_TRUE(checkpoint.has_value());
   EXPECT_EQ(checkpoint->last_entry_id, "q-delete-missing");
+}
+
+// --lww-tie incoming (the default): a tie with a differing state is won by
+// the incoming change, which replaces the stored state, is fanned out and
+// records the replaced state as a client_wins_tie conflict; the same state
+// on a tie is acked applied with nothing written and nothing to fan out.
+TEST_F(PipelineTest, ATieIsWonByADifferingIncomingStateAndChangesNothingWhenTheSame) {
+  EXPECT_EQ(TestOptions().lww_tie, domain::TieRule::kIncoming);
+  MakePipeline();
+  Submit(MakeEntry("q-create", "a-1", "create", kT0 + 10, "First"));
+  Drain();
+  std::optional<db::StoredEntity> first = Entity("a-1");
+  ASSERT_TRUE(first.has_value());
+
+  Submit(MakeEntry("q-same", "a-1", "update", kT0 + 10, "First"));
+  Drain();
+  Delivery same = Only("q-same");
+  EXPECT_TRUE(IsAck(same, Outcome::kApplied));
+  EXPECT_EQ(same.result.checksum, first->checksum);
+  EXPECT_TRUE(same.entity_data.empty());                  // nothing for the other connections
+  EXPECT_EQ(Entity("a-1")->source_entry_id, "q-create");  // not written again
+
+  Submit(MakeEntry("q-tie", "a-1", "update", kT0 + 10, "Tie"));
+  Drain();
+  Delivery tie = Only("q-tie");
+  EXPECT_TRUE(IsAck(tie, Outcome::kApplied));
+  std::optional<db::StoredEntity> stored = Entity("a-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_NE(stored->data.find("\"Tie\""), std::string::npos);
+  EXPECT_EQ(stored->source_entry_id, "q-tie");
+  EXPECT_EQ(tie.result.checksum, stored->checksum);
+  EXPECT_EQ(tie.entity_data, stored->data);  // fanned out
+
+  std::vector<db::ConflictRecord> conflicts;
+  ASSERT_TRUE(Read().ListConflicts(kTenant, 10, &conflicts).ok());
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0].entry_id, "q-tie");
+  EXPECT_EQ(conflicts[0].resolution, "client_wins_tie");
+  EXPECT_EQ(conflicts[0].stored_checksum, first->checksum);
+  EXPECT_EQ(conflicts[0].incoming_checksum, stored->checksum);
+  EXPECT_EQ(conflicts[0].incoming_version_ms, kT0 + 10);
+  EXPECT_EQ(conflicts[0].stored_version_ms, kT0 + 10);
+
+  // A tie between a tombstone and a differing update revives the entity.
+  Submit(MakeEntry("q-delete", "a-1", "delete", kT0 + 20));
+  Submit(MakeEntry("q-revive", "a-1", "update", kT0 + 20, "Back"));
+  Drain();
+  EXPECT_TRUE(IsAck(Only("q-revive"), Outcome::kApplied));
+  EXPECT_FALSE(Entity("a-1")->deleted);
+
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.applied, 5);
+  EXPECT_EQ(counts.superseded, 0);
 }
 
 // A delete goes through last-write-wins like an update: an older one loses
@@ -555,6 +572,78 @@ TEST_F(PipelineTest, WhenNoCommitSucceedsTheEntryIsNackedSystemErrorOnce) {
   EXPECT_TRUE(ack.result.acked);
   EXPECT_FALSE(ack.duplicate);
   EXPECT_TRUE(IsAck(ack, Outcome::kApplied));
+}
+
+// An entry refused as it was read, with the fields a client could read.
+domain::EntryError Refusal(const std::string& id) {
+  domain::EntryError e;
+  e.reason = NackReason::kValidation;
+  e.detail = "payload.name is required";
+  e.id = id;
+  e.entity_id = "a-1";
+  e.entity_type = "Account";
+  e.operation_type = "create";
+  return e;
+}
+
+// protocol.md, remembered NACKs: the refusal is durable, so a resend after a
+// restart (valid this time) is answered with it, marked duplicate, and not
+// applied; the counters say one NACK and one duplicate.
+TEST_F(PipelineTest, ARefusedIdIsRememberedAcrossARestart) {
+  MakePipeline();
+  EXPECT_TRUE(pipeline_->SubmitRefused(kTenant, Refusal("q-bad"), 1).accepted());
+  Drain();
+  Delivery first = Only("q-bad");
+  EXPECT_FALSE(first.result.acked);
+  EXPECT_EQ(first.result.reason, NackReason::kValidation);
+  EXPECT_EQ(first.state, FinalState::kDone);
+  ASSERT_TRUE(first.refused.has_value());
+  EXPECT_FALSE(first.duplicate);
+
+  MakePipeline();  // a restart on the same file
+  sink_.Clear();
+  Submit(MakeEntry("q-bad", "a-1", "create", kT0));
+  Drain();
+  Delivery again = Only("q-bad");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_FALSE(again.result.acked);
+  EXPECT_EQ(again.result.detail, first.result.detail);
+  EXPECT_EQ(again.result.server_timestamp_ms, first.result.server_timestamp_ms);
+  ASSERT_TRUE(again.refused.has_value());
+  EXPECT_EQ(again.refused->entity_type, std::optional<std::string>("Account"));
+  EXPECT_FALSE(Entity("a-1").has_value());
+  QueueCounts counts = pipeline_->GlobalCounts();
+  EXPECT_EQ(counts.received, 2);
+  EXPECT_EQ(counts.nacked, 1);
+  EXPECT_EQ(counts.duplicates, 1);
+  EXPECT_EQ(counts.applied, 0);
+  EXPECT_EQ(counts.in_flight + counts.pending, 0);
+}
+
+// Not remembered: an id that is no identifier, and any refusal while the
+// database takes no commit (answered with its own NACK, not system_error).
+TEST_F(PipelineTest, ARefusalThatCannotBeRememberedIsAnsweredWithItsOwnNack) {
+  MakePipeline();
+  domain::EntryError bad_id = Refusal(std::string(200, 'x'));
+  SubmitOutcome now = pipeline_->SubmitRefused(kTenant, bad_id, 1);
+  ASSERT_FALSE(now.accepted());
+  EXPECT_EQ(now.refused->result.reason, NackReason::kValidation);
+  EXPECT_EQ(now.refused->state, FinalState::kRefused);
+
+  faults_->SetFailAllCommits(true);
+  EXPECT_TRUE(pipeline_->SubmitRefused(kTenant, Refusal("q-bad"), 1).accepted());
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    pipeline_->RunOnceForTest();
+    PastBackoff();
+  }
+  Delivery nack = Only("q-bad");
+  EXPECT_EQ(nack.result.reason, NackReason::kValidation);
+  EXPECT_EQ(nack.state, FinalState::kRefused);
+  EXPECT_FALSE(nack.duplicate);
+  faults_->SetFailAllCommits(false);
+  Drain();
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM sync_queue"), 0);
+  EXPECT_EQ(pipeline_->GlobalCounts().nacked, 2);
 }
 
 // One failed ingest commit (e.g. a busy or briefly full disk): the entries
@@ -1134,6 +1223,138 @@ TEST_F(CountersTest, CountersMatchTheDatabaseThroughAMixedWorkloadAndARestart) {
   MakePipeline(options);
   CheckAll(1, 1, 1, "after restart");
   EXPECT_EQ(pipeline_->GlobalCounts().applied, final_counts.applied);
+}
+
+// ---- tenant delete and reset (accounts.md) ----
+
+class TenantPurgeTest : public PipelineTest {
+ protected:
+  OperatorResult Purge(const std::string& tenant, bool remove_tenant) {
+    std::future<OperatorResult> future = pipeline_->PurgeTenant(tenant, remove_tenant);
+    pipeline_->RunOnceForTest();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    return future.get();
+  }
+  int64_t Rows(const std::string& table, const std::string& tenant) {
+    return SqlCount("SELECT count(*) FROM " + table + " WHERE tenant_id = '" + tenant + "'");
+  }
+  // The in-memory depth equals the queue rows, globally and per tenant.
+  void ExpectDepthMatchesRows(const std::string& when) {
+    for (const std::string scope : {"", "t-a", "t-b"}) {
+      QueueCounts c = scope.empty() ? pipeline_->GlobalCounts() : pipeline_->TenantCounts(scope);
+      std::string where = scope.empty() ? "" : " AND tenant_id = '" + scope + "'";
+      auto count = [&](const char* state) {
+        return SqlCount(std::string("SELECT count(*) FROM sync_queue WHERE state = '") + state +
+                        "'" + where);
+      };
+      EXPECT_EQ(c.pending, count("pending")) << when << " scope '" << scope << "'";
+      EXPECT_EQ(c.in_flight, count("in_flight")) << when << " scope '" << scope << "'";
+      EXPECT_EQ(c.retry_wait, count("retry_wait")) << when << " scope '" << scope << "'";
+      EXPECT_EQ(c.dead, count("dead")) << when << " scope '" << scope << "'";
+    }
+  }
+};
+
+TEST_F(TenantPurgeTest, AResetDropsTheTenantsWaitingEntriesAndLeavesOthersToApply) {
+  MakePipeline();
+  // t-a: an applied entity, a superseded update (a conflict), an entry waiting
+  // for a retry, a later entry of its entity held behind it.
+  faults_->AddPoisonEntity("a-poison");
+  faults_->AddPoisonEntity("b-poison");
+  Submit(MakeEntry("a-create", "a-1", "create", kT0 + 10, "A", "t-a"));
+  Submit(MakeEntry("a-older", "a-1", "update", kT0 + 1, "Older", "t-a"));
+  Submit(MakeEntry("a-wait", "a-poison", "create", kT0, "P", "t-a"));
+  Submit(MakeEntry("b-create", "b-1", "create", kT0, "B", "t-b"));
+  Submit(MakeEntry("b-wait", "b-poison", "create", kT0, "P", "t-b"));
+  Drain();
+  Submit(MakeEntry("a-held", "a-poison", "update", kT0 + 5, "P2", "t-a"));
+  Drain();
+  ASSERT_EQ(Row("a-wait", "t-a")->state, EntryState::kRetryWait);
+  ASSERT_EQ(Row("a-held", "t-a")->state, EntryState::kPending);
+  ASSERT_EQ(Row("b-wait", "t-b")->state, EntryState::kRetryWait);
+  ASSERT_EQ(Rows("conflicts", "t-a"), 1);
+  // Arrived, not yet written when the purge runs.
+  Submit(MakeEntry("a-new", "a-2", "create", kT0, "New", "t-a"));
+  pipeline_->CountRejected("t-a");  // a refusal counted, not yet written
+  sink_.Clear();
+
+  OperatorResult r = Purge("t-a", /*remove_tenant=*/false);
+  ASSERT_EQ(r.code, OperatorResult::Code::kOk) << r.message;
+  ASSERT_TRUE(r.purged.has_value());
+  EXPECT_EQ(r.purged->entities, 1);
+  EXPECT_EQ(r.purged->queue_entries, 4);  // a-create, a-older, a-wait, a-held
+  EXPECT_EQ(r.purged->conflicts, 1);
+  EXPECT_EQ(r.purged->sync_log, 2);
+
+  // Each waiting entry of t-a is answered once: system_error, not permanent.
+  for (const char* id : {"a-wait", "a-held", "a-new"}) {
+    Delivery d = Only(id);
+    EXPECT_FALSE(d.result.acked) << id;
+    EXPECT_EQ(d.result.reason, NackReason::kSystem) << id;
+    EXPECT_FALSE(domain::IsPermanent(d.result.reason)) << id;
+    EXPECT_EQ(d.result.detail, kTenantReset) << id;
+    EXPECT_EQ(d.state, FinalState::kRefused) << id;
+  }
+  EXPECT_EQ(sink_.size(), 3u);
+  for (const char* table : {"entities", "sync_queue", "conflicts", "sync_log"}) {
+    EXPECT_EQ(Rows(table, "t-a"), 0) << table;
+  }
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM counters WHERE scope = 't-a'"), 0);
+  QueueCounts a = pipeline_->TenantCounts("t-a");
+  EXPECT_EQ(a.received, 0);
+  EXPECT_EQ(a.nacked, 0);
+  EXPECT_EQ(a.retry_wait + a.pending + a.in_flight + a.dead, 0);
+  EXPECT_EQ(pipeline_->TenantCount(), 1);
+  ExpectDepthMatchesRows("after the reset");
+
+  // Nothing of t-a comes back; t-b's entry applies once its entity heals.
+  faults_->ClearPoison();
+  for (int i = 0; i < 3; ++i) {
+    PastBackoff();
+    Drain();
+  }
+  EXPECT_EQ(sink_.size(), 4u);
+  EXPECT_TRUE(IsAck(Only("b-wait"), Outcome::kApplied));
+  EXPECT_EQ(Rows("sync_queue", "t-a"), 0);
+  EXPECT_EQ(SqlCount("SELECT count(*) FROM counters WHERE scope = 't-a'"), 0);
+  EXPECT_TRUE(Entity("b-poison", "t-b").has_value());
+  EXPECT_TRUE(Entity("b-1", "t-b").has_value());
+  ExpectDepthMatchesRows("after draining");
+  EXPECT_EQ(pipeline_->GlobalCounts().pending + pipeline_->GlobalCounts().retry_wait, 0);
+
+  // The database's counters say the same after a restart.
+  QueueCounts before = pipeline_->GlobalCounts();
+  QueueCounts before_b = pipeline_->TenantCounts("t-b");
+  MakePipeline();
+  QueueCounts after = pipeline_->GlobalCounts();
+  EXPECT_EQ(after.received, before.received);
+  EXPECT_EQ(after.applied, before.applied);
+  EXPECT_EQ(after.nacked, before.nacked);
+  EXPECT_EQ(after.retry_wait, before.retry_wait);
+  EXPECT_EQ(pipeline_->TenantCounts("t-b").applied, before_b.applied);
+  EXPECT_EQ(pipeline_->TenantCount(), 1);
+  // Every entry received has an outcome in the global totals.
+  EXPECT_EQ(after.received, after.applied + after.superseded + after.nacked + after.duplicates);
+}
+
+TEST_F(TenantPurgeTest, AFailedPurgeRemovesNothingAndKeepsTheEntries) {
+  MakePipeline();
+  faults_->AddPoisonEntity("a-poison");
+  Submit(MakeEntry("a-wait", "a-poison", "create", kT0, "P", "t-a"));
+  Drain();
+  ASSERT_EQ(Row("a-wait", "t-a")->state, EntryState::kRetryWait);
+  sink_.Clear();
+  faults_->SetFailAllCommits(true);
+  OperatorResult r = Purge("t-a", /*remove_tenant=*/true);
+  EXPECT_EQ(r.code, OperatorResult::Code::kError);
+  EXPECT_FALSE(r.purged.has_value());
+  EXPECT_EQ(sink_.size(), 0u);
+  faults_->SetFailAllCommits(false);
+  faults_->ClearPoison();
+  PastBackoff();
+  Drain();
+  EXPECT_TRUE(IsAck(Only("a-wait"), Outcome::kApplied));
+  ExpectDepthMatchesRows("after the failed purge");
 }
 
 // ---- the real worker thread ----

@@ -139,7 +139,8 @@ struct WsClient::Impl {
 WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
 WsClient::~WsClient() = default;
 
-ConnectResult WsClient::Connect(const std::string& url, Millis timeout) {
+ConnectResult WsClient::Connect(const std::string& url, Millis timeout,
+                                const std::map<std::string, std::string>& headers) {
   ConnectResult result;
   websocketpp::lib::error_code ec;
   Client::connection_ptr con = impl_->client.get_connection(url, ec);
@@ -147,6 +148,7 @@ ConnectResult WsClient::Connect(const std::string& url, Millis timeout) {
     result.error = "bad url " + url + ": " + ec.message();
     return result;
   }
+  for (const auto& [name, value] : headers) con->append_header(name, value);
   Impl* impl = impl_.get();
   con->set_open_handler([impl](Hdl h) { impl->OnOpen(h); });
   con->set_fail_handler([impl](Hdl h) { impl->OnFail(h); });

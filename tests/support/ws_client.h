@@ -38,8 +38,10 @@ class WsClient {
   WsClient& operator=(const WsClient&) = delete;
 
   // Opens `url` (ws://host:port/path) and waits until the connection is open
-  // or has failed. One connection per client.
-  ConnectResult Connect(const std::string& url, Millis timeout = Millis(5000));
+  // or has failed. One connection per client. `headers` go into the upgrade
+  // request (Authorization, Origin).
+  ConnectResult Connect(const std::string& url, Millis timeout = Millis(5000),
+                        const std::map<std::string, std::string>& headers = {});
 
   // Queues one text frame. false when the connection is not open.
   bool Send(const std::string& text);

@@ -93,5 +93,21 @@ TEST(EntryResultsTest, PendingItemAndEntryState) {
             R"("checksum":"0cc175b9c0f1b6a831c399e269772661","server_timestamp":1764130000123}})");
 }
 
+// The stats answers' latencies (service.md, queue statistics): 3 decimals,
+// rounded, not the estimate's 17 significant digits.
+TEST(EntryResultsTest, Rounded3WritesAtMostThreeDecimals) {
+  auto text = [](double v) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    Rounded3(w, v);
+    return std::string(buf.GetString(), buf.GetSize());
+  };
+  EXPECT_EQ(text(3.6291276459745904), "3.629");
+  EXPECT_EQ(text(3.6295001), "3.63");  // rounded, not cut
+  EXPECT_EQ(text(0.0004), "0.0");
+  EXPECT_EQ(text(12.0), "12.0");
+  EXPECT_EQ(text(1234.56789), "1234.568");
+}
+
 }  // namespace
 }  // namespace syncd::wire

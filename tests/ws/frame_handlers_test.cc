@@ -30,9 +30,10 @@ class FakeSink final : public ReplySink {
     sent.push_back(json);
     return true;
   }
-  void StartRead(const std::string&, const char* kind, std::function<std::string()> read) override {
+  void StartRead(const std::string&, const char* kind, std::function<ReadAnswer()> read) override {
     reads.push_back(kind);
-    sent.push_back(read());
+    ReadAnswer answer = read();
+    sent.insert(sent.end(), answer->begin(), answer->end());
   }
   void Close(const std::string& reason) override { closed = reason; }
   bool Healthy() override { return true; }
@@ -180,10 +181,47 @@ TEST_F(FrameHandlersTest, AValidEntryReachesThePipelineAndIsAckedThroughTheRoute
   EXPECT_NE(sink_.Last().find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
 }
 
-TEST_F(FrameHandlersTest, AnInvalidEntryIsNackedAtOnce) {
-  std::string reply = Reply(R"({"type":"process_sync_entry","payload":{"id":"e1"}})");
-  EXPECT_NE(reply.find(R"("type":"sync_nack","id":"e1")"), std::string::npos);
+TEST_F(FrameHandlersTest, AnInvalidEntryWithoutAnIdIsNackedAtOnce) {
+  std::string reply = Reply(R"({"type":"process_sync_entry","payload":{"entityId":"a-1"}})");
+  EXPECT_NE(reply.find(R"("type":"sync_nack","status":"failed","entityId":"a-1")"),
+            std::string::npos)
+      << reply;
   EXPECT_NE(reply.find(R"("reason":"validation_error")"), std::string::npos);
+  Drain();
+  EXPECT_TRUE(results_.all.empty());  // nothing to remember it by
+}
+
+// protocol.md: a permanently refused id is remembered; its resend, valid
+// or not, gets the same NACK marked duplicate.
+TEST_F(FrameHandlersTest, AnInvalidEntryIsNackedOnceDurableAndItsResendIsADuplicate) {
+  const std::string invalid =
+      R"({"type":"process_sync_entry","payload":{"id":"e1","entityType":"Nope"}})";
+  HandleFrame(Ctx(), invalid, sink_);
+  EXPECT_TRUE(sink_.sent.empty());  // answered once it is remembered
+  Drain();
+  SinkSender sender(&sink_);
+  router_.Route(results_.all, clock_.NowMs(), sender);
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  const std::string first = sink_.Last();
+  EXPECT_NE(first.find(R"("type":"sync_nack","id":"e1","status":"failed","entityType":"Nope")"),
+            std::string::npos)
+      << first;
+  EXPECT_NE(first.find(R"("reason":"validation_error")"), std::string::npos);
+  EXPECT_EQ(first.find("duplicate"), std::string::npos);
+
+  // The same invalid entry, then a valid one with that id: both duplicates.
+  for (const std::string& frame : {invalid, EntryFrame("e1")}) {
+    results_.all.clear();
+    HandleFrame(Ctx(), frame, sink_);
+    Drain();
+    router_.Route(results_.all, clock_.NowMs(), sender);
+    ASSERT_EQ(sink_.sent.size(), 2u) << frame;
+    EXPECT_EQ(sink_.Last(), first.substr(0, first.size() - 1) + R"(,"duplicate":true})");
+    sink_.sent.pop_back();
+  }
+  EXPECT_EQ(pipeline_->GlobalCounts().applied, 0);  // the valid resend was not applied
+  EXPECT_EQ(pipeline_->GlobalCounts().nacked, 1);
+  EXPECT_EQ(pipeline_->GlobalCounts().duplicates, 2);
 }
 
 TEST_F(FrameHandlersTest, AnEntryRefusedWhileStoppingIsNackedAndNotWaitedFor) {

@@ -1,13 +1,18 @@
 // Conflicts (GET /api/v1/conflicts), newest first: both versions and the
 // stored and incoming states side by side with the differing fields marked.
-// "Take incoming" sends the incoming state as a new, newer change through
-// the pipeline; "keep stored" only marks the conflict resolved
-// (POST /api/v1/conflicts/{id}/resolve).
-import { html, render } from 'lit-html';
+// The actions depend on the conflict's kind (POST /api/v1/conflicts/{id}/resolve):
+// - server_wins (the incoming change lost): "take incoming" sends the
+//   incoming state as a new, newer change through the pipeline; "keep
+//   stored" only marks the conflict resolved.
+// - client_wins_tie (a tie won by the incoming change, which is stored now;
+//   the conflict kept the state it replaced): "keep stored" keeps what is
+//   stored now (the incoming state) and marks it resolved; "restore
+//   replaced" sends the replaced state as a new, newer change.
+import { html } from 'lit-html';
 
-import { api, ApiError, type Conflict, type Paged } from '../api';
+import { api, type Conflict, type Paged, type ResolveAction } from '../api';
 import type { Page } from '../main';
-import { confirmDialog, fmtTime, type Notice, noticeView, pager } from '../ui';
+import { confirmDialog, errorNotice, fmtTime, type Notice, noticeView, pageLife, pager } from '../ui';
 
 const LIMIT = 20;
 
@@ -16,14 +21,26 @@ function cell(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+const isTie = (c: Conflict) => c.resolution === 'client_wins_tie';
+
+const ACTION_LABEL: Record<string, string> = {
+  take_incoming: 'take incoming',
+  keep_stored: 'keep stored',
+  restore_replaced: 'restore replaced',
+};
+
 function sideBySide(c: Conflict) {
   const stored = c.stored_data ?? {};
   const incoming = c.incoming_data ?? {};
   const fields = [...new Set([...Object.keys(stored), ...Object.keys(incoming)])].sort();
+  // For a tie the incoming state is the stored one now; the "stored" side is
+  // the state it replaced.
+  const storedHead = isTie(c) ? 'replaced (was stored)' : 'stored';
+  const incomingHead = isTie(c) ? 'incoming (stored now)' : 'incoming';
   return html`<div class="sbs" role="table" aria-label="stored and incoming state">
     <div class="sbs-row sbs-head" role="row">
-      <span role="columnheader">field</span><span role="columnheader">stored</span
-      ><span role="columnheader">incoming${c.incoming_operation === 'delete' ? ' (delete)' : ''}</span>
+      <span role="columnheader">field</span><span role="columnheader" data-testid="stored-head">${storedHead}</span
+      ><span role="columnheader">${incomingHead}${c.incoming_operation === 'delete' ? ' (delete)' : ''}</span>
     </div>
     ${fields.map((f) => {
       const a = (stored as Record<string, unknown>)[f];
@@ -40,8 +57,6 @@ function sideBySide(c: Conflict) {
 }
 
 export function conflictsPage(): Page {
-  let el: HTMLElement;
-  let stopped = false;
   const filter = { tenant_id: '', status: 'open' };
   let offset = 0;
   let page: Paged<Conflict> | null = null;
@@ -52,21 +67,42 @@ export function conflictsPage(): Page {
     try {
       page = await api.conflicts({ ...filter, limit: LIMIT, offset });
     } catch (e) {
-      notice = { kind: 'error', text: e instanceof ApiError ? e.message : String(e) };
+      notice = errorNotice(e);
     }
-    if (!stopped) paint();
+    paint();
   }
 
-  async function resolve(c: Conflict, how: 'take_incoming' | 'keep_stored') {
-    const ok = await confirmDialog({
-      title: how === 'take_incoming' ? `Take the incoming state of ${c.entity_type} ${c.entity_id}?` : `Keep the stored state of ${c.entity_type} ${c.entity_id}?`,
-      body:
-        how === 'take_incoming'
-          ? 'syncd sends the incoming state as a new change (a newer version) through the pipeline: it is stored and every connection of the tenant gets a data_update.'
-          : 'Nothing changes in the data; the conflict is marked resolved.',
-      confirmLabel: how === 'take_incoming' ? 'Take incoming' : 'Keep stored',
-      danger: how === 'take_incoming',
-    });
+  function confirmText(c: Conflict, how: ResolveAction) {
+    const what = `${c.entity_type} ${c.entity_id}`;
+    switch (how) {
+      case 'take_incoming':
+        return {
+          title: `Take the incoming state of ${what}?`,
+          body: 'syncd sends the incoming state as a new change (a newer version) through the pipeline: it is stored and every connection of the tenant gets a data_update.',
+          confirmLabel: 'Take incoming',
+          danger: true,
+        };
+      case 'restore_replaced':
+        return {
+          title: `Restore the replaced state of ${what}?`,
+          body: 'The incoming change won this tie and is stored now. syncd sends the state it replaced as a new change (a newer version) through the pipeline: it is stored again and every connection of the tenant gets a data_update.',
+          confirmLabel: 'Restore replaced',
+          danger: true,
+        };
+      default:
+        return {
+          title: `Keep the stored state of ${what}?`,
+          body: isTie(c)
+            ? 'The incoming change that won the tie stays stored; nothing changes in the data. The conflict is marked resolved.'
+            : 'Nothing changes in the data; the conflict is marked resolved.',
+          confirmLabel: 'Keep stored',
+          danger: false,
+        };
+    }
+  }
+
+  async function resolve(c: Conflict, how: ResolveAction) {
+    const ok = await confirmDialog(confirmText(c, how));
     if (ok === null) return;
     busy = true;
     paint();
@@ -75,10 +111,10 @@ export function conflictsPage(): Page {
       const outcome = r.result ? ` → ${r.result.status}${r.result.outcome ? ' (' + r.result.outcome + ')' : ''}` : '';
       notice = {
         kind: 'ok',
-        text: `Conflict ${c.id} resolved (${how.replace('_', ' ')}) by ${r.conflict.resolved_by}${r.entry_id ? `; new entry ${r.entry_id}${outcome}` : ''}.`,
+        text: `Conflict ${c.id} resolved (${ACTION_LABEL[how]}) by ${r.conflict.resolved_by}${r.entry_id ? `; new entry ${r.entry_id}${outcome}` : ''}.`,
       };
     } catch (e) {
-      notice = { kind: 'error', text: e instanceof ApiError ? e.message : String(e) };
+      notice = errorNotice(e);
     }
     busy = false;
     await load();
@@ -89,6 +125,7 @@ export function conflictsPage(): Page {
       <header>
         <h2>${c.entity_type} <span class="mono">${c.entity_id}</span></h2>
         <span class="badge ${c.status}">${c.status}</span>
+        ${isTie(c) ? html`<span class="badge" data-testid="kind" title="an updated_at tie won by the incoming change">tie: incoming won</span>` : null}
       </header>
       <dl class="meta">
         <div><dt>Tenant</dt><dd class="mono">${c.tenant_id}</dd></div>
@@ -97,22 +134,27 @@ export function conflictsPage(): Page {
         <div><dt>Incoming version</dt><dd>${fmtTime(c.incoming_version)}</dd></div>
         <div><dt>Detected</dt><dd>${fmtTime(c.detected_at_ms)}</dd></div>
         ${c.status === 'resolved'
-          ? html`<div data-testid="resolved-by"><dt>Resolved</dt><dd>${c.resolution.replace('_', ' ')} by <strong>${c.resolved_by}</strong> at ${fmtTime(c.resolved_at_ms)}${c.resolution_entry_id ? html` (entry <span class="mono">${c.resolution_entry_id}</span>)` : null}</dd></div>`
+          ? html`<div data-testid="resolved-by"><dt>Resolved</dt><dd>${ACTION_LABEL[c.resolved_action ?? ''] ?? c.resolved_action ?? ''} by <strong>${c.resolved_by}</strong> at ${fmtTime(c.resolved_at_ms)}${c.resolution_entry_id ? html` (entry <span class="mono">${c.resolution_entry_id}</span>)` : null}</dd></div>`
           : null}
       </dl>
       ${sideBySide(c)}
       ${c.status === 'open'
-        ? html`<div class="actions">
-            <button class="danger" ?disabled=${busy || c.incoming_data === null} @click=${() => resolve(c, 'take_incoming')} data-testid="take-incoming">Take incoming</button>
-            <button class="secondary" ?disabled=${busy} @click=${() => resolve(c, 'keep_stored')} data-testid="keep-stored">Keep stored</button>
-          </div>`
+        ? isTie(c)
+          ? html`<div class="actions">
+              <button class="danger" ?disabled=${busy || c.stored_data === null} @click=${() => resolve(c, 'restore_replaced')} data-testid="restore-replaced">Restore replaced</button>
+              <button class="secondary" ?disabled=${busy} @click=${() => resolve(c, 'keep_stored')} data-testid="keep-stored">Keep stored (incoming won)</button>
+            </div>`
+          : html`<div class="actions">
+              <button class="danger" ?disabled=${busy || c.incoming_data === null} @click=${() => resolve(c, 'take_incoming')} data-testid="take-incoming">Take incoming</button>
+              <button class="secondary" ?disabled=${busy} @click=${() => resolve(c, 'keep_stored')} data-testid="keep-stored">Keep stored</button>
+            </div>`
         : null}
     </article>`;
   }
 
   function view() {
     return html`<h1>Conflicts</h1>
-      <p class="muted">Changes that lost last-write-wins against a newer stored version, newest first.</p>
+      <p class="muted">Changes that lost last-write-wins against a newer stored version, and ties won by a differing incoming change (with the state it replaced), newest first.</p>
       <form
         class="filters"
         @submit=${(e: Event) => {
@@ -143,18 +185,6 @@ export function conflictsPage(): Page {
       ${page ? pager(page.total, LIMIT, offset, (o) => ((offset = o), void load())) : null}`;
   }
 
-  function paint() {
-    render(view(), el);
-  }
-
-  return {
-    mount(target) {
-      el = target;
-      paint();
-      void load();
-    },
-    unmount() {
-      stopped = true;
-    },
-  };
+  const { page: shell, paint } = pageLife(view, load);
+  return shell;
 }

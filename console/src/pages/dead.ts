@@ -2,17 +2,15 @@
 // retry / ack / nack for one or many (POST /api/v1/dead-letters/actions),
 // each confirmed first. The waiting client gets the same reply as with
 // POST /api/v1/sync/acknowledge: the route uses the same pipeline path.
-import { html, render } from 'lit-html';
+import { html } from 'lit-html';
 
-import { api, ApiError, ENTITY_TYPES, type DeadLetter, type OperatorAction, type Paged } from '../api';
+import { api, ENTITY_TYPES, type DeadLetter, type OperatorAction, type Paged } from '../api';
 import type { Page } from '../main';
-import { confirmDialog, fmtTime, json, type Notice, noticeView, pager } from '../ui';
+import { confirmDialog, errorNotice, fmtTime, json, type Notice, noticeView, pageLife, pager } from '../ui';
 
 const LIMIT = 25;
 
 export function deadPage(): Page {
-  let el: HTMLElement;
-  let stopped = false;
   const filter = { tenant_id: '', entity_type: '', error: '' };
   let offset = 0;
   let page: Paged<DeadLetter> | null = null;
@@ -27,9 +25,9 @@ export function deadPage(): Page {
       const present = new Set(page.items.map(key));
       for (const k of [...selected]) if (!present.has(k)) selected.delete(k);
     } catch (e) {
-      notice = { kind: 'error', text: e instanceof ApiError ? e.message : String(e) };
+      notice = errorNotice(e);
     }
-    if (!stopped) paint();
+    paint();
   }
 
   async function act(action: OperatorAction, items: DeadLetter[]) {
@@ -71,7 +69,7 @@ export function deadPage(): Page {
       };
       selected.clear();
     } catch (e) {
-      notice = { kind: 'error', text: e instanceof ApiError ? e.message : String(e) };
+      notice = errorNotice(e);
     }
     busy = false;
     await load();
@@ -181,18 +179,6 @@ export function deadPage(): Page {
       ${page ? pager(page.total, LIMIT, offset, (o) => ((offset = o), void load())) : null}`;
   }
 
-  function paint() {
-    render(view(), el);
-  }
-
-  return {
-    mount(target) {
-      el = target;
-      paint();
-      void load();
-    },
-    unmount() {
-      stopped = true;
-    },
-  };
+  const { page: shell, paint } = pageLife(view, load);
+  return shell;
 }

@@ -1,14 +1,12 @@
 // Entry lookup by tenant and entry id: state, attempts, result and timeline
 // (GET /api/v1/entries/{tenant_id}/{entry_id}/timeline).
-import { html, render } from 'lit-html';
+import { html } from 'lit-html';
 
-import { api, ApiError, type EntryTimeline } from '../api';
+import { api, type EntryTimeline } from '../api';
 import type { Page } from '../main';
-import { fmtTime, json } from '../ui';
+import { errorText, fmtTime, json, pageLife } from '../ui';
 
 export function entryPage(): Page {
-  let el: HTMLElement;
-  let stopped = false;
   let tenant = '';
   let entryId = '';
   let data: EntryTimeline | null = null;
@@ -24,10 +22,10 @@ export function entryPage(): Page {
       error = null;
     } catch (e) {
       data = null;
-      error = e instanceof ApiError ? e.message : String(e);
+      error = errorText(e);
     }
     loading = false;
-    if (!stopped) paint();
+    paint();
   }
 
   function view() {
@@ -77,20 +75,9 @@ export function entryPage(): Page {
         : null}`;
   }
 
-  function paint() {
-    render(view(), el);
-  }
-
-  return {
-    mount(target, params) {
-      el = target;
-      tenant = params[0] ?? '';
-      entryId = params[1] ?? '';
-      paint();
-      void load();
-    },
-    unmount() {
-      stopped = true;
-    },
-  };
+  const { page, paint } = pageLife(view, load, (params) => {
+    tenant = params[0] ?? '';
+    entryId = params[1] ?? '';
+  });
+  return page;
 }

@@ -10,9 +10,9 @@
 import { html, render } from 'lit-html';
 import uPlot from 'uplot';
 
-import { api, ApiError, overviewEvents, type Overview, type StatsPoint } from '../api';
+import { api, overviewEvents, type Overview, type StatsPoint } from '../api';
 import type { Page } from '../main';
-import { fmtNum } from '../ui';
+import { errorText, fmtNum } from '../ui';
 
 const POLL_MS = 2000;
 const SSE_FAILURES = 3;
@@ -178,7 +178,7 @@ export function overviewPage(): Page {
     try {
       apply(await api.overview());
     } catch (e) {
-      error = e instanceof ApiError ? e.message : String(e);
+      error = errorText(e);
     }
     if (stopped) return;
     paint();
@@ -216,7 +216,7 @@ export function overviewPage(): Page {
       try {
         points = (await api.history(15)).points;
       } catch (e) {
-        error = `history: ${e instanceof ApiError ? e.message : String(e)}`;
+        error = `history: ${errorText(e)}`;
       }
       if (stopped) return;
       resize = () => {

@@ -1,18 +1,16 @@
 // Tenants (GET /api/v1/tenants); one tenant's entities, searchable and paged
 // (GET /api/v1/tenants/{t}/entities); one entity with its stored JSON,
 // checksum and history from the sync log (.../entities/{type}/{id}).
-import { html, render } from 'lit-html';
+import { html } from 'lit-html';
 
-import { api, ApiError, ENTITY_TYPES, type EntityDetail, type EntitySummary, type Paged, type TenantSummary } from '../api';
+import { api, ENTITY_TYPES, type EntityDetail, type EntitySummary, type Paged, type TenantSummary } from '../api';
 import type { Page } from '../main';
-import { fmtAgo, fmtTime, json, pager } from '../ui';
+import { errorText, fmtAgo, fmtTime, json, pageLife, pager } from '../ui';
 
 const LIMIT = 25;
 const enc = encodeURIComponent;
 
 export function tenantsPage(): Page {
-  let el: HTMLElement;
-  let stopped = false;
   let params: string[] = [];
   let error: string | null = null;
   let tenants: TenantSummary[] | null = null;
@@ -32,9 +30,9 @@ export function tenantsPage(): Page {
         entity = await api.entity(params[0], params[1], params[2]);
       }
     } catch (e) {
-      error = e instanceof ApiError ? e.message : String(e);
+      error = errorText(e);
     }
-    if (!stopped) paint();
+    paint();
   }
 
   function listView() {
@@ -149,20 +147,13 @@ export function tenantsPage(): Page {
                 </table>`}`}`;
   }
 
-  function paint() {
+  function view() {
     const body = params.length === 0 ? listView() : params.length === 1 ? tenantView() : entityView();
-    render(html`${error ? html`<div class="notice error" role="alert">${error}</div>` : null}${body}`, el);
+    return html`${error ? html`<div class="notice error" role="alert">${error}</div>` : null}${body}`;
   }
 
-  return {
-    mount(target, p) {
-      el = target;
-      params = p.length >= 3 ? p.slice(0, 3) : p.slice(0, 1);
-      paint();
-      void load();
-    },
-    unmount() {
-      stopped = true;
-    },
-  };
+  const { page, paint } = pageLife(view, load, (p) => {
+    params = p.length >= 3 ? p.slice(0, 3) : p.slice(0, 1);
+  });
+  return page;
 }

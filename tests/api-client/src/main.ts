@@ -4,6 +4,9 @@
 // also validated against the schema openapi.yaml gives for its status.
 //
 // usage: node generated/out/src/main.js BASE_URL [WS_BASE_URL]
+// env API_CLIENT_AUTH=token: BASE_URL runs with --auth token; only the
+// accounts checks run (register, login, tenants, a route with and without
+// the token).
 //   BASE_URL     the REST server, e.g. http://127.0.0.1:8000
 //   WS_BASE_URL  optional: the WebSocket port as http://HOST:PORT, to check
 //                GET /api/v1/websocket/health there too
@@ -664,6 +667,156 @@ async function main(): Promise<void> {
   });
 }
 
-await main().catch((err) => check("run (no exception)", false, err instanceof Error ? err.stack : String(err)));
+// ---------------------------------------------------------------- accounts
+
+// accounts.md: register → login → create tenant → list tenants → a route
+// that names the tenant, with and without the token. `token` is true when
+// BASE_URL runs with --auth token (API_CLIENT_AUTH=token): then the route
+// must refuse the request without a token (401) and accept it with one.
+async function accounts(token: boolean): Promise<void> {
+  const mode = token ? "token" : "none";
+  const email = `user-${rnd}@example.org`;
+  const password = `pw-${rnd}-long`;
+  const accountTenant = `tenant-${mode}-${rnd}`;
+  let access = "";
+  let refresh = "";
+  let userId = "";
+  const bearer = () => ({ Authorization: `Bearer ${access}` });
+
+  await step(`GET /ping (${mode})`, async () => {
+    const { data, error, response } = await client.GET("/ping");
+    conforms("GET /ping", "/ping", "get", response.status, data ?? error);
+    eq("GET /ping: pong", data, { status: "ok", message: "pong" });
+  });
+
+  await step(`POST /register (${mode})`, async () => {
+    const label = `POST /register (${mode})`;
+    const { data, error, response } = await client.POST("/register", { body: { name: `User ${rnd}`, email, password } });
+    conforms(label, "/register", "post", response.status, data ?? error);
+    eq(`${label}: 201`, response.status, 201);
+    eq(`${label}: email`, data?.email, email);
+    check(`${label}: no password in the answer`, !JSON.stringify(data ?? {}).includes(password));
+    userId = data?.uuid ?? "";
+    const again = await client.POST("/register", { body: { name: "Again", email: email.toUpperCase(), password } });
+    conforms(`${label} (same email)`, "/register", "post", again.response.status, again.data ?? again.error);
+    checkError(`${label} (same email)`, again.response, again.error, 409, "email_taken");
+  });
+
+  await step(`POST /login (${mode})`, async () => {
+    const label = `POST /login (${mode})`;
+    const bad = await client.POST("/login", { body: { username_or_email: email, password: "wrong-password" } });
+    conforms(`${label} (wrong password)`, "/login", "post", bad.response.status, bad.data ?? bad.error);
+    checkError(`${label} (wrong password)`, bad.response, bad.error, 401, "invalid_credentials");
+    const { data, error, response } = await client.POST("/login", { body: { username_or_email: email, password } });
+    conforms(label, "/login", "post", response.status, data ?? error);
+    eq(`${label}: 200`, response.status, 200);
+    eq(`${label}: uuid`, data?.uuid, userId);
+    access = data?.accessToken ?? "";
+    refresh = data?.refreshToken ?? "";
+    check(`${label}: a JWT access token`, access.split(".").length === 3, access.slice(0, 20));
+  });
+
+  await step(`POST /token/refresh (${mode})`, async () => {
+    const label = `POST /token/refresh (${mode})`;
+    const { data, error, response } = await client.POST("/token/refresh", { body: { refreshToken: refresh } });
+    conforms(label, "/token/refresh", "post", response.status, data ?? error);
+    eq(`${label}: 200`, response.status, 200);
+    const old = refresh;
+    access = data?.accessToken ?? access;
+    refresh = data?.refreshToken ?? refresh;
+    const reused = await client.POST("/token/refresh", { body: { refreshToken: old } });
+    conforms(`${label} (reused)`, "/token/refresh", "post", reused.response.status, reused.data ?? reused.error);
+    checkError(`${label} (reused)`, reused.response, reused.error, 401, "unauthorized");
+    access = (await client.POST("/login", { body: { username_or_email: email, password } })).data?.accessToken ?? access;
+  });
+
+  await step(`GET /users/me (${mode})`, async () => {
+    const label = `GET /users/me (${mode})`;
+    const { data, error, response } = await client.GET("/users/me", { headers: bearer() });
+    conforms(label, "/users/me", "get", response.status, data ?? error);
+    eq(`${label}: uuid`, data?.uuid, userId);
+    const none = await client.GET("/users/me");
+    checkError(`${label} (no token)`, none.response, none.error, 401, "unauthorized");
+  });
+
+  await step(`POST /tenants/ (${mode})`, async () => {
+    const label = `POST /tenants/ (${mode})`;
+    const body = { uuid: accountTenant, name: "Home", user_id: userId };
+    const { data, error, response } = await client.POST("/tenants", { body, headers: bearer() });
+    conforms(label, "/tenants", "post", response.status, data ?? error);
+    eq(`${label}: 201`, response.status, 201);
+    eq(`${label}: owner`, data?.user_id, userId);
+    const again = await client.POST("/tenants", { body, headers: bearer() });
+    conforms(`${label} (again)`, "/tenants", "post", again.response.status, again.data ?? again.error);
+    eq(`${label} (again): 200`, again.response.status, 200);
+  });
+
+  await step(`GET /tenants?user_id= (${mode})`, async () => {
+    const label = `GET /tenants (${mode})`;
+    const { data, error, response } = await client.GET("/tenants", { params: { query: { user_id: userId } }, headers: bearer() });
+    conforms(label, "/tenants", "get", response.status, data ?? error);
+    eq(`${label}: the one tenant`, (data ?? []).map((t) => t.uuid), [accountTenant]);
+  });
+
+  await step(`GET /api/v1/sync/status with and without the token (${mode})`, async () => {
+    const label = `GET /api/v1/sync/status (${mode})`;
+    const path = { tenant_id: accountTenant };
+    const without = await client.GET("/api/v1/sync/status/{tenant_id}", { params: { path } });
+    if (token) {
+      conforms(`${label} (no token)`, "/api/v1/sync/status/{tenant_id}", "get", without.response.status, without.error);
+      checkError(`${label} (no token)`, without.response, without.error, 401, "unauthorized");
+      eq(`${label} (no token): WWW-Authenticate`, without.response.headers.get("www-authenticate"), "Bearer");
+    } else {
+      eq(`${label} (no token, none mode): 200`, without.response.status, 200);
+    }
+    const { data, error, response } = await client.GET("/api/v1/sync/status/{tenant_id}", { params: { path }, headers: bearer() });
+    conforms(label, "/api/v1/sync/status/{tenant_id}", "get", response.status, data ?? error);
+    eq(`${label}: 200 with the token`, response.status, 200);
+    if (token) {
+      const other = await client.GET("/api/v1/sync/status/{tenant_id}", { params: { path: { tenant_id: `someone-elses-${rnd}` } }, headers: bearer() });
+      conforms(`${label} (other tenant)`, "/api/v1/sync/status/{tenant_id}", "get", other.response.status, other.error);
+      checkError(`${label} (other tenant)`, other.response, other.error, 403, "forbidden");
+      const stats = await client.GET("/api/v1/queue/stats", { headers: bearer() });
+      checkError(`GET /api/v1/queue/stats (user token)`, stats.response, stats.error, 403, "forbidden");
+    }
+  });
+
+  await step(`PUT /tenants/{uuid}, reset, DELETE (${mode})`, async () => {
+    const label = `tenant lifecycle (${mode})`;
+    const path = { uuid: accountTenant };
+    const renamed = await client.PUT("/tenants/{uuid}", { params: { path, query: { user_id: userId } }, body: { name: "Renamed" }, headers: bearer() });
+    conforms(`${label}: rename`, "/tenants/{uuid}", "put", renamed.response.status, renamed.data ?? renamed.error);
+    eq(`${label}: renamed`, renamed.data?.name, "Renamed");
+    const reset = await client.POST("/tenants/{uuid}/reset-database", { params: { path, query: { user_id: userId } }, headers: bearer() });
+    conforms(`${label}: reset`, "/tenants/{uuid}/reset-database", "post", reset.response.status, reset.data ?? reset.error);
+    eq(`${label}: reset 200`, reset.response.status, 200);
+    const del = await client.DELETE("/tenants/{uuid}/complete", { params: { path, query: { user_id: userId } }, headers: bearer() });
+    conforms(`${label}: delete`, "/tenants/{uuid}/complete", "delete", del.response.status, del.data ?? del.error);
+    eq(`${label}: delete 200`, del.response.status, 200);
+    const { data } = await client.GET("/tenants", { params: { query: { user_id: userId } }, headers: bearer() });
+    eq(`${label}: gone`, data, []);
+  });
+
+  await step(`POST /logout (${mode})`, async () => {
+    const { response } = await client.POST("/logout", { body: { refreshToken: refresh } });
+    eq(`POST /logout (${mode}): 204`, response.status, 204);
+    const after = await client.POST("/token/refresh", { body: { refreshToken: refresh } });
+    checkError(`POST /token/refresh after logout (${mode})`, after.response, after.error, 401, "unauthorized");
+  });
+}
+
+async function run(): Promise<void> {
+  if (process.env.API_CLIENT_AUTH === "token") {
+    spec = (await SwaggerParser.dereference(openapiFile)) as unknown as Doc;
+    console.log(`# syncd API client checks against a token-mode syncd at ${baseUrl}`);
+    await waitForServer();
+    await accounts(true);
+    return;
+  }
+  await main();
+  await accounts(false);
+}
+
+await run().catch((err) => check("run (no exception)", false, err instanceof Error ? err.stack : String(err)));
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

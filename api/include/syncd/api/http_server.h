@@ -14,8 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "syncd/auth/directory.h"
+#include "syncd/auth/tokens.h"
 #include "syncd/common/origin_policy.h"
 #include "syncd/common/status.h"
+#include "syncd/db/account_store.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/store.h"
 #include "syncd/pipeline/pipeline.h"
@@ -27,13 +30,31 @@ struct WsInfo {
   std::function<int64_t()> connections;  // open WebSocket connections
   std::function<int64_t()> tenants;      // distinct tenants among them
   std::function<bool()> up;              // listening
-  // Connections closed (1008) for not reading, since start. Last, so that
-  // brace-initialised WsInfo{connections, tenants, up} stays what it says.
+  // Connections closed (1008) for not reading, since start. An unset
+  // function reads as 0.
   std::function<int64_t()> slow_closes;
+  // Initial data loads read from the database, and requests answered with
+  // a load read for another request of the same tenant state, since start.
+  std::function<int64_t()> initial_load_reads;
+  std::function<int64_t()> initial_load_shared;
 };
 
 // Open connections per tenant (the console's tenant list).
 using TenantConnectionsFn = std::function<std::map<std::string, int64_t>()>;
+
+// Called (from the thread that answers deferred requests) after a tenant was
+// deleted, to close its open WebSocket connections (1000).
+using TenantClosedFn = std::function<void(const std::string& tenant)>;
+
+// Tokens and access checks (accounts.md).
+struct AuthOptions {
+  // token mode: every route but the open ones needs a valid access token.
+  // false (none mode): nothing is checked; the accounts routes still work.
+  bool required = false;
+  auth::TokenKeys keys;
+  int64_t access_ttl_s = 900;
+  int64_t refresh_ttl_s = 2592000;
+};
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
@@ -87,8 +108,23 @@ class HttpServer {
   // the console's 2-second stats sampler (its 15-minute chart history).
   void UseConsoleStore(db::ConsoleStore* store, TenantConnectionsFn tenant_connections = {});
 
+  // The accounts store and the owners directory (not owned; both outlive
+  // the server), the token settings, and who closes a deleted tenant's
+  // connections. Call before Start().
+  void UseAccounts(db::AccountStore* accounts, auth::Directory* directory, AuthOptions auth,
+                   TenantClosedFn tenant_closed = {});
+
   // Every route as "METHOD /path/{param}", for the openapi.yaml test.
   static std::vector<std::string> Routes();
+
+  // Every route with its access rule in token mode (accounts.md), for the
+  // tests that walk the table and the report.
+  struct RouteRule {
+    std::string method;
+    std::string path;
+    auth::Access access;
+  };
+  static std::vector<RouteRule> RouteRules();
 
  private:
   class Impl;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "syncd/common/origin_policy.h"
+#include "syncd/domain/lww.h"
 
 namespace syncd::app {
 
@@ -28,6 +29,14 @@ struct Options {
   // --ws-max-buffered-bytes: a WebSocket client with this much unsent (it
   // does not read) is closed with 1008 rather than buffered without bound.
   int64_t ws_max_buffered_bytes = 64LL << 20;
+  // --ws-ping-interval-s / --ws-pong-timeout-s: a WebSocket ping control
+  // frame every interval; a connection that has not answered one within the
+  // timeout is closed (1001), so dead peers do not hold memory and waiters.
+  int ws_ping_interval_s = 25;
+  int ws_pong_timeout_s = 10;
+  // --lww-tie / SYNCD_LWW_TIE: who wins an updated_at tie with a differing
+  // state: the incoming change (default) or the stored state (the old rule).
+  domain::TieRule lww_tie = domain::TieRule::kIncoming;
   std::string synchronous = "FULL";  // --sqlite-synchronous / SYNCD_SQLITE_SYNCHRONOUS
   std::string openapi_path;          // --openapi / SYNCD_OPENAPI: file for GET /openapi.yaml
   std::string console_dir;  // --console-dir / SYNCD_CONSOLE_DIR: built console (console/dist)
@@ -55,6 +64,19 @@ struct Options {
   // --instance-timeout-ms / SYNCD_INSTANCE_TIMEOUT_MS: an instance whose
   // heartbeat is older is dead; its unfinished rows are claimed again.
   int64_t instance_timeout_ms = 10000;
+  // Accounts and access control (accounts.md). --auth / SYNCD_AUTH: "none"
+  // or "token"; after parsing never empty: none on a loopback --host, else
+  // token, unless spelled out.
+  std::string auth;
+  bool auth_explicit = false;  // --auth or SYNCD_AUTH was given
+  // The HMAC secret of syncd's own tokens: the contents of --jwt-secret-file
+  // or SYNCD_JWT_SECRET. Never printed.
+  std::string jwt_secret;
+  // --jwt-public-key-file / SYNCD_JWT_PUBLIC_KEY_FILE: an external provider's
+  // PEM public key (RS256 or ES256), its contents.
+  std::string jwt_public_key;
+  int64_t access_token_ttl_s = 900;       // --access-token-ttl-s
+  int64_t refresh_token_ttl_s = 2592000;  // --refresh-token-ttl-s (30 days)
   // Test hook (environment only): SYNCD_FAULT_COMMIT_RATE, SYNCD_FAULT_SEED.
   double fault_commit_rate = 0;
   uint64_t fault_seed = 1;
@@ -65,6 +87,14 @@ enum class ParseOutcome { kRun, kHelp, kError };
 // Parses argv and the environment. kError: *error holds one line for stderr.
 ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* error);
 std::string HelpText();
+
+// Fills in --auth's default (none on a loopback host, else token), reads
+// SYNCD_JWT_SECRET when no secret file was given, and refuses token mode
+// without a key or a secret under 32 bytes. Called by ParseOptions.
+bool ResolveAuth(Options* options, std::string* error);
+
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackHost(const std::string& host);
 
 }  // namespace syncd::app
 

@@ -44,7 +44,10 @@ struct ConsoleConflict {
   std::string stored_data;         // the stored entity when it was detected
   int64_t resolved_at_ms = 0;      // 0 while open
   std::string resolved_by;
-  std::string resolution_entry_id;  // "take incoming": the new entry's id
+  // The operator's action: take_incoming, keep_stored or restore_replaced
+  // ("" while open). record.resolution keeps the conflict's kind.
+  std::string resolved_action;
+  std::string resolution_entry_id;  // take_incoming / restore_replaced: the new entry's id
 };
 
 struct ConflictFilter {
@@ -93,12 +96,14 @@ class ConsoleStore {
   virtual Status ListConflicts(const ConflictFilter& filter, std::vector<ConsoleConflict>* out,
                                int64_t* total) = 0;
   virtual Status GetConflict(int64_t id, std::optional<ConsoleConflict>* out) = 0;
-  // Marks an open conflict resolved. *changed is false when it was already
-  // resolved (or does not exist): nothing is written then.
-  virtual Status ResolveConflict(int64_t id, const std::string& resolution,
+  // Marks an open conflict resolved by `action` (resolved_action; the
+  // conflict's kind in `resolution` stays). *changed is false when it was
+  // already resolved (or does not exist): nothing is written then.
+  virtual Status ResolveConflict(int64_t id, const std::string& action,
                                  const std::string& resolved_by, int64_t at_ms,
                                  const std::string& entry_id, bool* changed) = 0;
-  // Undoes ResolveConflict when the change it promised could not be queued.
+  // Undoes ResolveConflict when the change it promised could not be queued:
+  // open again, with its kind (`resolution`) unchanged.
   virtual Status ReopenConflict(int64_t id) = 0;
   // Every tenant that has entities, queue rows or counters, by id.
   virtual Status ListTenants(std::vector<TenantSummaryRow>* out) = 0;

@@ -49,6 +49,11 @@ class FaultInjectingStore final : public WriteStore {
                      int64_t lease_until_ms, int64_t* seq, bool* inserted) override {
     return inner_->InsertEntry(entry, received_at_ms, state, lease_until_ms, seq, inserted);
   }
+  Status InsertRefusedEntry(std::string_view tenant_id, const domain::EntryError& refused,
+                            const domain::EntryResult& result, int64_t received_at_ms,
+                            bool* inserted) override {
+    return inner_->InsertRefusedEntry(tenant_id, refused, result, received_at_ms, inserted);
+  }
   Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
                    std::optional<QueueRow>* row) override {
     return inner_->FindEntry(tenant_id, entry_id, row);
@@ -90,6 +95,9 @@ class FaultInjectingStore final : public WriteStore {
   Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
                               int64_t delete_before_ms) override {
     return inner_->InsertMetricSnapshot(taken_at_ms, body, delete_before_ms);
+  }
+  Status PurgeTenant(std::string_view tenant_id, bool remove_tenant, TenantPurge* purged) override {
+    return inner_->PurgeTenant(tenant_id, remove_tenant, purged);
   }
 
  private:

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "syncd/db/account_store.h"
 #include "syncd/db/console_store.h"
 #include "syncd/db/store.h"
 
@@ -48,6 +49,11 @@ std::unique_ptr<WriteStore> OpenPostgresWriteStore(const PostgresOptions& option
 std::unique_ptr<ReadStore> OpenPostgresReadStore(const PostgresOptions& options, Status* status);
 std::unique_ptr<ConsoleStore> OpenPostgresConsoleStore(const PostgresOptions& options,
                                                        Status* status);
+// The accounts tables of the same schema (accounts.md). Its writes of users
+// and tenants (and a tenant purge) announce themselves on the
+// syncd_accounts channel: see StartPostgresAccountsListener.
+std::unique_ptr<AccountStore> OpenPostgresAccountStore(const PostgresOptions& options,
+                                                       Status* status);
 
 // scale.md 4: the entries other instances finish, as they announce them
 // (NOTIFY at commit), read back from the queue with their entities. Owns a
@@ -62,6 +68,15 @@ class FinishedListener {
 using FinishedCallback = std::function<void(std::vector<FinishedEntry>)>;
 std::unique_ptr<FinishedListener> StartPostgresListener(const PostgresOptions& options,
                                                         FinishedCallback callback, Status* status);
+
+// Calls `changed` (on the listener's own thread) after any instance changed
+// users or tenants (NOTIFY syncd_accounts at its commit), and also after each
+// (re)connection of the listener, since what was announced while it was cut
+// off is lost: the caller re-reads what it keeps. Destroying it stops the
+// thread.
+std::unique_ptr<FinishedListener> StartPostgresAccountsListener(const PostgresOptions& options,
+                                                                std::function<void()> changed,
+                                                                Status* status);
 
 }  // namespace syncd::db
 

@@ -7,6 +7,7 @@
 #define SYNCD_DB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ struct QueueRow {
   int64_t received_at_ms = 0;
   int64_t finished_at_ms = 0;                 // 0 while unfinished
   std::optional<domain::EntryResult> result;  // done and dead entries
+  // Set for an entry refused as it was read (InsertRefusedEntry): what could
+  // be read of it, as sent; `entry` then holds only the ids.
+  std::optional<domain::EntryError> refused;
 };
 
 // The stored state of one entity (a tombstone when deleted).
@@ -58,7 +62,34 @@ struct StoredEntity {
   std::string source_entry_id;
 };
 
-// A superseded change (protocol.md: every superseded outcome is a conflict).
+// A tenant's change position (protocol.md: the `cursor` of incremental
+// loads). `seq` counts the tenant's entity writes: each write takes the next
+// value and the entity row keeps it, so "changed after seq S" is a range of
+// an index. `epoch` is drawn at random at the tenant's first write and never
+// changes, so a position of another tenant, or of a database that was
+// replaced by a new one, is never taken for this tenant's. Both 0 before the
+// tenant's first write.
+struct ChangePosition {
+  int64_t epoch = 0;
+  int64_t seq = 0;
+};
+
+// One entity as a load streams it (ReadStore::ReadLoad). The views are valid
+// only during the visitor's call.
+struct LoadRow {
+  domain::EntityType type = domain::EntityType::kAccount;
+  std::string_view entity_id;
+  std::string_view data;  // canonical JSON; {"id":…} for a tombstone
+  bool deleted = false;
+};
+using LoadVisitor = std::function<void(const LoadRow&)>;
+
+// Conflict resolutions the pipeline records (protocol.md, Conflict rule).
+inline constexpr char kServerWins[] = "server_wins";         // superseded: stored state kept
+inline constexpr char kClientWinsTie[] = "client_wins_tie";  // a tie won by a differing change
+
+// A superseded change, or a tie won by the incoming change (protocol.md:
+// both are recorded as conflicts).
 struct ConflictRecord {
   std::string tenant_id;
   domain::EntityType type = domain::EntityType::kAccount;
@@ -68,7 +99,7 @@ struct ConflictRecord {
   int64_t stored_version_ms = 0;
   std::string incoming_checksum;
   std::string stored_checksum;
-  std::string resolution = "server_wins";
+  std::string resolution = kServerWins;
   int64_t detected_at_ms = 0;
 };
 
@@ -122,6 +153,17 @@ struct EntityRef {
   std::string_view entity_id;
 };
 
+// What a tenant delete or reset removed (WriteStore::PurgeTenant).
+struct TenantPurge {
+  int64_t entities = 0;
+  int64_t queue_entries = 0;
+  int64_t conflicts = 0;
+  int64_t sync_log = 0;
+  // The counter changes the purge wrote (the tenant's counters gone, its
+  // depth out of the global depth), for the pipeline's statistics.
+  CounterMap counter_deltas;
+};
+
 // Kinds of write transaction, so that a wrapper can fail just one kind.
 enum class TxnKind { kIngest, kApply, kMaintenance };
 
@@ -161,6 +203,12 @@ class WriteStore {
   virtual Status InsertEntry(const domain::SyncEntry& entry, int64_t received_at_ms,
                              EntryState state, int64_t lease_until_ms, int64_t* seq,
                              bool* inserted) = 0;
+  // Remembers an entry refused as it was read (`refused.id` set): a finished
+  // row holding `result` (its permanent NACK), so that a resend of the id is
+  // answered with it. Ignores an existing (tenant, entry id) like InsertEntry.
+  virtual Status InsertRefusedEntry(std::string_view tenant_id, const domain::EntryError& refused,
+                                    const domain::EntryResult& result, int64_t received_at_ms,
+                                    bool* inserted) = 0;
   virtual Status FindEntry(std::string_view tenant_id, std::string_view entry_id,
                            std::optional<QueueRow>* row) = 0;
   virtual Status ClaimEntry(int64_t seq, int attempts, int64_t lease_until_ms) = 0;
@@ -204,6 +252,16 @@ class WriteStore {
   virtual Status DeleteFinishedBefore(int64_t cutoff_ms, int limit, int* deleted) = 0;
   virtual Status InsertMetricSnapshot(int64_t taken_at_ms, std::string_view body,
                                       int64_t delete_before_ms) = 0;
+
+  // Inside the caller's transaction: every row of the tenant's sync data
+  // (entities, queue with its attempts, conflicts, sync log, checkpoint,
+  // change position, counters; the tenant's depth leaves the global depth)
+  // and, when
+  // `remove_tenant`, the tenant's row in the accounts table (if that table
+  // exists in this database). Unfinished rows go too: the pipeline calls
+  // this after taking the tenant's entries out of memory.
+  virtual Status PurgeTenant(std::string_view tenant_id, bool remove_tenant,
+                             TenantPurge* purged) = 0;
 };
 
 // Read side, for WebSocket reads and REST. Each instance has its own
@@ -222,6 +280,17 @@ class ReadStore {
   virtual Status ListConflicts(std::string_view tenant_id, int limit,
                                std::vector<ConflictRecord>* out) = 0;
   virtual Status GetCheckpoint(std::string_view tenant_id, std::optional<Checkpoint>* out) = 0;
+  // The tenant's change position now (one indexed row; cheap).
+  virtual Status GetChangePosition(std::string_view tenant_id, ChangePosition* out) = 0;
+  // One consistent snapshot for an initial_data_load: *at is the tenant's
+  // position in it; then `visit` sees, grouped by type in
+  // domain::AllEntityTypes() order, every live entity when since_seq is
+  // kFullLoad, or else every entity written after since_seq (0: every write
+  // numbered since cursors exist), tombstones included. Rows are streamed,
+  // never collected: a load holds one row at a time.
+  static constexpr int64_t kFullLoad = -1;
+  virtual Status ReadLoad(std::string_view tenant_id, int64_t since_seq, ChangePosition* at,
+                          const LoadVisitor& visit) = 0;
   // Seq and received time of the oldest unfinished entry (pending, in_flight
   // or retry_wait) of a tenant, or of all tenants when tenant_id is empty.
   virtual Status OldestUnfinished(std::string_view tenant_id,

@@ -20,6 +20,7 @@
 #include "syncd/db/store.h"
 #include "syncd/domain/entity.h"
 #include "syncd/domain/entry.h"
+#include "syncd/domain/lww.h"
 #include "syncd/domain/result.h"
 #include "syncd/pipeline/metrics.h"
 #include "syncd/pipeline/results.h"
@@ -32,6 +33,8 @@ struct PipelineOptions {
   int batch_wait_ms = 2;       // longest an entry waits for its batch to fill (only under load)
   RetryPolicy retry;           // attempts and backoff
   int64_t queue_max = 100000;  // unfinished entries before rate_limit_error
+  // Who wins an updated_at tie with a differing state (--lww-tie).
+  domain::TieRule lww_tie = domain::TieRule::kIncoming;
   int64_t result_retention_ms = 168LL * 3600 * 1000;
   int64_t lease_ms = 30000;   // in_flight lease; an expired lease is claimed again
   int retention_batch = 500;  // rows deleted per maintenance transaction
@@ -67,6 +70,10 @@ struct Delivery {
   // to the sender). Empty for NACKs and duplicates.
   std::string entity_data;  // canonical JSON; {"id":…} when deleted
   bool entity_deleted = false;
+  // Set for an entry refused as it was read (validation, permission): the
+  // NACK names the fields as they were read (any of them may be missing),
+  // not the typed ones above.
+  std::optional<domain::EntryError> refused;
 };
 
 // One batch of results, shared (not copied) by every sink.
@@ -97,10 +104,13 @@ struct SubmitOutcome {
 
 // Operator actions on one entry (REST /api/v1/sync/acknowledge).
 enum class OperatorAction { kRetry, kAck, kNack };
+// The answer to an operator action on one entry, or to a tenant purge.
 struct OperatorResult {
   enum class Code { kOk, kNotFound, kNotDead, kError } code = Code::kOk;
   std::string message;
   std::string state;  // the entry's state afterwards
+  // A tenant purge that committed: what it removed.
+  std::optional<db::TenantPurge> purged;
 };
 
 enum class Health { kOk, kDegraded };
@@ -127,6 +137,17 @@ class Pipeline {
   // queue_max (rate_limit_error, retry after RetryAfterMs()) or when stopping;
   // nothing is persisted then.
   SubmitOutcome Submit(domain::SyncEntry entry, int64_t received_us);
+  // An entry refused as it was read (validation, permission) on a connection
+  // of `tenant_id` (protocol.md: remembered NACKs). With a readable id (an
+  // identifier) it is accepted: written to the queue as finished with its
+  // NACK, which is delivered (state kDone) after that commit to the
+  // connections waiting on the id; a resend of the id, valid or not, is then
+  // answered with that NACK marked duplicate (and an id the tenant sent
+  // before is answered as any duplicate). Without a readable id, when
+  // stopping, or beyond kMaxRefusedInbox waiting, `refused` is the NACK to
+  // send now, not remembered. Counted either way (received, nacked).
+  SubmitOutcome SubmitRefused(const std::string& tenant_id, domain::EntryError error,
+                              int64_t received_us);
   // Counts an entry NACKed before it reached the queue (validation,
   // permission); nothing else is written. The count shows in the statistics
   // at once and reaches the counters table with the next ingest commit.
@@ -143,6 +164,15 @@ class Pipeline {
 
   std::future<OperatorResult> Operate(const std::string& tenant_id, const std::string& entry_id,
                                       OperatorAction action, const std::string& detail);
+
+  // A tenant delete (`remove_tenant`) or reset (accounts.md), run by the
+  // worker between its transactions: it drops the tenant's entries it holds
+  // (queued, waiting for a retry, arrived and not yet written) and answers
+  // each with a non-permanent system_error NACK (results::TenantPurged), then
+  // removes every row of the tenant in one transaction with the counters,
+  // and drops the tenant from the statistics. kOk with `purged`, or kError
+  // (nothing removed, nothing dropped). docs/design.md "Tenant delete and reset".
+  std::future<OperatorResult> PurgeTenant(const std::string& tenant_id, bool remove_tenant);
 
   QueueCounts GlobalCounts() const;
   QueueCounts TenantCounts(const std::string& tenant_id) const;

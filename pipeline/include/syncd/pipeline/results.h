@@ -23,6 +23,8 @@ inline constexpr char kRetriesExhausted[] = "retries exhausted; database unavail
 inline constexpr char kQueueFull[] = "queue full; try again later";
 inline constexpr char kShuttingDown[] = "server shutting down";
 inline constexpr char kOperatorRejected[] = "rejected by an operator";
+inline constexpr char kTenantDeleted[] = "tenant deleted";
+inline constexpr char kTenantReset[] = "tenant reset";
 // A client told to come back after a shutdown tries again after this long.
 inline constexpr int64_t kShuttingDownRetryAfterMs = 1000;
 
@@ -51,6 +53,9 @@ domain::EntryResult Validation(std::string detail, int64_t now_ms);
 // An entry refused as it was read (validation or permission; permanent).
 domain::EntryResult EntryRefused(const domain::EntryError& error, int64_t now_ms);
 domain::EntryResult OperatorRejected(std::string detail, int64_t now_ms);  // "" = the default text
+// An entry of a tenant deleted or reset while it waited (system_error, not
+// permanent: nothing was decided about it; the client may send it again).
+domain::EntryResult TenantPurged(bool removed, int64_t now_ms);
 
 }  // namespace results
 }  // namespace syncd::pipeline

@@ -28,13 +28,16 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 void StringValue(JsonWriter& w, std::string_view s);
 void StringOrNull(JsonWriter& w, const std::string& s);
 void IntOrNull(JsonWriter& w, int64_t v);
+// A measured figure (latencies in ms in the stats answers) rounded half away
+// from zero to 3 decimals: 3.6291276459745904 is written 3.629. More digits
+// are noise of the estimate, not information.
+void Rounded3(JsonWriter& w, double v);
 
 // --- WebSocket ---------------------------------------------------------------
 
-// sync_ack / sync_nack for a pipeline result.
+// sync_ack / sync_nack for a pipeline result, or for an entry refused as it
+// was read (Delivery::refused: the fields as read).
 std::string SyncReplyJson(const pipeline::Delivery& d);
-// sync_nack for an entry refused before it was queued.
-std::string EntryErrorNackJson(const domain::EntryError& e, int64_t now_ms);
 
 // --- REST --------------------------------------------------------------------
 

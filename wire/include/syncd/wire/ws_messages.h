@@ -23,8 +23,6 @@ std::string ErrorJson(std::string_view code, std::string_view message,
 std::string StatusJson(std::string_view status);
 // pong echoing the ping's timestamp value as sent (absent when it had none).
 std::string PongJson(const rapidjson::Value* timestamp);
-std::string InitialDataLoadJson(const std::string& tenant_id,
-                                const std::vector<db::StoredEntity>& entities, int64_t now_ms);
 // `connection_healthy`: the asking connection is not closing and has no more
 // than --ws-max-buffered-bytes queued unsent; `healthy_connections` counts the
 // connections for which that holds.

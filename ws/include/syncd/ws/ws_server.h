@@ -24,6 +24,20 @@
 
 namespace syncd::ws {
 
+// The answer of WsOptions::authorize for one upgrade.
+struct WsAuthorization {
+  int status = 0;  // 0: allowed; 401: no valid token; 403: may not use the tenant
+  // When the token expires (epoch ms): the connection is then closed with
+  // 1008 "token expired". 0: never.
+  int64_t expires_at_ms = 0;
+};
+
+// Decides an upgrade for `tenant` from its `Authorization` header value and
+// its `access_token` query value (percent-decoded; either may be empty).
+// Runs on the Asio thread: it must not block (no database read).
+using WsAuthorizeFn = std::function<WsAuthorization(
+    const std::string& tenant, const std::string& authorization, const std::string& query_token)>;
+
 struct WsOptions {
   std::string host = "127.0.0.1";
   int port = 8001;                      // 0: any free port (see port())
@@ -34,6 +48,12 @@ struct WsOptions {
   // All connections together: once this much is queued unsent, the
   // connection holding the most is closed (1008), as for max_buffered_bytes.
   int64_t max_buffered_total_bytes = 256LL << 20;
+  // Keep-alive (protocol.md): a ping control frame every ping_interval_ms;
+  // a connection that has not answered one with a pong within
+  // pong_timeout_ms is closed with 1001 (a dead peer: its waiters go, its
+  // results stay durable and are replayed when it resends).
+  int64_t ping_interval_ms = 25000;
+  int64_t pong_timeout_ms = 10000;
   // Open connections served at once (upgrades in progress count); an upgrade
   // beyond it is refused (503 too_many_connections).
   int max_connections = 4096;
@@ -42,6 +62,9 @@ struct WsOptions {
   int reader_threads = 2;
   // A browser upgrade whose Origin this does not allow gets 403.
   common::OriginPolicy origins;
+  // Token mode (accounts.md): decides each upgrade; empty = every upgrade
+  // allowed, nothing expires.
+  WsAuthorizeFn authorize;
   // Body of GET /api/v1/websocket/health (and /health) on this port.
   std::function<std::string()> health_body;
   // data_status_response body for (tenant, types; empty = all).
@@ -71,9 +94,17 @@ class WsServer {
   int64_t tenants() const;
   // Connections closed (1008) because they did not read, since start.
   int64_t slow_closes() const;
+  // Initial data loads read (and serialised), and requests answered with a
+  // load read for another request of the same tenant state, since start.
+  int64_t initial_load_reads() const;
+  int64_t initial_load_shared() const;
   // Open connections per tenant (any thread; the operator console).
   std::map<std::string, int64_t> TenantConnections() const;
   bool up() const;
+
+  // Closes every open connection of `tenant` with 1000 (a deleted tenant).
+  // Any thread; returns once the closes are started (at most 2 s).
+  void CloseTenant(const std::string& tenant);
 
   void StopAccepting();  // closes the listening socket; open connections go on
   // Sends {"type":"status","status":"shutdown"}, closes every connection with

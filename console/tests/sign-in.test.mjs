@@ -1,0 +1,65 @@
+// The console against a token-mode syncd (accounts.md): the console routes
+// are operator-only there, so the console first shows its sign-in form; a
+// wrong password is refused, the operator's password opens the overview,
+// which then follows the Server-Sent Events stream with the token, and
+// "Sign out" brings the form back. scripts/console-test.sh starts syncd
+// with --auth token and an operator made by `syncd user add` (OPERATOR_EMAIL,
+// OPERATOR_PASSWORD). Every wait is on a condition.
+import assert from 'node:assert/strict';
+
+import { chromium } from 'playwright-core';
+
+const HTTP = process.env.SYNCD_HTTP_URL;
+const EMAIL = process.env.OPERATOR_EMAIL;
+const PASSWORD = process.env.OPERATOR_PASSWORD;
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+assert.ok(HTTP && EMAIL && PASSWORD, 'SYNCD_HTTP_URL, OPERATOR_EMAIL and OPERATOR_PASSWORD must be set');
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+});
+const errors = [];
+let passed = 0;
+try {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (err) => errors.push(err.message));
+
+  await page.goto(`${HTTP}/console/`);
+  await page.waitForSelector('[data-page="sign-in"]', { timeout: 10000 });
+  console.log('ok   the console asks an operator to sign in');
+  passed++;
+
+  await page.fill('input[name="email"]', EMAIL);
+  await page.fill('input[name="password"]', 'not-the-password');
+  await page.click('button[type="submit"]');
+  await page.waitForSelector('[data-page="sign-in"] [role="alert"]', { timeout: 10000 });
+  assert.match(await page.locator('[role="alert"]').innerText(), /Wrong email or password/);
+  console.log('ok   a wrong password is refused');
+  passed++;
+
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"]');
+  await page.waitForSelector('[data-testid="q-pending"]', { timeout: 10000 });
+  await page.waitForSelector('[data-testid="live"][data-live="sse"]', { timeout: 10000 });
+  assert.ok(await page.evaluate(() => sessionStorage.getItem('syncd-console-token')), 'token kept for this tab');
+  console.log('ok   signed in: the overview follows the event stream with the token');
+  passed++;
+
+  await page.goto(`${HTTP}/console/#/tenants`);
+  await page.waitForSelector('[data-page="tenants"]', { timeout: 10000 });
+  assert.equal(await page.locator('[data-page="sign-in"]').count(), 0, 'a reload keeps the session');
+  console.log('ok   the session survives a reload of the tab');
+  passed++;
+
+  await page.click('[data-testid="sign-out"]');
+  await page.waitForSelector('[data-page="sign-in"]', { timeout: 10000 });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('syncd-console-token')), null);
+  console.log('ok   sign out forgets the token');
+  passed++;
+  assert.deepEqual(errors, [], 'no page errors');
+} finally {
+  await browser.close();
+}
+console.log(`sign-in: ${passed} passed`);
