@@ -93,6 +93,9 @@ std::vector<std::string> TenantsNamed(const ApiRequest& req);
 ApiResponse Unauthorized();
 ApiResponse Forbidden();
 ApiResponse DecisionResponse(auth::Decision decision);
+// A user the directory lacks is read from the accounts store (it may have
+// been created a moment ago on another instance, or by `syncd user add`).
+void RefreshMissingUser(const ApiContext& ctx, const std::string& user_id);
 
 // May the request's caller use `tenant` (auth::CheckTenant with its owner
 // from the directory)? Always kAllow in none mode.

@@ -433,6 +433,7 @@ class HttpServer::Impl {
       auth::Principal caller;
       if (!token.empty() && auth::VerifyAccessToken(ctx_.auth.keys, token, NowEpochMs() / 1000,
                                                     &caller) == auth::TokenError::kNone) {
+        if (!caller.external) RefreshMissingUser(ctx_, caller.user_id);
         if (caller.external) {
           request->caller = std::move(caller);
         } else if (std::optional<auth::Role> role = ctx_.directory != nullptr

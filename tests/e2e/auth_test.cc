@@ -19,6 +19,7 @@
 #include "support/entry_builders.h"
 #include "support/http_client.h"
 #include "support/json_helpers.h"
+#include "support/postgres_server.h"
 #include "support/syncd_process.h"
 #include "support/ws_client.h"
 #include "syncd/api/http_server.h"
@@ -100,8 +101,12 @@ class AuthE2eTest : public ::testing::Test {
 
   // Starts syncd in token mode; `extra` flags after the defaults.
   void Start(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"--db",  dir_.path() + "/syncd.db", "--auth",
-                                     "token", "--jwt-secret-file",       secret_file_};
+    std::vector<std::string> args = {"--db",
+                                     db_.empty() ? dir_.path() + "/syncd.db" : db_,
+                                     "--auth",
+                                     "token",
+                                     "--jwt-secret-file",
+                                     secret_file_};
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_TRUE(syncd_.Start(args, {})) << syncd_.error();
   }
@@ -174,8 +179,83 @@ class AuthE2eTest : public ::testing::Test {
 
   test::TempDir dir_;
   std::string secret_file_;
+  std::string db_;  // "" : a SQLite file in dir_
   test::SyncdProcess syncd_;
 };
+
+// Token mode with two instances on one PostgreSQL database (docs/scaling.md):
+// what one instance or `syncd user add` writes to the accounts tables is
+// honoured by the other at once, and a tenant deleted through one closes
+// its connections on the other.
+class AuthTwoInstancesTest : public AuthE2eTest {
+ protected:
+  void SetUp() override {
+    AuthE2eTest::SetUp();
+    SYNCD_POSTGRES_DATABASE_OR_SKIP(db_);
+  }
+  void TearDown() override {
+    other_.Terminate();
+    syncd_.Terminate();
+    if (!db_.empty()) test::DropPostgresDatabase(db_);
+  }
+  void StartBoth() {
+    Start({"--instance-id", "auth-a"});
+    ASSERT_TRUE(other_.Start({"--db", db_, "--auth", "token", "--jwt-secret-file", secret_file_,
+                              "--instance-id", "auth-b"},
+                             {}))
+        << other_.error();
+  }
+  HttpReply CallOther(const std::string& method, const std::string& target,
+                      const std::string& token) {
+    return test::HttpRequest(other_.http_port(), method, target, "", "application/json",
+                             Bearer(token));
+  }
+  std::string OtherWsUrl(const std::string& tenant, const std::string& token) {
+    return "ws://127.0.0.1:" + std::to_string(other_.ws_port()) + "/ws_finwise/ws/" + tenant +
+           "?access_token=" + token;
+  }
+
+  test::SyncdProcess other_;
+};
+
+TEST_F(AuthTwoInstancesTest, AccountsWrittenThroughOneInstanceAreHonouredByTheOther) {
+  StartBoth();
+  // Registered, signed in and given a tenant on A; used on B right away.
+  Session a = UserWithTenant("alice", "tenant-a");
+  HttpReply status = CallOther("GET", "/api/v1/sync/status/tenant-a", a.access);
+  EXPECT_EQ(status.status, 200) << status.body;
+  test::WsClient ws;
+  test::ConnectResult r = ws.Connect(OtherWsUrl("tenant-a", a.access), Millis(5000));
+  ASSERT_TRUE(r.ok) << r.http_status << r.error;
+  ASSERT_TRUE(ws.WaitFor(
+      [](const rapidjson::Document& d) { return test::GetString(d, "status") == "online"; }));
+  // Another user's token is still refused there.
+  Session b = UserWithTenant("bob", "tenant-b");
+  test::WsClient foreign;
+  EXPECT_EQ(foreign.Connect(OtherWsUrl("tenant-a", b.access), Millis(5000)).http_status, 403);
+
+  // An operator made by the binary on the database signs in on B.
+  Ran made = RunBinary(
+      {"user", "add", "--operator", "--email", "op@example.org", "--name", "Op", "--db", db_},
+      "operator-password\n");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(made.err.find("operator-password"), std::string::npos);
+  HttpReply login =
+      test::HttpRequest(other_.http_port(), "POST", "/login",
+                        R"({"username_or_email":"op@example.org","password":"operator-password"})",
+                        "application/json", "");
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string op = test::GetString(Json(login.body), "accessToken");
+  EXPECT_EQ(CallOther("GET", "/api/v1/sync/status/tenant-b", op).status, 200);
+
+  // Deleted through A: B closes its connection and refuses new ones.
+  HttpReply del = Call("DELETE", "/tenants/tenant-a/complete?user_id=" + a.user_id, "", a.access);
+  ASSERT_EQ(del.status, 200) << del.body;
+  ASSERT_TRUE(ws.WaitClosed(Millis(5000)));
+  EXPECT_EQ(ws.close_code(), 1000);
+  test::WsClient again;
+  EXPECT_EQ(again.Connect(OtherWsUrl("tenant-a", a.access), Millis(5000)).http_status, 403);
+}
 
 TEST_F(AuthE2eTest, RegisterLoginAndRefreshRotation) {
   Start();
