@@ -1,4 +1,4 @@
-// The accounts store on a real SQLite file: users (emails case-insensitive),
+// The accounts store on a real SQLite file and on PostgreSQL: users (emails case-insensitive),
 // tenants and their owners, refresh-token rotation with reuse detection,
 // and the tenant purge (every row of the tenant, the global depth kept
 // equal to the queue).
@@ -10,8 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "support/postgres_server.h"
 #include "support/syncd_process.h"
 #include "syncd/db/counters.h"
+#include "syncd/db/postgres_store.h"
 #include "syncd/db/sqlite_store.h"
 
 namespace syncd::db {
@@ -19,14 +21,33 @@ namespace {
 
 constexpr int64_t kT0 = 1764130000000;
 
-class AccountStoreTest : public ::testing::Test {
+class AccountStoreTest : public ::testing::TestWithParam<test::Engine> {
  protected:
   void SetUp() override {
     options_.path = dir_.path() + "/syncd.db";
     options_.synchronous = "NORMAL";
     Status s;
-    store_ = OpenSqliteAccountStore(options_, &s);
+    if (GetParam() == test::Engine::kPostgres) {
+      SYNCD_POSTGRES_DATABASE_OR_SKIP(pg_.url);
+      pg_.instance_id = "account-store-test";
+      store_ = OpenPostgresAccountStore(pg_, &s);
+    } else {
+      store_ = OpenSqliteAccountStore(options_, &s);
+    }
     ASSERT_TRUE(store_) << s.ToString();
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!pg_.url.empty()) test::DropPostgresDatabase(pg_.url);
+  }
+
+  std::unique_ptr<WriteStore> OpenWrite(Status* s) {
+    return GetParam() == test::Engine::kPostgres ? OpenPostgresWriteStore(pg_, s)
+                                                 : OpenSqliteWriteStore(options_, s);
+  }
+  std::unique_ptr<ReadStore> OpenRead(Status* s) {
+    return GetParam() == test::Engine::kPostgres ? OpenPostgresReadStore(pg_, s)
+                                                 : OpenSqliteReadStore(options_, s);
   }
 
   UserRow User(const std::string& uuid, const std::string& email) {
@@ -41,10 +62,15 @@ class AccountStoreTest : public ::testing::Test {
 
   test::TempDir dir_;
   SqliteOptions options_;
+  PostgresOptions pg_;
   std::unique_ptr<AccountStore> store_;
 };
 
-TEST_F(AccountStoreTest, EmailsAreUniqueWhateverTheirCase) {
+INSTANTIATE_TEST_SUITE_P(Engines, AccountStoreTest,
+                         ::testing::Values(test::Engine::kSqlite, test::Engine::kPostgres),
+                         test::EngineParamName);
+
+TEST_P(AccountStoreTest, EmailsAreUniqueWhateverTheirCase) {
   WriteOutcome out = WriteOutcome::kNotFound;
   ASSERT_TRUE(store_->CreateUser(User("u1", "Ann@Example.org"), &out).ok());
   EXPECT_EQ(out, WriteOutcome::kDone);
@@ -67,7 +93,7 @@ TEST_F(AccountStoreTest, EmailsAreUniqueWhateverTheirCase) {
   EXPECT_EQ(out, WriteOutcome::kEmailTaken);
 }
 
-TEST_F(AccountStoreTest, ATenantBelongsToItsCreator) {
+TEST_P(AccountStoreTest, ATenantBelongsToItsCreator) {
   TenantRow t{"t1", "Home", "u1", kT0, kT0};
   WriteOutcome out = WriteOutcome::kNotFound;
   TenantRow stored;
@@ -89,7 +115,7 @@ TEST_F(AccountStoreTest, ATenantBelongsToItsCreator) {
   EXPECT_EQ(listed[0].name, "Home");
 }
 
-TEST_F(AccountStoreTest, RefreshTokensRotateAndAReuseRevokesTheChain) {
+TEST_P(AccountStoreTest, RefreshTokensRotateAndAReuseRevokesTheChain) {
   ASSERT_TRUE(store_->InsertRefreshToken("h1", "u1", "chain", kT0 + 1000, kT0).ok());
   RefreshOutcome out = RefreshOutcome::kUnknown;
   std::string user;
@@ -114,9 +140,9 @@ TEST_F(AccountStoreTest, RefreshTokensRotateAndAReuseRevokesTheChain) {
   EXPECT_EQ(out, RefreshOutcome::kUnknown);
 }
 
-TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
+TEST_P(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   Status s;
-  std::unique_ptr<WriteStore> w = OpenSqliteWriteStore(options_, &s);
+  std::unique_ptr<WriteStore> w = OpenWrite(&s);
   ASSERT_TRUE(w) << s.ToString();
   ASSERT_TRUE(w->Begin(TxnKind::kApply).ok());
   // t1's entry is dead, t2's is pending.
@@ -150,7 +176,7 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   TenantRow stored;
   ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
 
-  std::unique_ptr<ReadStore> reads = OpenSqliteReadStore(options_, &s);
+  std::unique_ptr<ReadStore> reads = OpenRead(&s);
   ASSERT_TRUE(reads) << s.ToString();
   ChangePosition before;
   ASSERT_TRUE(reads->GetChangePosition("t1", &before).ok());

@@ -826,7 +826,7 @@ std::vector<std::string> LoadRows(ReadStore& read, const std::string& tenant, in
   return rows;
 }
 
-TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatCameAfter) {
+TEST_P(StoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatCameAfter) {
   write_ = OpenWrite();
   auto read = OpenRead();
   ChangePosition none;
@@ -874,10 +874,11 @@ TEST_F(SqliteStoreTest, EveryEntityWriteMovesItsTenantsPositionAndLoadsReadWhatC
             (std::vector<std::string>{"Account/a-2", "Tag/t-1"}));
 }
 
-// The write store counts positions in memory and stores them at commit: a
+// SQLite counts positions in memory and stores them at commit, PostgreSQL
+// takes each from tenant_changes in the entity write: either way a
 // rolled-back write moves nothing a reader can see, a later write goes on
 // from the stored position, and so does a reopened store.
-TEST_F(SqliteStoreTest, ChangePositionsSurviveRollbacksAndReopening) {
+TEST_P(StoreTest, ChangePositionsSurviveRollbacksAndReopening) {
   write_ = OpenWrite();
   auto read = OpenRead();
   InTxn([&] {

@@ -118,6 +118,57 @@ TEST_F(MultiInstanceTest, AChangeAppliedOnOneInstanceReachesTheTenantsConnection
   EXPECT_TRUE(NothingOfType(peer, "data_update"));    // once
 }
 
+// The initial-load cache of an instance is keyed by the tenant's change
+// position in the database: a change committed by the other instance makes
+// the same request read again (it is never answered from the older load),
+// and an incremental load from the first answer's cursor holds just it.
+TEST_F(MultiInstanceTest, AChangeOnOneInstanceIsInTheOthersNextInitialLoad) {
+  a_ = Start(Options(url_, "a"));
+  b_ = Start(Options(url_, "b"));
+  ASSERT_TRUE(a_ && b_);
+  test::WsClient* writer = Open(*a_, "t1");
+  test::WsClient* reader = Open(*b_, "t1");
+  ASSERT_TRUE(writer && reader);
+  auto load = [&](const std::string& extra) -> std::optional<rapidjson::Document> {
+    if (!reader->Send(R"({"type":"request_initial_data","tenant_id":"t1")" + extra + "}")) {
+      return std::nullopt;
+    }
+    std::optional<std::string> frame = reader->WaitFor(
+        [](const rapidjson::Document& d) {
+          return test::GetString(d, "type") == "initial_data_load";
+        },
+        Millis(10000));
+    if (!frame) return std::nullopt;
+    return test::ParseJson(*frame);
+  };
+  auto ids = [](const rapidjson::Document& d) {
+    std::set<std::string> out;
+    for (const rapidjson::Value& e : d["payload"]["accounts"].GetArray()) {
+      out.insert(test::GetString(e, "id"));
+    }
+    return out;
+  };
+  auto write = [&](const std::string& entry_id, const std::string& entity_id, int64_t version) {
+    ASSERT_TRUE(writer->Send(
+        test::AccountEntryJson("t1", entry_id, entity_id, "create", "Cash", "g", 1, version)));
+    ASSERT_TRUE(WaitFor(writer, "sync_ack", entry_id).has_value());
+  };
+  write("e-1", "acc-1", 1764130000000LL);
+  std::optional<rapidjson::Document> first = load("");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(ids(*first), (std::set<std::string>{"acc-1"}));
+  std::string cursor = test::GetString(*first, "cursor");
+  ASSERT_FALSE(cursor.empty());
+
+  write("e-2", "acc-2", 1764130000001LL);
+  std::optional<rapidjson::Document> second = load("");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(ids(*second), (std::set<std::string>{"acc-1", "acc-2"}));
+  std::optional<rapidjson::Document> changed = load(R"(,"since":")" + cursor + "\"");
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_EQ(ids(*changed), (std::set<std::string>{"acc-2"}));
+}
+
 // A resend that reaches another instance while the entry is unfinished gets
 // the reply when it finishes there: here a dead-lettered entry (instance a
 // cannot apply anything) resent to b, then acknowledged by an operator on a.

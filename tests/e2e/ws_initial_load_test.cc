@@ -85,7 +85,19 @@ class WsInitialLoadTest : public E2eTest {
   int64_t version_ms_ = 1764130000000;
 };
 
-TEST_F(WsInitialLoadTest, IncrementalLoadHoldsExactlyWhatChangedSinceTheCursor) {
+// The cursor tests on both engines (on PostgreSQL the position is the
+// database's, shared by every instance).
+class WsInitialLoadEngineTest : public WsInitialLoadTest,
+                                public ::testing::WithParamInterface<test::Engine> {
+ protected:
+  void SetUp() override {
+    engine_ = GetParam();
+    WsInitialLoadTest::SetUp();
+  }
+};
+SYNCD_E2E_ON_BOTH_ENGINES(WsInitialLoadEngineTest);
+
+TEST_P(WsInitialLoadEngineTest, IncrementalLoadHoldsExactlyWhatChangedSinceTheCursor) {
   test::WsClient* c = Open(kTenant);
   ASSERT_NE(c, nullptr);
   Apply(c, kTenant, "e1", "a1", "create", "One");
@@ -124,7 +136,7 @@ TEST_F(WsInitialLoadTest, IncrementalLoadHoldsExactlyWhatChangedSinceTheCursor) 
   EXPECT_EQ(test::GetString(none[0], "cursor"), next);
 }
 
-TEST_F(WsInitialLoadTest, UnusableCursorsGetAFullLoad) {
+TEST_P(WsInitialLoadEngineTest, UnusableCursorsGetAFullLoad) {
   test::WsClient* other = Open("tenant-other");
   test::WsClient* c = Open(kTenant);
   ASSERT_NE(other, nullptr);
