@@ -236,6 +236,27 @@ TEST_F(FrameHandlersTest, AValidEntryReachesThePipelineAndIsAckedThroughTheRoute
   EXPECT_NE(sink_.Last().find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
 }
 
+// The same id twice in one batch is applied once and answered once per
+// send: the second answer is marked duplicate, as a resend's would be.
+TEST_F(FrameHandlersTest, AnIdTwiceInOneBatchGetsTwoAnswersTheSecondMarkedDuplicate) {
+  HandleFrame(
+      Ctx(), R"({"type":"process_sync_batch","entries":[)" + Entry("e1") + "," + Entry("e1") + "]}",
+      sink_);
+  EXPECT_TRUE(sink_.sent.empty());
+  Drain();
+  SinkSender sender(&sink_);
+  router_.Route(results_.all, clock_.NowMs(), sender);
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  EXPECT_NE(sink_.sent[0].find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
+  EXPECT_EQ(sink_.sent[0].find("duplicate"), std::string::npos) << sink_.sent[0];
+  EXPECT_NE(sink_.sent[1].find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
+  ASSERT_NE(sink_.sent[1].find(R"("duplicate":true)"), std::string::npos) << sink_.sent[1];
+  // Otherwise the same answer.
+  std::string second = sink_.sent[1];
+  second.erase(second.find(R"(,"duplicate":true)"), std::string(R"(,"duplicate":true)").size());
+  EXPECT_EQ(second, sink_.sent[0]);
+}
+
 TEST_F(FrameHandlersTest, AnInvalidEntryWithoutAnIdIsNackedAtOnce) {
   std::string reply = Reply(R"({"type":"process_sync_entry","payload":{"entityId":"a-1"}})");
   EXPECT_NE(reply.find(R"("type":"sync_nack","status":"failed","entityId":"a-1")"),
