@@ -163,7 +163,8 @@ TEST_F(WsKeepAliveTest, ASlowReaderThatAnswersThePingsItSeesGetsTheWholeLoad) {
   bool loading = false, complete = false;
   int pings = 0;
   while (!complete && Clock::now() - opened < Millis(60000)) {
-    RawFrame frame = raw.ReadFrame(Millis(5000));
+    // A 1 MiB fragment alone takes ~4 s at this pace.
+    RawFrame frame = raw.ReadFrame(Millis(20000));
     ASSERT_NE(frame.opcode, -1) << "connection ended or stalled after " << load.size()
                                 << " bytes of the load";
     ASSERT_NE(frame.opcode, kCloseOpcode)
