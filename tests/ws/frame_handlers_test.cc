@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -355,16 +356,18 @@ TEST_F(FrameHandlersTest, ACursorWhoseEpochEndsDuringTheLoadGetsAFullLoad) {
   HandleFrame(Ctx(), AccountEntryFrame("e-3", "a-3"), writes);
   Drain();
 
-  common::Status s;
-  std::unique_ptr<db::AccountStore> accounts = db::OpenSqliteAccountStore(db_options_, &s);
-  ASSERT_TRUE(s.ok()) << s.ToString();
   bool paused = false;
   PausingReadStore pausing(reads_.get(), [&] {
     if (paused) return;
     paused = true;
-    db::TenantPurge purged;
-    ASSERT_TRUE(accounts->PurgeTenant(kTenant, /*remove_tenant=*/false, &purged).ok());
-    ASSERT_FALSE(purged.busy);
+    // The reset as the REST route runs it: on the pipeline's worker.
+    std::future<pipeline::OperatorResult> reset =
+        pipeline_->PurgeTenant(kTenant, /*remove_tenant=*/false);
+    Drain();
+    ASSERT_EQ(reset.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    pipeline::OperatorResult r = reset.get();
+    ASSERT_EQ(r.code, pipeline::OperatorResult::Code::kOk) << r.message;
+    ASSERT_TRUE(r.purged.has_value());
     HandleFrame(Ctx(), AccountEntryFrame("e-4", "a-4"), writes);
     Drain();
   });
