@@ -80,9 +80,9 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Key("rates");
   w.StartObject();
   w.Key("received_per_s");
-  w.Double(m.received_per_s);
+  wire::Rounded3(w, m.received_per_s);
   w.Key("acked_per_s");
-  w.Double(m.acked_per_s);
+  wire::Rounded3(w, m.acked_per_s);
   w.EndObject();
   w.Key("latency_ms");
   w.StartObject();
@@ -98,7 +98,7 @@ std::string QueueStatsJson(const StatsInput& in) {
   w.Key("count");
   w.Int64(m.batch_count);
   w.Key("avg_size");
-  w.Double(AvgBatchSize(m));
+  wire::Rounded3(w, AvgBatchSize(m));
   w.Key("max_size");
   w.Int64(m.batch_max_size);
   w.Key("avg_commit_ms");

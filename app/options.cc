@@ -121,11 +121,13 @@ const std::vector<Spec>& Specs() {
        "unsent bytes after which a client that does not read is closed (default 67108864)",
        IntField(4096, 1LL << 40, [](Options* o, int64_t n) { o->ws_max_buffered_bytes = n; })},
       {"--ws-ping-interval-s", "SYNCD_WS_PING_INTERVAL_S",
-       "seconds between WebSocket ping control frames to each client (default 25)",
+       "seconds between WebSocket ping control frames to each client (default 25; one ping "
+       "is outstanding at a time, so at least --ws-pong-timeout-s apart)",
        IntField(1, 86400,
                 [](Options* o, int64_t n) { o->ws_ping_interval_s = static_cast<int>(n); })},
       {"--ws-pong-timeout-s", "SYNCD_WS_PONG_TIMEOUT_S",
-       "seconds a client has to answer a ping before it is closed with 1001 (default 10)",
+       "seconds a client has to answer a ping before it is closed with 1001, unless it read "
+       "some of what was sent to it in that time (default 10)",
        IntField(1, 86400,
                 [](Options* o, int64_t n) { o->ws_pong_timeout_s = static_cast<int>(n); })},
       {"--lww-tie", "SYNCD_LWW_TIE",

@@ -16,8 +16,12 @@ ReadAnswer ReadFailed() {
 }
 
 // One read of the store, written as it streams (wire::InitialLoadWriter).
+// An incremental read (since >= 0) counts from a position of `epoch`: when
+// the snapshot it read is of another epoch (a tenant reset or delete, then a
+// write, came after ReadInitialData checked the cursor), rows "after since"
+// mean nothing, and the answer is built again as a full load.
 LoadCache::Built Build(const FrameServices& services, const std::string& tenant, int64_t since,
-                       int page_size) {
+                       int64_t epoch, int page_size) {
   wire::LoadHeader header;
   header.tenant_id = tenant;
   header.full = since == db::ReadStore::kFullLoad;
@@ -34,6 +38,9 @@ LoadCache::Built Build(const FrameServices& services, const std::string& tenant,
     writer.Add(row);
   });
   if (!s.ok()) return LoadCache::Built{ReadFailed(), /*keep=*/false};
+  if (since != db::ReadStore::kFullLoad && at.epoch != epoch) {
+    return Build(services, tenant, db::ReadStore::kFullLoad, epoch, page_size);
+  }
   if (!cursor_set) writer.SetCursor(wire::EncodeCursor(tenant, at));
   return LoadCache::Built{std::make_shared<const std::vector<std::string>>(writer.Finish()),
                           /*keep=*/true};
@@ -55,7 +62,7 @@ ReadAnswer ReadInitialData(const FrameServices& services, const std::string& ten
     std::optional<db::ChangePosition> from = wire::DecodeCursor(tenant, *since);
     if (from && from->epoch == now.epoch && from->seq <= now.seq) since_seq = from->seq;
   }
-  auto build = [&] { return Build(services, tenant, since_seq, page_size); };
+  auto build = [&] { return Build(services, tenant, since_seq, now.epoch, page_size); };
   if (services.loads == nullptr) return build().pages;
   LoadCache::Key key;
   key.tenant = tenant;

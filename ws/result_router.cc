@@ -1,6 +1,7 @@
 #include "result_router.h"
 
 #include <algorithm>
+#include <set>
 
 #include "syncd/common/clock.h"
 #include "syncd/wire/entry_results.h"
@@ -73,8 +74,24 @@ void ResultRouter::Route(const std::vector<pipeline::Delivery>& deliveries, int6
     }
     if (!waiting.empty()) {
       std::string reply = wire::SyncReplyJson(d);
+      // A connection that sent the id more than once before it finished
+      // (twice in one batch, or again while it was queued) gets one answer
+      // per send: the first as it is, the others marked duplicate.
+      std::string again;
+      std::set<uint64_t> answered;
       bool handed = false;
-      for (uint64_t id : waiting) handed = send(id, reply) || handed;
+      for (uint64_t id : waiting) {
+        if (answered.insert(id).second || d.duplicate) {
+          handed = send(id, reply) || handed;
+          continue;
+        }
+        if (again.empty()) {
+          pipeline::Delivery resent = d;
+          resent.duplicate = true;
+          again = wire::SyncReplyJson(resent);
+        }
+        handed = send(id, again) || handed;
+      }
       // A latency sample only for a reply that reached a socket.
       if (handed && d.received_us > 0 && metrics_ != nullptr) {
         metrics_->RecordAck(now_us - d.received_us);

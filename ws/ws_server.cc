@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <future>
 #include <map>
@@ -20,6 +21,12 @@
 #include <unordered_map>
 #include <utility>
 #include <websocketpp/server.hpp>
+
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
 
 #include "frame_handlers.h"
 #include "reader_pool.h"
@@ -322,6 +329,9 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     // Keep-alive: the next ping, or the deadline of the one sent.
     std::shared_ptr<websocketpp::lib::asio::steady_timer> keepalive_timer;
     bool awaiting_pong = false;
+    // What the peer had read at the ping or the last deadline (PeerTookData).
+    int64_t ping_acked = -1;
+    int64_t ping_buffered = 0;
     // Token mode: closes the connection (1008) when its token expires.
     std::shared_ptr<websocketpp::lib::asio::steady_timer> expiry_timer;
   };
@@ -508,11 +518,17 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // --- Keep-alive (protocol.md) -----------------------------------------
   //
   // Per connection, one timer: wait the interval, send a ping, wait the pong
-  // timeout; no pong by then closes the connection (1001), else the next
-  // ping follows one interval after the last. So a dead peer is closed
-  // within interval + timeout of its last pong. websocketpp's own pong
-  // timeout is not used: each ping() restarts it, so with an interval
-  // shorter than the timeout it would never fire.
+  // timeout; the next ping follows one interval after the last. websocketpp's
+  // own pong timeout is not used: each ping() restarts it, so with an
+  // interval shorter than the timeout it would never fire.
+  //
+  // The ping waits behind everything already queued for the connection (up
+  // to --ws-max-buffered-bytes): a client reading a large load slowly sees
+  // it only once it has read what came before. So a missing pong closes the
+  // connection (1001) only when the client also took nothing from the
+  // connection during the timeout (PeerTookData); while it keeps reading, the
+  // deadline is pushed back by another timeout. A dead peer reads nothing
+  // and is closed within interval + timeout of its last pong.
 
   void SchedulePing(uint64_t id, Conn& conn, int64_t delay_ms) {
     conn.keepalive_timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
@@ -525,10 +541,15 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     auto it = conns_.find(id);
     if (it == conns_.end() || it->second.closing) return;
     Conn& conn = it->second;
+    ProgressMark(conn, &conn.ping_acked, &conn.ping_buffered);
     websocketpp::lib::error_code ec;
     server_.ping(conn.hdl, std::string(), ec);
     if (ec) return;  // closing already: the close handler cleans up
     conn.awaiting_pong = true;
+    AwaitPong(id, conn);
+  }
+
+  void AwaitPong(uint64_t id, Conn& conn) {
     conn.keepalive_timer->expires_after(std::chrono::milliseconds(options_.pong_timeout_ms));
     conn.keepalive_timer->async_wait([this, id](const websocketpp::lib::asio::error_code& e) {
       if (!e) OnPongDue(id);
@@ -540,12 +561,61 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     if (it == conns_.end() || it->second.closing) return;
     Conn& conn = it->second;
     if (conn.awaiting_pong) {
+      if (PeerTookData(conn)) {
+        // Slow but alive: the ping is still behind what it reads.
+        AwaitPong(id, conn);
+        return;
+      }
       // A dead peer (a laptop that slept, a phone without network): close.
       // CloseConn's grace timer ends it if the close frame cannot go out.
       CloseConn(conn, websocketpp::close::status::going_away, "no pong");
       return;
     }
     SchedulePing(id, conn, options_.ping_interval_ms - options_.pong_timeout_ms);
+  }
+
+  // How far the peer has read: the bytes its TCP acknowledged (Linux
+  // TCP_INFO, -1 when unknown) and what websocketpp still holds unsent.
+  void ProgressMark(const Conn& conn, int64_t* acked, int64_t* buffered) {
+    *acked = -1;
+    *buffered = 0;
+    websocketpp::lib::error_code ec;
+    Server::connection_ptr con = server_.get_con_from_hdl(conn.hdl, ec);
+    if (ec || !con) return;
+    *buffered = static_cast<int64_t>(con->get_buffered_amount());
+#ifdef __linux__
+    // tcpi_bytes_acked (Linux 4.1) comes after glibc's struct tcp_info,
+    // which stops at tcpi_total_retrans; the kernel's layout only grows.
+    struct TcpInfo {
+      tcp_info base;
+      uint64_t pacing_rate;
+      uint64_t max_pacing_rate;
+      uint64_t bytes_acked;
+    };
+    static_assert(offsetof(TcpInfo, bytes_acked) == 120, "struct tcp_info layout");
+    TcpInfo info{};
+    socklen_t length = sizeof(info);
+    if (::getsockopt(con->get_raw_socket().native_handle(), IPPROTO_TCP, TCP_INFO, &info,
+                     &length) == 0 &&
+        length >= sizeof(info)) {
+      *acked = static_cast<int64_t>(info.bytes_acked);
+    }
+#endif
+  }
+
+  // Whether the peer took data from the connection since the last mark
+  // (ping or deadline), beyond the ping itself; moves the mark. websocketpp
+  // hands all it has queued to one write, so what it still holds says little
+  // while that write drains: the peer's acknowledgements say it, and the
+  // held bytes are the fallback where they are not known.
+  bool PeerTookData(Conn& conn) {
+    int64_t acked = 0, buffered = 0;
+    ProgressMark(conn, &acked, &buffered);
+    bool took = acked >= 0 && conn.ping_acked >= 0 ? acked - conn.ping_acked > kPingFrameBytes
+                                                   : buffered < conn.ping_buffered;
+    conn.ping_acked = acked;
+    conn.ping_buffered = buffered;
+    return took;
   }
 
   void OnPong(Hdl h) {
@@ -896,6 +966,8 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
   // Larger messages go out as fragments of this size (SendFragmented).
   static constexpr size_t kFragmentBytes = 1 << 20;
   static constexpr std::chrono::milliseconds kCloseGrace{2000};
+  // An empty ping frame: its own acknowledgement is no sign of reading.
+  static constexpr int64_t kPingFrameBytes = 2;
 
   const WsOptions options_;
   pipeline::Pipeline* pipeline_;

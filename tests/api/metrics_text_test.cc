@@ -22,5 +22,18 @@ TEST(MetricsTextTest, QueueStatsLatenciesAreRoundedToThreeDecimals) {
   EXPECT_NE(body.find("\"avg_commit_ms\":0.123}"), std::string::npos) << body;
 }
 
+// Every float of the body, rates and the average batch size included.
+TEST(MetricsTextTest, QueueStatsRatesAndAverageBatchSizeAreRoundedToThreeDecimals) {
+  StatsInput in;
+  in.metrics.received_per_s = 1.0 / 3.0;
+  in.metrics.acked_per_s = 20.0 / 3.0;
+  in.metrics.batch_entries = 2;
+  in.metrics.batch_count = 3;
+  std::string body = QueueStatsJson(in);
+  EXPECT_NE(body.find("\"received_per_s\":0.333,"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"acked_per_s\":6.667}"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"avg_size\":0.667,"), std::string::npos) << body;
+}
+
 }  // namespace
 }  // namespace syncd::api

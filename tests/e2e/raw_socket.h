@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace syncd::e2e {
 
@@ -28,7 +29,8 @@ struct RawHttpAnswer {
 };
 
 struct RawFrame {
-  int opcode = -1;  // -1: none (timeout or connection ended)
+  int opcode = -1;   // -1: none (timeout or connection ended)
+  bool fin = false;  // the last frame of its message
   std::string payload;
 };
 
@@ -57,6 +59,9 @@ class RawSocket {
 
   bool ok() const { return fd_ >= 0; }
   int fd() const { return fd_; }
+  // A slow reader: from now on at most `bytes_per_s` (in reads of 16 KB at
+  // most, each followed by its share of a second). 0: as fast as it comes.
+  void ThrottleReads(int64_t bytes_per_s) { read_rate_ = bytes_per_s; }
   void Close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -132,6 +137,7 @@ class RawSocket {
           }
           if (buffer_.size() >= header + length) {
             frame.opcode = b(0) & 0x0f;
+            frame.fin = (b(0) & 0x80) != 0;
             frame.payload = buffer_.substr(header, length);
             buffer_.erase(0, header + length);
             return frame;
@@ -195,13 +201,19 @@ class RawSocket {
   bool ReadSome(std::chrono::steady_clock::time_point deadline) {
     if (!WaitFor(POLLIN, deadline)) return false;
     char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    size_t want = read_rate_ > 0 ? 16384 : sizeof(buf);
+    ssize_t n = ::recv(fd_, buf, want, 0);
     if (n <= 0) return false;
     buffer_.append(buf, static_cast<size_t>(n));
+    if (read_rate_ > 0) {
+      // Pacing the reader, not waiting for the server.
+      std::this_thread::sleep_for(std::chrono::microseconds(n * 1000000 / read_rate_));
+    }
     return true;
   }
 
   int fd_ = -1;
+  int64_t read_rate_ = 0;
   std::string buffer_;
 };
 

@@ -125,6 +125,90 @@ TEST_F(WsKeepAliveTest, APeerThatAnswersPingsStaysOpen) {
   EXPECT_NE(pong.payload.find("\"pong\""), std::string::npos) << pong.payload;
 }
 
+// A ping waits behind everything already queued for the connection. A
+// client that reads a large load slowly but answers every ping it sees is
+// alive: it stays open and gets the whole load, although the load takes
+// several times interval + timeout to drain. (The server used to start the
+// pong timeout when it queued the ping and closed such a client mid-load.)
+TEST_F(WsKeepAliveTest, ASlowReaderThatAnswersThePingsItSeesGetsTheWholeLoad) {
+  constexpr int kEntities = 20;
+  constexpr int64_t kReadBytesPerS = 256 << 10;  // a ~2 MB load: ~8 s to read
+  test::WsClient* writer = Open("tenant-a");
+  ASSERT_NE(writer, nullptr);
+  const std::string note(100 * 1000, 'n');
+  const int64_t ts = NowMs();
+  for (int i = 0; i < kEntities; ++i) {
+    std::string id = "e-" + std::to_string(i);
+    std::string payload = R"({"name":"tag-)" + std::to_string(i) + R"(","note":")" + note + "\"}";
+    rapidjson::Document ack =
+        SendEntry(writer, id,
+                  test::EntryJson(id, "tenant-a", "Tag", "tag-" + std::to_string(i), "create",
+                                  payload, ts + i));
+    ASSERT_EQ(test::GetString(ack, "type"), "sync_ack");
+  }
+
+  RawSocket raw(app_->ws_port(), /*rcvbuf=*/16384);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.SendAll(RawSocket::UpgradeRequest("/ws/tenant-a")));
+  ASSERT_EQ(raw.ReadHttp().status, 101);
+  RawFrame online = raw.ReadFrame();
+  ASSERT_EQ(online.opcode, kTextOpcode);
+  auto opened = Clock::now();
+  ASSERT_TRUE(raw.SendAll(RawSocket::ClientFrame(
+      kTextOpcode, R"({"type":"request_initial_data","tenant_id":"tenant-a"})")));
+  raw.ThrottleReads(kReadBytesPerS);
+
+  // Read (slowly) until the load's last frame, answering every ping.
+  std::string load;
+  bool loading = false, complete = false;
+  int pings = 0;
+  while (!complete && Clock::now() - opened < Millis(60000)) {
+    // A 1 MiB fragment alone takes ~4 s at this pace.
+    RawFrame frame = raw.ReadFrame(Millis(20000));
+    ASSERT_NE(frame.opcode, -1) << "connection ended or stalled after " << load.size()
+                                << " bytes of the load";
+    ASSERT_NE(frame.opcode, kCloseOpcode)
+        << "closed mid-load after " << load.size() << " bytes and " << pings << " pings";
+    if (frame.opcode == kPingOpcode) {
+      ++pings;
+      ASSERT_TRUE(raw.SendAll(RawSocket::ClientFrame(0xA, frame.payload)));
+      continue;
+    }
+    if (frame.opcode == kTextOpcode && !loading) {
+      if (frame.payload.find("initial_data_load") == std::string::npos) continue;
+      loading = true;
+    } else if (frame.opcode != 0 || !loading) {
+      continue;
+    }
+    load += frame.payload;
+    complete = frame.fin;
+  }
+  ASSERT_TRUE(complete) << load.size() << " bytes";
+  // It took longer than the server waits for a pong (and than its close
+  // would have waited before cutting the connection).
+  EXPECT_GT(Clock::now() - opened, Millis((kIntervalS + kTimeoutS) * 1000 + 2000));
+  rapidjson::Document d = test::ParseJson(load);
+  ASSERT_FALSE(d.HasParseError());
+  ASSERT_TRUE(d.HasMember("payload") && d["payload"].HasMember("tags") &&
+              d["payload"]["tags"].IsArray());
+  EXPECT_EQ(d["payload"]["tags"].Size(), static_cast<rapidjson::SizeType>(kEntities));
+
+  // Still open and served; the ping that waited behind the load comes now
+  // if it did not during it, and is answered.
+  ASSERT_TRUE(raw.SendAll(RawSocket::ClientFrame(kTextOpcode, R"({"type":"ping","timestamp":7})")));
+  RawFrame pong;
+  do {
+    pong = raw.ReadFrame(Millis(5000));
+    if (pong.opcode == kPingOpcode) {
+      ++pings;
+      raw.SendAll(RawSocket::ClientFrame(0xA, pong.payload));
+    }
+  } while (pong.opcode == kPingOpcode);
+  EXPECT_GE(pings, 1);
+  EXPECT_EQ(pong.opcode, kTextOpcode);
+  EXPECT_NE(pong.payload.find("\"pong\""), std::string::npos) << pong.payload;
+}
+
 // The real binary reads the interval from SYNCD_WS_PING_INTERVAL_S and the
 // timeout from --ws-pong-timeout-s: a silent client is pinged after 1 s and
 // closed (1001) 1 s later.

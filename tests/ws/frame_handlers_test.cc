@@ -5,16 +5,22 @@
 #include "frame_handlers.h"
 
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support/fake_clock.h"
+#include "syncd/db/account_store.h"
 #include "syncd/db/fault_injecting_store.h"
 #include "syncd/db/sqlite_store.h"
 
@@ -73,6 +79,56 @@ std::string Entry(const std::string& id) {
 
 std::string EntryFrame(const std::string& id) {
   return R"({"type":"process_sync_entry","payload":)" + Entry(id) + "}";
+}
+
+// A ReadStore that runs `between` after each GetChangePosition: a pause
+// between the position a load checks a cursor against and its read.
+class PausingReadStore final : public db::ReadStore {
+ public:
+  PausingReadStore(db::ReadStore* inner, std::function<void()> between)
+      : inner_(inner), between_(std::move(between)) {}
+  common::Status ListEntities(std::string_view t, const std::vector<domain::EntityType>& types,
+                              bool deleted, std::vector<db::StoredEntity>* out) override {
+    return inner_->ListEntities(t, types, deleted, out);
+  }
+  common::Status FindEntry(std::string_view t, std::string_view id,
+                           std::optional<db::QueueRow>* row) override {
+    return inner_->FindEntry(t, id, row);
+  }
+  common::Status ListConflicts(std::string_view t, int limit,
+                               std::vector<db::ConflictRecord>* out) override {
+    return inner_->ListConflicts(t, limit, out);
+  }
+  common::Status GetCheckpoint(std::string_view t, std::optional<db::Checkpoint>* out) override {
+    return inner_->GetCheckpoint(t, out);
+  }
+  common::Status GetChangePosition(std::string_view t, db::ChangePosition* out) override {
+    common::Status s = inner_->GetChangePosition(t, out);
+    if (between_) between_();
+    return s;
+  }
+  common::Status ReadLoad(std::string_view t, int64_t since, db::ChangePosition* at,
+                          const db::LoadVisitor& visit) override {
+    return inner_->ReadLoad(t, since, at, visit);
+  }
+  common::Status OldestUnfinished(std::string_view t, std::optional<int64_t>* out) override {
+    return inner_->OldestUnfinished(t, out);
+  }
+  common::Status LoadCounters(db::CounterMap* counters) override {
+    return inner_->LoadCounters(counters);
+  }
+  common::Status Ping() override { return inner_->Ping(); }
+
+ private:
+  db::ReadStore* inner_;
+  std::function<void()> between_;
+};
+
+std::string AccountEntryFrame(const std::string& id, const std::string& entity) {
+  return R"({"type":"process_sync_entry","payload":{"id":")" + id + R"(","tenantId":")" +
+         std::string(kTenant) + R"(","entityType":"Account","entityId":")" + entity +
+         R"(","operationType":"create","payload":{"name":"Cash","accountGroupId":"g-1"},)"
+         R"("timestamp":1764130000000}})";
 }
 
 class FrameHandlersTest : public ::testing::Test {
@@ -181,6 +237,27 @@ TEST_F(FrameHandlersTest, AValidEntryReachesThePipelineAndIsAckedThroughTheRoute
   EXPECT_NE(sink_.Last().find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
 }
 
+// The same id twice in one batch is applied once and answered once per
+// send: the second answer is marked duplicate, as a resend's would be.
+TEST_F(FrameHandlersTest, AnIdTwiceInOneBatchGetsTwoAnswersTheSecondMarkedDuplicate) {
+  HandleFrame(
+      Ctx(), R"({"type":"process_sync_batch","entries":[)" + Entry("e1") + "," + Entry("e1") + "]}",
+      sink_);
+  EXPECT_TRUE(sink_.sent.empty());
+  Drain();
+  SinkSender sender(&sink_);
+  router_.Route(results_.all, clock_.NowMs(), sender);
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  EXPECT_NE(sink_.sent[0].find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
+  EXPECT_EQ(sink_.sent[0].find("duplicate"), std::string::npos) << sink_.sent[0];
+  EXPECT_NE(sink_.sent[1].find(R"("type":"sync_ack","id":"e1")"), std::string::npos);
+  ASSERT_NE(sink_.sent[1].find(R"("duplicate":true)"), std::string::npos) << sink_.sent[1];
+  // Otherwise the same answer.
+  std::string second = sink_.sent[1];
+  second.erase(second.find(R"(,"duplicate":true)"), std::string(R"(,"duplicate":true)").size());
+  EXPECT_EQ(second, sink_.sent[0]);
+}
+
 TEST_F(FrameHandlersTest, AnInvalidEntryWithoutAnIdIsNackedAtOnce) {
   std::string reply = Reply(R"({"type":"process_sync_entry","payload":{"entityId":"a-1"}})");
   EXPECT_NE(reply.find(R"("type":"sync_nack","status":"failed","entityId":"a-1")"),
@@ -261,6 +338,51 @@ TEST_F(FrameHandlersTest, InitialDataRunsAsARead) {
   EXPECT_EQ(sink_.reads, std::vector<std::string>{"initial_data"});
   EXPECT_NE(reply.find(R"("type":"initial_data_load","event_type":"initial_data_load")"),
             std::string::npos);
+}
+
+// A tenant reset between the load's check of the cursor and its read, then
+// a write: the snapshot read is of a new epoch, and "written after the
+// cursor" means nothing there. The answer is a full load of what the tenant
+// holds now, never a partial one against the other epoch.
+TEST_F(FrameHandlersTest, ACursorWhoseEpochEndsDuringTheLoadGetsAFullLoad) {
+  FakeSink writes;
+  HandleFrame(Ctx(), AccountEntryFrame("e-1", "a-1"), writes);
+  Drain();
+  rapidjson::Document first;
+  first.Parse(Reply(R"({"type":"request_initial_data"})").c_str());
+  ASSERT_TRUE(first.IsObject() && first.HasMember("cursor"));
+  const std::string cursor = first["cursor"].GetString();
+  HandleFrame(Ctx(), AccountEntryFrame("e-2", "a-2"), writes);
+  HandleFrame(Ctx(), AccountEntryFrame("e-3", "a-3"), writes);
+  Drain();
+
+  bool paused = false;
+  PausingReadStore pausing(reads_.get(), [&] {
+    if (paused) return;
+    paused = true;
+    // The reset as the REST route runs it: on the pipeline's worker.
+    std::future<pipeline::OperatorResult> reset =
+        pipeline_->PurgeTenant(kTenant, /*remove_tenant=*/false);
+    Drain();
+    ASSERT_EQ(reset.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    pipeline::OperatorResult r = reset.get();
+    ASSERT_EQ(r.code, pipeline::OperatorResult::Code::kOk) << r.message;
+    ASSERT_TRUE(r.purged.has_value());
+    HandleFrame(Ctx(), AccountEntryFrame("e-4", "a-4"), writes);
+    Drain();
+  });
+  services_.reads = &pausing;
+  rapidjson::Document load;
+  load.Parse(Reply(R"({"type":"request_initial_data","since":")" + cursor + R"("})").c_str());
+  services_.reads = reads_.get();
+  ASSERT_TRUE(paused);
+  ASSERT_TRUE(load.IsObject() && load.HasMember("full") && load.HasMember("payload"));
+  EXPECT_TRUE(load["full"].IsTrue());
+  const rapidjson::Value& listed = load["payload"]["accounts"];
+  ASSERT_TRUE(listed.IsArray());
+  ASSERT_EQ(listed.Size(), 1u);
+  EXPECT_STREQ(listed[0]["id"].GetString(), "a-4");
+  EXPECT_NE(std::string(load["cursor"].GetString()), cursor);
 }
 
 TEST_F(FrameHandlersTest, DataStatusChecksTypesAndNeedsABody) {
