@@ -16,7 +16,7 @@ namespace syncd::app {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: syncd user add --operator --email E --name N [--db PATH]\n"
+    "usage: syncd user add --operator --email E --name N [--db PATH|postgresql://...]\n"
     "  reads the password (at least 8 characters) from standard input\n";
 
 int Usage(const char* problem) {
