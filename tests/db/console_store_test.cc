@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "support/postgres_server.h"
 #include "support/syncd_process.h"
+#include "syncd/db/postgres_store.h"
 #include "syncd/db/sqlite_store.h"
 
 namespace syncd::db {
@@ -32,7 +34,8 @@ class ConsoleStoreTest : public ::testing::Test {
 
   // One superseded change as the pipeline writes it: the queue row (with its
   // payload), then the conflict, then the finish that clears the payload.
-  void WriteConflict(WriteStore& w, const std::string& entry_id, const std::string& name) {
+  static void WriteConflict(WriteStore& w, const std::string& entry_id, const std::string& name,
+                            const char* resolution = kServerWins) {
     domain::SyncEntry e;
     e.id = entry_id;
     e.tenant_id = "t1";
@@ -61,6 +64,7 @@ class ConsoleStoreTest : public ::testing::Test {
     c.incoming_version_ms = kT0;
     c.stored_version_ms = kT0 + 5;
     c.detected_at_ms = kT0 + 10;
+    c.resolution = resolution;
     ASSERT_TRUE(w.InsertConflict(c).ok());
     domain::EntryResult r;
     r.outcome = domain::Outcome::kSuperseded;
@@ -162,6 +166,46 @@ TEST_F(ConsoleStoreTest, KeepsTheKindOfAConflictApartFromTheOperatorsAction) {
   EXPECT_EQ(one->record.resolution, "client_wins_tie");
   EXPECT_EQ(one->resolved_at_ms, 0);
   EXPECT_EQ(one->resolution_entry_id, "");
+}
+
+// PostgreSQL's console store: the operator's action in resolved_action, the
+// conflict's kind kept through a resolve and a reopen, both states captured.
+TEST_F(ConsoleStoreTest, OnPostgresTheKindOfAConflictStaysApartFromTheOperatorsAction) {
+  PostgresOptions pg;
+  SYNCD_POSTGRES_DATABASE_OR_SKIP(pg.url);
+  pg.instance_id = "console-test";
+  {
+    Status s;
+    auto writes = OpenPostgresWriteStore(pg, &s);
+    ASSERT_TRUE(writes) << s.ToString();
+    auto console = OpenPostgresConsoleStore(pg, &s);
+    ASSERT_TRUE(console) << s.ToString();
+    WriteConflict(*writes, "tie", "Tie", kClientWinsTie);
+    std::vector<ConsoleConflict> rows;
+    int64_t total = 0;
+    ASSERT_TRUE(console->ListConflicts(ConflictFilter(), &rows, &total).ok());
+    ASSERT_EQ(total, 1);
+    EXPECT_EQ(rows[0].incoming_data, R"({"id":"tag-1","name":"Tie"})");
+    const int64_t id = rows[0].id;
+    bool changed = false;
+    ASSERT_TRUE(console->ResolveConflict(id, "keep_stored", "bob", kT0, "", &changed).ok());
+    ASSERT_TRUE(changed);
+    std::optional<ConsoleConflict> one;
+    ASSERT_TRUE(console->GetConflict(id, &one).ok());
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(one->record.resolution, "client_wins_tie");
+    EXPECT_EQ(one->resolved_action, "keep_stored");
+    EXPECT_EQ(one->resolved_by, "bob");
+    ASSERT_TRUE(console->ResolveConflict(id, "take_incoming", "ann", kT0, "", &changed).ok());
+    EXPECT_FALSE(changed);  // already resolved
+    ASSERT_TRUE(console->ReopenConflict(id).ok());
+    one.reset();
+    ASSERT_TRUE(console->GetConflict(id, &one).ok());
+    EXPECT_EQ(one->record.resolution, "client_wins_tie");
+    EXPECT_EQ(one->resolved_action, "");
+    EXPECT_EQ(one->resolved_at_ms, 0);
+  }
+  test::DropPostgresDatabase(pg.url);
 }
 
 TEST_F(ConsoleStoreTest, RecordsEachFailedAttemptButNotTheFastPath) {
