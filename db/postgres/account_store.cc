@@ -80,6 +80,7 @@ class PostgresAccountStore final : public AccountStore {
 
   Status CreateUser(const UserRow& user, WriteOutcome* outcome) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       Txn txn(sql_);
       std::string email_lower = Lower(user.email);
@@ -114,6 +115,7 @@ class PostgresAccountStore final : public AccountStore {
 
   Status UpdateUser(const UserRow& user, WriteOutcome* outcome) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       Txn txn(sql_);
       std::string email_lower = Lower(user.email);
@@ -141,11 +143,13 @@ class PostgresAccountStore final : public AccountStore {
 
   Status FindUser(const std::string& uuid, std::optional<UserRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     return FindUserLocked(postgres::kWhereUserId, uuid, out);
   }
 
   Status FindLogin(const std::string& username_or_email, std::optional<UserRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     const std::string key = Lower(username_or_email);
     Status s = FindUserLocked(postgres::kWhereEmailLower, key, out);
     if (!s.ok() || *out) return s;
@@ -157,11 +161,13 @@ class PostgresAccountStore final : public AccountStore {
 
   Status ListUsers(std::vector<UserRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     return ListUsersLocked(postgres::kOrderByCreated, std::nullopt, out);
   }
 
   Status CreateTenant(const TenantRow& tenant, WriteOutcome* outcome, TenantRow* stored) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       Txn txn(sql_);
       std::vector<TenantRow> found;
@@ -187,6 +193,7 @@ class PostgresAccountStore final : public AccountStore {
 
   Status FindTenant(const std::string& uuid, std::optional<TenantRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     std::vector<TenantRow> found;
     Status s = ListTenantsLocked(postgres::kWhereTenantId, "id", uuid, &found);
     if (s.ok() && !found.empty()) *out = std::move(found.front());
@@ -195,6 +202,7 @@ class PostgresAccountStore final : public AccountStore {
 
   Status ListTenants(const std::string& user_id, std::vector<TenantRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     if (user_id.empty()) return ListTenantsLocked(postgres::kOrderByCreated, "", "", out);
     return ListTenantsLocked(postgres::kWhereTenantUser, "u", user_id, out);
   }
@@ -202,6 +210,7 @@ class PostgresAccountStore final : public AccountStore {
   Status RenameTenant(const std::string& uuid, const std::string& name, int64_t now_ms,
                       WriteOutcome* outcome) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       long long now = now_ms;
       soci::statement st = (sql_.prepare << postgres::kRenameTenant, soci::use(name, "n"),
@@ -218,6 +227,7 @@ class PostgresAccountStore final : public AccountStore {
                             const std::string& chain_id, int64_t expires_at_ms,
                             int64_t now_ms) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       Txn txn(sql_);
       long long expires = expires_at_ms, now = now_ms;
@@ -236,6 +246,7 @@ class PostgresAccountStore final : public AccountStore {
                             int64_t new_expires_at_ms, int64_t now_ms, RefreshOutcome* outcome,
                             std::string* user_id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       Txn txn(sql_);
       std::string user, chain, state;
@@ -274,6 +285,7 @@ class PostgresAccountStore final : public AccountStore {
 
   Status RevokeRefreshToken(const std::string& token_hash) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       sql_ << postgres::kRevokeRefreshToken, soci::use(token_hash, "h");
     } catch (const soci::soci_error& e) {
@@ -337,6 +349,19 @@ class PostgresAccountStore final : public AccountStore {
       }
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "read tenants");
+    }
+    return Status::Ok();
+  }
+
+  // A session that broke (the server restarted, the network) is opened
+  // again at the next call; the call that found it broken failed
+  // transiently, as the other stores' do.
+  Status EnsureConnected() {
+    if (sql_.is_connected()) return Status::Ok();
+    try {
+      sql_.reconnect();
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "reconnect account store");
     }
     return Status::Ok();
   }

@@ -60,6 +60,7 @@ class PostgresConsoleStore final : public ConsoleStore {
 
   Status ListDead(const DeadLetterFilter& f, std::vector<QueueRow>* out, int64_t* total) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       std::string where = postgres::kDeadFrom;
       std::string tenant = f.tenant_id, type = f.entity_type,
@@ -125,6 +126,7 @@ class PostgresConsoleStore final : public ConsoleStore {
   Status ListConflicts(const ConflictFilter& f, std::vector<ConsoleConflict>* out,
                        int64_t* total) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     std::string where = postgres::kConflictsFrom;
     std::string tenant = f.tenant_id;
     if (!tenant.empty()) where += postgres::kAndTenantIs;
@@ -148,6 +150,7 @@ class PostgresConsoleStore final : public ConsoleStore {
 
   Status GetConflict(int64_t id, std::optional<ConsoleConflict>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     std::vector<ConsoleConflict> rows;
     try {
       Status s = SelectConflicts(postgres::kConflictById, "", id, 0, 0, &rows);
@@ -163,6 +166,7 @@ class PostgresConsoleStore final : public ConsoleStore {
   Status ResolveConflict(int64_t id, const std::string& action, const std::string& resolved_by,
                          int64_t at_ms, const std::string& entry_id, bool* changed) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       long long key = id, at = at_ms;
       std::string how = action, by = resolved_by, entry = entry_id;
@@ -179,6 +183,7 @@ class PostgresConsoleStore final : public ConsoleStore {
 
   Status ReopenConflict(int64_t id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       long long key = id;
       sql_ << postgres::kReopenConflict, soci::use(key);
@@ -190,6 +195,7 @@ class PostgresConsoleStore final : public ConsoleStore {
 
   Status ListTenants(std::vector<TenantSummaryRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     std::map<std::string, TenantSummaryRow> by_id;
     auto row = [&](const std::string& id) -> TenantSummaryRow& {
       TenantSummaryRow& r = by_id[id];
@@ -239,6 +245,7 @@ class PostgresConsoleStore final : public ConsoleStore {
                         const std::string& query, int limit, int offset,
                         std::vector<StoredEntity>* out, int64_t* total) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       std::string tenant = tenant_id, type = entity_type, like = "%" + LikeEscaped(query) + "%";
       std::string where = postgres::kEntitiesOfTenantFrom;
@@ -289,6 +296,7 @@ class PostgresConsoleStore final : public ConsoleStore {
   Status GetEntity(const std::string& tenant_id, const std::string& entity_type,
                    const std::string& entity_id, std::optional<StoredEntity>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       StoredEntity e;
       long long version = 0, modified = 0;
@@ -318,6 +326,7 @@ class PostgresConsoleStore final : public ConsoleStore {
                        const std::string& entity_id, int limit,
                        std::vector<HistoryRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     // The (tenant_id, id) primary key: the tenant's newest rows first.
     HistoryQuery q;
     q.tenant = tenant_id;
@@ -336,6 +345,7 @@ class PostgresConsoleStore final : public ConsoleStore {
   Status EntryHistory(const std::string& tenant_id, const std::string& entry_id,
                       std::vector<HistoryRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     // The entry's rows were written after it was received: a range of the
     // sync_log_finished index, filtered by tenant and entry id.
     HistoryQuery q;
@@ -357,6 +367,7 @@ class PostgresConsoleStore final : public ConsoleStore {
   Status EntryAttempts(const std::string& tenant_id, const std::string& entry_id,
                        std::vector<AttemptRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       std::string t = tenant_id, e = entry_id;
       AttemptRow row;
@@ -379,6 +390,7 @@ class PostgresConsoleStore final : public ConsoleStore {
 
   Status AppendOperatorLog(const SyncLogRecord& r, const std::string& actor) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       long long seq = r.seq, at = r.finished_at_ms;
       std::string t = r.tenant_id, entry = r.entry_id, type(domain::EntityTypeName(r.type)),
@@ -395,6 +407,7 @@ class PostgresConsoleStore final : public ConsoleStore {
 
   Status MetricSnapshotsSince(int64_t since_ms, std::vector<MetricSnapshotRow>* out) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
       long long since = since_ms, at = 0;
       std::string body;
@@ -478,6 +491,19 @@ class PostgresConsoleStore final : public ConsoleStore {
       }
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "history");
+    }
+    return Status::Ok();
+  }
+
+  // A session that broke (the server restarted, the network) is opened
+  // again at the next call; the call that found it broken failed
+  // transiently, as the other stores' do.
+  Status EnsureConnected() {
+    if (sql_.is_connected()) return Status::Ok();
+    try {
+      sql_.reconnect();
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "reconnect console store");
     }
     return Status::Ok();
   }

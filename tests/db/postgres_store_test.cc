@@ -183,6 +183,40 @@ TEST(PostgresErrorTest, SqlStatesAreClassifiedTransientOrPermanent) {
   }
 }
 
+// The accounts and console stores (SOCI sessions) after the server ended
+// their connections: the call that finds out fails transiently, the next
+// one opens a new session (sign-ins work again without a restart of syncd).
+TEST_F(PostgresStoreTest, AccountAndConsoleStoresReconnectAfterTheServerDroppedThem) {
+  Status s;
+  auto accounts = OpenPostgresAccountStore(Instance("a"), &s);
+  ASSERT_NE(accounts, nullptr) << s.ToString();
+  auto console = OpenPostgresConsoleStore(Instance("a"), &s);
+  ASSERT_NE(console, nullptr) << s.ToString();
+  UserRow user;
+  user.uuid = "u1";
+  user.name = "Ann";
+  user.email = "ann@example.org";
+  WriteOutcome out = WriteOutcome::kNotFound;
+  ASSERT_TRUE(accounts->CreateUser(user, &out).ok());
+  ASSERT_EQ(test::ExecPostgres(url_,
+                               "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                               " AND application_name = 'syncd'"),
+            "");
+  std::optional<UserRow> found;
+  Status lost = accounts->FindUser("u1", &found);
+  if (!lost.ok()) EXPECT_TRUE(lost.transient()) << lost.ToString();
+  found.reset();
+  ASSERT_TRUE(accounts->FindUser("u1", &found).ok());
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->email, "ann@example.org");
+  std::vector<TenantSummaryRow> tenants;
+  Status console_lost = console->ListTenants(&tenants);
+  if (!console_lost.ok()) EXPECT_TRUE(console_lost.transient()) << console_lost.ToString();
+  tenants.clear();
+  EXPECT_TRUE(console->ListTenants(&tenants).ok());
+}
+
 // The server ends the connection (a restart, a failover, an admin): the
 // failing statement is transient, and the next transaction reconnects.
 TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsTransientAndTheNextTransactionReconnects) {
