@@ -221,10 +221,16 @@ class PostgresWriteStore final : public WriteStore {
   // tenant's share through this instance's slot.
   Status PurgeTenant(std::string_view tenant_id, bool remove_tenant, TenantPurge* purged) override {
     std::string tenant(tenant_id);
+    // The tenant's key of LockEntities: an apply of the tenant running on
+    // another instance commits first, and none starts until this commits.
+    PgParams lock;
+    lock.Text("{" + std::to_string(TenantLockKey(tenant)) + "}");
+    Status s = conn_.Run("lock_entities", lock, "lock tenant");
+    if (!s.ok()) return s;
     PgParams t;
     t.Text(tenant);
     PgResult counters;
-    Status s = conn_.ExecParams(postgres::kTenantCounters, t, "tenant counters", &counters);
+    s = conn_.ExecParams(postgres::kTenantCounters, t, "tenant counters", &counters);
     if (!s.ok()) return s;
     CounterMap global;
     for (int i = 0; i < counters.rows(); ++i) {
