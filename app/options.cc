@@ -155,6 +155,15 @@ const std::vector<Spec>& Specs() {
          o->cors = std::move(*policy);
          return "";
        }},
+      {"--allowed-hosts", "SYNCD_ALLOWED_HOSTS",
+       "comma-separated host names (besides loopback names and --host) a request's Host header "
+       "may carry in none mode; others get 403 forbidden_host (DNS rebinding)",
+       [](const std::string& v, Options* o) -> std::string {
+         std::string error;
+         if (!common::HostPolicy::Restricted("", v, &error)) return error;
+         o->allowed_hosts = v;
+         return "";
+       }},
       {"--auth", "SYNCD_AUTH",
        "none (no token needed) or token (every request needs an access token); default none "
        "on a loopback --host, else token",
@@ -299,9 +308,7 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
   return ResolveAuth(options, error) ? ParseOutcome::kRun : ParseOutcome::kError;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
+bool IsLoopbackHost(const std::string& host) { return common::IsLoopbackHost(host); }
 
 bool ResolveAuth(Options* options, std::string* error) {
   if (options->jwt_secret.empty()) {

@@ -516,5 +516,54 @@ TEST_F(AuthE2eTest, SecretsNeverReachTheLog) {
   }
 }
 
+// DNS rebinding (security.md): in none mode a page on a name that resolves
+// to 127.0.0.1 is same-origin for the browser and sends no Origin; its Host
+// names it. Only loopback names, --host and --allowed-hosts are served, on
+// both ports; token mode checks no Host.
+TEST_F(AuthE2eTest, NoneModeServesOnlyItsOwnHostNames) {
+  ASSERT_TRUE(syncd_.Start(
+      {"--db", dir_.path() + "/syncd.db", "--auth", "none", "--allowed-hosts", "sync.lan"}, {}))
+      << syncd_.error();
+  auto get = [&](int port, const std::string& target, const std::string& host) {
+    return test::RawExchange(
+        port, "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+  };
+  for (const std::string target : {"/users", "/api/v1/stats", "/nope", "/api/v1/sync/status/t1"}) {
+    HttpReply rebound = get(syncd_.http_port(), target, "evil.example:8000");
+    EXPECT_EQ(rebound.status, 403) << target << ": " << rebound.body;
+    EXPECT_EQ(test::GetString(Json(rebound.body)["error"], "code"), "forbidden_host") << target;
+  }
+  EXPECT_EQ(get(syncd_.http_port(), "/users", "127.0.0.1.nip.io").status, 403);
+  EXPECT_EQ(get(syncd_.http_port(), "/users", "localhost.evil.example").status, 403);
+  for (const std::string host :
+       {"127.0.0.1:8000", "localhost", "LOCALHOST:1", "[::1]:8000", "127.0.0.2", "sync.lan:8000"}) {
+    EXPECT_EQ(get(syncd_.http_port(), "/users", host).status, 200) << host;
+  }
+  // HTTP/1.0 without Host: no browser sends that.
+  EXPECT_EQ(test::RawExchange(syncd_.http_port(), "GET /users HTTP/1.0\r\n\r\n").status, 200);
+
+  const std::string upgrade =
+      "GET /ws_finwise/ws/t1 HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nHost: ";
+  HttpReply ws_rebound = test::RawExchange(syncd_.ws_port(), upgrade + "evil.example:8001\r\n\r\n");
+  EXPECT_EQ(ws_rebound.status, 403) << ws_rebound.body;
+  EXPECT_EQ(test::GetString(Json(ws_rebound.body)["error"], "code"), "forbidden_host");
+  EXPECT_EQ(get(syncd_.ws_port(), "/health", "evil.example").status, 403);
+  EXPECT_EQ(get(syncd_.ws_port(), "/health", "localhost:8001").status, 200);
+  test::WsClient ws;
+  EXPECT_TRUE(test::ConnectOnline(ws, WsUrl("t1")));
+  test::WsClient by_name;
+  EXPECT_TRUE(test::ConnectOnline(
+      by_name, "ws://localhost:" + std::to_string(syncd_.ws_port()) + "/ws_finwise/ws/t1"));
+}
+
+TEST_F(AuthE2eTest, TokenModeChecksNoHost) {
+  Start();
+  HttpReply r = test::RawExchange(syncd_.http_port(),
+                                  "GET /ping HTTP/1.1\r\nHost: sync.example.com\r\n"
+                                  "Connection: close\r\n\r\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 }  // namespace
 }  // namespace syncd::e2e
