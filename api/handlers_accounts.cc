@@ -351,6 +351,16 @@ ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req) {
   common::Status s = ctx.accounts->FindUser(uuid, &user);
   if (!s.ok()) return StoreError(ctx, "user read", s);
   if (!user) return ErrorResponse(ApiError::kNotFound, "no such user");
+  // An operator's email and password are its way into every tenant: only
+  // an operator token changes them, in none mode too (security.md).
+  auto changes = [&](const char* member) { return doc.HasMember(member) && !doc[member].IsNull(); };
+  if (user->role == auth::RoleName(auth::Role::kOperator) &&
+      (changes("email") || changes("password"))) {
+    if (!req.caller) return Unauthorized();
+    if (req.caller->role != auth::Role::kOperator)
+      return DecisionResponse(auth::Decision::kForbidden);
+  }
+  bool password_changed = false;
   for (const char* member : {"name", "email", "password"}) {
     if (!doc.HasMember(member) || doc[member].IsNull()) continue;
     std::optional<std::string> value = RequiredString(doc, member, &error);
@@ -367,6 +377,7 @@ ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req) {
       if (auto bad = PasswordProblem(*value)) return ErrorResponse(ApiError::kValidation, *bad);
       user->password_hash = auth::HashPassword(*value);
       if (user->password_hash.empty()) return ErrorResponse(ApiError::kInternal, "hashing failed");
+      password_changed = true;
     }
   }
   user->updated_at_ms = NowEpochMs();
@@ -378,6 +389,12 @@ ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req) {
   }
   if (outcome == db::WriteOutcome::kNotFound) {
     return ErrorResponse(ApiError::kNotFound, "no such user");
+  }
+  if (password_changed) {
+    // Whoever knew the old password may hold a refresh token: end them all
+    // (access tokens still run out within their short lifetime).
+    s = ctx.accounts->RevokeUserRefreshTokens(user->uuid);
+    if (!s.ok()) return StoreError(ctx, "refresh token revocation", s);
   }
   return UserAnswer(*user);
 }

@@ -496,6 +496,12 @@ inline constexpr char kDeleteTenantCheckpoint[] = "DELETE FROM checkpoints WHERE
 // answered incrementally any more: its next write draws a new epoch.
 inline constexpr char kDeleteTenantChanges[] = "DELETE FROM tenant_changes WHERE tenant_id = :t";
 inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scope = :t";
+// Whether a tenant id has sync data (POST /tenants in token mode: data
+// written before it had an owner is not for the first claimant).
+inline constexpr char kTenantHasSyncData[] =
+    "SELECT EXISTS(SELECT 1 FROM entities WHERE tenant_id = :t)"
+    " OR EXISTS(SELECT 1 FROM sync_queue WHERE tenant_id = :t)"
+    " OR EXISTS(SELECT 1 FROM sync_log WHERE tenant_id = :t)";
 inline constexpr char kCountTenantUnfinished[] =
     "SELECT count(*) FROM sync_queue WHERE tenant_id = :t AND finished_at_ms = 0"
     " AND state <> 'dead'";
@@ -519,6 +525,8 @@ inline constexpr char kRevokeRefreshChain[] =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE chain_id = :c";
 inline constexpr char kRevokeRefreshToken[] =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE token_hash = :h";
+inline constexpr char kRevokeUserRefreshTokens[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE user_id = :u";
 inline constexpr char kDeleteExpiredRefreshTokens[] =
     "DELETE FROM refresh_tokens WHERE expires_at_ms < :n";
 

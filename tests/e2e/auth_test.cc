@@ -565,5 +565,96 @@ TEST_F(AuthE2eTest, TokenModeChecksNoHost) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+// Data written in none mode under a tenant id nobody created is not for the
+// first user who claims the id in token mode: 409 tenant_has_data; an
+// operator creates the tenant for its owner (accounts.md, migration).
+TEST_F(AuthE2eTest, LegacyTenantDataIsNotForTheFirstClaimant) {
+  {
+    test::SyncdProcess legacy;
+    ASSERT_TRUE(legacy.Start({"--db", dir_.path() + "/syncd.db", "--auth", "none"}, {}))
+        << legacy.error();
+    test::WsClient ws;
+    ASSERT_TRUE(test::ConnectOnline(
+        ws, "ws://127.0.0.1:" + std::to_string(legacy.ws_port()) + "/ws_finwise/ws/legacy-tenant"));
+    WriteEntity(ws, "legacy-tenant", "acc-1", "OldSecretAccount");
+    ws.Close();
+    ASSERT_EQ(legacy.Terminate(), 0);
+  }
+  Start();
+  ASSERT_EQ(RunBinary({"user", "add", "--operator", "--email", "op@example.org", "--name", "Op",
+                       "--db", dir_.path() + "/syncd.db"},
+                      "operator-password\n")
+                .exit_code,
+            0);
+  Register("mallory", "mallory@example.org");
+  Session m = Login("mallory@example.org");
+  HttpReply claim =
+      Call("POST", "/tenants",
+           R"({"uuid":"legacy-tenant","name":"Mine","user_id":")" + m.user_id + R"("})", m.access);
+  EXPECT_EQ(claim.status, 409) << claim.body;
+  EXPECT_EQ(test::GetString(Json(claim.body)["error"], "code"), "tenant_has_data");
+  EXPECT_EQ(Call("GET", "/api/v1/sync/data-status/legacy-tenant", "", m.access).status, 403);
+  // A fresh id is still anyone's to create.
+  EXPECT_EQ(Call("POST", "/tenants",
+                 R"({"uuid":"new-tenant","name":"New","user_id":")" + m.user_id + R"("})", m.access)
+                .status,
+            201);
+
+  // The operator hands the data to its owner.
+  Register("alice", "alice@example.org");
+  Session a = Login("alice@example.org");
+  Session op = Login("op@example.org", "operator-password");
+  HttpReply given =
+      Call("POST", "/tenants",
+           R"({"uuid":"legacy-tenant","name":"Home","user_id":")" + a.user_id + R"("})", op.access);
+  EXPECT_EQ(given.status, 201) << given.body;
+  HttpReply mine = Call("GET", "/api/v1/sync/data-status/legacy-tenant", "", a.access);
+  EXPECT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(
+      Call("POST", "/tenants",
+           R"({"uuid":"legacy-tenant","name":"Home","user_id":")" + a.user_id + R"("})", a.access)
+          .status,
+      200);
+}
+
+// In none mode anyone local may edit ordinary users (the frontend does),
+// but an operator's email and password need an operator token in every
+// mode; a password change ends the user's refresh tokens.
+TEST_F(AuthE2eTest, AnOperatorsCredentialsNeedAnOperatorToken) {
+  ASSERT_TRUE(syncd_.Start({"--db", dir_.path() + "/syncd.db", "--auth", "none"}, {}))
+      << syncd_.error();
+  ASSERT_EQ(RunBinary({"user", "add", "--operator", "--email", "op@example.org", "--name", "Op",
+                       "--db", dir_.path() + "/syncd.db"},
+                      "operator-password\n")
+                .exit_code,
+            0);
+  Register("alice", "alice@example.org");
+  Session a = Login("alice@example.org");
+  Session op = Login("op@example.org", "operator-password");
+  ASSERT_FALSE(op.user_id.empty());
+  const std::string target = "/users/" + op.user_id;
+  HttpReply anonymous = Call("PUT", target, R"({"password":"taken-over-1"})");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  EXPECT_EQ(Call("PUT", target, R"({"email":"mallory@example.org"})").status, 401);
+  EXPECT_EQ(Call("PUT", target, R"({"password":"taken-over-1"})", a.access).status, 403);
+  HttpReply still = Call(
+      "POST", "/login", R"({"username_or_email":"op@example.org","password":"operator-password"})");
+  EXPECT_EQ(still.status, 200) << still.body;
+  // Renaming stays open; an operator token changes the password.
+  EXPECT_EQ(Call("PUT", target, R"({"name":"Operator"})").status, 200);
+  EXPECT_EQ(Call("PUT", target, R"({"password":"new-operator-password"})", op.access).status, 200);
+  EXPECT_EQ(Call("POST", "/token/refresh", R"({"refreshToken":")" + op.refresh + R"("})").status,
+            401);
+  Login("op@example.org", "new-operator-password");
+
+  // An ordinary user: editable without a token, as the frontend expects;
+  // the password change ends its refresh tokens.
+  HttpReply edited = Call("PUT", "/users/" + a.user_id, R"({"password":"password-2"})");
+  EXPECT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(Call("POST", "/token/refresh", R"({"refreshToken":")" + a.refresh + R"("})").status,
+            401);
+  Login("alice@example.org", "password-2");
+}
+
 }  // namespace
 }  // namespace syncd::e2e
