@@ -99,7 +99,9 @@ ws::WsAuthorization AuthorizeUpgrade(const auth::TokenKeys& keys, const auth::Di
     out.status = 403;
     return out;
   }
-  out.expires_at_ms = caller.expires_at_s * 1000;
+  // Closed when the upgrade check would refuse the token: past exp by
+  // more than the leeway, not at exp (a token 20 s late is let in above).
+  out.expires_at_ms = (caller.expires_at_s + auth::kExpiryLeewayS) * 1000;
   return out;
 }
 

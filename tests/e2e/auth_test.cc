@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -20,6 +22,7 @@
 #include "support/syncd_process.h"
 #include "support/ws_client.h"
 #include "syncd/api/http_server.h"
+#include "syncd/auth/tokens.h"
 
 #ifndef SYNCD_BINARY
 #error "SYNCD_BINARY must name the syncd executable"
@@ -398,14 +401,32 @@ TEST_F(AuthE2eTest, OperatorRoutesRefuseAUserToken) {
   EXPECT_NE(users.body.find("alice@example.org"), std::string::npos);
 }
 
-TEST_F(AuthE2eTest, AnExpiredTokenClosesItsConnection) {
-  Start({"--access-token-ttl-s", "1"});
+// The upgrade accepts a token up to kExpiryLeewayS past its exp (clock
+// skew); the connection is then closed when that leeway is over, not at
+// once: here a token 27 s past exp is let in and closed about 3 s later.
+TEST_F(AuthE2eTest, AnExpiredTokenClosesItsConnectionWhenTheLeewayEnds) {
+  Start();
   Session a = UserWithTenant("alice", "tenant-a");
+  const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
+  const int64_t late_s = auth::kExpiryLeewayS - 3;
+  auth::TokenKeys keys;
+  keys.hmac_secret = kSecret;
+  std::string late =
+      auth::IssueAccessToken(keys, a.user_id, auth::Role::kUser, now_s - 60 - late_s, 60);
+  ASSERT_FALSE(late.empty());
+  const auto opened = std::chrono::steady_clock::now();
   test::WsClient ws;
-  ASSERT_TRUE(Connect(ws, "tenant-a", a.access));
-  ASSERT_TRUE(ws.WaitClosed(Millis(10000)));
+  ASSERT_TRUE(Connect(ws, "tenant-a", late));
+  ASSERT_TRUE(ws.WaitClosed(Millis(15000)));
+  const auto open_for = std::chrono::steady_clock::now() - opened;
   EXPECT_EQ(ws.close_code(), 1008);
   EXPECT_EQ(ws.close_reason(), "token expired");
+  EXPECT_GE(open_for, std::chrono::milliseconds(1500));
+  // Past the leeway the upgrade itself is refused.
+  std::string too_late = auth::IssueAccessToken(keys, a.user_id, auth::Role::kUser,
+                                                now_s - 60 - auth::kExpiryLeewayS - 5, 60);
+  test::WsClient refused;
+  EXPECT_EQ(refused.Connect(WsUrl("tenant-a", "?access_token=" + too_late)).http_status, 401);
 }
 
 TEST_F(AuthE2eTest, LoginIsThrottledAfterFiveFailures) {
@@ -495,6 +516,16 @@ TEST_F(AuthE2eTest, TokenModeRefusesToStartWithoutAKey) {
                                {{"SYNCD_JWT_SECRET", "tiny-secret-value"}});
   EXPECT_EQ(short_secret.exit_code, 2);
   EXPECT_EQ(short_secret.err.find("tiny-secret-value"), std::string::npos) << short_secret.err;
+  // The secret passed where its file's path goes is not echoed either.
+  Ran secret_as_path = RunBinary(
+      {"--auth", "token", "--db", dir_.path() + "/x.db", "--jwt-secret-file", kSecret}, "");
+  EXPECT_EQ(secret_as_path.exit_code, 2);
+  EXPECT_NE(secret_as_path.err.find("--jwt-secret-file"), std::string::npos) << secret_as_path.err;
+  EXPECT_EQ(secret_as_path.err.find(kSecret), std::string::npos) << secret_as_path.err;
+  Ran secret_in_env = RunBinary({"--auth", "token", "--db", dir_.path() + "/x.db"}, "",
+                                {{"SYNCD_JWT_SECRET_FILE", kSecret}});
+  EXPECT_EQ(secret_in_env.exit_code, 2);
+  EXPECT_EQ(secret_in_env.err.find(kSecret), std::string::npos) << secret_in_env.err;
   Ran help = RunBinary({"--help"}, "", {{"SYNCD_JWT_SECRET", kSecret}});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_EQ(help.out.find(kSecret), std::string::npos);
