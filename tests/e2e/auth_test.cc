@@ -3,8 +3,11 @@
 // query, tenant isolation, a 401 for every non-open route of the route
 // table, operator-only routes, expiry closing a connection, login
 // throttling, tenant delete and reset, and the start-up refusals.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +90,42 @@ rapidjson::Document Json(const std::string& text) {
 }
 
 std::string Bearer(const std::string& token) { return "Authorization: Bearer " + token + "\r\n"; }
+
+// One request from the client address `source` (another 127.x address):
+// the login throttle keys on the client address too.
+HttpReply CallFrom(int port, const std::string& source, const std::string& method,
+                   const std::string& target, const std::string& body) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return HttpReply{};
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return HttpReply{};
+  }
+  std::string request = method + " " + target +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        "Content-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  (void)!::write(fd, request.data(), request.size());
+  HttpReply reply = test::ReadReply(fd);
+  ::close(fd);
+  return reply;
+}
+
+// An ES256 public key of nobody: token mode that accepts only an external
+// provider's tokens.
+const char kExternalPublicKey[] =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEA8Z0rV9yYtb2aXP7sHjoZEwJ80ya\n"
+    "v4Ad7BH/E068Ygp7c0kuXXtKnqFE+G8dqwQ6SQ32eMoF3gQJ54lUJJbeNw==\n"
+    "-----END PUBLIC KEY-----\n";
 
 struct Session {
   std::string user_id, access, refresh;
@@ -685,6 +724,107 @@ TEST_F(AuthE2eTest, AnOperatorsCredentialsNeedAnOperatorToken) {
   EXPECT_EQ(Call("POST", "/token/refresh", R"({"refreshToken":")" + a.refresh + R"("})").status,
             401);
   Login("alice@example.org", "password-2");
+}
+
+// The account's 5 tries are the user's, whether the login names it by name
+// or by email, and from whichever address.
+TEST_F(AuthE2eTest, LoginThrottleCountsByUserWhateverTheLoginSays) {
+  Start();
+  Register("alice", "alice@example.org");
+  const std::string by_email =
+      R"({"username_or_email":"alice@example.org","password":"wrong-one"})";
+  const std::string by_name = R"({"username_or_email":"ALICE","password":"wrong-one"})";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(CallFrom(syncd_.http_port(), "127.0.0.2", "POST", "/login", by_email).status, 401);
+  }
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(CallFrom(syncd_.http_port(), "127.0.0.3", "POST", "/login", by_name).status, 401);
+  }
+  HttpReply r = CallFrom(syncd_.http_port(), "127.0.0.4", "POST", "/login",
+                         R"({"username_or_email":"alice","password":"password-1"})");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_GT(std::atoi(r.headers["retry-after"].c_str()), 0);
+}
+
+// An account pushed without a password (POST /users) answers a login as
+// slowly as an unknown one: the time does not tell that it exists.
+TEST_F(AuthE2eTest, AnAccountWithoutAPasswordTakesAnUnknownAccountsTime) {
+  ASSERT_TRUE(syncd_.Start({"--db", dir_.path() + "/syncd.db", "--auth", "none"}, {}))
+      << syncd_.error();
+  ASSERT_EQ(Call("POST", "/users", R"({"uuid":"u-pushed","name":"Pushed","email":"p@example.org"})")
+                .status,
+            201);
+  auto fastest = [&](const std::string& login) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 2; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      HttpReply r = Call("POST", "/login",
+                         R"({"username_or_email":")" + login + R"(","password":"some-guess"})");
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+      EXPECT_EQ(r.status, 401) << r.body;
+    }
+    return best;
+  };
+  auto unknown = fastest("nobody@example.org");
+  auto pushed = fastest("p@example.org");
+  // An Argon2id verification (19 MiB) takes tens of milliseconds; an
+  // answer without one a fraction of a millisecond.
+  EXPECT_GE(pushed * 4, unknown) << "pushed " << std::chrono::duration_cast<Millis>(pushed).count()
+                                 << " ms, unknown "
+                                 << std::chrono::duration_cast<Millis>(unknown).count() << " ms";
+}
+
+// Each registration costs an Argon2id hash: 10 per client address per 10
+// minutes, then 429 with Retry-After.
+TEST_F(AuthE2eTest, RegistrationIsThrottledPerAddress) {
+  Start();
+  for (int i = 0; i < 10; ++i) {
+    HttpReply r = CallFrom(syncd_.http_port(), "127.0.0.5", "POST", "/register",
+                           R"({"name":"u)" + std::to_string(i) + R"(","email":"u)" +
+                               std::to_string(i) + R"(@example.org","password":"password-1"})");
+    EXPECT_EQ(r.status, 201) << i << ": " << r.body;
+  }
+  HttpReply over = CallFrom(syncd_.http_port(), "127.0.0.5", "POST", "/register",
+                            R"({"name":"x","email":"x@example.org","password":"password-1"})");
+  EXPECT_EQ(over.status, 429) << over.body;
+  EXPECT_EQ(test::GetString(Json(over.body)["error"], "code"), "too_many_requests");
+  int retry_after = std::atoi(over.headers["retry-after"].c_str());
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 600);
+  // Another address is not affected.
+  EXPECT_EQ(
+      Call("POST", "/register", R"({"name":"y","email":"y@example.org","password":"password-1"})")
+          .status,
+      201);
+}
+
+// Token mode with only an external provider's key: syncd signs nobody in,
+// and says so instead of a 500.
+TEST_F(AuthE2eTest, OnlyAnExternalKeyDisablesLocalAccounts) {
+  const std::string key_file = dir_.path() + "/idp.pem";
+  std::ofstream(key_file) << kExternalPublicKey;
+  ASSERT_TRUE(syncd_.Start(
+      {"--db", dir_.path() + "/syncd.db", "--auth", "token", "--jwt-public-key-file", key_file},
+      {}))
+      << syncd_.error();
+  for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/register", R"({"name":"a","email":"a@example.org","password":"password-1"})"},
+           {"/login", R"({"username_or_email":"a@example.org","password":"password-1"})"},
+           {"/token/refresh", R"({"refreshToken":"abc"})"}}) {
+    HttpReply r = Call("POST", target, body);
+    EXPECT_EQ(r.status, 501) << target << ": " << r.body;
+    EXPECT_EQ(test::GetString(Json(r.body)["error"], "code"), "local_accounts_disabled") << target;
+  }
+}
+
+// POST /token/refresh's 401 speaks of the refresh token.
+TEST_F(AuthE2eTest, ARefusedRefreshTokenIsNamedAsSuch) {
+  Start();
+  HttpReply r = Call("POST", "/token/refresh", R"({"refreshToken":"not-a-token"})");
+  EXPECT_EQ(r.status, 401);
+  std::string message = test::GetString(Json(r.body)["error"], "message");
+  EXPECT_NE(message.find("refresh token"), std::string::npos) << message;
+  EXPECT_EQ(message.find("access token"), std::string::npos) << message;
 }
 
 }  // namespace
