@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "handlers.h"
+#include "syncd/auth/account_rules.h"
 #include "syncd/auth/password.h"
 #include "syncd/auth/tokens.h"
 
@@ -13,11 +14,10 @@ namespace syncd::api {
 
 namespace {
 
-constexpr size_t kMinPasswordChars = 8;
-// Longer passwords only cost hashing time; nobody types more.
-constexpr size_t kMaxPasswordBytes = 1024;
-constexpr size_t kMaxNameBytes = 200;
-constexpr size_t kMaxEmailBytes = 254;
+using auth::LooksLikeEmail;
+using auth::NameProblem;
+using auth::PasswordProblem;
+constexpr size_t kMaxPasswordBytes = auth::kMaxPasswordBytes;
 
 ApiResponse NoAccounts() {
   return ErrorResponse(ApiError::kInternal, "the accounts store is not configured");
@@ -27,44 +27,10 @@ ApiResponse StoreError(ApiContext& ctx, const char* what, const common::Status& 
   return DatabaseError(ctx, what, s);
 }
 
-// Code points, not bytes: "shorter than 8 characters" means what a person sees.
-size_t Utf8Length(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
-  return n;
-}
-
-// local@domain.tld with no spaces or control characters: enough to catch a
-// typo; whether it receives mail is not our business.
-bool LooksLikeEmail(std::string_view e) {
-  if (e.empty() || e.size() > kMaxEmailBytes) return false;
-  for (char c : e) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-  }
-  size_t at = e.find('@');
-  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  std::string_view domain = e.substr(at + 1);
-  size_t dot = domain.find('.');
-  return dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size();
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::optional<std::string> PasswordProblem(std::string_view password) {
-  if (Utf8Length(password) < kMinPasswordChars) return "password must have at least 8 characters";
-  if (password.size() > kMaxPasswordBytes) return "password must have at most 1024 bytes";
-  return std::nullopt;
-}
-
-std::optional<std::string> NameProblem(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameBytes) return "name must have 1 to 200 bytes";
-  return std::nullopt;
 }
 
 // A required string member, else *error is the 400.

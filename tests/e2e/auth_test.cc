@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -825,6 +827,69 @@ TEST_F(AuthE2eTest, ARefusedRefreshTokenIsNamedAsSuch) {
   std::string message = test::GetString(Json(r.body)["error"], "message");
   EXPECT_NE(message.find("refresh token"), std::string::npos) << message;
   EXPECT_EQ(message.find("access token"), std::string::npos) << message;
+}
+
+// `syncd user add` applies /register's rules: the email must look like one,
+// the password's 8 are characters (not bytes).
+TEST_F(AuthE2eTest, UserAddChecksTheAccountLikeRegister) {
+  const std::string db = dir_.path() + "/syncd.db";
+  Ran bad_email = RunBinary(
+      {"user", "add", "--operator", "--email", "not-an-email", "--name", "Op", "--db", db},
+      "operator-password\n");
+  EXPECT_EQ(bad_email.exit_code, 2) << bad_email.err;
+  EXPECT_NE(bad_email.err.find("email"), std::string::npos) << bad_email.err;
+  // Seven characters in fourteen bytes: too short.
+  Ran short_pw = RunBinary(
+      {"user", "add", "--operator", "--email", "op@example.org", "--name", "Op", "--db", db},
+      "\xc3\xa4\xc3\xb6\xc3\xbc\xc3\xa4\xc3\xb6\xc3\xbc\xc3\xa4\n");
+  EXPECT_EQ(short_pw.exit_code, 1) << short_pw.err;
+  // Eight characters in more bytes: fine.
+  Ran eight = RunBinary(
+      {"user", "add", "--operator", "--email", "op@example.org", "--name", "Op", "--db", db},
+      "p\xc3\xa4sswo\xc3\xb6rd\n");
+  EXPECT_EQ(eight.exit_code, 0) << eight.err;
+}
+
+// On a terminal the typed password is not echoed.
+TEST_F(AuthE2eTest, UserAddDoesNotEchoThePasswordOnATerminal) {
+  const std::string password = "typed-operator-password";
+  std::vector<std::string> all = {
+      SYNCD_BINARY,     "user",   "add", "--operator", "--email",
+      "op@example.org", "--name", "Op",  "--db",       dir_.path() + "/syncd.db"};
+  std::vector<char*> argv = test::ExecPointers(all);
+  std::vector<std::string> env_strings = test::ChildEnvironment({});
+  std::vector<char*> envp = test::ExecPointers(env_strings);
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  // Everything the terminal shows, until the program ends (EIO or EOF).
+  std::string shown;
+  auto read_some = [&](int timeout_ms) {
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[512];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) return false;
+    shown.append(buf, static_cast<size_t>(n));
+    return true;
+  };
+  // Type once the prompt is up (a syncd that prints none gets it after 5 s).
+  while (shown.find("Password") == std::string::npos && read_some(5000)) {
+  }
+  std::string line = password + "\n";
+  ASSERT_EQ(write(master, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  while (read_some(30000)) {
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << shown;
+  EXPECT_EQ(shown.find(password), std::string::npos) << shown;
+  EXPECT_NE(shown.find("operator op@example.org created"), std::string::npos) << shown;
 }
 
 }  // namespace
