@@ -162,6 +162,8 @@ const std::vector<Spec>& Specs() {
        "comma-separated host names (besides loopback names and --host) a request's Host header "
        "may carry in none mode; others get 403 forbidden_host (DNS rebinding)",
        [](const std::string& v, Options* o) -> std::string {
+         if (v.empty())
+           return "must not be empty (leave it out for loopback names and --host only)";
          std::string error;
          if (!common::HostPolicy::Restricted("", v, &error)) return error;
          o->allowed_hosts = v;
