@@ -57,7 +57,7 @@ struct ApiContext {
   auth::PasswordSlots password_slots{kPasswordSlots};
   // POST /register per client address: 10 per 10 minutes (security.md).
   static constexpr int kRegistersPerWindow = 10;
-  static constexpr int64_t kRegisterWindowMs = 10 * 60 * 1000;
+  static constexpr int64_t kRegisterWindowMs = int64_t{10} * 60 * 1000;
   auth::RateWindow register_limit{kRegistersPerWindow, kRegisterWindowMs};
 
   int64_t UptimeS() const;
