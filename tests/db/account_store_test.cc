@@ -71,15 +71,15 @@ TEST_F(AccountStoreTest, ATenantBelongsToItsCreator) {
   TenantRow t{"t1", "Home", "u1", kT0, kT0};
   WriteOutcome out = WriteOutcome::kNotFound;
   TenantRow stored;
-  ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(t, false, &out, &stored).ok());
   EXPECT_EQ(out, WriteOutcome::kDone);
   TenantRow again = t;
   again.created_at_ms = kT0 + 5;
-  ASSERT_TRUE(store_->CreateTenant(again, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(again, false, &out, &stored).ok());
   EXPECT_EQ(out, WriteOutcome::kSame);
   EXPECT_EQ(stored.created_at_ms, kT0);
   TenantRow theirs{"t1", "Mine", "u2", kT0, kT0};
-  ASSERT_TRUE(store_->CreateTenant(theirs, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(theirs, false, &out, &stored).ok());
   EXPECT_EQ(out, WriteOutcome::kIdTaken);
   std::vector<TenantRow> listed;
   ASSERT_TRUE(store_->ListTenants("u2", &listed).ok());
@@ -148,7 +148,7 @@ TEST_F(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   TenantRow t{"t1", "Home", "u1", kT0, kT0};
   WriteOutcome out = WriteOutcome::kNotFound;
   TenantRow stored;
-  ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(t, false, &out, &stored).ok());
 
   std::unique_ptr<ReadStore> reads = OpenSqliteReadStore(options_, &s);
   ASSERT_TRUE(reads) << s.ToString();

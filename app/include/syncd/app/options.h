@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "syncd/common/host_policy.h"
 #include "syncd/common/origin_policy.h"
 #include "syncd/domain/lww.h"
 
@@ -52,6 +53,10 @@ struct Options {
   // --cors-origins / SYNCD_CORS_ORIGINS: browser origins that may use syncd
   // (REST CORS and WebSocket upgrades); default loopback origins.
   common::OriginPolicy cors;
+  // --allowed-hosts / SYNCD_ALLOWED_HOSTS: in none mode, names besides
+  // loopback ones and --host that a request's Host header may carry
+  // (security.md, DNS rebinding); validated, comma-separated.
+  std::string allowed_hosts;
   // Accounts and access control (accounts.md). --auth / SYNCD_AUTH: "none"
   // or "token"; after parsing never empty: none on a loopback --host, else
   // token, unless spelled out.
@@ -81,7 +86,8 @@ std::string HelpText();
 // without a key or a secret under 32 bytes. Called by ParseOptions.
 bool ResolveAuth(Options* options, std::string* error);
 
-// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost),
+// parsed: `127.example.net` is not.
 bool IsLoopbackHost(const std::string& host);
 
 }  // namespace syncd::app
