@@ -17,6 +17,7 @@
 #include "syncd/api/http_server.h"
 #include "syncd/auth/access.h"
 #include "syncd/auth/directory.h"
+#include "syncd/auth/limits.h"
 #include "syncd/auth/login_throttle.h"
 #include "syncd/db/account_store.h"
 #include "syncd/db/store.h"
@@ -50,6 +51,14 @@ struct ApiContext {
   auth::Directory* directory = nullptr;  // not owned
   TenantClosedFn tenant_closed;          // may be empty
   auth::LoginThrottle login_throttle;
+  // Argon2id hashes and verifications running at once (19 MiB each); over
+  // it: 503 busy, Retry-After (security.md).
+  static constexpr int kPasswordSlots = 4;
+  auth::PasswordSlots password_slots{kPasswordSlots};
+  // POST /register per client address: 10 per 10 minutes (security.md).
+  static constexpr int kRegistersPerWindow = 10;
+  static constexpr int64_t kRegisterWindowMs = int64_t{10} * 60 * 1000;
+  auth::RateWindow register_limit{kRegistersPerWindow, kRegisterWindowMs};
 
   int64_t UptimeS() const;
 };

@@ -131,12 +131,26 @@ ApiResponse HandleCreateTenant(ApiContext& ctx, const ApiRequest& req) {
   tenant.name = std::string(*name);
   tenant.user_id = *user_id;
   tenant.created_at_ms = tenant.updated_at_ms = NowEpochMs();
+  // Token mode: sync data under this id without an owner (written in none
+  // mode) is not for whoever claims the id first. An operator assigns it
+  // (accounts.md, migrating from none mode); an external token whose
+  // `tenants` claim names the id was granted it by its provider.
+  const auth::Principal* caller = CallerOf(req);
+  const bool refuse_existing_data =
+      ctx.auth.required && caller != nullptr && caller->role != auth::Role::kOperator &&
+      !(caller->tenants &&
+        auth::CheckTenant(caller, *uuid, std::nullopt) == auth::Decision::kAllow);
   db::WriteOutcome outcome = db::WriteOutcome::kDone;
   db::TenantRow stored;
-  common::Status s = ctx.accounts->CreateTenant(tenant, &outcome, &stored);
+  common::Status s = ctx.accounts->CreateTenant(tenant, refuse_existing_data, &outcome, &stored);
   if (!s.ok()) return DatabaseError(ctx, "create tenant", s);
   if (outcome == db::WriteOutcome::kIdTaken) {
     return ErrorResponse(ApiError::kConflict, "this tenant uuid belongs to another user");
+  }
+  if (outcome == db::WriteOutcome::kHasData) {
+    return ErrorResponse(ApiError::kTenantHasData,
+                         "this tenant uuid already has sync data and no owner; an operator can "
+                         "create the tenant for its owner");
   }
   if (ctx.directory != nullptr) ctx.directory->PutTenant(stored.uuid, stored.user_id);
   return TenantAnswer(stored, outcome == db::WriteOutcome::kDone ? 201 : 200);

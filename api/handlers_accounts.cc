@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "handlers.h"
+#include "syncd/auth/account_rules.h"
 #include "syncd/auth/password.h"
 #include "syncd/auth/tokens.h"
 
@@ -13,11 +14,10 @@ namespace syncd::api {
 
 namespace {
 
-constexpr size_t kMinPasswordChars = 8;
-// Longer passwords only cost hashing time; nobody types more.
-constexpr size_t kMaxPasswordBytes = 1024;
-constexpr size_t kMaxNameBytes = 200;
-constexpr size_t kMaxEmailBytes = 254;
+using auth::LooksLikeEmail;
+using auth::NameProblem;
+using auth::PasswordProblem;
+constexpr size_t kMaxPasswordBytes = auth::kMaxPasswordBytes;
 
 ApiResponse NoAccounts() {
   return ErrorResponse(ApiError::kInternal, "the accounts store is not configured");
@@ -27,44 +27,10 @@ ApiResponse StoreError(ApiContext& ctx, const char* what, const common::Status& 
   return DatabaseError(ctx, what, s);
 }
 
-// Code points, not bytes: "shorter than 8 characters" means what a person sees.
-size_t Utf8Length(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
-  return n;
-}
-
-// local@domain.tld with no spaces or control characters: enough to catch a
-// typo; whether it receives mail is not our business.
-bool LooksLikeEmail(std::string_view e) {
-  if (e.empty() || e.size() > kMaxEmailBytes) return false;
-  for (char c : e) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-  }
-  size_t at = e.find('@');
-  if (at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  std::string_view domain = e.substr(at + 1);
-  size_t dot = domain.find('.');
-  return dot != std::string_view::npos && dot > 0 && dot + 1 < domain.size();
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::optional<std::string> PasswordProblem(std::string_view password) {
-  if (Utf8Length(password) < kMinPasswordChars) return "password must have at least 8 characters";
-  if (password.size() > kMaxPasswordBytes) return "password must have at most 1024 bytes";
-  return std::nullopt;
-}
-
-std::optional<std::string> NameProblem(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameBytes) return "name must have 1 to 200 bytes";
-  return std::nullopt;
 }
 
 // A required string member, else *error is the 400.
@@ -76,6 +42,29 @@ std::optional<std::string> RequiredString(const rapidjson::Value& doc, const cha
     return std::nullopt;
   }
   return std::string(*v);
+}
+
+// 503 busy: every password slot is taken (a burst of registrations or logins).
+ApiResponse PasswordBusy() {
+  ApiResponse out =
+      ErrorResponse(ApiError::kBusy, "too many password checks at once; try again shortly");
+  out.headers.emplace_back("Retry-After", "1");
+  return out;
+}
+
+ApiResponse RetryLater(ApiError error, const char* message, int64_t wait_ms) {
+  ApiResponse out = ErrorResponse(error, message);
+  out.headers.emplace_back("Retry-After", std::to_string((wait_ms + 999) / 1000));
+  return out;
+}
+
+// Token mode with only an external provider's key: syncd issues no tokens,
+// so its own accounts cannot sign in (security.md). nullopt otherwise.
+std::optional<ApiResponse> LocalAccountsDisabled(const ApiContext& ctx) {
+  if (!ctx.auth.keys.hmac_secret.empty()) return std::nullopt;
+  return ErrorResponse(ApiError::kLocalAccountsDisabled,
+                       "syncd's own accounts are disabled: this server only accepts tokens of "
+                       "its external identity provider (no --jwt-secret-file)");
 }
 
 ApiResponse PlainStatus(int status) {
@@ -131,6 +120,8 @@ ApiResponse CreateUser(ApiContext& ctx, db::UserRow user,
   }
   if (password) {
     if (auto bad = PasswordProblem(*password)) return ErrorResponse(ApiError::kValidation, *bad);
+    auth::PasswordSlots::Slot slot(&ctx.password_slots);
+    if (!slot.ok()) return PasswordBusy();
     user.password_hash = auth::HashPassword(*password);
     if (user.password_hash.empty()) return ErrorResponse(ApiError::kInternal, "hashing failed");
   }
@@ -167,6 +158,7 @@ ApiResponse HandlePing(ApiContext&, const ApiRequest&) {
 
 ApiResponse HandleRegister(ApiContext& ctx, const ApiRequest& req) {
   if (ctx.accounts == nullptr) return NoAccounts();
+  if (auto disabled = LocalAccountsDisabled(ctx)) return *disabled;
   rapidjson::Document doc;
   ApiResponse error;
   if (!ParseJsonBody(req, &doc, &error)) return error;
@@ -176,6 +168,11 @@ ApiResponse HandleRegister(ApiContext& ctx, const ApiRequest& req) {
   if (!email) return error;
   std::optional<std::string> password = RequiredString(doc, "password", &error);
   if (!password) return error;
+  // Each registration costs an Argon2id hash: a bounded number per client
+  // address (security.md).
+  if (int64_t wait = ctx.register_limit.Take(req.client_address, NowEpochMs()); wait > 0) {
+    return RetryLater(ApiError::kTooManyRequests, "too many registrations; try again later", wait);
+  }
   db::UserRow user;
   user.uuid = auth::NewUuid();
   user.name = *name;
@@ -185,6 +182,7 @@ ApiResponse HandleRegister(ApiContext& ctx, const ApiRequest& req) {
 
 ApiResponse HandleLogin(ApiContext& ctx, const ApiRequest& req) {
   if (ctx.accounts == nullptr) return NoAccounts();
+  if (auto disabled = LocalAccountsDisabled(ctx)) return *disabled;
   rapidjson::Document doc;
   ApiResponse error;
   if (!ParseJsonBody(req, &doc, &error)) return error;
@@ -192,23 +190,26 @@ ApiResponse HandleLogin(ApiContext& ctx, const ApiRequest& req) {
   if (!login) return error;
   std::optional<std::string> password = RequiredString(doc, "password", &error);
   if (!password) return error;
-  const std::string account = Lower(*login);
-  const int64_t now_ms = NowEpochMs();
-  if (int64_t wait = ctx.login_throttle.RetryAfterMs(account, req.client_address, now_ms);
-      wait > 0) {
-    ApiResponse out =
-        ErrorResponse(ApiError::kTooManyRequests, "too many failed logins; try again later");
-    out.headers.emplace_back("Retry-After", std::to_string((wait + 999) / 1000));
-    return out;
-  }
+  // The account's bucket is the user's id when the login names one (by
+  // name or by email: both reach the same 5 tries), else the login text.
   std::optional<db::UserRow> user;
   common::Status s = ctx.accounts->FindLogin(*login, &user);
   if (!s.ok()) return StoreError(ctx, "login read", s);
-  // The same work and the same answer for an unknown account and a wrong
-  // password: neither the text nor the time tells which.
-  const bool ok = password->size() <= kMaxPasswordBytes &&
-                  (user ? auth::VerifyPassword(user->password_hash, *password)
-                        : auth::VerifyAgainstDummy(*password));
+  const std::string account = user ? "id:" + user->uuid : "login:" + Lower(*login);
+  const int64_t now_ms = NowEpochMs();
+  if (int64_t wait = ctx.login_throttle.RetryAfterMs(account, req.client_address, now_ms);
+      wait > 0) {
+    return RetryLater(ApiError::kTooManyRequests, "too many failed logins; try again later", wait);
+  }
+  auth::PasswordSlots::Slot slot(&ctx.password_slots);
+  if (!slot.ok()) return PasswordBusy();
+  // The same work and the same answer for an unknown account, an account
+  // without a password and a wrong password: neither the text nor the time
+  // tells which.
+  const bool ok =
+      password->size() <= kMaxPasswordBytes &&
+      (user && !user->password_hash.empty() ? auth::VerifyPassword(user->password_hash, *password)
+                                            : auth::VerifyAgainstDummy(*password));
   if (!ok) {
     ctx.login_throttle.RecordFailure(account, req.client_address, now_ms);
     return ErrorResponse(ApiError::kInvalidCredentials, "wrong account or password");
@@ -236,8 +237,15 @@ ApiResponse HandleLogin(ApiContext& ctx, const ApiRequest& req) {
   return JsonResponse(JsonText(buf));
 }
 
+// 401 of POST /token/refresh: it is the refresh token that is refused.
+ApiResponse RefreshRefused() {
+  return ErrorResponse(ApiError::kUnauthorized,
+                       "the refresh token is unknown, expired or revoked; sign in again");
+}
+
 ApiResponse HandleRefresh(ApiContext& ctx, const ApiRequest& req) {
   if (ctx.accounts == nullptr) return NoAccounts();
+  if (auto disabled = LocalAccountsDisabled(ctx)) return *disabled;
   rapidjson::Document doc;
   ApiResponse error;
   if (!ParseJsonBody(req, &doc, &error)) return error;
@@ -252,11 +260,11 @@ ApiResponse HandleRefresh(ApiContext& ctx, const ApiRequest& req) {
       auth::HashRefreshToken(*token), auth::HashRefreshToken(next),
       now_ms + ctx.auth.refresh_ttl_s * 1000, now_ms, &outcome, &user_id);
   if (!s.ok()) return StoreError(ctx, "refresh token rotation", s);
-  if (outcome != db::RefreshOutcome::kRotated) return Unauthorized();
+  if (outcome != db::RefreshOutcome::kRotated) return RefreshRefused();
   std::optional<db::UserRow> user;
   s = ctx.accounts->FindUser(user_id, &user);
   if (!s.ok()) return StoreError(ctx, "refresh user read", s);
-  if (!user) return Unauthorized();
+  if (!user) return RefreshRefused();
   const auth::Role role = auth::ParseRole(user->role).value_or(auth::Role::kUser);
   std::string access =
       auth::IssueAccessToken(ctx.auth.keys, user->uuid, role, now_ms / 1000, ctx.auth.access_ttl_s);
@@ -351,6 +359,16 @@ ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req) {
   common::Status s = ctx.accounts->FindUser(uuid, &user);
   if (!s.ok()) return StoreError(ctx, "user read", s);
   if (!user) return ErrorResponse(ApiError::kNotFound, "no such user");
+  // An operator's email and password are its way into every tenant: only
+  // an operator token changes them, in none mode too (security.md).
+  auto changes = [&](const char* member) { return doc.HasMember(member) && !doc[member].IsNull(); };
+  if (user->role == auth::RoleName(auth::Role::kOperator) &&
+      (changes("email") || changes("password"))) {
+    if (!req.caller) return Unauthorized();
+    if (req.caller->role != auth::Role::kOperator)
+      return DecisionResponse(auth::Decision::kForbidden);
+  }
+  bool password_changed = false;
   for (const char* member : {"name", "email", "password"}) {
     if (!doc.HasMember(member) || doc[member].IsNull()) continue;
     std::optional<std::string> value = RequiredString(doc, member, &error);
@@ -365,8 +383,11 @@ ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req) {
       user->email = *value;
     } else {
       if (auto bad = PasswordProblem(*value)) return ErrorResponse(ApiError::kValidation, *bad);
+      auth::PasswordSlots::Slot slot(&ctx.password_slots);
+      if (!slot.ok()) return PasswordBusy();
       user->password_hash = auth::HashPassword(*value);
       if (user->password_hash.empty()) return ErrorResponse(ApiError::kInternal, "hashing failed");
+      password_changed = true;
     }
   }
   user->updated_at_ms = NowEpochMs();
@@ -378,6 +399,12 @@ ApiResponse HandleUpdateUser(ApiContext& ctx, const ApiRequest& req) {
   }
   if (outcome == db::WriteOutcome::kNotFound) {
     return ErrorResponse(ApiError::kNotFound, "no such user");
+  }
+  if (password_changed) {
+    // Whoever knew the old password may hold a refresh token: end them all
+    // (access tokens still run out within their short lifetime).
+    s = ctx.accounts->RevokeUserRefreshTokens(user->uuid);
+    if (!s.ok()) return StoreError(ctx, "refresh token revocation", s);
   }
   return UserAnswer(*user);
 }

@@ -333,7 +333,9 @@ class HttpServer::Impl {
     try {
       ApiRequest request;
       std::string bad_url;
-      if (ctx_.shutting_down && !spec.answers_shutdown) {
+      if (!HostAllowed(req)) {
+        out = ForbiddenHost();
+      } else if (ctx_.shutting_down && !spec.answers_shutdown) {
         out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
       } else if (foreign_origin && std::string_view(spec.method) != "GET") {
         // A page on another site can send a simple POST without a preflight;
@@ -475,6 +477,22 @@ class HttpServer::Impl {
     }
   }
 
+  // none mode (security.md, DNS rebinding): a page on another name that
+  // resolves to this address is same-origin for the browser, but its Host
+  // says that name. A request without Host (HTTP/1.0) passes.
+  bool HostAllowed(const Http::Request& req) const {
+    if (!ctx_.options.hosts.restricted()) return true;
+    std::shared_ptr<const Http::Header::Host> host = req.headers().tryGet<Http::Header::Host>();
+    if (!host) return true;
+    std::string value = host->host();
+    return ctx_.options.hosts.Allows(value);
+  }
+
+  static ApiResponse ForbiddenHost() {
+    return ErrorResponse(ApiError::kForbiddenHost,
+                         "this Host is not served; add it to --allowed-hosts if it is yours");
+  }
+
   // No route for this method and path: 405 when another method has it, else 404.
   void ServeUnrouted(const Rest::Request& req, Http::ResponseWriter& resp) {
     InFlight counted(this);
@@ -489,7 +507,9 @@ class HttpServer::Impl {
       }
     }
     ApiResponse out;
-    if (ctx_.shutting_down) {
+    if (!HostAllowed(req)) {
+      out = ForbiddenHost();
+    } else if (ctx_.shutting_down) {
       out = ErrorResponse(ApiError::kShuttingDown, "server is shutting down");
     } else if (!allow.empty() && req.method() == Http::Method::Options) {
       // A browser's CORS preflight for a route we have.

@@ -39,6 +39,10 @@ constexpr ErrorRow kErrorTable[] = {
     {ApiError::kInvalidCredentials, 401, "invalid_credentials"},
     {ApiError::kEmailTaken, 409, "email_taken"},
     {ApiError::kTooManyRequests, 429, "too_many_requests"},
+    {ApiError::kForbiddenHost, 403, "forbidden_host"},
+    {ApiError::kTenantHasData, 409, "tenant_has_data"},
+    {ApiError::kLocalAccountsDisabled, 501, "local_accounts_disabled"},
+    {ApiError::kBusy, 503, "busy"},
 };
 
 const std::string kInternalMessage = "internal error";

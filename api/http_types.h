@@ -64,16 +64,20 @@ enum class ApiError {
   kUnsupportedMediaType,
   kInternal,
   kShuttingDown,
-  kMalformedRequest,    // not HTTP we can read (bad request line, header or length)
-  kForbiddenOrigin,     // a state-changing request from a browser origin not allowed
-  kRequestTimeout,      // the request did not arrive in time
-  kTooManyConnections,  // --max-connections reached
-  kLengthRequired,      // a body sent with Transfer-Encoding (chunked) instead of a length
-  kUnauthorized,        // no valid access token (token mode); WWW-Authenticate: Bearer
-  kForbidden,           // a valid token that may not do this
-  kInvalidCredentials,  // POST /login: unknown account or wrong password (one answer for both)
-  kEmailTaken,          // POST /register, /users, PUT /users/{uuid}: the email has an account
-  kTooManyRequests,     // POST /login throttled; Retry-After
+  kMalformedRequest,       // not HTTP we can read (bad request line, header or length)
+  kForbiddenOrigin,        // a state-changing request from a browser origin not allowed
+  kRequestTimeout,         // the request did not arrive in time
+  kTooManyConnections,     // --max-connections reached
+  kLengthRequired,         // a body sent with Transfer-Encoding (chunked) instead of a length
+  kUnauthorized,           // no valid access token (token mode); WWW-Authenticate: Bearer
+  kForbidden,              // a valid token that may not do this
+  kInvalidCredentials,     // POST /login: unknown account or wrong password (one answer for both)
+  kEmailTaken,             // POST /register, /users, PUT /users/{uuid}: the email has an account
+  kTooManyRequests,        // POST /login, /register throttled; Retry-After
+  kForbiddenHost,          // none mode: a Host header that names no allowed host (DNS rebinding)
+  kTenantHasData,          // token mode: POST /tenants for an id with sync data and no owner
+  kLocalAccountsDisabled,  // token mode with only an external key: no syncd accounts to sign in
+  kBusy,                   // too many password hashes at once; Retry-After
 };
 
 // The one table: HTTP status and `error.code` of each ApiError.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -214,7 +215,9 @@ ws::WsAuthorization AuthorizeUpgrade(const auth::TokenKeys& keys, auth::Director
     out.status = 403;
     return out;
   }
-  out.expires_at_ms = caller.expires_at_s * 1000;
+  // Closed when the upgrade check would refuse the token: past exp by
+  // more than the leeway, not at exp (a token 20 s late is let in above).
+  out.expires_at_ms = (caller.expires_at_s + auth::kExpiryLeewayS) * 1000;
   return out;
 }
 
@@ -286,6 +289,17 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   w.ping_interval_ms = int64_t{options.ws_ping_interval_s} * 1000;
   w.pong_timeout_ms = int64_t{options.ws_pong_timeout_s} * 1000;
   w.origins = options.cors;
+  common::HostPolicy hosts;
+  if (!auth.required) {
+    // The list was validated when parsed; were it not, loopback and --host
+    // only (never every Host).
+    std::string error;
+    std::optional<common::HostPolicy> parsed =
+        common::HostPolicy::Restricted(options.host, options.allowed_hosts, &error);
+    if (!parsed) parsed = common::HostPolicy::Restricted(options.host, "", &error);
+    if (parsed) hosts = *parsed;
+  }
+  w.hosts = hosts;
   if (auth.required) {
     w.authorize = [raw, keys = auth.keys](const std::string& tenant,
                                           const std::string& authorization,
@@ -319,6 +333,7 @@ std::unique_ptr<App> App::Create(const Options& options, common::Status* status)
   h.max_connections = options.max_connections;
   h.header_timeout_ms = options.http_header_timeout_ms;
   h.origins = options.cors;
+  h.hosts = hosts;
   h.openapi_path = parts->options.openapi_path;
   h.console_dir = parts->options.console_dir;
   if (db::IsPostgresUrl(options.db)) h.instance_id = parts->options.instance_id;

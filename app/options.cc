@@ -22,20 +22,23 @@ bool ParseInt(const std::string& text, int64_t min, int64_t max, int64_t* out) {
   return true;
 }
 
-// The contents of a key or secret file; *error (naming the file, never its
-// contents) when it cannot be read or is empty. A trailing newline is not
-// part of a secret.
-std::string ReadSecretFile(const std::string& path, std::string* error) {
+// The contents of a key or secret file; *error when it cannot be read or is
+// empty, never with its contents. `show_path`: whether *error may name the
+// file: not for the secret's, since people pass the secret itself there.
+// A trailing newline is not part of a secret.
+std::string ReadSecretFile(const std::string& path, bool show_path, std::string* error) {
+  const std::string name =
+      show_path ? path : "the file (its name is not shown: it may be the secret)";
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    *error = "cannot read " + path;
+    *error = "cannot read " + name;
     return "";
   }
   std::stringstream text;
   text << in.rdbuf();
   std::string out = text.str();
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  if (out.empty()) *error = path + " is empty";
+  if (out.empty()) *error = name + " is empty";
   return out;
 }
 
@@ -169,6 +172,17 @@ const std::vector<Spec>& Specs() {
          o->cors = std::move(*policy);
          return "";
        }},
+      {"--allowed-hosts", "SYNCD_ALLOWED_HOSTS",
+       "comma-separated host names (besides loopback names and --host) a request's Host header "
+       "may carry in none mode; others get 403 forbidden_host (DNS rebinding)",
+       [](const std::string& v, Options* o) -> std::string {
+         if (v.empty())
+           return "must not be empty (leave it out for loopback names and --host only)";
+         std::string error;
+         if (!common::HostPolicy::Restricted("", v, &error)) return error;
+         o->allowed_hosts = v;
+         return "";
+       }},
       {"--auth", "SYNCD_AUTH",
        "none (no token needed) or token (every request needs an access token); default none "
        "on a loopback --host, else token",
@@ -183,7 +197,7 @@ const std::vector<Spec>& Specs() {
        "in SYNCD_JWT_SECRET",
        [](const std::string& v, Options* o) -> std::string {
          std::string error;
-         o->jwt_secret = ReadSecretFile(v, &error);
+         o->jwt_secret = ReadSecretFile(v, /*show_path=*/false, &error);
          return error.empty() ? "" : error;
        }},
       {"--jwt-public-key-file", "SYNCD_JWT_PUBLIC_KEY_FILE",
@@ -191,7 +205,7 @@ const std::vector<Spec>& Specs() {
        "accepted too",
        [](const std::string& v, Options* o) -> std::string {
          std::string error;
-         o->jwt_public_key = ReadSecretFile(v, &error);
+         o->jwt_public_key = ReadSecretFile(v, /*show_path=*/true, &error);
          if (error.empty() &&
              o->jwt_public_key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos) {
            error = v + " holds no PEM public key";
@@ -317,9 +331,7 @@ ParseOutcome ParseOptions(int argc, char** argv, Options* options, std::string* 
   return ResolveAuth(options, error) ? ParseOutcome::kRun : ParseOutcome::kError;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
+bool IsLoopbackHost(const std::string& host) { return common::IsLoopbackHost(host); }
 
 bool ResolveAuth(Options* options, std::string* error) {
   if (options->jwt_secret.empty()) {

@@ -1,10 +1,14 @@
 #include "syncd/app/user_command.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
+#include "syncd/auth/account_rules.h"
 #include "syncd/auth/password.h"
 #include "syncd/auth/tokens.h"
 #include "syncd/common/clock.h"
@@ -22,6 +26,26 @@ constexpr const char* kUsage =
 int Usage(const char* problem) {
   std::fprintf(stderr, "syncd: %s\n%s", problem, kUsage);
   return 2;
+}
+
+// One line of standard input, without its line end. On a terminal: a
+// prompt, and the typed password is not echoed (restored afterwards).
+std::string ReadPassword() {
+  termios saved{};
+  const bool tty = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::fprintf(stderr, "Password: ");
+    std::fflush(stderr);
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
 }
 
 }  // namespace
@@ -45,11 +69,12 @@ int RunUserCommand(int argc, char** argv) {
   }
   if (!operator_role) return Usage("only operator accounts are made here (--operator)");
   if (email.empty() || name.empty()) return Usage("--email and --name are required");
-  std::string password;
-  std::getline(std::cin, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.size() < 8) {
-    std::fprintf(stderr, "syncd: the password (standard input) must have at least 8 characters\n");
+  // The rules of POST /register (accounts.md).
+  if (!auth::LooksLikeEmail(email)) return Usage("--email must look like name@example.org");
+  if (auto bad = auth::NameProblem(name)) return Usage(("--name: " + *bad).c_str());
+  const std::string password = ReadPassword();
+  if (auto bad = auth::PasswordProblem(password)) {
+    std::fprintf(stderr, "syncd: the password (standard input): %s\n", bad->c_str());
     return 1;
   }
   common::Status status;

@@ -104,6 +104,10 @@ TokenError VerifyAccessToken(const TokenKeys& keys, std::string_view token, int6
   const long exp = jwt_get_grant_int(jwt.get(), "exp");
   if (errno != 0 || sub == nullptr || *sub == '\0') return TokenError::kClaims;
   if (now_s > exp + kExpiryLeewayS) return TokenError::kExpired;
+  // `nbf` is optional (RFC 7519 4.1.5); an external provider may set it.
+  errno = 0;
+  const long nbf = jwt_get_grant_int(jwt.get(), "nbf");
+  if (errno == 0 && now_s + kExpiryLeewayS < nbf) return TokenError::kNotYetValid;
   const char* iss = jwt_get_grant(jwt.get(), "iss");
   if (!external && (iss == nullptr || std::string_view(iss) != kIssuer)) {
     return TokenError::kClaims;

@@ -433,8 +433,22 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     return false;
   }
 
+  // none mode (security.md, DNS rebinding): a page on another name that
+  // resolves to this address says that name in Host. No Host: not checked.
+  bool HostAllowed(const Server::connection_ptr& con) const {
+    const std::string& host = con->get_request_header("Host");
+    return host.empty() || options_.hosts.Allows(host);
+  }
+
+  static constexpr const char* kForbiddenHostMessage =
+      "this Host is not served; add it to --allowed-hosts if it is yours";
+
   bool OnValidate(Hdl h) {
     Server::connection_ptr con = server_.get_con_from_hdl(h);
+    if (!HostAllowed(con)) {
+      return Refuse(con, websocketpp::http::status_code::forbidden, "forbidden_host",
+                    kForbiddenHostMessage);
+    }
     // A browser always sends Origin; another page's script must not reach a
     // tenant through the user's browser (accounts.md, CORS). Without Origin
     // (not a browser) this check does not apply.
@@ -669,6 +683,12 @@ class WsServer::Impl final : public pipeline::ResultSink, public ConnectionSende
     std::string path = con->get_resource();
     if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
     con->append_header("Content-Type", "application/json");
+    if (!HostAllowed(con)) {
+      con->set_status(websocketpp::http::status_code::forbidden);
+      con->set_body(std::string("{\"error\":{\"code\":\"forbidden_host\",\"message\":\"") +
+                    kForbiddenHostMessage + "\"}}");
+      return;
+    }
     bool allowed = AddCors(con);
     const std::string& method = con->get_request().get_method();
     bool health = path == "/api/v1/websocket/health" || path == "/health";

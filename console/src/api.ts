@@ -1,10 +1,12 @@
 // The console's only way to syncd: the REST routes in openapi.yaml, on the
 // origin that served the console. Authentication (accounts.md): in `none`
 // mode there is no token. In `token` mode the console routes are
-// operator-only: the operator signs in (POST /login), the access token is
-// kept in sessionStorage (this tab only, gone when it closes) and every
-// request carries it as a bearer token; a 401 calls the onAuthRequired hook,
-// which shows the sign-in form again.
+// operator-only: the operator signs in (POST /login; a non-operator account
+// is refused), the access token is kept in memory only and every request
+// carries it as a bearer token. The refresh token is kept in sessionStorage
+// (this tab only, gone when it closes): a reload, or an access token that
+// ran out, gets a new pair from POST /token/refresh. When that fails too
+// the onAuthRequired hook shows the sign-in form again.
 
 export interface Health {
   status: 'ok' | 'degraded' | 'shutting_down';
@@ -192,51 +194,151 @@ export class ApiError extends Error {
   }
 }
 
-const TOKEN_KEY = 'syncd-console-token';
+const REFRESH_KEY = 'syncd-console-refresh';
 
-function storedToken(): string | null {
+function storedRefreshToken(): string | null {
   try {
-    return sessionStorage.getItem(TOKEN_KEY);
+    return sessionStorage.getItem(REFRESH_KEY);
   } catch {
     return null;
   }
 }
 
-let authToken: string | null = storedToken();
-let authRequired: ((expired: boolean) => void) | null = null;
-
-// Token mode (accounts.md): the operator's access token, for this tab only.
-export function setAuthToken(token: string | null): void {
-  authToken = token;
+function storeRefreshToken(token: string | null): void {
   try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
+    if (token) sessionStorage.setItem(REFRESH_KEY, token);
+    else sessionStorage.removeItem(REFRESH_KEY);
   } catch {
-    // Storage refused (private mode): the token lives in memory only.
+    // Storage refused (private mode): a reload asks to sign in again.
   }
 }
 
-export function hasAuthToken(): boolean {
-  return authToken !== null;
+// The access token: in memory only, never in storage.
+let authToken: string | null = null;
+let refreshToken: string | null = storedRefreshToken();
+let authRequired: ((expired: boolean) => void) | null = null;
+
+// Forgets the session (sign out, a refused refresh).
+export function clearSession(): void {
+  authToken = null;
+  refreshToken = null;
+  storeRefreshToken(null);
 }
 
-// Called when syncd answers 401: `expired` when a token was sent (it
-// expired or its user is gone), false when there was none.
+export function hasAuthToken(): boolean {
+  return authToken !== null || refreshToken !== null;
+}
+
+// Called when syncd answers 401 and no refresh helps: `expired` when a
+// session existed (it ended or its user is gone), false when there was none.
 export function onAuthRequired(hook: (expired: boolean) => void): void {
   authRequired = hook;
 }
 
-// POST /login: stores the access token. Throws ApiError (401
+// The `role` claim of one of syncd's access tokens (not verified here:
+// syncd verifies it on every request; this only decides what to show).
+function tokenRole(token: string): string | null {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4))) as { role?: string };
+    return claims.role ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// Thrown by login() for an account that is not an operator's.
+export class NotOperatorError extends Error {
+  constructor() {
+    super('This is not an operator account: the console needs an operator.');
+  }
+}
+
+interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+async function post<T>(path: string, body: unknown): Promise<{ status: number; json: T | null }> {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    cache: 'no-store',
+  });
+  const text = await response.text();
+  let json: T | null = null;
+  try {
+    json = text ? (JSON.parse(text) as T) : null;
+  } catch {
+    json = null;
+  }
+  return { status: response.status, json };
+}
+
+// POST /login: keeps the access token in memory and the refresh token in
+// sessionStorage. Throws NotOperatorError for a non-operator account (its
+// refresh token is revoked at once), ApiError otherwise (401
 // invalid_credentials, 429 too_many_requests).
 export async function login(email: string, password: string): Promise<void> {
-  const r = await request<{ accessToken: string }>('POST', '/login', {
+  const r = await request<TokenPair>('POST', '/login', {
     username_or_email: email,
     password,
   });
-  setAuthToken(r.accessToken);
+  if (tokenRole(r.accessToken) !== 'operator') {
+    await post('/logout', { refreshToken: r.refreshToken }).catch(() => undefined);
+    clearSession();
+    throw new NotOperatorError();
+  }
+  authToken = r.accessToken;
+  refreshToken = r.refreshToken;
+  storeRefreshToken(r.refreshToken);
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+// POST /logout for the kept refresh token, then forgets the session.
+export async function logout(): Promise<void> {
+  const token = refreshToken;
+  clearSession();
+  if (token) await post('/logout', { refreshToken: token }).catch(() => undefined);
+}
+
+// One refresh at a time: refresh tokens rotate, and the same one sent twice
+// revokes the whole chain (accounts.md).
+let refreshing: Promise<boolean> | null = null;
+
+// POST /token/refresh with the kept refresh token: true when a new pair was
+// obtained (an operator's).
+export function refreshSession(): Promise<boolean> {
+  if (!refreshToken) return Promise.resolve(false);
+  if (!refreshing) {
+    const token = refreshToken;
+    refreshing = post<TokenPair>('/token/refresh', { refreshToken: token })
+      .then(({ status, json }) => {
+        if (status !== 200 || !json || tokenRole(json.accessToken) !== 'operator') {
+          if (status !== 0 && status < 500) clearSession();
+          return false;
+        }
+        authToken = json.accessToken;
+        refreshToken = json.refreshToken;
+        storeRefreshToken(json.refreshToken);
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => {
+        refreshing = null;
+      });
+  }
+  return refreshing;
+}
+
+async function request<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  retried = false,
+): Promise<T> {
+  // A reload kept only the refresh token: get an access token first.
+  if (!authToken && refreshToken && path !== '/login') await refreshSession();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (authToken) headers.Authorization = `Bearer ${authToken}`;
@@ -259,8 +361,12 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
     json = null;
   }
   if (response.status === 401 && path !== '/login') {
-    const expired = authToken !== null;
-    setAuthToken(null);
+    // The access token ran out: one refresh, then the request once more.
+    if (!retried && refreshToken && (await refreshSession())) {
+      return request<T>(method, path, body, true);
+    }
+    const expired = authToken !== null || refreshToken !== null;
+    clearSession();
     authRequired?.(expired);
   }
   if (!response.ok) {

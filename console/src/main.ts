@@ -6,7 +6,7 @@ import './style.css';
 
 import { html, render } from 'lit-html';
 
-import { ApiError, hasAuthToken, login, onAuthRequired, setAuthToken } from './api';
+import { ApiError, hasAuthToken, login, logout, NotOperatorError, onAuthRequired, refreshSession } from './api';
 import { conflictsPage } from './pages/conflicts';
 import { deadPage } from './pages/dead';
 import { entryPage } from './pages/entry';
@@ -57,7 +57,7 @@ function shell(active: string) {
 
 function signOut(e: Event): void {
   e.preventDefault();
-  setAuthToken(null);
+  void logout();
   showSignIn('');
 }
 
@@ -80,7 +80,9 @@ function showSignIn(message: string): void {
       navigate();
     } catch (err) {
       error =
-        err instanceof ApiError && err.status === 429
+        err instanceof NotOperatorError
+          ? 'Not an operator account: the console needs an operator account.'
+          : err instanceof ApiError && err.status === 429
           ? 'Too many failed sign-ins; try again later.'
           : err instanceof ApiError && err.status === 401
             ? 'Wrong email or password.'
@@ -132,4 +134,6 @@ function navigate(): void {
 }
 
 window.addEventListener('hashchange', navigate);
-navigate();
+// A reload keeps only the refresh token (sessionStorage): a new access
+// token first, so the pages (and the event stream) start signed in.
+void refreshSession().finally(navigate);

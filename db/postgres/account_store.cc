@@ -165,7 +165,8 @@ class PostgresAccountStore final : public AccountStore {
     return ListUsersLocked(postgres::kOrderByCreated, std::nullopt, out);
   }
 
-  Status CreateTenant(const TenantRow& tenant, WriteOutcome* outcome, TenantRow* stored) override {
+  Status CreateTenant(const TenantRow& tenant, bool refuse_existing_data, WriteOutcome* outcome,
+                      TenantRow* stored) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (Status c = EnsureConnected(); !c.ok()) return c;
     try {
@@ -177,6 +178,14 @@ class PostgresAccountStore final : public AccountStore {
         *stored = found.front();
         *outcome = stored->user_id == tenant.user_id ? WriteOutcome::kSame : WriteOutcome::kIdTaken;
         return Status::Ok();
+      }
+      if (refuse_existing_data) {
+        int has_data = 0;
+        sql_ << postgres::kTenantHasSyncData, soci::use(tenant.uuid, "t"), soci::into(has_data);
+        if (has_data != 0) {
+          *outcome = WriteOutcome::kHasData;
+          return Status::Ok();
+        }
       }
       long long created = tenant.created_at_ms, updated = tenant.updated_at_ms;
       sql_ << postgres::kInsertTenant, soci::use(tenant.uuid, "id"), soci::use(tenant.name, "n"),
@@ -279,6 +288,17 @@ class PostgresAccountStore final : public AccountStore {
       *outcome = RefreshOutcome::kRotated;
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "rotate refresh token");
+    }
+    return Status::Ok();
+  }
+
+  Status RevokeUserRefreshTokens(const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Status c = EnsureConnected(); !c.ok()) return c;
+    try {
+      sql_ << postgres::kRevokeUserRefreshTokens, soci::use(user_id, "u");
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "revoke refresh tokens");
     }
     return Status::Ok();
   }

@@ -597,8 +597,18 @@ inline constexpr char kRevokeRefreshChain[] =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE chain_id = :c";
 inline constexpr char kRevokeRefreshToken[] =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE token_hash = :h";
+inline constexpr char kRevokeUserRefreshTokens[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE user_id = :u";
 inline constexpr char kDeleteExpiredRefreshTokens[] =
     "DELETE FROM refresh_tokens WHERE expires_at_ms < :n";
+// Whether a tenant id has sync data (POST /tenants in token mode: data
+// written before it had an owner is not for the first claimant). The id is
+// bound once (k), as SOCI names each placeholder once.
+inline constexpr char kTenantHasSyncData[] =
+    "WITH k AS (SELECT CAST(:t AS text) AS t)"
+    " SELECT (EXISTS(SELECT 1 FROM entities e, k WHERE e.tenant_id = k.t)"
+    " OR EXISTS(SELECT 1 FROM sync_queue q, k WHERE q.tenant_id = k.t)"
+    " OR EXISTS(SELECT 1 FROM sync_log l, k WHERE l.tenant_id = k.t))::integer";
 
 // Cross-instance: a change of users or tenants is announced so the other
 // instances refresh their in-memory directory (app.cc).

@@ -146,7 +146,8 @@ class SqliteAccountStore final : public AccountStore {
     return ListUsersLocked(sqlite::kOrderByCreated, std::nullopt, out);
   }
 
-  Status CreateTenant(const TenantRow& tenant, WriteOutcome* outcome, TenantRow* stored) override {
+  Status CreateTenant(const TenantRow& tenant, bool refuse_existing_data, WriteOutcome* outcome,
+                      TenantRow* stored) override {
     std::lock_guard<std::mutex> lock(mu_);
     try {
       ImmediateTxn txn(sql_);
@@ -157,6 +158,14 @@ class SqliteAccountStore final : public AccountStore {
         *stored = found.front();
         *outcome = stored->user_id == tenant.user_id ? WriteOutcome::kSame : WriteOutcome::kIdTaken;
         return Status::Ok();
+      }
+      if (refuse_existing_data) {
+        int has_data = 0;
+        sql_ << sqlite::kTenantHasSyncData, soci::use(tenant.uuid, "t"), soci::into(has_data);
+        if (has_data != 0) {
+          *outcome = WriteOutcome::kHasData;
+          return Status::Ok();
+        }
       }
       long long created = tenant.created_at_ms, updated = tenant.updated_at_ms;
       sql_ << sqlite::kInsertTenant, soci::use(tenant.uuid, "id"), soci::use(tenant.name, "n"),
@@ -263,6 +272,16 @@ class SqliteAccountStore final : public AccountStore {
       sql_ << sqlite::kRevokeRefreshToken, soci::use(token_hash, "h");
     } catch (const soci::soci_error& e) {
       return StatusFromSociError(e, "revoke refresh token");
+    }
+    return Status::Ok();
+  }
+
+  Status RevokeUserRefreshTokens(const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      sql_ << sqlite::kRevokeUserRefreshTokens, soci::use(user_id, "u");
+    } catch (const soci::soci_error& e) {
+      return StatusFromSociError(e, "revoke refresh tokens");
     }
     return Status::Ok();
   }

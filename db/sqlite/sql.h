@@ -511,6 +511,12 @@ inline constexpr char kDeleteTenantCounters[] = "DELETE FROM counters WHERE scop
 // tables exist (a database the accounts store never opened has none).
 inline constexpr char kTenantsTableExists[] =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tenants'";
+// Whether a tenant id has sync data (POST /tenants in token mode: data
+// written before it had an owner is not for the first claimant).
+inline constexpr char kTenantHasSyncData[] =
+    "SELECT EXISTS(SELECT 1 FROM entities WHERE tenant_id = :t)"
+    " OR EXISTS(SELECT 1 FROM sync_queue WHERE tenant_id = :t)"
+    " OR EXISTS(SELECT 1 FROM sync_log WHERE tenant_id = :t)";
 inline constexpr char kTenantCounters[] = "SELECT name, value FROM counters WHERE scope = :t";
 // Before the tenant's counters go: its queue rows leave the global depth too,
 // so the depth counters keep matching the queue table.
@@ -531,6 +537,8 @@ inline constexpr char kRevokeRefreshChain[] =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE chain_id = :c";
 inline constexpr char kRevokeRefreshToken[] =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE token_hash = :h";
+inline constexpr char kRevokeUserRefreshTokens[] =
+    "UPDATE refresh_tokens SET state = 'revoked' WHERE user_id = :u";
 inline constexpr char kDeleteExpiredRefreshTokens[] =
     "DELETE FROM refresh_tokens WHERE expires_at_ms < :n";
 

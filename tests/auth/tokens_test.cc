@@ -60,13 +60,15 @@ KeyPair EcKeys() { return PemOf(EVP_EC_gen("P-256")); }
 // A token as another issuer would make it (libjwt, any algorithm and key).
 // `tenants`: a JSON array for the `tenants` claim, or "" for none.
 std::string Sign(jwt_alg_t alg, const std::string& key, const std::string& sub, int64_t exp,
-                 const std::string& tenants = "", const char* iss = "idp.example") {
+                 const std::string& tenants = "", const char* iss = "idp.example",
+                 int64_t nbf = 0) {
   jwt_t* jwt = nullptr;
   EXPECT_EQ(jwt_new(&jwt), 0);
   jwt_add_grant(jwt, "sub", sub.c_str());
   if (iss != nullptr) jwt_add_grant(jwt, "iss", iss);
   jwt_add_grant_int(jwt, "iat", kNow);
   jwt_add_grant_int(jwt, "exp", static_cast<long>(exp));
+  if (nbf != 0) jwt_add_grant_int(jwt, "nbf", static_cast<long>(nbf));
   if (!tenants.empty()) {
     EXPECT_EQ(jwt_add_grants_json(jwt, ("{\"tenants\":" + tenants + "}").c_str()), 0);
   }
@@ -183,6 +185,21 @@ void ExpectExternalTokenAccepted(jwt_alg_t alg, const KeyPair& keys) {
   EXPECT_EQ(VerifyAccessToken(config, Sign(alg, keys.private_pem, "e", kNow + 60, R"("t1")"), kNow,
                               &caller),
             TokenError::kClaims);
+}
+
+// A token not valid yet (`nbf` in the future beyond the clock-skew leeway)
+// is refused; within the leeway, or once that time has come, it verifies.
+TEST(TokensTest, ExternalTokenIsRefusedBeforeItsNotBefore) {
+  KeyPair keys = EcKeys();
+  TokenKeys config;
+  config.public_key_pem = keys.public_pem;
+  const std::string later =
+      Sign(JWT_ALG_ES256, keys.private_pem, "ext-user", kNow + 3600, "", "idp.example", kNow + 600);
+  Principal caller;
+  EXPECT_EQ(VerifyAccessToken(config, later, kNow, &caller), TokenError::kNotYetValid);
+  EXPECT_EQ(VerifyAccessToken(config, later, kNow + 600 - kExpiryLeewayS, &caller),
+            TokenError::kNone);
+  EXPECT_EQ(VerifyAccessToken(config, later, kNow + 601, &caller), TokenError::kNone);
 }
 
 TEST(TokensTest, ExternalRs256TokenWithTenants) {

@@ -97,15 +97,15 @@ TEST_P(AccountStoreTest, ATenantBelongsToItsCreator) {
   TenantRow t{"t1", "Home", "u1", kT0, kT0};
   WriteOutcome out = WriteOutcome::kNotFound;
   TenantRow stored;
-  ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(t, false, &out, &stored).ok());
   EXPECT_EQ(out, WriteOutcome::kDone);
   TenantRow again = t;
   again.created_at_ms = kT0 + 5;
-  ASSERT_TRUE(store_->CreateTenant(again, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(again, false, &out, &stored).ok());
   EXPECT_EQ(out, WriteOutcome::kSame);
   EXPECT_EQ(stored.created_at_ms, kT0);
   TenantRow theirs{"t1", "Mine", "u2", kT0, kT0};
-  ASSERT_TRUE(store_->CreateTenant(theirs, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(theirs, false, &out, &stored).ok());
   EXPECT_EQ(out, WriteOutcome::kIdTaken);
   std::vector<TenantRow> listed;
   ASSERT_TRUE(store_->ListTenants("u2", &listed).ok());
@@ -138,6 +138,46 @@ TEST_P(AccountStoreTest, RefreshTokensRotateAndAReuseRevokesTheChain) {
   ASSERT_TRUE(store_->RevokeRefreshToken("h7").ok());
   ASSERT_TRUE(store_->RotateRefreshToken("h7", "h8", kT0 + 1000, kT0, &out, &user).ok());
   EXPECT_EQ(out, RefreshOutcome::kUnknown);
+}
+
+// Token mode's POST /tenants: an id that has sync data but no owner (written
+// in none mode) is refused when asked, and taken when not.
+TEST_P(AccountStoreTest, ATenantIdWithDataAndNoOwnerIsRefusedWhenAsked) {
+  Status s;
+  std::unique_ptr<WriteStore> w = OpenWrite(&s);
+  ASSERT_TRUE(w) << s.ToString();
+  StoredEntity entity;
+  entity.tenant_id = "legacy";
+  entity.type = domain::EntityType::kTag;
+  entity.entity_id = "tag-1";
+  entity.data = R"({"id":"tag-1"})";
+  ASSERT_TRUE(w->Begin(TxnKind::kApply).ok());
+  ASSERT_TRUE(w->PutEntity(entity).ok());
+  ASSERT_TRUE(w->Commit().ok());
+  WriteOutcome out = WriteOutcome::kDone;
+  TenantRow stored;
+  ASSERT_TRUE(store_->CreateTenant({"legacy", "Old", "u1", kT0, kT0}, true, &out, &stored).ok());
+  EXPECT_EQ(out, WriteOutcome::kHasData);
+  ASSERT_TRUE(store_->CreateTenant({"fresh", "New", "u1", kT0, kT0}, true, &out, &stored).ok());
+  EXPECT_EQ(out, WriteOutcome::kDone);
+  ASSERT_TRUE(store_->CreateTenant({"legacy", "Old", "u1", kT0, kT0}, false, &out, &stored).ok());
+  EXPECT_EQ(out, WriteOutcome::kDone);
+}
+
+TEST_P(AccountStoreTest, RevokingAUsersTokensEndsEveryChainOfThatUserOnly) {
+  ASSERT_TRUE(store_->InsertRefreshToken("a1", "u1", "c1", kT0 + 1000, kT0).ok());
+  ASSERT_TRUE(store_->InsertRefreshToken("a2", "u1", "c2", kT0 + 1000, kT0).ok());
+  ASSERT_TRUE(store_->InsertRefreshToken("b1", "u2", "c3", kT0 + 1000, kT0).ok());
+  ASSERT_TRUE(store_->RevokeUserRefreshTokens("u1").ok());
+  RefreshOutcome out = RefreshOutcome::kRotated;
+  std::string user;
+  for (const char* token : {"a1", "a2"}) {
+    ASSERT_TRUE(store_->RotateRefreshToken(token, "n", kT0 + 1000, kT0, &out, &user).ok());
+    EXPECT_EQ(out, RefreshOutcome::kUnknown) << token;
+  }
+  ASSERT_TRUE(store_->RotateRefreshToken("b1", "b2", kT0 + 1000, kT0, &out, &user).ok());
+  EXPECT_EQ(out, RefreshOutcome::kRotated);
+  EXPECT_EQ(user, "u2");
 }
 
 TEST_P(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
@@ -174,7 +214,7 @@ TEST_P(AccountStoreTest, PurgeRemovesEveryRowOfTheTenantOnly) {
   TenantRow t{"t1", "Home", "u1", kT0, kT0};
   WriteOutcome out = WriteOutcome::kNotFound;
   TenantRow stored;
-  ASSERT_TRUE(store_->CreateTenant(t, &out, &stored).ok());
+  ASSERT_TRUE(store_->CreateTenant(t, false, &out, &stored).ok());
 
   std::unique_ptr<ReadStore> reads = OpenRead(&s);
   ASSERT_TRUE(reads) << s.ToString();

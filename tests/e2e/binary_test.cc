@@ -274,6 +274,8 @@ const std::vector<std::pair<std::string, std::string>>& ContractOptions() {
       {"--jwt-public-key-file", "SYNCD_JWT_PUBLIC_KEY_FILE"},
       {"--access-token-ttl-s", "SYNCD_ACCESS_TOKEN_TTL_S"},
       {"--refresh-token-ttl-s", "SYNCD_REFRESH_TOKEN_TTL_S"},
+      // none mode's Host check (security.md, DNS rebinding).
+      {"--allowed-hosts", "SYNCD_ALLOWED_HOSTS"},
   };
   return options;
 }

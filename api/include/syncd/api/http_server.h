@@ -16,6 +16,7 @@
 
 #include "syncd/auth/directory.h"
 #include "syncd/auth/tokens.h"
+#include "syncd/common/host_policy.h"
 #include "syncd/common/origin_policy.h"
 #include "syncd/common/status.h"
 #include "syncd/db/account_store.h"
@@ -79,6 +80,9 @@ struct HttpOptions {
   int keepalive_timeout_ms = 75000;
   // Origins whose browser pages get CORS headers (accounts.md, CORS).
   common::OriginPolicy origins;
+  // none mode: the Host names served (security.md, DNS rebinding); any
+  // other Host gets 403 forbidden_host before routing. Default: every Host.
+  common::HostPolicy hosts;
   // The built operator console (console/dist), served at /console/; when
   // the folder is missing /console/ says how to build it.
   std::string console_dir;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "syncd/common/host_policy.h"
 #include "syncd/common/origin_policy.h"
 #include "syncd/domain/lww.h"
 
@@ -64,6 +65,10 @@ struct Options {
   // --instance-timeout-ms / SYNCD_INSTANCE_TIMEOUT_MS: an instance whose
   // heartbeat is older is dead; its unfinished rows are claimed again.
   int64_t instance_timeout_ms = 10000;
+  // --allowed-hosts / SYNCD_ALLOWED_HOSTS: in none mode, names besides
+  // loopback ones and --host that a request's Host header may carry
+  // (security.md, DNS rebinding); validated, comma-separated.
+  std::string allowed_hosts;
   // Accounts and access control (accounts.md). --auth / SYNCD_AUTH: "none"
   // or "token"; after parsing never empty: none on a loopback --host, else
   // token, unless spelled out.
@@ -93,7 +98,8 @@ std::string HelpText();
 // without a key or a secret under 32 bytes. Called by ParseOptions.
 bool ResolveAuth(Options* options, std::string* error);
 
-// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost),
+// parsed: `127.example.net` is not.
 bool IsLoopbackHost(const std::string& host);
 
 }  // namespace syncd::app

@@ -23,18 +23,20 @@ struct TokenKeys {
   std::string public_key_pem;  // RS256 or ES256: an external provider's tokens
 };
 
-// A token past `exp` by more than this is refused (clock skew between hosts).
+// A token past `exp` by more than this is refused, and one whose `nbf` is
+// further than this ahead (clock skew between hosts).
 inline constexpr int64_t kExpiryLeewayS = 30;
 // The issuer of syncd's own tokens.
 inline constexpr const char* kIssuer = "syncd";
 
 enum class TokenError {
   kNone,
-  kMalformed,  // not a JWT libjwt can read
-  kAlgorithm,  // alg none, or an algorithm no configured key is for
-  kSignature,  // signature does not verify under the key of its algorithm
-  kExpired,    // past exp + leeway
-  kClaims,     // sub/exp missing, wrong iss, unknown role, bad tenants claim
+  kMalformed,    // not a JWT libjwt can read
+  kAlgorithm,    // alg none, or an algorithm no configured key is for
+  kSignature,    // signature does not verify under the key of its algorithm
+  kExpired,      // past exp + leeway
+  kNotYetValid,  // before nbf - leeway (a token with an nbf claim)
+  kClaims,       // sub/exp missing, wrong iss, unknown role, bad tenants claim
 };
 
 // An HS256 access token for `user_id` with `role`, issued at `now_s` and

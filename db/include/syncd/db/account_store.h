@@ -45,6 +45,7 @@ enum class WriteOutcome {
   kIdTaken,     // the uuid exists (for another user, for tenants)
   kSame,        // the same tenant was created before: nothing written
   kNotFound,
+  kHasData,  // CreateTenant: the id has sync data and no owner, and that was refused
 };
 
 enum class RefreshOutcome {
@@ -65,9 +66,13 @@ class AccountStore {
   virtual Status FindLogin(const std::string& username_or_email, std::optional<UserRow>* out) = 0;
   virtual Status ListUsers(std::vector<UserRow>* out) = 0;
 
-  // kDone, kSame (*stored is the tenant as stored), kIdTaken (another user's).
-  virtual Status CreateTenant(const TenantRow& tenant, WriteOutcome* outcome,
-                              TenantRow* stored) = 0;
+  // kDone, kSame (*stored is the tenant as stored), kIdTaken (another user's),
+  // or, when `refuse_existing_data`, kHasData: no tenant has this id but it
+  // has entities, queue or log rows (written in none mode), so whoever
+  // created it would be handed someone's data. Checked in the same
+  // transaction as the insert.
+  virtual Status CreateTenant(const TenantRow& tenant, bool refuse_existing_data,
+                              WriteOutcome* outcome, TenantRow* stored) = 0;
   virtual Status FindTenant(const std::string& uuid, std::optional<TenantRow>* out) = 0;
   // One user's tenants; every tenant when user_id is empty.
   virtual Status ListTenants(const std::string& user_id, std::vector<TenantRow>* out) = 0;
@@ -85,6 +90,8 @@ class AccountStore {
                                     int64_t new_expires_at_ms, int64_t now_ms,
                                     RefreshOutcome* outcome, std::string* user_id) = 0;
   virtual Status RevokeRefreshToken(const std::string& token_hash) = 0;
+  // Every refresh token of the user (its password changed).
+  virtual Status RevokeUserRefreshTokens(const std::string& user_id) = 0;
 };
 
 // Opens its own connection and creates the accounts tables if missing.

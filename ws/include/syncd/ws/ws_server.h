@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "syncd/common/host_policy.h"
 #include "syncd/common/origin_policy.h"
 #include "syncd/common/status.h"
 #include "syncd/db/store.h"
@@ -62,6 +63,9 @@ struct WsOptions {
   int reader_threads = 2;
   // A browser upgrade whose Origin this does not allow gets 403.
   common::OriginPolicy origins;
+  // none mode: the Host names served (security.md, DNS rebinding); an
+  // upgrade or GET with another Host gets 403 forbidden_host. Default: every Host.
+  common::HostPolicy hosts;
   // Token mode (accounts.md): decides each upgrade; empty = every upgrade
   // allowed, nothing expires.
   WsAuthorizeFn authorize;
