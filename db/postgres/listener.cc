@@ -198,6 +198,8 @@ class AccountsListener final : public FinishedListener {
   }
 
   void Run() {
+    // What changed between the caller's first read and this LISTEN.
+    changed_();
     while (!stop_) {
       if (conn_.broken()) {
         Status s = conn_.Reconnect();  // backs off by itself

@@ -71,8 +71,8 @@ std::unique_ptr<FinishedListener> StartPostgresListener(const PostgresOptions& o
 
 // Calls `changed` (on the listener's own thread) after any instance changed
 // users or tenants (NOTIFY syncd_accounts at its commit), and also after each
-// (re)connection of the listener, since what was announced while it was cut
-// off is lost: the caller re-reads what it keeps. Destroying it stops the
+// (re)connection of the listener, the first included, since what was
+// announced before it listened is lost: the caller re-reads what it keeps. Destroying it stops the
 // thread.
 std::unique_ptr<FinishedListener> StartPostgresAccountsListener(const PostgresOptions& options,
                                                                 std::function<void()> changed,
