@@ -23,6 +23,9 @@ elif [[ "${1:-}" == "--test" ]]; then
   # The console's browser suite (Debian's Chromium: no browser download) and
   # promtool for deploy/alerts.yml.
   pkgs+=(chromium prometheus)
+  # nginx: tests/crash/load_balancer_test.cc runs deploy/nginx.conf (its
+  # own process on a free port; the package's service is stopped below).
+  pkgs+=(nginx)
   # Node.js for the generated-client check: the machine image may ship its
   # own build (with npm inside); only install Debian's when there is none.
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi
@@ -46,3 +49,8 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Installing nginx may start Debian's nginx service on port 80: the tests run
+# their own, so that one is stopped.
+if [[ " ${missing[*]} " == *" nginx "* ]]; then
+  $SUDO service nginx stop >/dev/null 2>&1 || true
+fi

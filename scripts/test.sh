@@ -38,6 +38,7 @@ echo "== unit and end-to-end tests"
 frames="$root/build/frames.jsonl"
 rm -f "$frames"
 start_test_postgres
+export SYNCD_REQUIRE_NGINX=1  # installed above: LoadBalancerTest must not skip
 SYNCD_RECORD_FRAMES="$frames" scripts/ctest.sh build -j2
 
 echo "== asyncapi.yaml, and every recorded frame against it"

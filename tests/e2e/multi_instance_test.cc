@@ -1,10 +1,11 @@
-// End-to-end, two instances on one PostgreSQL database (scale.md 4): what
-// one instance finishes reaches the connections of the other, announced
-// with NOTIFY and read back from the queue.
+// End-to-end, two and three instances on one PostgreSQL database (scale.md
+// 1 and 4): what one instance finishes reaches the connections of the
+// others, announced with NOTIFY and read back from the queue.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +38,7 @@ class MultiInstanceTest : public ::testing::Test {
     clients_.clear();
     a_.reset();
     b_.reset();
+    c_.reset();
     test::DropPostgresDatabase(url_);
   }
 
@@ -92,7 +94,7 @@ class MultiInstanceTest : public ::testing::Test {
   }
 
   std::string url_;
-  std::unique_ptr<app::App> a_, b_;
+  std::unique_ptr<app::App> a_, b_, c_;
   std::vector<std::unique_ptr<test::WsClient>> clients_;
 };
 
@@ -281,6 +283,77 @@ TEST_F(MultiInstanceTest, TheSameEntriesSentToBothInstancesAreAppliedOnceAndAnsw
   EXPECT_EQ(
       test::GetInt2(stats, "totals", "applied") + test::GetInt2(stats, "totals", "superseded"),
       kEntries);
+}
+
+// scale.md 1 and 4 with three instances and clients spread over them: an
+// entry sent to a is acknowledged on a and reaches the tenant's connections
+// on b and c; one entry id sent to a and b at the same moment is applied
+// once (its timeline, from the sync log, shows one finish) and both senders
+// get the same reply.
+TEST_F(MultiInstanceTest, ThreeInstancesAnswerOnTheirOwnAndApplyARaceOnce) {
+  a_ = Start(Options(url_, "a"));
+  b_ = Start(Options(url_, "b"));
+  c_ = Start(Options(url_, "c"));
+  ASSERT_TRUE(a_ && b_ && c_);
+  test::WsClient* on_a = Open(*a_, "t1");
+  test::WsClient* on_b = Open(*b_, "t1");
+  test::WsClient* on_c = Open(*c_, "t1");
+  ASSERT_TRUE(on_a && on_b && on_c);
+
+  ASSERT_TRUE(on_a->Send(
+      test::AccountEntryJson("t1", "e-1", "acc-1", "create", "Cash", "g", 1, 1764130000000LL)));
+  std::optional<rapidjson::Document> ack = WaitFor(on_a, "sync_ack", "e-1");
+  ASSERT_TRUE(ack.has_value());
+  for (test::WsClient* peer : {on_c, on_b}) {
+    std::optional<rapidjson::Document> update = WaitFor(peer, "data_update", "e-1");
+    ASSERT_TRUE(update.has_value()) << "a connection on another instance got no data_update";
+    EXPECT_EQ(test::GetString(*update, "checksum"), test::GetString(*ack, "checksum"));
+    EXPECT_EQ(test::GetString((*update)["data"]["single_entity"], "name"), "Cash");
+  }
+  EXPECT_TRUE(NothingOfType(on_a, "data_update"));  // never back to the sender
+
+  // The race: one id to a and b at once, ten times over.
+  constexpr int kRaces = 10;
+  for (int i = 0; i < kRaces; ++i) {
+    const std::string id = "race-" + std::to_string(i);
+    const std::string entry = test::AccountEntryJson("t1", id, "acc-r" + std::to_string(i),
+                                                     "create", "r", "g", i, 1764130000000LL + i);
+    ASSERT_TRUE(on_a->Send(entry));
+    ASSERT_TRUE(on_b->Send(entry));
+  }
+  // Each side's answers, in whatever order they come (an entry the other
+  // instance stored is answered when its NOTIFY arrives).
+  std::vector<std::string> twice_a, twice_b;
+  std::map<std::string, rapidjson::Document> on_a_replies =
+      test::CollectSyncReplies(*on_a, kRaces, Millis(10000), &twice_a);
+  std::map<std::string, rapidjson::Document> on_b_replies =
+      test::CollectSyncReplies(*on_b, kRaces, Millis(10000), &twice_b);
+  ASSERT_EQ(on_a_replies.size(), static_cast<size_t>(kRaces));
+  ASSERT_EQ(on_b_replies.size(), static_cast<size_t>(kRaces));
+  EXPECT_TRUE(twice_a.empty() && twice_b.empty());
+  for (int i = 0; i < kRaces; ++i) {
+    const std::string id = "race-" + std::to_string(i);
+    ASSERT_TRUE(on_a_replies.count(id) && on_b_replies.count(id)) << id;
+    const rapidjson::Document& from_a = on_a_replies[id];
+    const rapidjson::Document& from_b = on_b_replies[id];
+    EXPECT_EQ(test::GetString(from_a, "type"), "sync_ack") << Text(from_a);
+    EXPECT_EQ(test::GetString(from_b, "type"), "sync_ack") << Text(from_b);
+    EXPECT_EQ(test::GetString(from_a, "outcome"), "applied") << Text(from_a);
+    EXPECT_EQ(test::GetString(from_b, "outcome"), "applied") << Text(from_b);
+    EXPECT_EQ(test::GetString(from_a, "checksum"), test::GetString(from_b, "checksum"));
+    // The timeline's finishes are the entry's sync-log rows: one apply.
+    test::HttpResponse r = test::HttpRequest("127.0.0.1", c_->http_port(), "GET",
+                                             "/api/v1/entries/t1/" + id + "/timeline");
+    ASSERT_EQ(r.status, 200) << r.body;
+    rapidjson::Document timeline = test::ParseJson(r.body);
+    ASSERT_TRUE(timeline.HasMember("timeline") && timeline["timeline"].IsArray()) << r.body;
+    int finishes = 0;
+    for (const rapidjson::Value& ev : timeline["timeline"].GetArray()) {
+      if (test::GetString(ev, "event") == "finished") ++finishes;
+    }
+    EXPECT_EQ(finishes, 1) << r.body;
+  }
+  for (test::WsClient* c : {on_a, on_b}) EXPECT_TRUE(NothingOfType(c, "sync_ack"));  // once each
 }
 
 // scale.md 5: every instance shows the database's depth and totals (the
