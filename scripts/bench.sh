@@ -22,7 +22,9 @@
 #
 #   scripts/bench.sh [--entries N]            SQLite (default 100000 entries)
 #   scripts/bench.sh --postgres [--entries N] [--rounds N] [--ceiling-connections N]
-#                                             (default 50000 entries, 2 rounds, 1)
+#                    [--ceiling-batch N]      (default 50000 entries, 2 rounds, 1, 256)
+# syncd's apply batches grow up to --batch-max (512) when commits are slow; the
+# bench prints the average it saw, and --ceiling-batch 512 compares like with like.
 # Environment: SYNCD_BUILD_DIR (default build), BENCH_TMPDIR (default $TMPDIR or /tmp),
 #   SYNCD_PG_BINDIR (PostgreSQL's bin folder; default: found under /usr/lib/postgresql).
 set -euo pipefail
@@ -36,12 +38,14 @@ entries=""
 postgres=0
 rounds=2
 ceiling_connections=1
+ceiling_batch=256
 while (($# > 0)); do
   case "$1" in
     --entries) entries=${2:?--entries needs a value}; shift ;;
     --postgres) postgres=1 ;;
     --rounds) rounds=${2:?--rounds needs a value}; shift ;;
     --ceiling-connections) ceiling_connections=${2:?--ceiling-connections needs a value}; shift ;;
+    --ceiling-batch) ceiling_batch=${2:?--ceiling-batch needs a value}; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -52,8 +56,9 @@ if [[ -z $entries ]]; then entries=100000; ((postgres)) && entries=50000; fi
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a number >= 1" >&2; exit 2; }
 [[ $ceiling_connections =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench: --ceiling-connections must be a number >= 1" >&2; exit 2; }
+[[ $ceiling_batch =~ ^[1-9][0-9]*$ ]] || { echo "bench: --ceiling-batch must be a number >= 1" >&2; exit 2; }
 if ((postgres)); then
-  exec "$root/scripts/lib/bench-postgres.sh" "$entries" "$rounds" "$ceiling_connections"
+  exec "$root/scripts/lib/bench-postgres.sh" "$entries" "$rounds" "$ceiling_connections" "$ceiling_batch"
 fi
 
 if [[ ! -x $ceiling_bin || ! -x ${SYNCD_BIN:-$build_dir/syncd} ||

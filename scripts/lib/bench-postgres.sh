@@ -2,12 +2,13 @@
 # scripts/bench.sh --postgres (see its --help): the PostgreSQL ceiling, one
 # syncd and two syncds on one database, interleaved, each on a fresh
 # database of one throwaway server.
-#   scripts/lib/bench-postgres.sh ENTRIES ROUNDS CEILING_CONNECTIONS
+#   scripts/lib/bench-postgres.sh ENTRIES ROUNDS CEILING_CONNECTIONS CEILING_BATCH
 set -euo pipefail
 
 entries=${1:?entries}
 rounds=${2:?rounds}
 ceiling_connections=${3:?ceiling connections}
+ceiling_batch=${4:-256}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 build_dir=${SYNCD_BUILD_DIR:-build}
@@ -66,13 +67,15 @@ json_field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | head -n1; }
 measure_ceiling() {  # prints entries/s
   local db out
   db=$(fresh_db bench_ceiling)
-  out=$("$ceiling_bin" --db "$db" --entries "$entries" --connections "$ceiling_connections" --json)
+  out=$("$ceiling_bin" --db "$db" --entries "$entries" --connections "$ceiling_connections" \
+    --batch "$ceiling_batch" --json)
   echo "bench:   ceiling: $out" >&2
   drop_db bench_ceiling
   sed -n 's/.*"entries_per_s":\([0-9.]*\).*/\1/p' <<<"$out"
 }
 
-# start_instance DIR DB ID: a syncd on DB; sets inst_ws and appends to pids.
+# start_instance DIR DB ID: a syncd on DB; sets inst_ws, inst_http and
+# appends to pids.
 start_instance() {
   mkdir -p "$1"
   start_syncd "$syncd_bin" "$1" --db "$2" --instance-id "$3" || {
@@ -80,6 +83,7 @@ start_instance() {
     return 1
   }
   inst_ws=$SYNCD_WS_URL
+  inst_http=$SYNCD_HTTP_URL
   pids+=("$SYNCD_PID")
 }
 stop_instances() {
@@ -91,18 +95,21 @@ stop_instances() {
 
 # measure_syncd N: N instances on one fresh database, one load generator per
 # instance (4 connections, the same 4 tenants), entries split over them.
-# Prints entries/s: all entries / the longest load generator run.
+# Prints entries/s: all entries / the longest load generator run. The rows
+# on stderr end with the instance's average apply batch during the run.
 measure_syncd() {
-  local n=$1 i db share ws=() lg=() rc=0 seconds max=0 answered total=0 ok=1
+  local n=$1 i db share ws=() http=() lg=() rc=0 seconds max=0 answered total=0 ok=1
   db=$(fresh_db "bench_syncd$n")
   for ((i = 1; i <= n; i++)); do
     start_instance "$work/syncd$n-$i" "$db" "bench-$i" || { stop_instances; return 1; }
     ws+=("$inst_ws")
+    http+=("$inst_http")
   done
   for ((i = 1; i <= n; i++)); do
     share=$((entries / n + (i <= entries % n ? 1 : 0)))
     timeout 600 "$loadgen" --url "${ws[i - 1]}" --mode pipelined --connections 4 --tenants 4 \
-      --entries "$share" --timeout 60 --json-out "$work/lg$n-$i.json" --row "syncd$n-$i" \
+      --entries "$share" --timeout 60 --stats-url "${http[i - 1]}" \
+      --json-out "$work/lg$n-$i.json" --row "syncd$n-$i" \
       >"$work/lg$n-$i.row" 2>"$work/lg$n-$i.err" &
     lg+=($!)
   done
@@ -152,7 +159,7 @@ row() {
   for v in "$@"; do [[ $v == - ]] && printf ' %9s' - || printf ' %9.0f' "$v"; done
   printf ' %9s\n' "$(median "$@")"
 }
-row "PostgreSQL ceiling ($ceiling_connections connection(s), batch 256)" "${ceil[@]}"
+row "PostgreSQL ceiling ($ceiling_connections connection(s), batch $ceiling_batch)" "${ceil[@]}"
 row "syncd, 1 instance (4 connections)" "${one[@]}"
 row "syncd, 2 instances, one database (2 x 4 connections)" "${two[@]}"
 m_ceil=$(median "${ceil[@]}")
