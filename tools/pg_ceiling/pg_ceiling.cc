@@ -9,8 +9,9 @@
 //      inserting N sync_log rows, the checkpoint, the counters and the NOTIFY,
 //      commit.
 // Every statement of a transaction goes in one libpq pipeline: one round
-// trip per transaction (syncd waits for more: the insert of each new entry,
-// the locks, the entities). No JSON, no checksums, no WebSocket. Each
+// trip per transaction (syncd waits for more: the locks, the entities, and
+// the insert of each new entry, which --wait-inserts imitates). No JSON, no checksums, no
+// WebSocket. Each
 // --connections runs its own tenant on its own connection (syncd writes
 // through one connection per instance). scripts/bench.sh --postgres divides
 // syncd's pipelined throughput by this number.
@@ -40,6 +41,7 @@ struct Options {
   int batch = 256;
   int payload_bytes = 400;
   int connections = 1;
+  bool wait_inserts = false;
   std::string db;
   bool json = false;
 };
@@ -54,6 +56,8 @@ constexpr const char* kUsage =
     "  --connections N    client connections, one thread and one tenant each (default 1,\n"
     "                     as one syncd instance: it writes through one connection)\n"
     "  --payload-bytes N  payload size (default 400)\n"
+    "  --wait-inserts     wait for each queue insert's answer before sending the next, as\n"
+    "                     syncd's ingest does (it needs the seq): what that round trip costs\n"
     "  --json             print one JSON object\n"
     "Per batch: an ingest transaction (queue inserts, counters) and an apply transaction\n"
     "(entity locks and read, entity upserts, queue rows finished, sync_log rows,\n"
@@ -235,6 +239,12 @@ void Run(const Options& o, const std::string& tenant, long long entries,
     auto entity_id = [&](long long i) { return tenant + "-e" + std::to_string(i); };
 
     // 1. Ingest: the batch persisted in the queue, already claimed.
+    seqs.clear();
+    auto collect_seq = [&](size_t, PGresult* r) {
+      if (PQnfields(r) == 1 && std::strcmp(PQfname(r, 0), "seq") == 0 && PQntuples(r) == 1) {
+        seqs.push_back(std::strtoll(PQgetvalue(r, 0, 0), nullptr, 10));
+      }
+    };
     c.SendText(sql::kBegin);
     for (long long i = first; i < last; ++i) {
       const std::string id = entry_id(i);
@@ -254,18 +264,14 @@ void Run(const Options& o, const std::string& tenant, long long entries,
           .Int(1)
           .Text(instance);
       c.Send("insert_entry", p);
+      if (o.wait_inserts) c.Sync(collect_seq);  // inside the transaction: one round trip
     }
     add_counter("", "total.received", n);
     add_counter("", "state.in_flight", n);
     add_counter(tenant, "total.received", n);
     add_counter(tenant, "state.in_flight", n);
     c.SendText(sql::kCommit);
-    seqs.clear();
-    c.Sync([&](size_t, PGresult* r) {
-      if (PQnfields(r) == 1 && std::strcmp(PQfname(r, 0), "seq") == 0 && PQntuples(r) == 1) {
-        seqs.push_back(std::strtoll(PQgetvalue(r, 0, 0), nullptr, 10));
-      }
-    });
+    c.Sync(collect_seq);
     if (static_cast<long long>(seqs.size()) != n) {
       std::fprintf(stderr, "syncd_pg_ceiling: %zu of %lld inserts returned a seq\n", seqs.size(),
                    n);
@@ -363,6 +369,10 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->json = true;
       continue;
     }
+    if (arg == "--wait-inserts") {
+      o->wait_inserts = true;
+      continue;
+    }
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -415,9 +425,9 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"entries\":%lld,\"batch\":%d,\"connections\":%d,\"payload_bytes\":%d,"
         "\"commits\":%lld,\"seconds\":%.3f,\"entries_per_s\":%.1f,\"commits_per_s\":%.1f,"
-        "\"synchronous_commit\":\"on\"}\n",
+        "\"wait_inserts\":%s,\"synchronous_commit\":\"on\"}\n",
         o.entries, o.batch, o.connections, o.payload_bytes, n_commits, seconds, rate,
-        seconds > 0 ? n_commits / seconds : 0);
+        seconds > 0 ? n_commits / seconds : 0, o.wait_inserts ? "true" : "false");
   } else {
     std::printf(
         "syncd_pg_ceiling: %lld entries in %.3f s = %.0f entries/s (batch %d, %d connection(s), "
