@@ -14,8 +14,9 @@
 #               one pipelined round trip per transaction, 1 connection (as one
 #               instance's write connection);
 #   1 instance  one syncd, the pipelined scenario (4 connections, 4 tenants);
-#   2 instances two syncds on the same database, one load generator each (the
-#               same 4 tenants, 4 connections each, half the entries each);
+#   2 instances two syncds on the same database, the same load spread over
+#               them: one load generator each, 2 connections and 2 tenants of
+#               its own, half the entries;
 #               entries/s = all entries / the longer of the two runs.
 # Then prints each round, the medians and the ratios (goals: 1 instance >=
 # 0.5 x ceiling; 2 instances >= 1 instance). See docs/scaling.md.

@@ -93,8 +93,10 @@ stop_instances() {
   pids=()
 }
 
-# measure_syncd N: N instances on one fresh database, one load generator per
-# instance (4 connections, the same 4 tenants), entries split over them.
+# measure_syncd N: N instances on one fresh database, the pipelined scenario's
+# load (4 connections, 4 tenants, one connection each) spread over them: one
+# load generator per instance with 4/N connections and tenants of its own,
+# the entries split evenly.
 # Prints entries/s: all entries / the longest load generator run. The rows
 # on stderr end with the instance's average apply batch during the run.
 measure_syncd() {
@@ -107,7 +109,8 @@ measure_syncd() {
   done
   for ((i = 1; i <= n; i++)); do
     share=$((entries / n + (i <= entries % n ? 1 : 0)))
-    timeout 600 "$loadgen" --url "${ws[i - 1]}" --mode pipelined --connections 4 --tenants 4 \
+    timeout 600 "$loadgen" --url "${ws[i - 1]}" --mode pipelined --connections $((4 / n)) \
+      --tenants $((4 / n)) --tenant-prefix "bench$n-$i" \
       --entries "$share" --timeout 60 --stats-url "${http[i - 1]}" \
       --json-out "$work/lg$n-$i.json" --row "syncd$n-$i" \
       >"$work/lg$n-$i.row" 2>"$work/lg$n-$i.err" &
@@ -161,7 +164,7 @@ row() {
 }
 row "PostgreSQL ceiling ($ceiling_connections connection(s), batch $ceiling_batch)" "${ceil[@]}"
 row "syncd, 1 instance (4 connections)" "${one[@]}"
-row "syncd, 2 instances, one database (2 x 4 connections)" "${two[@]}"
+row "syncd, 2 instances, one database (2 x 2 connections)" "${two[@]}"
 m_ceil=$(median "${ceil[@]}")
 m_one=$(median "${one[@]}")
 m_two=$(median "${two[@]}")
