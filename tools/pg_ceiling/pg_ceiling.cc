@@ -48,7 +48,7 @@ struct Options {
 
 constexpr const char* kUsage =
     "Usage: syncd_pg_ceiling --db URL [--entries N] [--batch N] [--connections N]\n"
-    "                        [--payload-bytes N] [--json]\n"
+    "                        [--payload-bytes N] [--wait-inserts] [--json]\n"
     "  --db URL           libpq connection URI of an empty database (required): syncd's\n"
     "                     schema is created in it (db/postgres/sql.h), then filled\n"
     "  --entries N        entries to write, over all connections (default 50000)\n"
