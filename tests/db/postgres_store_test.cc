@@ -205,14 +205,18 @@ TEST_F(PostgresStoreTest, AccountAndConsoleStoresReconnectAfterTheServerDroppedT
             "");
   std::optional<UserRow> found;
   Status lost = accounts->FindUser("u1", &found);
-  if (!lost.ok()) EXPECT_TRUE(lost.transient()) << lost.ToString();
+  if (!lost.ok()) {
+    EXPECT_TRUE(lost.transient()) << lost.ToString();
+  }
   found.reset();
   ASSERT_TRUE(accounts->FindUser("u1", &found).ok());
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->email, "ann@example.org");
   std::vector<TenantSummaryRow> tenants;
   Status console_lost = console->ListTenants(&tenants);
-  if (!console_lost.ok()) EXPECT_TRUE(console_lost.transient()) << console_lost.ToString();
+  if (!console_lost.ok()) {
+    EXPECT_TRUE(console_lost.transient()) << console_lost.ToString();
+  }
   tenants.clear();
   EXPECT_TRUE(console->ListTenants(&tenants).ok());
 }
