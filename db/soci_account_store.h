@@ -15,32 +15,21 @@
 
 namespace syncd::db {
 
-// One engine's accounts SQL; the named parameters are those of sql.h.
+// One engine's accounts SQL, filled in this order from its sql.h (kBegin:
+// begin, kUserColumns: user_columns, …) with the named parameters there.
 struct AccountSql {
-  const char* begin;  // a write transaction (SQLite: BEGIN IMMEDIATE)
-  const char* commit;
-  const char* rollback;
-  const char* user_columns;  // SELECT … FROM users; a tail follows
-  const char* where_user_id;
-  const char* where_email_lower;
-  const char* where_name_lower;
-  const char* order_by_created;
-  const char* insert_user;
-  const char* update_user;
-  const char* count_email_of_others;
-  const char* tenant_columns;  // SELECT … FROM tenants; a tail follows
-  const char* where_tenant_id;
-  const char* where_tenant_user;
-  const char* insert_tenant;
-  const char* rename_tenant;
-  const char* tenant_has_sync_data;
-  const char* insert_refresh_token;
-  const char* find_refresh_token;
-  const char* mark_refresh_rotated;
-  const char* revoke_refresh_chain;
-  const char* revoke_refresh_token;
-  const char* revoke_user_refresh_tokens;
-  const char* delete_expired_refresh_tokens;
+  // A write transaction (SQLite: BEGIN IMMEDIATE).
+  const char *begin, *commit, *rollback;
+  // Users: user_columns (SELECT … FROM users) + one of the tails.
+  const char *user_columns, *where_user_id, *where_email_lower, *where_name_lower,
+      *order_by_created, *insert_user, *update_user, *count_email_of_others;
+  // Tenants: tenant_columns (SELECT … FROM tenants) + one of the tails.
+  const char *tenant_columns, *where_tenant_id, *where_tenant_user, *insert_tenant, *rename_tenant,
+      *tenant_has_sync_data;
+  // Refresh tokens.
+  const char *insert_refresh_token, *find_refresh_token, *mark_refresh_rotated,
+      *revoke_refresh_chain, *revoke_refresh_token, *revoke_user_refresh_tokens,
+      *delete_expired_refresh_tokens;
   // Run in the transaction of each write that changes users or tenants
   // (PostgreSQL: NOTIFY for the other instances); nullptr: none.
   const char* notify_accounts;

@@ -6,14 +6,9 @@
 // call.
 #include "syncd/db/account_store.h"
 
-#include <soci/postgresql/soci-postgresql.h>
-#include <soci/soci.h>
-
-#include "postgres/pg_connection.h"
-#include "postgres/schema.h"
+#include "postgres/soci_session.h"
 #include "postgres/sql.h"
 #include "soci_account_store.h"
-#include "soci_util.h"
 #include "syncd/db/postgres_store.h"
 
 namespace syncd::db {
@@ -58,23 +53,7 @@ std::unique_ptr<AccountStore> OpenPostgresAccountStore(const PostgresOptions& op
   engine.sql = PostgresAccountSql();
   engine.reconnect_when_dropped = true;
   engine.open = [&options](soci::session& sql) {
-    {
-      // The schema first (the accounts store may open before the others:
-      // `syncd user add`).
-      PgConnection setup;
-      Status s = setup.Open(options.url, options.connect_timeout_s, RedactedUrl(options.url));
-      if (s.ok()) s = EnsureSchema(&setup);
-      if (!s.ok()) return s;
-    }
-    std::string error;
-    std::string conninfo = ConninfoFromUrl(options.url, &error);
-    if (conninfo.empty()) return Status::Permanent("bad database URI: " + error);
-    try {
-      sql.open(soci::postgresql, conninfo + " application_name='syncd'");
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "open account store " + RedactedUrl(options.url));
-    }
-    return Status::Ok();
+    return OpenPostgresSociSession(options, "account store", &sql);
   };
   return OpenSociAccountStore(engine, status);
 }
