@@ -5,15 +5,13 @@
 // transaction, for the other instances' in-memory directories.
 #include "syncd/db/account_store.h"
 
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
 #include <cctype>
 #include <mutex>
 #include <utility>
 
-#include "postgres/pg_connection.h"
-#include "postgres/schema.h"
+#include "postgres/soci_session.h"
 #include "postgres/sql.h"
 #include "soci_util.h"
 #include "syncd/db/postgres_store.h"
@@ -59,23 +57,7 @@ class PostgresAccountStore final : public AccountStore {
   PostgresAccountStore& operator=(const PostgresAccountStore&) = delete;
 
   Status Open(const PostgresOptions& options) {
-    {
-      // The schema first (the accounts store may open before the others:
-      // `syncd user add`).
-      PgConnection setup;
-      Status s = setup.Open(options.url, options.connect_timeout_s, RedactedUrl(options.url));
-      if (s.ok()) s = EnsureSchema(&setup);
-      if (!s.ok()) return s;
-    }
-    std::string error;
-    std::string conninfo = ConninfoFromUrl(options.url, &error);
-    if (conninfo.empty()) return Status::Permanent("bad database URI: " + error);
-    try {
-      sql_.open(soci::postgresql, conninfo + " application_name='syncd'");
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "open account store " + RedactedUrl(options.url));
-    }
-    return Status::Ok();
+    return OpenPostgresSociSession(sql_, options, "account store");
   }
 
   Status CreateUser(const UserRow& user, WriteOutcome* outcome) override {

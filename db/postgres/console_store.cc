@@ -1,41 +1,18 @@
 // PostgreSQL ConsoleStore: its own connection over SOCI's postgresql
 // backend, reopened after a dropped connection; the schema (console columns
-// and triggers included) is created by EnsureSchema. The store is the one
-// over SOCI (soci_console_store.h); its SQL is in postgres/sql.h.
-#include <soci/postgresql/soci-postgresql.h>
+// and triggers included) is ensured before it opens (soci_session.h). The
+// store is the one over SOCI (soci_console_store.h); its SQL is in
+// postgres/sql.h.
 #include <soci/soci.h>
 
-#include <string>
-
-#include "postgres/pg_connection.h"
-#include "postgres/schema.h"
+#include "postgres/soci_session.h"
 #include "postgres/sql.h"
 #include "soci_console_store.h"
-#include "soci_util.h"
 #include "syncd/db/postgres_store.h"
 
 namespace syncd::db {
 
 namespace {
-
-Status OpenSession(soci::session& sql, const PostgresOptions& options) {
-  {
-    // The schema first (the console may open before the write store).
-    PgConnection setup;
-    Status s = setup.Open(options.url, options.connect_timeout_s, RedactedUrl(options.url));
-    if (s.ok()) s = EnsureSchema(&setup);
-    if (!s.ok()) return s;
-  }
-  std::string error;
-  std::string conninfo = ConninfoFromUrl(options.url, &error);
-  if (conninfo.empty()) return Status::Permanent("bad database URI: " + error);
-  try {
-    sql.open(soci::postgresql, conninfo + " application_name='syncd'");
-  } catch (const soci::soci_error& e) {
-    return StatusFromSociError(e, "open console store " + RedactedUrl(options.url));
-  }
-  return Status::Ok();
-}
 
 ConsoleEngine PostgresConsoleEngine() {
   ConsoleEngine engine;
@@ -83,7 +60,8 @@ ConsoleEngine PostgresConsoleEngine() {
 std::unique_ptr<ConsoleStore> OpenPostgresConsoleStore(const PostgresOptions& options,
                                                        Status* status) {
   return OpenSociConsoleStore(
-      PostgresConsoleEngine(), [&](soci::session& sql) { return OpenSession(sql, options); },
+      PostgresConsoleEngine(),
+      [&](soci::session& sql) { return OpenPostgresSociSession(sql, options, "console store"); },
       status);
 }
 
