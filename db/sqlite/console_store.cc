@@ -1,18 +1,15 @@
-// SQLite ConsoleStore over SOCI: its own connection and the additive
-// migrations; its SQL (whole statements, and the fragments its filters
-// combine) is in sql.h.
+// SQLite ConsoleStore: its own connection and the additive migrations; the
+// store is the one over SOCI (soci_console_store.h), its SQL (whole
+// statements, and the fragments its filters combine) is in sql.h.
 #include "syncd/db/console_store.h"
 
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <map>
-#include <mutex>
-#include <set>
-#include <utility>
+#include <string>
 
+#include "soci_console_store.h"
 #include "soci_util.h"
 #include "sqlite/connection.h"
 #include "sqlite/sql.h"
@@ -20,8 +17,6 @@
 namespace syncd::db {
 
 namespace {
-
-using domain::EntityType;
 
 // Adds each missing column of sqlite::kAddedColumns, then the console schema,
 // in one immediate transaction so two connections opening at once cannot
@@ -33,491 +28,72 @@ void Migrate(soci::session& sql) {
   txn.commit();
 }
 
-// "a_b%" -> "a\_b\%" for LIKE ... ESCAPE '\'.
-std::string LikeEscaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+Status OpenSession(soci::session& sql, const SqliteOptions& options) {
+  try {
+    std::filesystem::path path(options.path);
+    if (path.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(path.parent_path(), ec);
+    }
+    sql.open(soci::sqlite3, "db=" + options.path);
+    sql << sqlite::kPragmaBusyTimeout + std::to_string(options.busy_timeout_ms);
+    std::string mode;
+    sql << sqlite::kPragmaJournalModeWal, soci::into(mode);
+    sql << sqlite::kPragmaSynchronous + options.synchronous;
+    for (const char* const* stmt = sqlite::kSchema; *stmt != nullptr; ++stmt) sql << *stmt;
+    Migrate(sql);
+  } catch (const soci::soci_error& e) {
+    return StatusFromSociError(e, "open console store " + options.path);
   }
-  return out;
+  return Status::Ok();
 }
 
-class SqliteConsoleStore final : public ConsoleStore {
- public:
+ConsoleEngine SqliteConsoleEngine() {
+  ConsoleEngine engine;
+  ConsoleSql& sql = engine.sql;
+  sql.dead_from = sqlite::kDeadFrom;
+  sql.and_tenant_is = sqlite::kAndTenantIs;
+  sql.and_entity_type_is = sqlite::kAndEntityTypeIs;
+  sql.and_last_error_like = sqlite::kAndLastErrorLike;
+  sql.select_count = sqlite::kSelectCount;
+  sql.select_dead_columns = sqlite::kSelectDeadColumns;
+  sql.dead_page = sqlite::kDeadPage;
+  sql.conflicts_from = sqlite::kConflictsFrom;
+  sql.and_conflict_open = sqlite::kAndConflictOpen;
+  sql.and_conflict_resolved = sqlite::kAndConflictResolved;
+  sql.conflict_page = sqlite::kConflictPage;
+  sql.conflict_by_id = sqlite::kConflictById;
+  sql.resolve_conflict = sqlite::kResolveConflict;
+  sql.reopen_conflict = sqlite::kReopenConflict;
+  sql.count_live_entities_by_tenant_and_type = sqlite::kCountLiveEntitiesByTenantAndType;
+  sql.tenants_with_counters = sqlite::kTenantsWithCounters;
+  sql.count_dead_by_tenant = sqlite::kCountDeadByTenant;
+  sql.count_open_conflicts_by_tenant = sqlite::kCountOpenConflictsByTenant;
+  sql.last_applied_by_tenant = sqlite::kLastAppliedByTenant;
+  sql.entities_of_tenant_from = sqlite::kEntitiesOfTenantFrom;
+  sql.and_entity_matches = sqlite::kAndEntityMatches;
+  sql.select_entity_columns = sqlite::kSelectEntityColumns;
+  sql.entity_page = sqlite::kEntityPage;
+  sql.console_get_entity = sqlite::kConsoleGetEntity;
+  sql.max_sync_log_id = sqlite::kMaxSyncLogId;
+  sql.entity_history_where = sqlite::kEntityHistoryWhere;
+  sql.entry_received_at = sqlite::kEntryReceivedAt;
+  sql.entry_history_where = sqlite::kEntryHistoryWhere;
+  sql.entry_attempts = sqlite::kEntryAttempts;
+  sql.insert_operator_log = sqlite::kInsertOperatorLog;
+  sql.metric_snapshots_since = sqlite::kMetricSnapshotsSince;
+  sql.select_console_conflict_columns = sqlite::kSelectConsoleConflictColumns;
+  sql.select_history_from = sqlite::kSelectHistoryFrom;
   // How far back an entity's history is searched (sync-log rows).
-  static constexpr long long kHistoryScanRows = 500000;
-
-  SqliteConsoleStore() = default;
-  SqliteConsoleStore(const SqliteConsoleStore&) = delete;
-  SqliteConsoleStore& operator=(const SqliteConsoleStore&) = delete;
-
-  Status Open(const SqliteOptions& options) {
-    try {
-      std::filesystem::path path(options.path);
-      if (path.has_parent_path()) {
-        std::error_code ec;
-        std::filesystem::create_directories(path.parent_path(), ec);
-      }
-      sql_.open(soci::sqlite3, "db=" + options.path);
-      sql_ << sqlite::kPragmaBusyTimeout + std::to_string(options.busy_timeout_ms);
-      std::string mode;
-      sql_ << sqlite::kPragmaJournalModeWal, soci::into(mode);
-      sql_ << sqlite::kPragmaSynchronous + options.synchronous;
-      for (const char* const* stmt = sqlite::kSchema; *stmt != nullptr; ++stmt) sql_ << *stmt;
-      Migrate(sql_);
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "open console store " + options.path);
-    }
-    return Status::Ok();
-  }
-
-  Status ListDead(const DeadLetterFilter& f, std::vector<QueueRow>* out, int64_t* total) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      std::string where = sqlite::kDeadFrom;
-      std::string tenant = f.tenant_id, type = f.entity_type,
-                  error = "%" + LikeEscaped(f.error) + "%";
-      if (!tenant.empty()) where += sqlite::kAndTenantIs;
-      if (!type.empty()) where += sqlite::kAndEntityTypeIs;
-      if (!f.error.empty()) where += sqlite::kAndLastErrorLike;
-      auto bind = [&](soci::details::prepare_temp_type& p) {
-        if (!tenant.empty()) p, soci::use(tenant, "t");
-        if (!type.empty()) p, soci::use(type, "ty");
-        if (!f.error.empty()) p, soci::use(error, "e");
-      };
-      long long count = 0;
-      {
-        soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectCount + where);
-        p, soci::into(count);
-        bind(p);
-        soci::statement st(p);
-        st.execute(true);
-      }
-      *total = count;
-      long long seq = 0, version = 0, client_ts = 0, received = 0, server_ts = 0;
-      int attempts = 0, limit = f.limit, offset = f.offset;
-      std::string t, entry, ty, entity, op, data, last_error, reason, detail;
-      soci::details::prepare_temp_type p =
-          (sql_.prepare << sqlite::kSelectDeadColumns + where + sqlite::kDeadPage);
-      p, soci::into(seq), soci::into(t), soci::into(entry), soci::into(ty), soci::into(entity),
-          soci::into(op), soci::into(data), soci::into(version), soci::into(client_ts),
-          soci::into(attempts), soci::into(last_error), soci::into(received), soci::into(reason),
-          soci::into(detail), soci::into(server_ts);
-      bind(p);
-      p, soci::use(limit, "n"), soci::use(offset, "o");
-      soci::statement st(p);
-      st.execute();
-      while (st.fetch()) {
-        QueueRow row;
-        row.seq = seq;
-        row.entry.tenant_id = t;
-        row.entry.id = entry;
-        row.entry.entity_type = domain::ParseEntityType(ty).value_or(EntityType::kAccount);
-        row.entry.entity_id = entity;
-        row.entry.operation = domain::ParseOperation(op).value_or(domain::Operation::kUpdate);
-        row.entry.data = data;
-        row.entry.version_ms = version;
-        row.entry.client_timestamp_ms = client_ts;
-        row.state = EntryState::kDead;
-        row.attempts = attempts;
-        row.last_error = last_error;
-        row.received_at_ms = received;
-        domain::EntryResult r;
-        r.acked = false;
-        r.detail = detail;
-        r.server_timestamp_ms = server_ts;
-        row.result = r;
-        out->push_back(std::move(row));
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "list dead entries");
-    }
-    return Status::Ok();
-  }
-
-  Status ListConflicts(const ConflictFilter& f, std::vector<ConsoleConflict>* out,
-                       int64_t* total) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string where = sqlite::kConflictsFrom;
-    std::string tenant = f.tenant_id;
-    if (!tenant.empty()) where += sqlite::kAndTenantIs;
-    if (f.status == "open") where += sqlite::kAndConflictOpen;
-    if (f.status == "resolved") where += sqlite::kAndConflictResolved;
-    try {
-      long long count = 0;
-      {
-        soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectCount + where);
-        p, soci::into(count);
-        if (!tenant.empty()) p, soci::use(tenant, "t");
-        soci::statement st(p);
-        st.execute(true);
-      }
-      *total = count;
-      return SelectConflicts(where + sqlite::kConflictPage, tenant, 0, f.limit, f.offset, out);
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "list conflicts");
-    }
-  }
-
-  Status GetConflict(int64_t id, std::optional<ConsoleConflict>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<ConsoleConflict> rows;
-    try {
-      Status s = SelectConflicts(sqlite::kConflictById, "", id, 0, 0, &rows);
-      if (!s.ok()) return s;
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "get conflict");
-    }
-    out->reset();
-    if (!rows.empty()) *out = std::move(rows.front());
-    return Status::Ok();
-  }
-
-  Status ResolveConflict(int64_t id, const std::string& action, const std::string& resolved_by,
-                         int64_t at_ms, const std::string& entry_id, bool* changed) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      long long key = id, at = at_ms;
-      std::string how = action, by = resolved_by, entry = entry_id;
-      soci::statement st =
-          (sql_.prepare << sqlite::kResolveConflict, soci::use(how, "r"), soci::use(by, "b"),
-           soci::use(at, "a"), soci::use(entry, "e"), soci::use(key, "id"));
-      st.execute(true);
-      *changed = st.get_affected_rows() > 0;
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "resolve conflict");
-    }
-    return Status::Ok();
-  }
-
-  Status ReopenConflict(int64_t id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      long long key = id;
-      sql_ << sqlite::kReopenConflict, soci::use(key);
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "reopen conflict");
-    }
-    return Status::Ok();
-  }
-
-  Status ListTenants(std::vector<TenantSummaryRow>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::map<std::string, TenantSummaryRow> by_id;
-    auto row = [&](const std::string& id) -> TenantSummaryRow& {
-      TenantSummaryRow& r = by_id[id];
-      r.tenant_id = id;
-      return r;
-    };
-    try {
-      std::string tenant, type;
-      long long n = 0;
-      {
-        soci::statement st = (sql_.prepare << sqlite::kCountLiveEntitiesByTenantAndType,
-                              soci::into(tenant), soci::into(type), soci::into(n));
-        st.execute();
-        while (st.fetch()) row(tenant).entities_by_type.emplace_back(type, n);
-      }
-      {
-        soci::statement st = (sql_.prepare << sqlite::kTenantsWithCounters, soci::into(tenant));
-        st.execute();
-        while (st.fetch()) row(tenant);
-      }
-      {
-        soci::statement st =
-            (sql_.prepare << sqlite::kCountDeadByTenant, soci::into(tenant), soci::into(n));
-        st.execute();
-        while (st.fetch()) row(tenant).dead = n;
-      }
-      {
-        soci::statement st = (sql_.prepare << sqlite::kCountOpenConflictsByTenant,
-                              soci::into(tenant), soci::into(n));
-        st.execute();
-        while (st.fetch()) row(tenant).open_conflicts = n;
-      }
-      {
-        soci::statement st =
-            (sql_.prepare << sqlite::kLastAppliedByTenant, soci::into(tenant), soci::into(n));
-        st.execute();
-        while (st.fetch()) row(tenant).last_applied_at_ms = n;
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "list tenants");
-    }
-    for (auto& [id, r] : by_id) out->push_back(std::move(r));
-    return Status::Ok();
-  }
-
-  Status SearchEntities(const std::string& tenant_id, const std::string& entity_type,
-                        const std::string& query, int limit, int offset,
-                        std::vector<StoredEntity>* out, int64_t* total) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      std::string tenant = tenant_id, type = entity_type, like = "%" + LikeEscaped(query) + "%";
-      std::string where = sqlite::kEntitiesOfTenantFrom;
-      if (!type.empty()) where += sqlite::kAndEntityTypeIs;
-      if (!query.empty()) where += sqlite::kAndEntityMatches;
-      auto bind = [&](soci::details::prepare_temp_type& p) {
-        p, soci::use(tenant, "t");
-        if (!type.empty()) p, soci::use(type, "ty");
-        if (!query.empty()) p, soci::use(like, "q");
-      };
-      long long count = 0;
-      {
-        soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectCount + where);
-        p, soci::into(count);
-        bind(p);
-        soci::statement st(p);
-        st.execute(true);
-      }
-      *total = count;
-      StoredEntity e;
-      std::string ty;
-      long long version = 0, modified = 0;
-      int deleted = 0;
-      soci::details::prepare_temp_type p =
-          (sql_.prepare << sqlite::kSelectEntityColumns + where + sqlite::kEntityPage);
-      p, soci::into(ty), soci::into(e.entity_id), soci::into(version), soci::into(deleted),
-          soci::into(e.data), soci::into(e.checksum), soci::into(modified),
-          soci::into(e.source_entry_id);
-      bind(p);
-      p, soci::use(limit, "n"), soci::use(offset, "o");
-      soci::statement st(p);
-      st.execute();
-      while (st.fetch()) {
-        StoredEntity r = e;
-        r.tenant_id = tenant;
-        r.type = domain::ParseEntityType(ty).value_or(EntityType::kAccount);
-        r.version_ms = version;
-        r.deleted = deleted != 0;
-        r.modified_at_ms = modified;
-        out->push_back(std::move(r));
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "search entities");
-    }
-    return Status::Ok();
-  }
-
-  Status GetEntity(const std::string& tenant_id, const std::string& entity_type,
-                   const std::string& entity_id, std::optional<StoredEntity>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      StoredEntity e;
-      long long version = 0, modified = 0;
-      int deleted = 0;
-      std::string t = tenant_id, ty = entity_type, id = entity_id;
-      soci::statement st =
-          (sql_.prepare << sqlite::kConsoleGetEntity, soci::into(version), soci::into(deleted),
-           soci::into(e.data), soci::into(e.checksum), soci::into(modified),
-           soci::into(e.source_entry_id), soci::use(t), soci::use(ty), soci::use(id));
-      out->reset();
-      if (st.execute(true)) {
-        e.tenant_id = t;
-        e.type = domain::ParseEntityType(ty).value_or(EntityType::kAccount);
-        e.entity_id = id;
-        e.version_ms = version;
-        e.deleted = deleted != 0;
-        e.modified_at_ms = modified;
-        *out = std::move(e);
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "get entity");
-    }
-    return Status::Ok();
-  }
-
-  Status EntityHistory(const std::string& tenant_id, const std::string& entity_type,
-                       const std::string& entity_id, int limit,
-                       std::vector<HistoryRow>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    // sync_log has no index by entity (one more index write per applied entry
-    // cost ~10% of the write path's rate): scan the newest kHistoryScanRows
-    // rows backwards by rowid instead, on this reader's own connection.
-    long long floor = 0;
-    try {
-      soci::indicator ind = soci::i_null;
-      sql_ << sqlite::kMaxSyncLogId, soci::into(floor, ind);
-      floor = ind == soci::i_ok ? floor - kHistoryScanRows : 0;
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "entity history");
-    }
-    HistoryQuery q;
-    q.tenant = tenant_id;
-    q.type = entity_type;
-    q.entity = entity_id;
-    q.floor = floor;
-    Status s = SelectHistory(sqlite::kEntityHistoryWhere + std::to_string(limit), q, out);
-    if (!s.ok()) return s;
-    // Newest first by time: an operator's row is stamped when it was asked,
-    // before the effects the pipeline logged.
-    std::stable_sort(out->begin(), out->end(), [](const HistoryRow& a, const HistoryRow& b) {
-      return a.record.finished_at_ms > b.record.finished_at_ms;
-    });
-    return Status::Ok();
-  }
-
-  Status EntryHistory(const std::string& tenant_id, const std::string& entry_id,
-                      std::vector<HistoryRow>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    // The entry's rows were written after it was received: a range of the
-    // sync_log_finished index, filtered by tenant and entry id.
-    HistoryQuery q;
-    q.tenant = tenant_id;
-    q.entry = entry_id;
-    try {
-      std::string t = tenant_id, e = entry_id;
-      soci::indicator ind = soci::i_null;
-      long long received = 0;
-      sql_ << sqlite::kEntryReceivedAt, soci::into(received, ind), soci::use(t), soci::use(e);
-      if (ind != soci::i_ok) return Status::Ok();
-      q.since = received;
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "entry history");
-    }
-    return SelectHistory(sqlite::kEntryHistoryWhere, q, out);
-  }
-
-  Status EntryAttempts(const std::string& tenant_id, const std::string& entry_id,
-                       std::vector<AttemptRow>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      std::string t = tenant_id, e = entry_id;
-      AttemptRow row;
-      long long at = 0, next = 0;
-      soci::statement st =
-          (sql_.prepare << sqlite::kEntryAttempts, soci::into(row.attempt), soci::into(row.state),
-           soci::into(row.error), soci::into(at), soci::into(next), soci::use(t), soci::use(e));
-      st.execute();
-      while (st.fetch()) {
-        AttemptRow r = row;
-        r.at_ms = at;
-        r.next_attempt_at_ms = next;
-        out->push_back(std::move(r));
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "entry attempts");
-    }
-    return Status::Ok();
-  }
-
-  Status AppendOperatorLog(const SyncLogRecord& r, const std::string& actor) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      long long seq = r.seq, at = r.finished_at_ms;
-      std::string t = r.tenant_id, entry = r.entry_id, type(domain::EntityTypeName(r.type)),
-                  entity = r.entity_id, op(domain::OperationName(r.operation)), result = r.result,
-                  who = actor;
-      sql_ << sqlite::kInsertOperatorLog, soci::use(seq), soci::use(t), soci::use(entry),
-          soci::use(type), soci::use(entity), soci::use(op), soci::use(result), soci::use(at),
-          soci::use(who);
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "operator log");
-    }
-    return Status::Ok();
-  }
-
-  Status MetricSnapshotsSince(int64_t since_ms, std::vector<MetricSnapshotRow>* out) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      long long since = since_ms, at = 0;
-      std::string body;
-      soci::statement st = (sql_.prepare << sqlite::kMetricSnapshotsSince, soci::into(at),
-                            soci::into(body), soci::use(since));
-      st.execute();
-      while (st.fetch()) out->push_back({at, body});
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "metric snapshots");
-    }
-    return Status::Ok();
-  }
-
- private:
-  // `tail` starts with " FROM conflicts WHERE ..." and may bind :t, :id, :n, :o.
-  Status SelectConflicts(const std::string& tail, std::string tenant, int64_t id, int limit,
-                         int offset, std::vector<ConsoleConflict>* out) {
-    ConsoleConflict c;
-    std::string type;
-    long long key = id, row_id = 0, incoming = 0, stored = 0, detected = 0, resolved = 0;
-    soci::details::prepare_temp_type p =
-        (sql_.prepare << sqlite::kSelectConsoleConflictColumns + tail);
-    p, soci::into(row_id), soci::into(c.record.tenant_id), soci::into(type),
-        soci::into(c.record.entity_id), soci::into(c.record.entry_id), soci::into(incoming),
-        soci::into(stored), soci::into(c.record.incoming_checksum),
-        soci::into(c.record.stored_checksum), soci::into(c.record.resolution), soci::into(detected),
-        soci::into(resolved), soci::into(c.resolved_by), soci::into(c.resolution_entry_id),
-        soci::into(c.incoming_operation), soci::into(c.incoming_data), soci::into(c.stored_data),
-        soci::into(c.resolved_action);
-    if (tail.find(":t") != std::string::npos) p, soci::use(tenant, "t");
-    if (tail.find(":id") != std::string::npos) p, soci::use(key, "id");
-    if (tail.find(":n") != std::string::npos) p, soci::use(limit, "n"), soci::use(offset, "o");
-    soci::statement st(p);
-    st.execute();
-    while (st.fetch()) {
-      ConsoleConflict r = c;
-      r.id = row_id;
-      r.record.type = domain::ParseEntityType(type).value_or(EntityType::kAccount);
-      r.record.incoming_version_ms = incoming;
-      r.record.stored_version_ms = stored;
-      r.record.detected_at_ms = detected;
-      r.resolved_at_ms = resolved;
-      out->push_back(std::move(r));
-    }
-    return Status::Ok();
-  }
-
-  struct HistoryQuery {
-    std::string tenant, type, entity, entry;
-    long long floor = 0, since = 0;
-  };
-
-  // `tail` starts with " WHERE ..." and may bind :t, :ty, :id, :e, :floor, :since.
-  Status SelectHistory(const std::string& tail, HistoryQuery q, std::vector<HistoryRow>* out) {
-    try {
-      std::string entry, type, entity, op, result, actor;
-      long long seq = 0, at = 0;
-      soci::details::prepare_temp_type p = (sql_.prepare << sqlite::kSelectHistoryFrom + tail);
-      p, soci::into(seq), soci::into(entry), soci::into(type), soci::into(entity), soci::into(op),
-          soci::into(result), soci::into(at), soci::into(actor);
-      p, soci::use(q.tenant, "t");
-      if (tail.find(":ty") != std::string::npos) p, soci::use(q.type, "ty");
-      if (tail.find(":id") != std::string::npos) p, soci::use(q.entity, "id");
-      if (tail.find(":e ") != std::string::npos) p, soci::use(q.entry, "e");
-      if (tail.find(":floor") != std::string::npos) p, soci::use(q.floor, "floor");
-      if (tail.find(":since") != std::string::npos) p, soci::use(q.since, "since");
-      soci::statement st(p);
-      st.execute();
-      while (st.fetch()) {
-        HistoryRow r;
-        r.record.seq = seq;
-        r.record.tenant_id = q.tenant;
-        r.record.entry_id = entry;
-        r.record.type = domain::ParseEntityType(type).value_or(EntityType::kAccount);
-        r.record.entity_id = entity;
-        r.record.operation = domain::ParseOperation(op).value_or(domain::Operation::kUpdate);
-        r.record.result = result;
-        r.record.finished_at_ms = at;
-        r.actor = actor;
-        out->push_back(std::move(r));
-      }
-    } catch (const soci::soci_error& e) {
-      return StatusFromSociError(e, "history");
-    }
-    return Status::Ok();
-  }
-
-  std::mutex mu_;
-  soci::session sql_;
-};
+  engine.history_scan_rows = 500000;
+  return engine;
+}
 
 }  // namespace
 
 std::unique_ptr<ConsoleStore> OpenSqliteConsoleStore(const SqliteOptions& options, Status* status) {
-  auto store = std::make_unique<SqliteConsoleStore>();
-  *status = store->Open(options);
-  if (!status->ok()) return nullptr;
-  return store;
+  return OpenSociConsoleStore(
+      SqliteConsoleEngine(), [&](soci::session& sql) { return OpenSession(sql, options); }, status);
 }
 
 }  // namespace syncd::db
