@@ -224,21 +224,9 @@ TEST_P(CrashTest, KillNineLosesNoAcknowledgedEntry) {
     ASSERT_TRUE(server.Start(args, {})) << server.error();
     test::WsClient client;
     ASSERT_TRUE(test::ConnectOnline(client, server.ws_url(kTenant)));
-    ASSERT_TRUE(client.Send(std::string("{\"type\":\"request_initial_data\",\"tenant_id\":\"") +
-                            kTenant + "\"}"));
-    std::optional<std::string> load = client.WaitFor(
-        [](const rapidjson::Document& d) {
-          return test::GetString(d, "type") == "initial_data_load";
-        },
-        Millis(15000));
-    ASSERT_TRUE(load.has_value());
-    rapidjson::Document doc = test::ParseJson(*load);
-    ASSERT_TRUE(doc.HasMember("payload") && doc["payload"].HasMember("accounts") &&
-                doc["payload"]["accounts"].IsArray());
-    std::map<std::string, const rapidjson::Value*> stored;
-    for (const rapidjson::Value& v : doc["payload"]["accounts"].GetArray()) {
-      stored[test::GetString(v, "id")] = &v;
-    }
+    rapidjson::Document doc = test::RequestInitialData(client, kTenant, Millis(15000));
+    ASSERT_FALSE(doc.IsNull()) << "no initial_data_load";
+    std::map<std::string, const rapidjson::Value*> stored = test::AccountsById(doc);
 
     // Every acked entry: its entity holds that entry's data, or the data of a
     // later entry of the same entity (which may have been applied unacked).

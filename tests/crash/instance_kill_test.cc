@@ -321,28 +321,16 @@ TEST_F(InstanceKillTest, KillNineOfOneInstanceLosesNothingAndItsRowsAreClaimedBy
     // Every acknowledged entry is stored (all are acknowledged by now).
     test::WsClient reader;
     ASSERT_TRUE(test::ConnectOnline(reader, servers[survivor].ws_url(kTenant)));
-    ASSERT_TRUE(reader.Send(std::string(R"({"type":"request_initial_data","tenant_id":")") +
-                            kTenant + "\"}"));
-    std::optional<std::string> load = reader.WaitFor(
-        [](const rapidjson::Document& d) {
-          return test::GetString(d, "type") == "initial_data_load";
-        },
-        Millis(15000));
-    ASSERT_TRUE(load.has_value());
-    rapidjson::Document doc = test::ParseJson(*load);
-    ASSERT_TRUE(doc.HasMember("payload") && doc["payload"].HasMember("accounts") &&
-                doc["payload"]["accounts"].IsArray());
-    std::map<std::string, std::string> stored;  // entity id -> name
-    for (const rapidjson::Value& v : doc["payload"]["accounts"].GetArray()) {
-      stored[test::GetString(v, "id")] = test::GetString(v, "name");
-    }
+    rapidjson::Document load = test::RequestInitialData(reader, kTenant, Millis(15000));
+    ASSERT_FALSE(load.IsNull()) << "no initial_data_load";
+    std::map<std::string, const rapidjson::Value*> stored = test::AccountsById(load);
     for (auto& c : clients) {
       for (const Entry& e : c->entries) {
         auto r = c->replies.find(e.id);
         if (r == c->replies.end() || !r->second.acked) continue;
         ++acked_checked;
         auto it = stored.find(e.entity_id);
-        if (it == stored.end() || it->second != e.name) {
+        if (it == stored.end() || test::GetString(*it->second, "name") != e.name) {
           ++lost;
           ADD_FAILURE() << "round " << round << ": acknowledged entry " << e.id << " is not stored";
         }

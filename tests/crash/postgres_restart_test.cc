@@ -261,25 +261,13 @@ TEST(PostgresRestartTest, UnderLoadNothingAcknowledgedIsLostAndSyncdRecoversByIt
   }
 
   // Every acknowledged entry is in the database.
-  ASSERT_TRUE(client.Send(std::string(R"({"type":"request_initial_data","tenant_id":")") + kTenant +
-                          "\"}"));
-  std::optional<std::string> load = client.WaitFor(
-      [](const rapidjson::Document& d) {
-        return test::GetString(d, "type") == "initial_data_load";
-      },
-      Millis(15000));
-  ASSERT_TRUE(load.has_value());
-  rapidjson::Document doc = test::ParseJson(*load);
-  ASSERT_TRUE(doc.HasMember("payload") && doc["payload"].HasMember("accounts") &&
-              doc["payload"]["accounts"].IsArray());
-  std::map<std::string, std::string> stored;
-  for (const rapidjson::Value& v : doc["payload"]["accounts"].GetArray()) {
-    stored[test::GetString(v, "id")] = test::GetString(v, "name");
-  }
+  rapidjson::Document load = test::RequestInitialData(client, kTenant, Millis(15000));
+  ASSERT_FALSE(load.IsNull()) << "no initial_data_load";
+  std::map<std::string, const rapidjson::Value*> stored = test::AccountsById(load);
   int lost = 0;
   for (const auto& [id, entity] : acked) {
     auto it = stored.find(entity);
-    if (it == stored.end() || it->second != "name " + id) {
+    if (it == stored.end() || test::GetString(*it->second, "name") != "name " + id) {
       ++lost;
       ADD_FAILURE() << "acknowledged entry " << id << " is not in the database";
     }

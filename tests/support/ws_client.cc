@@ -284,4 +284,27 @@ std::map<std::string, rapidjson::Document> CollectSyncReplies(WsClient& client, 
   return replies;
 }
 
+rapidjson::Document RequestInitialData(WsClient& client, const std::string& tenant,
+                                       std::chrono::milliseconds timeout) {
+  rapidjson::Document none;
+  if (!client.Send(R"({"type":"request_initial_data","tenant_id":")" + tenant + "\"}")) return none;
+  std::optional<std::string> load = client.WaitFor(
+      [](const rapidjson::Document& d) { return GetString(d, "type") == "initial_data_load"; },
+      timeout);
+  if (!load) return none;
+  return ParseJson(*load);
+}
+
+std::map<std::string, const rapidjson::Value*> AccountsById(const rapidjson::Document& load) {
+  std::map<std::string, const rapidjson::Value*> out;
+  if (!load.IsObject() || !load.HasMember("payload") || !load["payload"].IsObject() ||
+      !load["payload"].HasMember("accounts") || !load["payload"]["accounts"].IsArray()) {
+    return out;
+  }
+  for (const rapidjson::Value& v : load["payload"]["accounts"].GetArray()) {
+    out[GetString(v, "id")] = &v;
+  }
+  return out;
+}
+
 }  // namespace syncd::test

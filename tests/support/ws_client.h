@@ -87,6 +87,16 @@ std::map<std::string, rapidjson::Document> CollectSyncReplies(
 // Connects `client` to `url` and waits for {"type":"status","status":"online"}.
 ::testing::AssertionResult ConnectOnline(WsClient& client, const std::string& url);
 
+// Sends request_initial_data for `tenant` and returns the initial_data_load
+// (one message: no page_size), or a null Document when none came within
+// `timeout`.
+rapidjson::Document RequestInitialData(WsClient& client, const std::string& tenant,
+                                       std::chrono::milliseconds timeout);
+
+// The accounts of an initial_data_load by entity id (pointing into `load`);
+// empty when it has none.
+std::map<std::string, const rapidjson::Value*> AccountsById(const rapidjson::Document& load);
+
 }  // namespace syncd::test
 
 #endif  // SYNCD_TESTS_SUPPORT_WS_CLIENT_H_
