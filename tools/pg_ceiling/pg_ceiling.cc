@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/tool_args.h"
 #include "postgres/sql.h"
 
 namespace {
@@ -63,11 +65,7 @@ constexpr const char* kUsage =
     "(entity locks and read, entity upserts, queue rows finished, sync_log rows,\n"
     "checkpoint, counters, NOTIFY), each one pipelined round trip, synchronous_commit=on.\n";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using syncd::tools::NowMs;
 
 [[noreturn]] void Die(PGconn* conn, const std::string& what) {
   std::fprintf(stderr, "syncd_pg_ceiling: %s: %s", what.c_str(),
@@ -363,40 +361,23 @@ void Run(const Options& o, const std::string& tenant, long long entries,
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--json") {
-      o->json = true;
-      continue;
-    }
-    if (arg == "--wait-inserts") {
-      o->wait_inserts = true;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) return false;
-    const char* v = argv[++i];
-    char* end = nullptr;
-    const long long n = std::strtoll(v, &end, 10);
-    const bool numeric = end != v && *end == '\0' && n > 0;
-    if (arg == "--entries" && numeric) {
-      o->entries = n;
-    } else if (arg == "--batch" && numeric && n <= 10000) {
-      o->batch = static_cast<int>(n);
-    } else if (arg == "--connections" && numeric && n <= 64) {
-      o->connections = static_cast<int>(n);
-    } else if (arg == "--payload-bytes" && numeric && n <= (1 << 20)) {
-      o->payload_bytes = static_cast<int>(n);
-    } else if (arg == "--db" && *v != '\0') {
-      o->db = v;
-    } else {
-      return false;
-    }
-  }
-  return !o->db.empty();
+  using syncd::tools::Assign;
+  using syncd::tools::PositiveInt;
+  const bool ok = syncd::tools::WalkArgs(
+      argc, argv, kUsage, {"--json", "--wait-inserts"}, [o](std::string_view arg, const char* v) {
+        if (arg == "--json") return o->json = true;
+        if (arg == "--wait-inserts") return o->wait_inserts = true;
+        if (arg == "--entries") return Assign(PositiveInt(v, LLONG_MAX), &o->entries);
+        if (arg == "--batch") return Assign(PositiveInt(v, 10000), &o->batch);
+        if (arg == "--connections") return Assign(PositiveInt(v, 64), &o->connections);
+        if (arg == "--payload-bytes") return Assign(PositiveInt(v, 1 << 20), &o->payload_bytes);
+        if (arg == "--db" && *v != '\0') {
+          o->db = v;
+          return true;
+        }
+        return false;
+      });
+  return ok && !o->db.empty();
 }
 
 }  // namespace

@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#include "common/tool_args.h"
 
 namespace {
 
@@ -82,11 +85,7 @@ constexpr const char* kFinishQueue =
     "result_outcome = ?4, result_checksum = ?5, result_server_ts_ms = ?3 "
     "WHERE tenant_id = ?1 AND entry_id = ?2";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using syncd::tools::NowMs;
 
 [[noreturn]] void Die(sqlite3* db, const char* what) {
   std::fprintf(stderr, "syncd_sqlite_ceiling: %s: %s\n", what,
@@ -121,34 +120,23 @@ void BindText(sqlite3_stmt* stmt, int i, std::string_view text) {
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--json") {
-      o->json = true;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) return false;
-    const char* v = argv[++i];
-    char* end = nullptr;
-    const long long n = std::strtoll(v, &end, 10);
-    const bool numeric = end != v && *end == '\0' && n > 0;
-    if (arg == "--entries" && numeric) {
-      o->entries = n;
-    } else if (arg == "--batch" && numeric && n <= 100000) {
-      o->batch = static_cast<int>(n);
-    } else if (arg == "--payload-bytes" && numeric && n <= (1 << 20)) {
-      o->payload_bytes = static_cast<int>(n);
-    } else if (arg == "--db" && *v != '\0') {
-      o->db = v;
-    } else {
-      return false;
-    }
-  }
-  return true;
+  using syncd::tools::Assign;
+  using syncd::tools::PositiveInt;
+  return syncd::tools::WalkArgs(argc, argv, kUsage, {"--json"},
+                                [o](std::string_view arg, const char* v) {
+                                  if (arg == "--json") return o->json = true;
+                                  if (arg == "--entries")
+                                    return Assign(PositiveInt(v, LLONG_MAX), &o->entries);
+                                  if (arg == "--batch")
+                                    return Assign(PositiveInt(v, 100000), &o->batch);
+                                  if (arg == "--payload-bytes")
+                                    return Assign(PositiveInt(v, 1 << 20), &o->payload_bytes);
+                                  if (arg == "--db" && *v != '\0') {
+                                    o->db = v;
+                                    return true;
+                                  }
+                                  return false;
+                                });
 }
 
 }  // namespace
